@@ -1,0 +1,466 @@
+/* cmd_admin.c: setting the platform up: migrate, businesses, users,
+ * memberships, platform admins, task types and demo data. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int
+cmd_migrate(cli *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: asynctasks migrate [--status]\n\n"
+        "Applies the schema migrations this build carries that the database has\n"
+        "not had yet, in order. Running it again changes nothing. A database whose\n"
+        "schema is newer than this build is refused.\n\n"
+        "  --status   only print the database's and this build's schema versions\n";
+    static const struct option opts[] = {{"status", no_argument, NULL, 's'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int status = 0, o;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (o == 'h') {
+            fputs(help, stdout);
+            return EXIT_OK;
+        } else if (o == 's') {
+            status = 1;
+        } else {
+            return cli_bad_option("migrate");
+        }
+    }
+    if (optind != argc)
+        return cli_usage("migrate", "unexpected argument '%s'", argv[optind]);
+    at_db *db = cli_db(c, 0);
+    at_error err = {0};
+    int v;
+    if (status) {
+        if (at_schema_version(db, &v, &err))
+            return cli_fail(&err);
+        printf("database schema version %d, this build %d%s\n", v, at_schema_latest(),
+               v == at_schema_latest() ? " (up to date)"
+               : v < at_schema_latest() ? " (run 'asynctasks migrate')"
+                                        : " (database is newer: upgrade asynctasks)");
+        return v == at_schema_latest() ? EXIT_OK : EXIT_FAIL;
+    }
+    int applied;
+    if (at_migrate(db, &applied, &err))
+        return cli_fail(&err);
+    at_schema_version(db, &v, &err);
+    if (applied)
+        printf("applied %d migration%s; schema is at version %d\n", applied,
+               applied == 1 ? "" : "s", v);
+    else
+        printf("schema is up to date at version %d\n", v);
+    return EXIT_OK;
+}
+
+int
+cmd_business(cli *c, int argc, char **argv)
+{
+    static const char help[] = "usage: asynctasks business add SLUG NAME\n"
+                               "       asynctasks business list\n\n"
+                               "SLUG: 1-64 of a-z, 0-9 and '-', used on the command line and in\n"
+                               "URLs. NAME: the display name.\n";
+    if (argc < 2 || cli_wants_help(argc, argv)) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    at_error err = {0};
+    if (strcmp(argv[1], "add") == 0) {
+        if (argc != 4)
+            return cli_usage("business", "business add takes SLUG and NAME");
+        uint64_t id;
+        if (at_business_add(cli_db(c, 1), argv[2], argv[3], &id, &err))
+            return cli_fail(&err);
+        printf("added business %s (#%llu)\n", argv[2], (unsigned long long) id);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "list") == 0) {
+        if (argc != 2)
+            return cli_usage("business", "business list takes no arguments");
+        at_business *v;
+        size_t n;
+        if (at_business_list(cli_db(c, 1), &v, &n, &err))
+            return cli_fail(&err);
+        printf("%-6s %-24s %s\n", "ID", "SLUG", "NAME");
+        for (size_t i = 0; i < n; i++)
+            printf("%-6llu %-24s %s\n", (unsigned long long) v[i].id, v[i].slug, v[i].name);
+        free(v);
+        return EXIT_OK;
+    }
+    return cli_usage("business", "unknown subcommand '%s'", argv[1]);
+}
+
+/* Reads a password: from a file, from stdin ("-"), or asked for twice on a
+ * terminal with echo off. Never from the command line. */
+static int
+read_password(const char *file, char *out, size_t outlen, at_error *err)
+{
+    if (!file && isatty(STDIN_FILENO)) {
+        char again[AT_PASSWORD_MAX + 2];
+        struct termios old, quiet;
+        if (tcgetattr(STDIN_FILENO, &old) != 0)
+            return at_error_set(err, AT_EIO, "cannot read the terminal");
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t) ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        fputs("Password: ", stderr);
+        char *a = fgets(out, (int) outlen, stdin);
+        fputs("\nAgain: ", stderr);
+        char *b = fgets(again, sizeof again, stdin);
+        fputs("\n", stderr);
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        if (!a || !b)
+            return at_error_set(err, AT_EIO, "no password given");
+        out[strcspn(out, "\r\n")] = 0;
+        again[strcspn(again, "\r\n")] = 0;
+        int same = strcmp(out, again) == 0;
+        memset(again, 0, sizeof again);
+        if (!same)
+            return at_error_set(err, AT_EINVAL, "the passwords do not match");
+        return AT_OK;
+    }
+    char *text;
+    size_t len;
+    int rc = cli_read_file(file ? file : "-", AT_PASSWORD_MAX + 2, &text, &len, err);
+    if (rc)
+        return rc;
+    text[strcspn(text, "\r\n")] = 0;
+    if (strlen(text) >= outlen) {
+        memset(text, 0, len);
+        free(text);
+        return at_error_set(err, AT_EINVAL, "password is longer than %d bytes", AT_PASSWORD_MAX);
+    }
+    strcpy(out, text);
+    memset(text, 0, len);
+    free(text);
+    if (!out[0])
+        return at_error_set(err, AT_EINVAL, "password is empty");
+    return AT_OK;
+}
+
+static int
+user_add(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"password-file", required_argument, NULL, 'p'},
+                                         {"no-password", no_argument, NULL, 'n'},
+                                         {NULL, 0, NULL, 0}};
+    const char *pwfile = NULL;
+    int nopw = 0, o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'p')
+            pwfile = optarg;
+        else if (o == 'n')
+            nopw = 1;
+        else
+            return cli_bad_option("user");
+    }
+    if (argc - optind != 2)
+        return cli_usage("user", "user add takes EMAIL and NAME");
+    if (nopw && pwfile)
+        return cli_usage("user", "give --password-file or --no-password, not both");
+    at_error err = {0};
+    char pw[AT_PASSWORD_MAX + 2] = "";
+    if (!nopw && read_password(pwfile, pw, sizeof pw, &err))
+        return cli_fail(&err);
+    uint64_t id;
+    int rc = at_user_add(cli_db(c, 1), argv[optind], argv[optind + 1], nopw ? NULL : pw, &id, &err);
+    memset(pw, 0, sizeof pw);
+    if (rc)
+        return cli_fail(&err);
+    printf("added user %s (#%llu)\n", argv[optind], (unsigned long long) id);
+    return EXIT_OK;
+}
+
+static int
+user_passwd(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"password-file", required_argument, NULL, 'p'},
+                                         {NULL, 0, NULL, 0}};
+    const char *pwfile = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'p')
+            pwfile = optarg;
+        else
+            return cli_bad_option("user");
+    }
+    if (argc - optind != 1)
+        return cli_usage("user", "user passwd takes EMAIL");
+    at_user u;
+    int rc = cli_user(c, argv[optind], &u);
+    if (rc)
+        return rc;
+    at_error err = {0};
+    char pw[AT_PASSWORD_MAX + 2] = "";
+    if (read_password(pwfile, pw, sizeof pw, &err))
+        return cli_fail(&err);
+    rc = at_user_set_password(cli_db(c, 1), u.id, pw, &err);
+    memset(pw, 0, sizeof pw);
+    if (rc)
+        return cli_fail(&err);
+    printf("password of %s changed\n", u.email);
+    return EXIT_OK;
+}
+
+static int
+user_list(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
+                                         {"search", required_argument, NULL, 's'},
+                                         {NULL, 0, NULL, 0}};
+    const char *slug = NULL, *search = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'b')
+            slug = optarg;
+        else if (o == 's')
+            search = optarg;
+        else
+            return cli_bad_option("user");
+    }
+    if (optind != argc)
+        return cli_usage("user", "unexpected argument '%s'", argv[optind]);
+    at_business b = {0};
+    int rc;
+    if (slug && (rc = cli_business(c, slug, &b)))
+        return rc;
+    at_error err = {0};
+    at_user *v;
+    size_t n;
+    if (at_user_list(cli_db(c, 1), b.id, search, &v, &n, &err))
+        return cli_fail(&err);
+    printf("%-6s ", "ID");
+    cli_pad(stdout, "EMAIL", 40);
+    printf(" NAME\n");
+    for (size_t i = 0; i < n; i++) {
+        printf("%-6llu ", (unsigned long long) v[i].id);
+        cli_pad(stdout, v[i].email, 40);
+        printf(" %s%s\n", v[i].name, v[i].platform_admin ? " (platform admin)" : "");
+    }
+    free(v);
+    return EXIT_OK;
+}
+
+int
+cmd_user(cli *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: asynctasks user add EMAIL NAME [--password-file FILE|-] [--no-password]\n"
+        "       asynctasks user passwd EMAIL [--password-file FILE|-]\n"
+        "       asynctasks user list [--business SLUG] [--search TEXT]\n\n"
+        "The password is the first line of FILE or of standard input ('-'), or is\n"
+        "asked for on the terminal; never taken from the command line. It is\n"
+        "stored as a yescrypt hash. --no-password makes a user who cannot log in.\n";
+    if (argc < 2 || cli_wants_help(argc, argv)) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "add") == 0)
+        return user_add(c, argc - 1, cli_shift(argv));
+    if (strcmp(argv[1], "passwd") == 0)
+        return user_passwd(c, argc - 1, cli_shift(argv));
+    if (strcmp(argv[1], "list") == 0)
+        return user_list(c, argc - 1, cli_shift(argv));
+    return cli_usage("user", "unknown subcommand '%s'", argv[1]);
+}
+
+int
+cmd_member(cli *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: asynctasks member add --business SLUG --user EMAIL --role ROLE\n\n"
+        "Adds the user to the business, or changes their role there.\n"
+        "ROLE: member, or business_admin (may manage the business's tasks).\n";
+    if (argc < 2 || cli_wants_help(argc, argv)) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "add") != 0)
+        return cli_usage("member", "unknown subcommand '%s'", argv[1]);
+    static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
+                                         {"user", required_argument, NULL, 'u'},
+                                         {"role", required_argument, NULL, 'r'},
+                                         {NULL, 0, NULL, 0}};
+    const char *slug = NULL, *email = NULL, *role = NULL;
+    int o;
+    argv = cli_shift(argv), argc--;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'b')
+            slug = optarg;
+        else if (o == 'u')
+            email = optarg;
+        else if (o == 'r')
+            role = optarg;
+        else
+            return cli_bad_option("member");
+    }
+    if (optind != argc)
+        return cli_usage("member", "unexpected argument '%s'", argv[optind]);
+    if (!slug || !email || !role)
+        return cli_usage("member", "member add needs --business, --user and --role");
+    int r = at_role_parse(role);
+    if (!r)
+        return cli_usage("member", "role must be member or business_admin, not '%s'", role);
+    at_business b;
+    at_user u;
+    int rc;
+    if ((rc = cli_business(c, slug, &b)) || (rc = cli_user(c, email, &u)))
+        return rc;
+    at_error err = {0};
+    if (at_member_add(cli_db(c, 1), b.id, u.id, r, &err))
+        return cli_fail(&err);
+    printf("%s is %s of %s\n", u.email, r == AT_ROLE_BUSINESS_ADMIN ? "an admin" : "a member",
+           b.slug);
+    return EXIT_OK;
+}
+
+int
+cmd_platform_admin(cli *c, int argc, char **argv)
+{
+    static const char help[] = "usage: asynctasks platform-admin add EMAIL\n\n"
+                               "Makes the user a platform admin, who may manage every business.\n";
+    if (argc < 2 || cli_wants_help(argc, argv)) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "add") != 0)
+        return cli_usage("platform-admin", "unknown subcommand '%s'", argv[1]);
+    if (argc != 3)
+        return cli_usage("platform-admin", "platform-admin add takes one EMAIL");
+    at_user u;
+    int rc = cli_user(c, argv[2], &u);
+    if (rc)
+        return rc;
+    at_error err = {0};
+    if (at_platform_admin_add(cli_db(c, 1), u.id, &err))
+        return cli_fail(&err);
+    printf("%s is a platform admin\n", u.email);
+    return EXIT_OK;
+}
+
+int
+cmd_type(cli *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: asynctasks type add NAME [--description TEXT] [--timeout SECONDS]\n"
+        "                           [--max-attempts N]\n"
+        "       asynctasks type list [--search TEXT]\n\n"
+        "Registers a task type (or updates one). The supervisor registers the\n"
+        "types its plugins handle itself; this is for types handled elsewhere.\n"
+        "Defaults: timeout 300 s, 3 attempts.\n";
+    if (argc < 2 || cli_wants_help(argc, argv)) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    at_error err = {0};
+    static const struct option opts[] = {{"description", required_argument, NULL, 'd'},
+                                         {"timeout", required_argument, NULL, 't'},
+                                         {"max-attempts", required_argument, NULL, 'm'},
+                                         {"search", required_argument, NULL, 's'},
+                                         {NULL, 0, NULL, 0}};
+    const char *desc = "", *search = NULL;
+    long long timeout = 300, attempts = 3;
+    int o, add = strcmp(argv[1], "add") == 0;
+    if (!add && strcmp(argv[1], "list") != 0)
+        return cli_usage("type", "unknown subcommand '%s'", argv[1]);
+    argv = cli_shift(argv), argc--;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'd' && add)
+            desc = optarg;
+        else if (o == 't' && add) {
+            if (cli_number("--timeout", optarg, 1, 7 * 86400, &timeout))
+                return EXIT_USAGE;
+        } else if (o == 'm' && add) {
+            if (cli_number("--max-attempts", optarg, 1, 100, &attempts))
+                return EXIT_USAGE;
+        } else if (o == 's' && !add)
+            search = optarg;
+        else
+            return cli_bad_option("type");
+    }
+    if (add) {
+        if (argc - optind != 1)
+            return cli_usage("type", "type add takes one NAME");
+        uint64_t id;
+        if (at_task_type_register(cli_db(c, 1), argv[optind], desc, (unsigned) timeout,
+                                  (unsigned) attempts, &id, &err))
+            return cli_fail(&err);
+        printf("task type %s (#%llu) registered\n", argv[optind], (unsigned long long) id);
+        return EXIT_OK;
+    }
+    if (optind != argc)
+        return cli_usage("type", "unexpected argument '%s'", argv[optind]);
+    at_task_type *v;
+    size_t n;
+    if (at_task_type_list(cli_db(c, 1), search, &v, &n, &err))
+        return cli_fail(&err);
+    printf("%-6s %-20s %8s %8s  %s\n", "ID", "NAME", "TIMEOUT", "ATTEMPTS", "DESCRIPTION");
+    for (size_t i = 0; i < n; i++)
+        printf("%-6llu %-20s %7us %8u  %s\n", (unsigned long long) v[i].id, v[i].name,
+               v[i].timeout_s, v[i].max_attempts, v[i].description);
+    free(v);
+    return EXIT_OK;
+}
+
+static void
+progress(uint64_t done, uint64_t total, void *ctx)
+{
+    (void) ctx;
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "\r%llu / %llu tasks", (unsigned long long) done,
+                (unsigned long long) total);
+}
+
+int
+cmd_demo_data(cli *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: asynctasks demo-data [--tasks N] [--users N] [--seed N]\n\n"
+        "Creates the demo businesses acme, globex and initech (no tasks), the\n"
+        "logins admin@example.com (platform admin), alice@example.com (admin of\n"
+        "acme and globex) and bob@example.com (member of acme), all with the\n"
+        "password 'demo', N generated members per business (default 40), the\n"
+        "demo task types, and adds N tasks (default 2000) over acme and globex.\n"
+        "Running it again keeps what exists and adds the tasks again.\n";
+    static const struct option opts[] = {{"tasks", required_argument, NULL, 't'},
+                                         {"users", required_argument, NULL, 'u'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    long long tasks = 2000, users = 40, seed = 1;
+    int o;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (o == 'h') {
+            fputs(help, stdout);
+            return EXIT_OK;
+        } else if (o == 't') {
+            if (cli_number("--tasks", optarg, 0, 100000000, &tasks))
+                return EXIT_USAGE;
+        } else if (o == 'u') {
+            if (cli_number("--users", optarg, 1, 100000, &users))
+                return EXIT_USAGE;
+        } else if (o == 's') {
+            if (cli_number("--seed", optarg, 1, 4294967295LL, &seed))
+                return EXIT_USAGE;
+        } else {
+            return cli_bad_option("demo-data");
+        }
+    }
+    if (optind != argc)
+        return cli_usage("demo-data", "unexpected argument '%s'", argv[optind]);
+    at_demo_opts d = {(uint64_t) tasks, (unsigned) users, (unsigned) seed, "demo", progress, NULL};
+    at_error err = {0};
+    int rc = at_demo_load(cli_db(c, 1), &d, &err);
+    if (isatty(STDERR_FILENO))
+        fputc('\n', stderr);
+    if (rc)
+        return cli_fail(&err);
+    printf("demo data loaded: %lld tasks added\n", tasks);
+    return EXIT_OK;
+}

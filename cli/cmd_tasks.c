@@ -1,0 +1,311 @@
+/* cmd_tasks.c: enqueue a task, list and show tasks. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int
+cmd_enqueue(cli *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: asynctasks enqueue --business SLUG --user EMAIL --type TYPE\n"
+        "                          [--payload-file FILE|-] [--priority N] [--run-at TIME]\n\n"
+        "Adds a task for the user (a member of the business) and prints its id.\n"
+        "The payload is UTF-8 text of at most 4 MiB, read from FILE or from\n"
+        "standard input ('-'). Priority: -1000 to 1000, higher runs first\n"
+        "(default 0). TIME: YYYY-MM-DD[ HH:MM[:SS]] in UTC, now, or +N with s, m,\n"
+        "h or d (default: now).\n";
+    static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
+                                         {"user", required_argument, NULL, 'u'},
+                                         {"type", required_argument, NULL, 't'},
+                                         {"payload-file", required_argument, NULL, 'p'},
+                                         {"priority", required_argument, NULL, 'P'},
+                                         {"run-at", required_argument, NULL, 'r'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *slug = NULL, *email = NULL, *type = NULL, *pfile = NULL, *run_at = NULL;
+    long long prio = 0;
+    int o;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'h': fputs(help, stdout); return EXIT_OK;
+        case 'b': slug = optarg; break;
+        case 'u': email = optarg; break;
+        case 't': type = optarg; break;
+        case 'p': pfile = optarg; break;
+        case 'r': run_at = optarg; break;
+        case 'P':
+            if (cli_number("--priority", optarg, AT_PRIORITY_MIN, AT_PRIORITY_MAX, &prio))
+                return EXIT_USAGE;
+            break;
+        default: return cli_bad_option("enqueue");
+        }
+    }
+    if (optind != argc)
+        return cli_usage("enqueue", "unexpected argument '%s'", argv[optind]);
+    if (!slug || !email || !type)
+        return cli_usage("enqueue", "enqueue needs --business, --user and --type");
+    at_error err = {0};
+    at_db *db = cli_db(c, 1);
+    at_enqueue req = {0};
+    req.priority = (int) prio;
+    if (run_at) {
+        at_time now;
+        if (at_db_now(db, &now, &err) || at_time_parse(run_at, now, &req.run_at, &err))
+            return cli_fail(&err);
+    }
+    at_business b;
+    at_user u;
+    at_task_type t;
+    int rc;
+    if ((rc = cli_business(c, slug, &b)) || (rc = cli_user(c, email, &u)) ||
+        (rc = cli_task_type(c, type, &t)))
+        return rc;
+    req.business_id = b.id;
+    req.user_id = u.id;
+    req.task_type_id = t.id;
+    char *payload = NULL;
+    if (pfile) {
+        if (cli_read_file(pfile, AT_PAYLOAD_MAX, &payload, &req.payload_len, &err))
+            return cli_fail(&err);
+        req.payload = payload;
+    }
+    uint64_t id;
+    rc = at_task_enqueue(db, &req, &id, &err);
+    free(payload);
+    if (rc)
+        return cli_fail(&err);
+    printf("%llu\n", (unsigned long long) id);
+    return EXIT_OK;
+}
+
+/* The status a person reads: a queued task held by a rule is "paused". */
+static const char *
+status_of(const at_task *t, const at_pause_set *rules, const at_pause_rule **why)
+{
+    *why = NULL;
+    if (t->state == AT_TASK_QUEUED && (*why = at_pause_match(rules, t->user_id, t->task_type_id)))
+        return "paused";
+    if (t->state == AT_TASK_RUNNING && t->cancel_requested)
+        return "cancelling";
+    return at_task_state_str(t->state);
+}
+
+static int
+tasks_list(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
+                                         {"sort", required_argument, NULL, 's'},
+                                         {"desc", no_argument, NULL, 'd'},
+                                         {"asc", no_argument, NULL, 'a'},
+                                         {"status", required_argument, NULL, 'S'},
+                                         {"user-search", required_argument, NULL, 'u'},
+                                         {"type-search", required_argument, NULL, 't'},
+                                         {"limit", required_argument, NULL, 'l'},
+                                         {"after", required_argument, NULL, 'A'},
+                                         {"before", required_argument, NULL, 'B'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"explain", no_argument, NULL, 'e'},
+                                         {NULL, 0, NULL, 0}};
+    at_task_query q = {0};
+    q.sort = AT_SORT_CREATED;
+    q.desc = 1;
+    q.filter = AT_FILTER_PENDING;
+    q.limit = 50;
+    const char *slug = NULL, *format = "table";
+    int explain = 0, o;
+    long long limit;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'b': slug = optarg; break;
+        case 's':
+            if ((q.sort = at_sort_parse(optarg)) < 0)
+                return cli_usage("tasks", "--sort must be created, user or type, not '%s'", optarg);
+            break;
+        case 'd': q.desc = 1; break;
+        case 'a': q.desc = 0; break;
+        case 'S':
+            if ((q.filter = at_filter_parse(optarg)) < 0)
+                return cli_usage("tasks", "--status must be pending, finished or all, not '%s'",
+                                 optarg);
+            break;
+        case 'u': q.user_search = optarg; break;
+        case 't': q.type_search = optarg; break;
+        case 'l':
+            if (cli_number("--limit", optarg, 1, AT_LIST_MAX, &limit))
+                return EXIT_USAGE;
+            q.limit = (unsigned) limit;
+            break;
+        case 'A': q.after = optarg; break;
+        case 'B': q.before = optarg; break;
+        case 'f':
+            if (strcmp(optarg, "table") != 0 && strcmp(optarg, "tsv") != 0)
+                return cli_usage("tasks", "--format must be table or tsv, not '%s'", optarg);
+            format = optarg;
+            break;
+        case 'e': explain = 1; break;
+        default: return cli_bad_option("tasks");
+        }
+    }
+    if (optind != argc)
+        return cli_usage("tasks", "unexpected argument '%s'", argv[optind]);
+    if (!slug)
+        return cli_usage("tasks", "tasks list needs --business");
+    if (q.after && q.before)
+        return cli_usage("tasks", "give --after or --before, not both");
+    at_business b;
+    int rc = cli_business(c, slug, &b);
+    if (rc)
+        return rc;
+    q.business_id = b.id;
+    at_error err = {0};
+    at_db *db = cli_db(c, 1);
+    if (explain) {
+        char *plan;
+        if (at_task_list_explain(db, &q, &plan, &err))
+            return cli_fail(&err);
+        printf("select_type\ttable\ttype\tkey\trows\textra\n%s", plan);
+        free(plan);
+        return EXIT_OK;
+    }
+    at_task_page page;
+    at_pause_set rules;
+    if (at_pause_load(db, b.id, &rules, &err))
+        return cli_fail(&err);
+    if (at_task_list(db, &q, &page, &err)) {
+        at_pause_set_free(&rules);
+        return cli_fail(&err);
+    }
+    int tsv = strcmp(format, "tsv") == 0;
+    if (tsv) {
+        printf("id\tstatus\tuser\ttask_type\tcreated_at\tpaused_by_rule\n");
+    } else {
+        printf("%-9s %-10s ", "ID", "STATUS");
+        cli_pad(stdout, "USER", 28);
+        printf(" %-16s %-19s\n", "TASK TYPE", "CREATED AT");
+    }
+    for (size_t i = 0; i < page.n; i++) {
+        const at_task *t = &page.rows[i];
+        const at_pause_rule *why;
+        const char *st = status_of(t, &rules, &why);
+        char created[32], rule[AT_NAME_BUF * 2 + 64] = "";
+        at_time_format(t->created_at, created, sizeof created);
+        if (why)
+            snprintf(rule, sizeof rule, "%s %s by %s", why->scope == AT_SCOPE_USER ? "user" : "type",
+                     why->target_name, why->paused_by_name);
+        if (tsv) {
+            printf("%llu\t%s\t%s\t%s\t%s\t%s\n", (unsigned long long) t->id, st, t->user_name,
+                   t->type_name, created, rule);
+        } else {
+            printf("%-9llu %-10s ", (unsigned long long) t->id, st);
+            cli_pad(stdout, t->user_name, 28);
+            printf(" %-16s %-19s%s%s%s\n", t->type_name, created, why ? "  (" : "", rule,
+                   why ? ")" : "");
+        }
+    }
+    FILE *foot = tsv ? stderr : stdout;
+    if (page.n == 0 && !tsv)
+        printf("There are no tasks to show\n");
+    if (page.has_prev)
+        fprintf(foot, "previous page: --before %s\n", page.prev);
+    if (page.has_next)
+        fprintf(foot, "next page: --after %s\n", page.next);
+    at_task_page_free(&page);
+    at_pause_set_free(&rules);
+    return EXIT_OK;
+}
+
+static int
+tasks_show(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
+                                         {NULL, 0, NULL, 0}};
+    const char *slug = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'b')
+            slug = optarg;
+        else
+            return cli_bad_option("tasks");
+    }
+    if (!slug || argc - optind != 1)
+        return cli_usage("tasks", "tasks show needs --business and one task ID");
+    long long id;
+    if (cli_number("task ID", argv[optind], 1, INT64_MAX, &id))
+        return EXIT_USAGE;
+    at_business b;
+    int rc = cli_business(c, slug, &b);
+    if (rc)
+        return rc;
+    at_error err = {0};
+    at_db *db = cli_db(c, 1);
+    at_task t;
+    if (at_task_get(db, b.id, (uint64_t) id, &t, &err))
+        return cli_fail(&err);
+    at_pause_set rules;
+    if (at_pause_load(db, b.id, &rules, &err)) {
+        at_task_clear(&t);
+        return cli_fail(&err);
+    }
+    const at_pause_rule *why;
+    const char *st = status_of(&t, &rules, &why);
+    char tb[6][32];
+    printf("id:          %llu\n", (unsigned long long) t.id);
+    printf("business:    %s\n", b.slug);
+    printf("user:        %s\n", t.user_name);
+    printf("task type:   %s\n", t.type_name);
+    printf("status:      %s\n", st);
+    if (why)
+        printf("paused by:   %s rule on %s, by %s at %s UTC%s%s%s%s\n",
+               why->scope == AT_SCOPE_USER ? "user" : "task type", why->target_name,
+               why->paused_by_name, at_time_format(why->paused_at, tb[5], sizeof tb[5]),
+               why->until ? ", until " : "", why->until ? at_time_format(why->until, tb[4], 32) : "",
+               why->reason[0] ? ": " : "", why->reason);
+    printf("priority:    %d\n", t.priority);
+    printf("attempts:    %u of %u\n", t.attempts, t.max_attempts);
+    printf("created at:  %s UTC\n", at_time_format(t.created_at, tb[0], sizeof tb[0]));
+    printf("run at:      %s UTC\n", at_time_format(t.run_at, tb[1], sizeof tb[1]));
+    if (t.started_at)
+        printf("started at:  %s UTC\n", at_time_format(t.started_at, tb[2], sizeof tb[2]));
+    if (t.finished_at)
+        printf("finished at: %s UTC\n", at_time_format(t.finished_at, tb[3], sizeof tb[3]));
+    printf("version:     %u\n", t.version);
+    if (t.last_error)
+        printf("last error:  %s\n", t.last_error);
+    if (t.result)
+        printf("result:      %s\n", t.result);
+    printf("payload:     %zu bytes\n%s%s", t.payload_size, t.payload ? t.payload : "",
+           t.payload && t.payload_size && t.payload[t.payload_size - 1] != '\n' ? "\n" : "");
+    at_pause_set_free(&rules);
+    at_task_clear(&t);
+    return EXIT_OK;
+}
+
+int
+cmd_tasks(cli *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: asynctasks tasks list --business SLUG [--sort created|user|type]\n"
+        "                             [--asc|--desc] [--status pending|finished|all]\n"
+        "                             [--user-search TEXT] [--type-search TEXT]\n"
+        "                             [--limit N] [--after CURSOR|--before CURSOR]\n"
+        "                             [--format table|tsv] [--explain]\n"
+        "       asynctasks tasks show --business SLUG ID\n\n"
+        "Lists a business's tasks as the Async Tasks page does: newest first by\n"
+        "default, pending ones only (queued, paused, running). A search matches a\n"
+        "part of the user's name or of the task type. Pages hold --limit tasks\n"
+        "(default 50, at most 500); the cursors printed under the list fetch the\n"
+        "next or the previous page. --explain prints the database's query plan.\n";
+    if (argc < 2 || cli_wants_help(argc, argv)) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "list") == 0)
+        return tasks_list(c, argc - 1, cli_shift(argv));
+    if (strcmp(argv[1], "show") == 0)
+        return tasks_show(c, argc - 1, cli_shift(argv));
+    return cli_usage("tasks", "unknown subcommand '%s'", argv[1]);
+}

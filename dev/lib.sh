@@ -1,0 +1,659 @@
+# shellcheck shell=bash
+#
+# Shared shell plumbing for the developer commands dev/demo and dev/check.
+#
+# Source it from a bash script (it is safe under `set -euo pipefail`):
+#
+#     . "$(dirname "$0")/lib.sh"
+#
+# Functions report problems on stderr and return non-zero rather than
+# calling exit, so callers decide how to fail.  Every function is prefixed
+# at_.  All state lives under $ROOT/var/ (git-ignored); the only exception
+# is a short socket directory under /tmp, used when $ROOT is so deep that
+# a socket path inside it would exceed the kernel limit.
+#
+# The MariaDB server managed here is private to this checkout: it always
+# runs with --no-defaults, its own datadir, socket and pidfile, and no TCP
+# listener, so a system-wide MariaDB (e.g. one started by the package's
+# postinst) is never used, stopped or mistaken for ours.
+
+# Resolved once at source time so that a later `cd` by the caller, or a
+# relative path used to source this file, cannot change the answer.
+_AT_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+
+# Package lists for at_install_packages, used by dev/demo and dev/check.
+# shellcheck disable=SC2034
+AT_BUILD_PACKAGES=(gcc make autoconf automake libtool pkg-config
+    libmariadb-dev libxml2-dev zlib1g-dev libfcgi-dev libcrypt-dev)
+# shellcheck disable=SC2034
+AT_DB_PACKAGES=(mariadb-server mariadb-client)
+
+# Longest path that fits in sockaddr_un.sun_path (108 bytes incl. NUL).
+AT_SOCKET_PATH_MAX=107
+
+# Character set used for every database we create.
+AT_DB_CHARSET="CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci"
+
+# ---------------------------------------------------------------------------
+# General helpers
+
+# at_msg TEXT... : progress message on stderr, tagged with the script name.
+at_msg() {
+    printf '%s: %s\n' "${0##*/}" "$*" >&2
+}
+
+# at_err TEXT... : error message on stderr.
+at_err() {
+    printf '%s: error: %s\n' "${0##*/}" "$*" >&2
+}
+
+# at_root : print the top directory of the checkout (the parent of dev/).
+at_root() {
+    printf '%s\n' "$_AT_ROOT"
+}
+
+# at_var : print $ROOT/var, creating it if needed.
+at_var() {
+    mkdir -p -- "$_AT_ROOT/var" || return 1
+    printf '%s\n' "$_AT_ROOT/var"
+}
+
+# at_tail_since FILE OFFSET [LINES] : print (on stderr) the last lines that
+# were appended to FILE after byte OFFSET, so that failure reports show
+# this attempt's messages rather than a previous run's.
+at_tail_since() {
+    local file=$1 offset=$2 lines=${3:-30}
+    [[ -r $file ]] || return 0
+    printf -- '--- last lines of %s ---\n' "$file" >&2
+    tail -c "+$((offset + 1))" -- "$file" | tail -n "$lines" >&2
+    printf -- '---\n' >&2
+}
+
+# at_file_size FILE : size in bytes, 0 if the file does not exist.
+at_file_size() {
+    if [[ -e $1 ]]; then stat -c %s -- "$1"; else echo 0; fi
+}
+
+# at_check_name KIND NAME : accept only plain identifiers, so that names can
+# be pasted into SQL without quoting problems.
+at_check_name() {
+    if [[ ! $2 =~ ^[A-Za-z0-9_]{1,64}$ ]]; then
+        at_err "invalid $1 name '$2' (use letters, digits and _ only)"
+        return 1
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# Debian packages
+
+# at_run_logged LOG COMMAND... : run COMMAND with its output appended to
+# LOG, preceded by the command line so the log reads as a transcript.
+at_run_logged() {
+    local log=$1
+    shift
+    printf '\n$ %s\n' "$*" >>"$log" || return 1
+    "$@" </dev/null >>"$log" 2>&1
+}
+
+# at_install_packages PKG... : install those of the given Debian packages
+# that are not installed yet.  Output goes to var/log/apt.log; on failure
+# the tail of that log is shown.
+at_install_packages() {
+    local pkg status log start
+    local -a missing=() sudo=() apt=()
+
+    for pkg in "$@"; do
+        # shellcheck disable=SC2016  # ${Status} is a dpkg-query field
+        status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) || status=
+        if [[ $status != "install ok installed" ]]; then
+            missing+=("$pkg")
+        fi
+    done
+    if ((${#missing[@]} == 0)); then
+        return 0
+    fi
+
+    if ((EUID != 0)); then
+        if ! command -v sudo >/dev/null 2>&1; then
+            at_err "missing packages: ${missing[*]}"
+            at_err "not running as root and sudo is not available;" \
+                "as root run: apt-get install --no-install-recommends ${missing[*]}"
+            return 1
+        fi
+        sudo=(sudo)
+    fi
+
+    log=$(at_var)/log/apt.log || return 1
+    mkdir -p -- "${log%/*}" || return 1
+    # sudo may reset the environment, hence `env` rather than an export.
+    # The lock timeout makes us wait for a concurrent apt/dpkg run instead
+    # of failing straight away.
+    apt=(at_run_logged "$log" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive
+        apt-get -q -y -o DPkg::Lock::Timeout=300)
+
+    at_msg "installing ${missing[*]} (log: $log)"
+    start=$(at_file_size "$log")
+
+    # A freshly provisioned machine may have no package lists at all.
+    if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+        if ! "${apt[@]}" update; then
+            at_err "apt-get update failed"
+            at_tail_since "$log" "$start"
+            return 1
+        fi
+    fi
+
+    if "${apt[@]}" install --no-install-recommends "${missing[@]}"; then
+        return 0
+    fi
+
+    # Outdated lists show up as unknown packages or 404s on download; only
+    # then is an update worth it (an update cannot fix other failures).
+    # (No grep -q: exiting early would SIGPIPE tail and, with pipefail,
+    # turn a match into a failure.)
+    if tail -c "+$((start + 1))" -- "$log" | grep -E >/dev/null \
+        'Unable to locate package|has no installation candidate|is not available|404 +Not Found'; then
+        at_msg "package lists look outdated; running apt-get update"
+        if "${apt[@]}" update &&
+            "${apt[@]}" install --no-install-recommends "${missing[@]}"; then
+            return 0
+        fi
+    fi
+
+    at_err "could not install: ${missing[*]}"
+    at_tail_since "$log" "$start"
+    return 1
+}
+
+# ---------------------------------------------------------------------------
+# Unix socket paths
+
+# at_socket_path DEFAULT : print DEFAULT if it fits in a unix socket
+# address, otherwise a path with the same file name in a short directory
+# under /tmp that is unique to this checkout.
+at_socket_path() {
+    local path=$1 hash
+    # Byte length, not character length: the kernel limit is in bytes.
+    if (($(printf '%s' "$path" | wc -c) <= AT_SOCKET_PATH_MAX)); then
+        printf '%s\n' "$path"
+        return 0
+    fi
+    hash=$(printf '%s' "$_AT_ROOT" | sha256sum | cut -c1-12)
+    printf '%s\n' "/tmp/asynctasks-$hash/${path##*/}"
+}
+
+# at_socket_dir_ensure SOCKET_PATH : create the directory of a socket path.
+# For the shared /tmp directory, refuse one that somebody else created, as
+# it could be used to intercept our connections.
+at_socket_dir_ensure() {
+    local dir=${1%/*}
+    if [[ $dir != /tmp/asynctasks-* ]]; then
+        mkdir -p -- "$dir"
+        return
+    fi
+    # Failure to create is judged by the ownership test below, which also
+    # covers losing a race against another of our own scripts.
+    [[ -d $dir ]] || mkdir -m 755 -- "$dir" 2>/dev/null || true
+    if [[ -L $dir || ! -d $dir || ! -O $dir ]]; then
+        at_err "$dir is not a directory owned by $(id -un); remove it and retry"
+        return 1
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# Private MariaDB server
+
+# at_db_dir : print $ROOT/var/mariadb (pidfile, datadir, socket-path).
+at_db_dir() {
+    printf '%s\n' "$_AT_ROOT/var/mariadb"
+}
+
+# at_db_datadir : print the datadir of our server.
+at_db_datadir() {
+    printf '%s\n' "$_AT_ROOT/var/mariadb/data"
+}
+
+# at_db_log : print the path of the server's error log.
+at_db_log() {
+    printf '%s\n' "$_AT_ROOT/var/log/mariadb.log"
+}
+
+# at_db_pidfile : print the path of the server's pidfile.
+at_db_pidfile() {
+    printf '%s\n' "$_AT_ROOT/var/mariadb/mariadbd.pid"
+}
+
+# at_db_socket : print the socket path of our server.  This is the one
+# place that decides it; the answer is also recorded in
+# var/mariadb/socket-path for tools that are not written in shell.
+at_db_socket() {
+    local dir sock recorded=
+    dir=$(at_db_dir)
+    sock=$(at_socket_path "$dir/mysqld.sock") || return 1
+    mkdir -p -- "$dir" || return 1
+    if [[ -r $dir/socket-path ]]; then
+        recorded=$(<"$dir/socket-path")
+    fi
+    if [[ $recorded != "$sock" ]]; then
+        printf '%s\n' "$sock" >"$dir/socket-path" || return 1
+    fi
+    printf '%s\n' "$sock"
+}
+
+# at_db_admin_user : print the MariaDB account we administer the server
+# with.  mariadb-install-db gives the OS user that initialised the datadir
+# a passwordless, unix-socket-authenticated account of the same name
+# (root@localhost when that user is root).
+at_db_admin_user() {
+    id -un
+}
+
+# at_db_mariadbd : print the path of the server binary.  It lives in
+# /usr/sbin, which is not in a normal user's PATH on Debian.
+at_db_mariadbd() {
+    if ! PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin command -v mariadbd; then
+        at_err "mariadbd not found (is mariadb-server installed?)"
+        return 1
+    fi
+}
+
+# at_db_pid_is_ours PID : true if PID is a live mariadbd serving our
+# datadir.  Checking the command line guards against a recycled pid and
+# against the system server; a zombie has an empty command line, so an
+# exited server that has not been reaped yet counts as gone.
+at_db_pid_is_ours() {
+    local pid=$1 datadir arg
+    local -a args=()
+    datadir=$(at_db_datadir)
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    mapfile -d '' -t args 2>/dev/null <"/proc/$pid/cmdline" || return 1
+    for arg in "${args[@]}"; do
+        [[ $arg == "--datadir=$datadir" ]] && return 0
+    done
+    return 1
+}
+
+# at_db_pid : print the pid of our running server, or fail if there is none.
+at_db_pid() {
+    local pidfile pid=
+    pidfile=$(at_db_pidfile)
+    [[ -r $pidfile ]] || return 1
+    read -r pid <"$pidfile" || [[ -n $pid ]] || return 1
+    at_db_pid_is_ours "$pid" || return 1
+    printf '%s\n' "$pid"
+}
+
+# at_db_ping : true if a server answers on our socket.
+at_db_ping() {
+    local sock
+    sock=$(at_db_socket) || return 1
+    [[ -S $sock ]] || return 1
+    # The client's default connect timeout is hours; a wedged server must
+    # not hang us.
+    mariadb-admin --no-defaults --protocol=socket --socket="$sock" \
+        --user="$(at_db_admin_user)" --connect-timeout=2 ping \
+        >/dev/null 2>&1
+}
+
+# at_db_running : true if our server is up and answering.
+at_db_running() {
+    at_db_pid >/dev/null && at_db_ping
+}
+
+# at_db_clean_stale : remove the pidfile and socket left behind by a server
+# that is no longer running.  Only call when at_db_pid has failed.
+at_db_clean_stale() {
+    local sock pidfile
+    sock=$(at_db_socket) || return 1
+    pidfile=$(at_db_pidfile)
+    rm -f -- "$pidfile"
+    if [[ -S $sock ]]; then
+        if at_db_ping; then
+            # Something answers on our socket but it is not the server our
+            # pidfile describes; do not pull the socket from under it.
+            at_err "a server answers on $sock but $pidfile does not" \
+                "name a running mariadbd for $(at_db_datadir); stop it first"
+            return 1
+        fi
+        rm -f -- "$sock"
+    fi
+}
+
+# at_db_init : create and populate the datadir if that has not been done.
+at_db_init() {
+    local datadir tmp log start
+    datadir=$(at_db_datadir)
+    [[ -d $datadir/mysql ]] && return 0
+    if [[ -e $datadir ]]; then
+        at_err "$datadir exists but is not an initialised datadir" \
+            "(no readable mysql/ inside); remove it to start afresh"
+        return 1
+    fi
+
+    log=$(at_db_log)
+    mkdir -p -- "${log%/*}" || return 1
+    # Populate a scratch directory and rename it on success, so that an
+    # interrupted run never leaves a half-initialised datadir behind.
+    tmp=$datadir.tmp
+    rm -rf -- "$tmp"
+    at_msg "initialising MariaDB datadir $datadir"
+    start=$(at_file_size "$log")
+    # --user is deliberately not passed: as root, mariadb-install-db would
+    # then chown the system's auth_pam_tool_dir to that user, and as a
+    # normal user it is not allowed anyway.  Files end up owned by the
+    # invoking user either way, and --auth-root-socket-user names the
+    # admin account explicitly.
+    if ! mariadb-install-db --no-defaults --datadir="$tmp" \
+        --auth-root-authentication-method=socket \
+        --auth-root-socket-user="$(at_db_admin_user)" \
+        --skip-test-db >>"$log" 2>&1; then
+        at_err "mariadb-install-db failed"
+        at_tail_since "$log" "$start"
+        rm -rf -- "$tmp"
+        return 1
+    fi
+    mv -T -- "$tmp" "$datadir"
+}
+
+# at_db_start : start our server unless it is already running, initialising
+# the datadir on first use.  Returns once the server answers.
+at_db_start() {
+    local dir
+    dir=$(at_db_dir)
+    mkdir -p -- "$dir" || return 1
+    # Serialise concurrent starts (e.g. dev/demo and dev/check launched at
+    # the same time) so that only one of them initialises and launches.
+    (
+        flock -w 120 9 || {
+            at_err "timed out waiting for $dir/start.lock"
+            exit 1
+        }
+        at_db_start_locked
+    ) 9>"$dir/start.lock"
+}
+
+# at_db_start_locked : the body of at_db_start; expects the lock to be held.
+at_db_start_locked() {
+    local sock pidfile log datadir mariadbd start pid launcher i died=0
+    sock=$(at_db_socket) || return 1
+    pidfile=$(at_db_pidfile)
+    log=$(at_db_log)
+    datadir=$(at_db_datadir)
+
+    mariadbd=$(at_db_mariadbd) || return 1
+    if pid=$(at_db_pid); then
+        if at_db_ping; then
+            return 0 # already running: reuse it
+        fi
+        # Alive but not answering yet, e.g. still starting or recovering.
+        launcher=
+    else
+        at_db_clean_stale || return 1
+        at_db_init || return 1
+        at_socket_dir_ensure "$sock" || return 1
+        mkdir -p -- "${log%/*}" || return 1
+
+        at_msg "starting MariaDB (socket $sock, log $log)"
+        start=$(at_file_size "$log")
+        # setsid puts the server in its own session, so Ctrl-C in the
+        # calling terminal or the end of the calling script leaves it
+        # running.  Descriptors above 2 are closed first: inherited ones
+        # (our start.lock, make's jobserver, a pipe to tee) would otherwise
+        # stay open for the server's lifetime, holding the lock or keeping
+        # a reader waiting for EOF.  setsid -w keeps $! alive exactly as
+        # long as the server, whether or not setsid had to fork.
+        (
+            cd / || exit 1
+            # A normal user's soft limit (often 1024) makes the server
+            # shrink its table cache; take whatever the hard limit allows.
+            ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+            for fd in /proc/self/fd/*; do
+                fd=${fd##*/}
+                if ((fd > 2)); then
+                    eval "exec $fd>&-"
+                fi
+            done
+            exec setsid -w "$mariadbd" --no-defaults \
+                --datadir="$datadir" \
+                --socket="$sock" \
+                --skip-networking \
+                --pid-file="$pidfile" \
+                --log-error="$log" \
+                --user="$(at_db_admin_user)" \
+                --character-set-server=utf8mb4 \
+                --collation-server=utf8mb4_unicode_520_ci \
+                --innodb-buffer-pool-size=1G \
+                --innodb-flush-log-at-trx-commit=2 \
+                --innodb-log-file-size=512M \
+                --max-allowed-packet=64M \
+                --skip-log-bin
+        ) </dev/null >>"$log" 2>&1 &
+        launcher=$!
+    fi
+
+    for ((i = 0; i < 120; i++)); do
+        if at_db_running; then
+            return 0
+        fi
+        # Give up early if the server died instead of waiting it out.
+        if [[ -n $launcher ]]; then
+            kill -0 "$launcher" 2>/dev/null || died=1
+        else
+            at_db_pid_is_ours "$pid" || died=1
+        fi
+        if ((died)); then
+            at_err "mariadbd exited during startup"
+            at_tail_since "$log" "${start:-0}"
+            return 1
+        fi
+        sleep 0.5
+    done
+    at_err "MariaDB did not answer on $sock within 60 s"
+    at_tail_since "$log" "${start:-0}"
+    return 1
+}
+
+# at_db_stop : stop our server if it is running; quiet and successful if
+# it is not.
+at_db_stop() {
+    local pid sock i
+    if ! pid=$(at_db_pid); then
+        at_db_clean_stale || true
+        return 0
+    fi
+    sock=$(at_db_socket) || return 1
+
+    at_msg "stopping MariaDB (pid $pid)"
+    # A clean shutdown first; mariadb-admin waits for the pidfile to go.
+    mariadb-admin --no-defaults --protocol=socket --socket="$sock" \
+        --user="$(at_db_admin_user)" --connect-timeout=5 \
+        --shutdown-timeout=30 shutdown >/dev/null 2>&1 || true
+
+    if at_db_pid_is_ours "$pid"; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 60; i++)); do
+            at_db_pid_is_ours "$pid" || break
+            sleep 0.5
+        done
+    fi
+    if at_db_pid_is_ours "$pid"; then
+        at_msg "mariadbd did not stop within 30 s; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+        for ((i = 0; i < 20; i++)); do
+            at_db_pid_is_ours "$pid" || break
+            sleep 0.5
+        done
+    fi
+    if at_db_pid_is_ours "$pid"; then
+        at_err "could not stop mariadbd (pid $pid)"
+        return 1
+    fi
+    at_db_clean_stale
+}
+
+# at_db_admin_sql [SQL] : run SQL (or, without an argument, SQL read from
+# stdin) as the admin account.  Output is tab-separated without headers.
+at_db_admin_sql() {
+    local sock
+    sock=$(at_db_socket) || return 1
+    # Without a configuration file the client picks its character set
+    # from the locale, which gives utf8mb3 under a UTF-8 locale and
+    # mangles or rejects 4-byte characters; hence the explicit utf8mb4.
+    local -a cmd=(mariadb --no-defaults --protocol=socket --socket="$sock"
+        --user="$(at_db_admin_user)" --default-character-set=utf8mb4
+        --connect-timeout=10 --batch --skip-column-names)
+    if (($#)); then
+        "${cmd[@]}" --execute="$1"
+    else
+        "${cmd[@]}"
+    fi
+}
+
+# at_sql_string TEXT : print TEXT as a quoted SQL string literal.
+at_sql_string() {
+    local s=$1
+    s=${s//\\/\\\\}
+    s=${s//\'/\\\'}
+    printf "'%s'\n" "$s"
+}
+
+# at_password_file_ensure FILE : create FILE holding a random password
+# unless it exists already; either way make it private (mode 600).
+at_password_file_ensure() {
+    local file=$1 pw
+    if [[ ! -s $file ]]; then
+        mkdir -p -- "$(dirname -- "$file")" || return 1
+        pw=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n') || return 1
+        # No trailing newline, so that a reader that takes the whole file
+        # as the password gets it right too.  umask keeps the file private
+        # from the moment it exists.
+        (umask 077 && printf '%s' "$pw" >"$file.tmp.$$") || return 1
+        mv -f -- "$file.tmp.$$" "$file" || return 1
+    fi
+    chmod 600 -- "$file"
+}
+
+# at_db_ensure DBNAME USER PASSWORD_FILE : make sure database DBNAME and the
+# account USER@localhost exist, the account's password is the one in
+# PASSWORD_FILE (generated on first use) and it has all rights on DBNAME.
+at_db_ensure() {
+    local db=$1 user=$2 pwfile=$3 pw
+    at_check_name database "$db" || return 1
+    at_check_name user "$user" || return 1
+    at_password_file_ensure "$pwfile" || return 1
+    pw=$(at_sql_string "$(<"$pwfile")") || return 1
+    # Sent on stdin so that the password never shows up in `ps` output.
+    # ALTER USER resets the password every time so that a replaced
+    # password file takes effect.
+    at_db_admin_sql <<EOF
+CREATE DATABASE IF NOT EXISTS \`$db\` $AT_DB_CHARSET;
+CREATE USER IF NOT EXISTS '$user'@'localhost' IDENTIFIED BY $pw;
+ALTER USER '$user'@'localhost' IDENTIFIED BY $pw;
+GRANT ALL PRIVILEGES ON \`$db\`.* TO '$user'@'localhost';
+EOF
+}
+
+# at_db_recreate DBNAME : drop DBNAME and create it empty.  Grants on
+# DBNAME.* are kept by the server independently of the database, so they
+# apply to the new one.
+at_db_recreate() {
+    local db=$1
+    at_check_name database "$db" || return 1
+    at_db_admin_sql "DROP DATABASE IF EXISTS \`$db\`; CREATE DATABASE \`$db\` $AT_DB_CHARSET;"
+}
+
+# ---------------------------------------------------------------------------
+# asynctasks configuration
+
+# at_write_config FILE DBNAME USER PASSWORD_FILE : write an asynctasks
+# configuration file pointing at our server and at this checkout's
+# var/ directories, creating those directories.
+at_write_config() {
+    local file=$1 db=$2 user=$3 pwfile var sock fcgi
+    pwfile=$(realpath -m -- "$4") || return 1
+    var=$(at_var) || return 1
+    mkdir -p -- "$var/run" "$var/spool" "$var/log" "$(dirname -- "$file")" ||
+        return 1
+    sock=$(at_db_socket) || return 1
+    # The FastCGI socket is subject to the same length limit.
+    fcgi=$(at_socket_path "$var/run/fcgi.sock") || return 1
+    at_socket_dir_ensure "$fcgi" || return 1
+
+    cat >"$file.tmp.$$" <<EOF || return 1
+# asynctasks configuration written by dev scripts
+db_socket = $sock
+db_user = $user
+db_password_file = $pwfile
+db_name = $db
+plugin_dir = $_AT_ROOT/plugins
+executors = 2
+fcgi_listen = $fcgi
+spool_dir = $var/spool
+log_level = info
+EOF
+    mv -f -- "$file.tmp.$$" "$file"
+}
+
+# ---------------------------------------------------------------------------
+# Building
+
+# at_build : configure (once) and build this checkout in place, so that
+# cli/asynctasks and friends are where the README says.
+at_build() {
+    local log jobs
+    log=$(at_var)/log/build.log
+    mkdir -p -- "$(dirname -- "$log")"
+    : >"$log"
+    jobs=$(nproc 2>/dev/null || echo 2)
+    (
+        cd -- "$_AT_ROOT" || exit 1
+        if [[ ! -x configure || configure.ac -nt configure ]]; then
+            at_run_logged "$log" autoreconf -fi || exit 1
+        fi
+        if [[ ! -f config.status ]]; then
+            at_run_logged "$log" ./configure || exit 1
+        fi
+        at_run_logged "$log" make -j"$jobs" || exit 1
+    ) || {
+        at_err "build failed; the end of $log:"
+        tail -n 40 -- "$log" >&2
+        return 1
+    }
+}
+
+# at_build_sanitize DIR : build a copy of the distributed sources in DIR
+# with -fsanitize=address,undefined (the in-place build stays as it is).
+at_build_sanitize() {
+    local dir=$1 log jobs
+    log=$(at_var)/log/build-sanitize.log
+    : >"$log"
+    jobs=$(nproc 2>/dev/null || echo 2)
+    rm -rf -- "$dir"
+    mkdir -p -- "$dir"
+    (
+        cd -- "$_AT_ROOT" || exit 1
+        at_run_logged "$log" make distdir distdir="$dir/src" || exit 1
+        cd -- "$dir/src" || exit 1
+        at_run_logged "$log" ./configure --enable-sanitize || exit 1
+        at_run_logged "$log" make -j"$jobs" || exit 1
+    ) || {
+        at_err "sanitizer build failed; the end of $log:"
+        tail -n 40 -- "$log" >&2
+        return 1
+    }
+}
+
+# at_count_results DIR : print "N passed, N failed" over every test point
+# of the last `make check` in DIR (from the .trs files). Skips count as
+# failures: a check that did not run proved nothing.
+at_count_results() {
+    local dir=$1 pass=0 fail=0 line
+    while IFS= read -r line; do
+        case $line in
+        ":test-result: PASS"* | ":test-result: XFAIL"*) pass=$((pass + 1)) ;;
+        ":test-result: "*) fail=$((fail + 1)) ;;
+        esac
+    done < <(find "$dir" -name '*.trs' -newer "$dir/.check-start" -exec cat {} + 2>/dev/null)
+    printf '%d passed, %d failed\n' "$pass" "$fail"
+    [[ $fail -eq 0 && $pass -gt 0 ]]
+}

@@ -1,0 +1,18 @@
+/* asynctasks.h: the whole public API of libasynctasks. */
+#ifndef ASYNCTASKS_H
+#define ASYNCTASKS_H
+
+#include <asynctasks/error.h>
+#include <asynctasks/types.h>
+#include <asynctasks/config.h>
+#include <asynctasks/util.h>
+#include <asynctasks/db.h>
+#include <asynctasks/business.h>
+#include <asynctasks/user.h>
+#include <asynctasks/tasktype.h>
+#include <asynctasks/task.h>
+#include <asynctasks/pause.h>
+#include <asynctasks/audit.h>
+#include <asynctasks/demo.h>
+
+#endif

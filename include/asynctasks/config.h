@@ -1,0 +1,55 @@
+/* config.h: the asynctasks.conf file, shared by every program. */
+#ifndef ASYNCTASKS_CONFIG_H
+#define ASYNCTASKS_CONFIG_H
+
+#include <asynctasks/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum at_log_level { AT_LOG_ERROR = 0, AT_LOG_WARN, AT_LOG_INFO, AT_LOG_DEBUG };
+
+typedef struct at_config {
+    char *path; /* the file this came from */
+
+    /* Database: a unix socket, or host and port. */
+    char *db_socket;
+    char *db_host;
+    unsigned db_port;
+    char *db_user;
+    char *db_password; /* from db_password or the contents of db_password_file */
+    char *db_name;
+    unsigned db_timeout; /* seconds, for connect, read and write */
+
+    char *plugin_dir;
+    unsigned executors;
+    char *fcgi_listen;
+    unsigned fcgi_processes;
+    char *spool_dir;
+    int log_level;
+} at_config;
+
+/* Finds the configuration: explicit_path if not NULL, else
+ * $ASYNCTASKS_CONFIG, else at_config_default_path(); then parses it. */
+int at_config_load(const char *explicit_path, at_config **out, at_error *err);
+
+/* Parses one file. Errors name "file:line". */
+int at_config_parse_file(const char *path, at_config **out, at_error *err);
+
+/* Parses text as if it had been read from a file called name; relative
+ * paths are resolved against basedir. */
+int at_config_parse_string(const char *name, const char *basedir, const char *text,
+                           at_config **out, at_error *err);
+
+void at_config_free(at_config *cfg);
+
+/* $(sysconfdir)/asynctasks.conf, as configured at build time. */
+const char *at_config_default_path(void);
+
+const char *at_log_level_str(int level);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,41 @@
+/* db.h: the connection to MariaDB and the schema migrations. */
+#ifndef ASYNCTASKS_DB_H
+#define ASYNCTASKS_DB_H
+
+#include <stdint.h>
+#include <asynctasks/config.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct at_db at_db;
+
+/* Connects with the configured timeouts, utf8mb4, UTC and READ COMMITTED.
+ * A connection lost later is re-opened on demand, and idempotent work is
+ * retried once. */
+int at_db_open(const at_config *cfg, at_db **out, at_error *err);
+void at_db_close(at_db *db);
+
+/* Microseconds since the epoch, by the database server's clock: the one
+ * clock that pause expiry, leases and run_at are measured against. */
+int at_db_now(at_db *db, int64_t *now, at_error *err);
+
+/* Number of the newest migration built into this binary. */
+int at_schema_latest(void);
+
+/* The schema version the database is at (0 when it has none yet). */
+int at_schema_version(at_db *db, int *version, at_error *err);
+
+/* Applies the pending migrations in order; *applied counts them. Refuses
+ * (AT_ESCHEMA) a database whose schema is newer than this build. */
+int at_migrate(at_db *db, int *applied, at_error *err);
+
+/* Refuses (AT_ESCHEMA) a database that is not exactly at
+ * at_schema_latest(): programs other than "migrate" call this first. */
+int at_schema_check(at_db *db, at_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

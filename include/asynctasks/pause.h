@@ -1,0 +1,73 @@
+/* pause.h: pause rules, and the one evaluator that says whether a task is
+ * paused. */
+#ifndef ASYNCTASKS_PAUSE_H
+#define ASYNCTASKS_PAUSE_H
+
+#include <asynctasks/db.h>
+#include <asynctasks/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum at_pause_scope { AT_SCOPE_USER = 1, AT_SCOPE_TASK_TYPE = 2 };
+
+typedef struct at_pause_rule {
+    uint64_t id;
+    uint64_t business_id;
+    int scope;
+    uint64_t target_id; /* a user id or a task type id */
+    char target_name[AT_NAME_BUF];
+    char reason[AT_REASON_BUF];
+    uint64_t paused_by; /* user id, 0 for the operator */
+    char paused_by_name[AT_NAME_BUF];
+    at_time paused_at;
+    at_time until; /* 0: until resumed */
+} at_pause_rule;
+
+/* The live rules of one business at one moment of the database clock. */
+typedef struct at_pause_set {
+    uint64_t business_id;
+    at_time now;
+    at_pause_rule *rules;
+    size_t n;
+} at_pause_set;
+
+/* Pauses targets[0..n) (users or task types of the business) in one
+ * transaction, one audit entry each. A target already paused gets the new
+ * reason and expiry. until 0: until resumed; else it must lie ahead. */
+int at_pause_add(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
+                 const uint64_t *targets, size_t n, const char *reason, at_time until,
+                 at_error *err);
+
+/* Removes the rule for one target: AT_ENOTFOUND when it is not paused. */
+int at_pause_resume(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
+                    uint64_t target, at_error *err);
+
+/* Removes every rule of the business. *rules_removed counts live rules
+ * removed, *tasks_released the queued tasks they were holding. */
+int at_pause_resume_all(at_db *db, const at_actor *actor, uint64_t business_id,
+                        unsigned *rules_removed, uint64_t *tasks_released, at_error *err);
+
+/* Reads the business's live rules and the database clock, freshly. */
+int at_pause_load(at_db *db, uint64_t business_id, at_pause_set *set, at_error *err);
+void at_pause_set_free(at_pause_set *set);
+
+/* The evaluator: the rule of set that holds a task of this user and type
+ * at set->now, or NULL when none does. User rules win over type rules,
+ * then the older rule. */
+const at_pause_rule *at_pause_match(const at_pause_set *set, uint64_t user_id,
+                                    uint64_t task_type_id);
+
+/* Fresh read plus evaluator for one task: *paused 1 and *rule filled
+ * (rule may be NULL) when it is held. */
+int at_pause_check(at_db *db, uint64_t business_id, uint64_t user_id, uint64_t task_type_id,
+                   int *paused, at_pause_rule *rule, at_error *err);
+
+const char *at_scope_str(int scope);
+int at_scope_parse(const char *s); /* 0 when unknown; accepts user, type, task_type */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

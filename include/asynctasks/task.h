@@ -1,0 +1,135 @@
+/* task.h: tasks: enqueue, read, list, edit, delete. */
+#ifndef ASYNCTASKS_TASK_H
+#define ASYNCTASKS_TASK_H
+
+#include <asynctasks/db.h>
+#include <asynctasks/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Stored states. "paused" is not one of them: a queued task is paused
+ * while a live pause rule of its business matches it (see pause.h). */
+enum at_task_state {
+    AT_TASK_QUEUED = 1,
+    AT_TASK_RUNNING,
+    AT_TASK_SUCCEEDED,
+    AT_TASK_FAILED,
+    AT_TASK_CANCELLED
+};
+
+#define AT_PRIORITY_MIN     (-1000)
+#define AT_PRIORITY_MAX     1000
+#define AT_PAYLOAD_MAX      (4u * 1024u * 1024u) /* bytes, before compression */
+#define AT_PAYLOAD_COMPRESS 1024u /* payloads above this are zlib-compressed */
+
+typedef struct at_task {
+    uint64_t id;
+    uint64_t business_id;
+    uint64_t user_id;
+    uint64_t task_type_id;
+    char user_name[AT_NAME_BUF];
+    char type_name[AT_TYPE_NAME_BUF];
+    int state;
+    int priority;
+    at_time run_at;
+    at_time created_at;
+    at_time updated_at;
+    at_time started_at;
+    at_time finished_at;
+    unsigned attempts;
+    unsigned max_attempts;
+    unsigned version; /* bumped by every change: optimistic concurrency */
+    int cancel_requested;
+    size_t payload_size; /* uncompressed */
+    char *payload;       /* NUL-terminated UTF-8; only from at_task_get */
+    char *last_error;    /* may be NULL */
+    char *result;        /* may be NULL */
+} at_task;
+
+void at_task_clear(at_task *t); /* frees payload, last_error, result */
+
+const char *at_task_state_str(int state);
+int at_task_state_parse(const char *s); /* 0 when unknown */
+
+typedef struct at_enqueue {
+    uint64_t business_id;
+    uint64_t user_id;      /* must be a member of the business */
+    uint64_t task_type_id; /* must be registered */
+    const char *payload;   /* UTF-8 text, may be NULL */
+    size_t payload_len;
+    int priority;   /* AT_PRIORITY_MIN..MAX, higher runs first */
+    at_time run_at; /* 0: now */
+} at_enqueue;
+
+int at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err);
+
+/* Reads one task of the business, payload decompressed. */
+int at_task_get(at_db *db, uint64_t business_id, uint64_t id, at_task *out, at_error *err);
+
+/* What an edit changes; a NULL / has_ field left 0 keeps the old value. */
+typedef struct at_task_edit {
+    int has_priority;
+    int priority;
+    int has_run_at;
+    at_time run_at;
+    const char *payload;
+    size_t payload_len;
+} at_task_edit;
+
+/* Edits a queued task if its version is still expect_version: else
+ * AT_ECONFLICT (changed meanwhile) or AT_ESTATE (started or finished),
+ * and nothing is written. Audited. */
+int at_task_update(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id,
+                   unsigned expect_version, const at_task_edit *edit, at_error *err);
+
+/* Deletes a task that is not running; for a running one records a cancel
+ * request instead (*cancel_requested = 1). Audited. */
+int at_task_delete(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id,
+                   int *cancel_requested, at_error *err);
+
+/* Listing: one business, sorted, searched, keyset-paginated. */
+enum at_sort { AT_SORT_CREATED = 0, AT_SORT_USER, AT_SORT_TYPE };
+enum at_filter { AT_FILTER_PENDING = 0, AT_FILTER_FINISHED, AT_FILTER_ALL };
+
+#define AT_CURSOR_BUF  (AT_NAME_BUF * 2 + 48)
+#define AT_LIST_MAX    500 /* largest page */
+#define AT_SEARCH_MAX  100 /* characters */
+
+typedef struct at_task_query {
+    uint64_t business_id;
+    int sort;   /* enum at_sort */
+    int desc;   /* 1: descending */
+    int filter; /* enum at_filter: pending = queued or running */
+    const char *user_search; /* part of the user's name, may be NULL */
+    const char *type_search; /* part of the task type's name, may be NULL */
+    const char *after;  /* cursor: the page after this one */
+    const char *before; /* cursor: the page before this one */
+    unsigned limit;     /* 1..AT_LIST_MAX */
+} at_task_query;
+
+typedef struct at_task_page {
+    at_task *rows; /* without payload */
+    size_t n;
+    int has_next, has_prev;
+    char next[AT_CURSOR_BUF]; /* cursor of the last row, for "after" */
+    char prev[AT_CURSOR_BUF]; /* cursor of the first row, for "before" */
+} at_task_page;
+
+int at_task_list(at_db *db, const at_task_query *q, at_task_page *page, at_error *err);
+void at_task_page_free(at_task_page *page);
+
+/* The database's query plan for q, one line per plan row, as
+ * "table<TAB>type<TAB>key<TAB>rows<TAB>extra". For operators and tests. */
+int at_task_list_explain(at_db *db, const at_task_query *q, char **plan, at_error *err);
+
+const char *at_sort_str(int sort);
+int at_sort_parse(const char *s); /* -1 when unknown */
+const char *at_filter_str(int filter);
+int at_filter_parse(const char *s); /* -1 when unknown */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,59 @@
+/* user.h: the platform's users, their passwords, memberships and roles. */
+#ifndef ASYNCTASKS_USER_H
+#define ASYNCTASKS_USER_H
+
+#include <asynctasks/db.h>
+#include <asynctasks/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct at_user {
+    uint64_t id;
+    char email[AT_NAME_BUF];
+    char name[AT_NAME_BUF];
+    at_time created_at;
+    int platform_admin;
+} at_user;
+
+enum at_role { AT_ROLE_NONE = 0, AT_ROLE_MEMBER = 1, AT_ROLE_BUSINESS_ADMIN = 2 };
+
+/* password may be NULL: the user then cannot log in until one is set. */
+int at_user_add(at_db *db, const char *email, const char *name, const char *password,
+                uint64_t *id, at_error *err);
+int at_user_set_password(at_db *db, uint64_t user_id, const char *password, at_error *err);
+int at_user_get(at_db *db, const char *email, at_user *out, at_error *err);
+int at_user_get_by_id(at_db *db, uint64_t id, at_user *out, at_error *err);
+
+/* Checks email and password. Unknown user and wrong password both give
+ * AT_EDENIED with the same message, so the answer leaks neither. */
+int at_user_authenticate(at_db *db, const char *email, const char *password, at_user *out,
+                         at_error *err);
+
+/* Users by email; business_id 0 lists every user, else that business's
+ * members. search (may be NULL) matches a part of the name or email. */
+int at_user_list(at_db *db, uint64_t business_id, const char *search, at_user **out, size_t *n,
+                 at_error *err);
+
+int at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err);
+
+/* Adds the user to the business, or changes their role there. */
+int at_member_add(at_db *db, uint64_t business_id, uint64_t user_id, int role, at_error *err);
+/* *role is AT_ROLE_NONE when the user is not a member. */
+int at_member_role(at_db *db, uint64_t business_id, uint64_t user_id, int *role, at_error *err);
+
+const char *at_role_str(int role);
+int at_role_parse(const char *s); /* AT_ROLE_NONE when unknown */
+
+/* Password hashing (yescrypt). out must hold AT_PASSWORD_HASH_MAX bytes. */
+#define AT_PASSWORD_HASH_MAX 256
+#define AT_PASSWORD_MAX      511 /* what libcrypt accepts */
+int at_password_hash(const char *password, char *out, size_t outlen, at_error *err);
+/* 1 when password matches hash, 0 otherwise (also for a malformed hash). */
+int at_password_verify(const char *password, const char *hash);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,43 @@
+/* util.h: text, time and payload helpers the programs share with lib. */
+#ifndef ASYNCTASKS_UTIL_H
+#define ASYNCTASKS_UTIL_H
+
+#include <asynctasks/error.h>
+#include <asynctasks/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
+int at_utf8_valid(const char *s, size_t len);
+/* Number of characters of valid UTF-8 s[0..len). */
+size_t at_utf8_len(const char *s, size_t len);
+
+/* Checks a piece of user text: valid UTF-8, no control characters
+ * (tab/newline allowed when multiline), 1..max characters (0..max when
+ * may_be_empty). what names it in the error: "user name". */
+int at_text_check(const char *what, const char *s, size_t max, int may_be_empty,
+                  int multiline, at_error *err);
+
+/* Times: "now", "+15m", "+2h", "+1d", "+30s", "YYYY-MM-DD",
+ * "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DDTHH:MM[:SS][Z]", all UTC.
+ * Relative ones count from now. */
+int at_time_parse(const char *s, at_time now, at_time *out, at_error *err);
+/* "YYYY-MM-DD HH:MM:SS" UTC into buf (at least 20 bytes); "" for 0. */
+char *at_time_format(at_time t, char *buf, size_t len);
+at_time at_time_now(void); /* this host's clock */
+
+/* Payload storage: text above AT_PAYLOAD_COMPRESS bytes is deflated.
+ * encoding is 0 for plain, 1 for zlib. *out is malloc'd. */
+int at_payload_encode(const char *in, size_t len, unsigned char **out, size_t *outlen,
+                      int *encoding, at_error *err);
+/* Inverse; orig_len is the stored uncompressed size. *out is malloc'd and
+ * NUL-terminated. */
+int at_payload_decode(const unsigned char *in, size_t len, int encoding, size_t orig_len,
+                      char **out, at_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

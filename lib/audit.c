@@ -1,0 +1,100 @@
+/* audit.c: the append-only record of who paused, resumed, edited or
+ * deleted what, when and why. Entries are written inside the transaction
+ * of the change they describe, so neither exists without the other. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Cuts s to at most max characters (and dstlen - 1 bytes) without
+ * splitting a UTF-8 sequence. */
+static void
+cut(const char *s, size_t max, char *dst, size_t dstlen)
+{
+    size_t i = 0, chars = 0;
+    while (s[i] && chars < max) {
+        size_t k = 1;
+        while (s[i + k] && ((unsigned char) s[i + k] & 0xC0) == 0x80)
+            k++;
+        if (i + k >= dstlen)
+            break;
+        i += k;
+        chars++;
+    }
+    memcpy(dst, s, i);
+    dst[i] = 0;
+}
+
+int
+at_audit_write(at_db *db, uint64_t business_id, const at_actor *actor, const char *action,
+               const char *target_kind, uint64_t target_id, const char *target_name,
+               const char *reason, const char *detail, at_error *err)
+{
+    char tn[AT_NAME_BUF], dt[AT_AUDIT_DETAIL_BUF];
+    cut(target_name ? target_name : "", AT_NAME_MAX, tn, sizeof tn);
+    cut(detail ? detail : "", 1000, dt, sizeof dt);
+    db_arg a[] = {da_u64(business_id),
+                  actor->user_id ? da_u64(actor->user_id) : da_null(),
+                  da_str(actor->name),
+                  da_str(action),
+                  da_str(target_kind),
+                  target_id ? da_u64(target_id) : da_null(),
+                  da_str(tn),
+                  da_str(reason ? reason : ""),
+                  da_str(dt)};
+    int rc = db_exec(db, 0,
+                     "INSERT INTO audit_log (business_id, created_at, actor_id, actor, action, "
+                     "target_kind, target_id, target_name, reason, detail) "
+                     "VALUES (?, UTC_TIMESTAMP(6), ?, ?, ?, ?, ?, ?, ?, ?)",
+                     a, AT_COUNT(a), NULL, NULL, err);
+    return rc ? at_error_wrap(err, "write audit entry") : AT_OK;
+}
+
+int
+at_audit_list(at_db *db, uint64_t business_id, uint64_t before_id, unsigned limit,
+              at_audit_entry **out, size_t *n, at_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (limit == 0 || limit > 1000)
+        return at_error_set(err, AT_EINVAL, "limit must be 1 to 1000, not %u", limit);
+    db_arg a[] = {da_u64(business_id), da_u64(before_id ? before_id : UINT64_MAX),
+                  da_u64(limit)};
+    db_res r;
+    int rc = db_query(db, DB_RETRY,
+                      "SELECT id, business_id, created_at, actor_id, actor, action, target_kind, "
+                      "target_id, target_name, reason, detail FROM audit_log "
+                      "WHERE business_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                      a, 3, &r, err);
+    if (rc)
+        return rc;
+    at_audit_entry *v = calloc(limit, sizeof *v);
+    if (!v) {
+        db_res_close(&r);
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    }
+    while ((rc = db_fetch(&r, err)) == 1 && *n < limit) {
+        at_audit_entry *e = &v[(*n)++];
+        e->id = db_u64(&r, 0);
+        e->business_id = db_u64(&r, 1);
+        e->at = db_time(&r, 2);
+        e->actor_id = db_u64(&r, 3);
+        db_copy(&r, 4, e->actor, sizeof e->actor);
+        db_copy(&r, 5, e->action, sizeof e->action);
+        db_copy(&r, 6, e->target_kind, sizeof e->target_kind);
+        e->target_id = db_u64(&r, 7);
+        db_copy(&r, 8, e->target_name, sizeof e->target_name);
+        db_copy(&r, 9, e->reason, sizeof e->reason);
+        db_copy(&r, 10, e->detail, sizeof e->detail);
+    }
+    db_res_close(&r);
+    if (rc < 0) {
+        free(v);
+        *n = 0;
+        return rc;
+    }
+    *out = v;
+    return AT_OK;
+}

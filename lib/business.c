@@ -1,0 +1,137 @@
+/* business.c: the tenants every other row belongs to. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define BUSINESS_COLS "b.id, b.slug, b.name, b.created_at"
+
+static void
+row(const db_res *r, at_business *b)
+{
+    memset(b, 0, sizeof *b);
+    b->id = db_u64(r, 0);
+    db_copy(r, 1, b->slug, sizeof b->slug);
+    db_copy(r, 2, b->name, sizeof b->name);
+    b->created_at = db_time(r, 3);
+}
+
+int
+at_business_add(at_db *db, const char *slug, const char *name, uint64_t *id, at_error *err)
+{
+    int rc = at_check_slug(slug, err);
+    if (rc == AT_OK)
+        rc = at_text_check("business name", name, AT_NAME_MAX, 0, 0, err);
+    if (rc)
+        return rc;
+    db_arg a[] = {da_str(slug), da_str(name)};
+    uint64_t newid = 0;
+    rc = db_exec(db, 0, "INSERT INTO businesses (slug, name) VALUES (?, ?)", a, 2, NULL, &newid,
+                 err);
+    if (rc == AT_ECONFLICT)
+        return at_error_set(err, AT_ECONFLICT, "business '%s' already exists", slug);
+    if (rc)
+        return at_error_wrap(err, "add business '%s'", slug);
+    if (id)
+        *id = newid;
+    return AT_OK;
+}
+
+static int
+get_one(at_db *db, const char *sql, db_arg *a, at_business *out, const char *what,
+        at_error *err)
+{
+    db_res r;
+    int rc = db_query(db, DB_RETRY, sql, a, 1, &r, err);
+    if (rc)
+        return rc;
+    rc = db_fetch(&r, err);
+    if (rc == 1) {
+        row(&r, out);
+        rc = AT_OK;
+    } else if (rc == 0) {
+        rc = at_error_set(err, AT_ENOTFOUND, "no business %s", what);
+    }
+    db_res_close(&r);
+    return rc;
+}
+
+int
+at_business_get(at_db *db, const char *slug, at_business *out, at_error *err)
+{
+    int rc = at_check_slug(slug, err);
+    if (rc)
+        return rc;
+    db_arg a[] = {da_str(slug)};
+    char what[AT_SLUG_BUF + 2];
+    snprintf(what, sizeof what, "'%s'", slug);
+    return get_one(db, "SELECT " BUSINESS_COLS " FROM businesses b WHERE b.slug = ?", a, out,
+                   what, err);
+}
+
+int
+at_business_get_by_id(at_db *db, uint64_t id, at_business *out, at_error *err)
+{
+    db_arg a[] = {da_u64(id)};
+    char what[32];
+    snprintf(what, sizeof what, "#%llu", (unsigned long long) id);
+    return get_one(db, "SELECT " BUSINESS_COLS " FROM businesses b WHERE b.id = ?", a, out, what,
+                   err);
+}
+
+static int
+list(at_db *db, const char *sql, db_arg *a, unsigned na, at_business **out, size_t *n,
+     at_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    db_res r;
+    int rc = db_query(db, DB_RETRY, sql, a, na, &r, err);
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    at_business *v = NULL;
+    while ((rc = db_fetch(&r, err)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            at_business *nv = realloc(v, cap * sizeof *v);
+            if (!nv) {
+                rc = at_error_set(err, AT_ENOMEM, "out of memory");
+                break;
+            }
+            v = nv;
+        }
+        row(&r, &v[(*n)++]);
+    }
+    db_res_close(&r);
+    if (rc < 0) {
+        free(v);
+        *n = 0;
+        return rc;
+    }
+    *out = v;
+    return AT_OK;
+}
+
+int
+at_business_list(at_db *db, at_business **out, size_t *n, at_error *err)
+{
+    return list(db, "SELECT " BUSINESS_COLS " FROM businesses b ORDER BY b.slug", NULL, 0, out, n,
+                err);
+}
+
+int
+at_business_list_admin(at_db *db, uint64_t user_id, at_business **out, size_t *n, at_error *err)
+{
+    db_arg a[] = {da_u64(user_id), da_u64(user_id)};
+    return list(db,
+                "SELECT " BUSINESS_COLS " FROM businesses b "
+                "WHERE EXISTS (SELECT 1 FROM platform_admins p WHERE p.user_id = ?) "
+                "OR EXISTS (SELECT 1 FROM memberships m WHERE m.business_id = b.id "
+                "AND m.user_id = ? AND m.role = 'business_admin') "
+                "ORDER BY b.slug",
+                a, 2, out, n, err);
+}

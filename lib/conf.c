@@ -1,0 +1,428 @@
+/* conf.c: reads asynctasks.conf: "key = value" lines and "#" comment
+ * lines. Every key is declared once in the table below with its checker;
+ * anything else is an error naming file:line. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#ifndef AT_SYSCONFDIR
+#define AT_SYSCONFDIR "/etc"
+#endif
+#ifndef AT_PLUGINDIR
+#define AT_PLUGINDIR "/usr/lib/asynctasks/plugins"
+#endif
+#ifndef AT_LOCALSTATEDIR
+#define AT_LOCALSTATEDIR "/var"
+#endif
+#ifndef AT_RUNSTATEDIR
+#define AT_RUNSTATEDIR "/run"
+#endif
+
+#define LINE_MAX_BYTES 4096
+#define SUN_PATH_MAX   107 /* sizeof(sockaddr_un.sun_path) - 1 */
+
+enum kind { K_STRING, K_PATH, K_SOCKET, K_UINT, K_LOGLEVEL, K_SECRET_FILE };
+
+struct key {
+    const char *name;
+    enum kind kind;
+    size_t off;                 /* char* or unsigned/int field in at_config */
+    unsigned long min, max;     /* for K_UINT */
+    const char *help;           /* what the value is, for error messages */
+};
+
+#define F(field) offsetof(at_config, field)
+
+static const struct key keys[] = {
+    {"db_socket", K_SOCKET, F(db_socket), 0, 0, "the MariaDB unix socket"},
+    {"db_host", K_STRING, F(db_host), 0, 0, "the MariaDB host name"},
+    {"db_port", K_UINT, F(db_port), 1, 65535, "the MariaDB TCP port"},
+    {"db_user", K_STRING, F(db_user), 0, 0, "the MariaDB user"},
+    {"db_password", K_STRING, F(db_password), 0, 0, "the MariaDB password"},
+    {"db_password_file", K_SECRET_FILE, F(db_password), 0, 0, "a file holding the password"},
+    {"db_name", K_STRING, F(db_name), 0, 0, "the database name"},
+    {"db_timeout", K_UINT, F(db_timeout), 1, 3600, "seconds"},
+    {"plugin_dir", K_PATH, F(plugin_dir), 0, 0, "the plugin directory"},
+    {"executors", K_UINT, F(executors), 1, 256, "the number of executors"},
+    {"fcgi_listen", K_SOCKET, F(fcgi_listen), 0, 0, "the FastCGI unix socket"},
+    {"fcgi_processes", K_UINT, F(fcgi_processes), 1, 256, "the number of FastCGI processes"},
+    {"spool_dir", K_PATH, F(spool_dir), 0, 0, "the spool directory"},
+    {"log_level", K_LOGLEVEL, F(log_level), 0, 0, "error, warn, info or debug"},
+};
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+const char *
+at_log_level_str(int level)
+{
+    return level >= 0 && level < (int) AT_COUNT(level_names) ? level_names[level] : "?";
+}
+
+const char *
+at_config_default_path(void)
+{
+    return AT_SYSCONFDIR "/asynctasks.conf";
+}
+
+static char **
+str_field(at_config *c, const struct key *k)
+{
+    return (char **) ((char *) c + k->off);
+}
+
+void
+at_config_free(at_config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < AT_COUNT(keys); i++) {
+        if (keys[i].kind == K_UINT || keys[i].kind == K_LOGLEVEL)
+            continue;
+        char **f = str_field(c, &keys[i]);
+        if (*f && (keys[i].kind == K_SECRET_FILE || strcmp(keys[i].name, "db_password") == 0)) {
+            volatile char *p = *f;
+            while (*p)
+                *p++ = 0;
+        }
+        free(*f);
+        *f = NULL;
+    }
+    free(c->path);
+    free(c);
+}
+
+static int
+set_defaults(at_config *c)
+{
+    c->db_user = strdup("asynctasks");
+    c->db_name = strdup("asynctasks");
+    c->plugin_dir = strdup(AT_PLUGINDIR);
+    c->fcgi_listen = strdup(AT_RUNSTATEDIR "/asynctasks/fcgi.sock");
+    c->spool_dir = strdup(AT_LOCALSTATEDIR "/spool/asynctasks");
+    c->db_timeout = 10;
+    c->executors = 4;
+    c->fcgi_processes = 4;
+    c->log_level = AT_LOG_INFO;
+    return c->db_user && c->db_name && c->plugin_dir && c->fcgi_listen && c->spool_dir ? 0 : -1;
+}
+
+/* Relative paths in the file mean relative to the file's directory. */
+static char *
+resolve(const char *basedir, const char *v)
+{
+    if (v[0] == '/' || !basedir || !*basedir)
+        return strdup(v);
+    size_t n = strlen(basedir) + strlen(v) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", basedir, v);
+    return p;
+}
+
+static int
+read_secret(const char *where, const char *path, char **out, at_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return at_error_set(err, AT_ECONFIG, "%s: cannot read db_password_file %s: %s", where,
+                            path, strerror(errno));
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    int bad = ferror(f);
+    int more = !feof(f) && fgetc(f) != EOF;
+    fclose(f);
+    if (bad)
+        return at_error_set(err, AT_ECONFIG, "%s: cannot read db_password_file %s", where, path);
+    if (more)
+        return at_error_set(err, AT_ECONFIG, "%s: db_password_file %s is longer than %zu bytes",
+                            where, path, sizeof buf - 2);
+    buf[n] = 0;
+    /* One line; the newline an editor adds is not part of the password. */
+    char *nl = strpbrk(buf, "\r\n");
+    if (nl) {
+        if (nl[strspn(nl, "\r\n")] != 0)
+            return at_error_set(err, AT_ECONFIG, "%s: db_password_file %s has more than one line",
+                                where, path);
+        *nl = 0;
+    }
+    if (!buf[0])
+        return at_error_set(err, AT_ECONFIG, "%s: db_password_file %s is empty", where, path);
+    *out = strdup(buf);
+    memset(buf, 0, sizeof buf);
+    return *out ? AT_OK : at_error_set(err, AT_ENOMEM, "out of memory");
+}
+
+static int
+set_value(at_config *c, const struct key *k, const char *v, const char *where,
+          const char *basedir, at_error *err)
+{
+    if (!*v)
+        return at_error_set(err, AT_ECONFIG, "%s: %s has an empty value (expected %s)", where,
+                            k->name, k->help);
+    switch (k->kind) {
+    case K_UINT: {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(v, &end, 10);
+        if (v[0] < '0' || v[0] > '9' || *end || errno || n < k->min || n > k->max)
+            return at_error_set(err, AT_ECONFIG,
+                                "%s: %s must be a whole number from %lu to %lu (%s), not '%s'",
+                                where, k->name, k->min, k->max, k->help, v);
+        *(unsigned *) ((char *) c + k->off) = (unsigned) n;
+        return AT_OK;
+    }
+    case K_LOGLEVEL:
+        for (size_t i = 0; i < AT_COUNT(level_names); i++) {
+            if (strcmp(v, level_names[i]) == 0) {
+                *(int *) ((char *) c + k->off) = (int) i;
+                return AT_OK;
+            }
+        }
+        return at_error_set(err, AT_ECONFIG, "%s: log_level must be error, warn, info or debug, not '%s'",
+                            where, v);
+    case K_SECRET_FILE: {
+        char *path = resolve(basedir, v);
+        if (!path)
+            return at_error_set(err, AT_ENOMEM, "out of memory");
+        char *secret = NULL;
+        int rc = read_secret(where, path, &secret, err);
+        free(path);
+        if (rc)
+            return rc;
+        char **f = str_field(c, k);
+        free(*f);
+        *f = secret;
+        return AT_OK;
+    }
+    case K_PATH:
+    case K_SOCKET: {
+        char *path = resolve(basedir, v);
+        if (!path)
+            return at_error_set(err, AT_ENOMEM, "out of memory");
+        if (k->kind == K_SOCKET && strlen(path) > SUN_PATH_MAX) {
+            at_error_set(err, AT_ECONFIG, "%s: %s is %zu bytes long; a unix socket path may have at most %d",
+                         where, k->name, strlen(path), SUN_PATH_MAX);
+            free(path);
+            return AT_ECONFIG;
+        }
+        char **f = str_field(c, k);
+        free(*f);
+        *f = path;
+        return AT_OK;
+    }
+    case K_STRING: {
+        char *s = strdup(v);
+        if (!s)
+            return at_error_set(err, AT_ENOMEM, "out of memory");
+        char **f = str_field(c, k);
+        free(*f);
+        *f = s;
+        return AT_OK;
+    }
+    }
+    return AT_OK;
+}
+
+static char *
+trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = 0;
+    return s;
+}
+
+int
+at_config_parse_string(const char *name, const char *basedir, const char *text, at_config **out,
+                       at_error *err)
+{
+    *out = NULL;
+    at_config *c = calloc(1, sizeof *c);
+    if (!c || set_defaults(c) || !(c->path = strdup(name))) {
+        at_config_free(c);
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    }
+    unsigned seen_line[AT_COUNT(keys)] = {0};
+    char line[LINE_MAX_BYTES + 2];
+    char where[PATH_MAX + 32];
+    const char *p = text;
+    unsigned lineno = 0;
+    int rc = AT_OK;
+    while (*p) {
+        lineno++;
+        snprintf(where, sizeof where, "%s:%u", name, lineno);
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t) (nl - p) : strlen(p);
+        if (len > LINE_MAX_BYTES) {
+            rc = at_error_set(err, AT_ECONFIG, "%s: line is longer than %d bytes", where,
+                              LINE_MAX_BYTES);
+            goto out;
+        }
+        memcpy(line, p, len);
+        line[len] = 0;
+        p = nl ? nl + 1 : p + len;
+        if (memchr(line, 0, len) || !at_utf8_valid(line, len)) {
+            rc = at_error_set(err, AT_ECONFIG, "%s: line is not valid UTF-8 text", where);
+            goto out;
+        }
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = at_error_set(err, AT_ECONFIG, "%s: expected 'key = value', got '%.60s'", where, s);
+            goto out;
+        }
+        *eq = 0;
+        char *key = trim(s);
+        char *val = trim(eq + 1);
+        size_t vl = strlen(val);
+        /* Quotes keep spaces at either end of a value. */
+        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+            val[vl - 1] = 0;
+            val++;
+        }
+        for (char *q = val; *q; q++) {
+            if ((unsigned char) *q < 0x20 && *q != '\t') {
+                rc = at_error_set(err, AT_ECONFIG, "%s: value of %s contains a control character",
+                                  where, key);
+                goto out;
+            }
+        }
+        size_t ki = AT_COUNT(keys);
+        for (size_t i = 0; i < AT_COUNT(keys); i++)
+            if (strcmp(keys[i].name, key) == 0)
+                ki = i;
+        if (ki == AT_COUNT(keys)) {
+            rc = at_error_set(err, AT_ECONFIG, "%s: unknown key '%.60s'", where, key);
+            goto out;
+        }
+        if (seen_line[ki]) {
+            rc = at_error_set(err, AT_ECONFIG, "%s: %s is already set on line %u", where, key,
+                              seen_line[ki]);
+            goto out;
+        }
+        seen_line[ki] = lineno;
+        rc = set_value(c, &keys[ki], val, where, basedir, err);
+        if (rc)
+            goto out;
+    }
+    /* Keys that exclude each other: report the later line. */
+    static const char *const pairs[][2] = {{"db_socket", "db_host"},
+                                           {"db_password", "db_password_file"},
+                                           {"db_socket", "db_port"}};
+    for (size_t i = 0; i < AT_COUNT(pairs); i++) {
+        unsigned la = 0, lb = 0;
+        for (size_t k = 0; k < AT_COUNT(keys); k++) {
+            if (strcmp(keys[k].name, pairs[i][0]) == 0)
+                la = seen_line[k];
+            if (strcmp(keys[k].name, pairs[i][1]) == 0)
+                lb = seen_line[k];
+        }
+        if (la && lb) {
+            rc = at_error_set(err, AT_ECONFIG, "%s:%u: set either %s (line %u) or %s, not both",
+                              name, la > lb ? la : lb, pairs[i][0], la, pairs[i][1]);
+            goto out;
+        }
+    }
+out:
+    memset(line, 0, sizeof line);
+    if (rc) {
+        at_config_free(c);
+        return rc;
+    }
+    *out = c;
+    return AT_OK;
+}
+
+int
+at_config_parse_file(const char *path, at_config **out, at_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return at_error_set(err, AT_ECONFIG, "cannot open config file %s: %s", path,
+                            strerror(errno));
+    size_t cap = 8192, len = 0;
+    char *text = malloc(cap);
+    int rc = AT_OK;
+    while (text) {
+        size_t n = fread(text + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+        if (len + 1 == cap) {
+            if (cap >= (1u << 20)) {
+                rc = at_error_set(err, AT_ECONFIG, "config file %s is larger than 1 MiB", path);
+                break;
+            }
+            char *t = realloc(text, cap * 2);
+            if (!t) {
+                free(text);
+                text = NULL;
+                break;
+            }
+            text = t;
+            cap *= 2;
+        }
+    }
+    if (!rc && text && ferror(f))
+        rc = at_error_set(err, AT_ECONFIG, "cannot read config file %s: %s", path, strerror(errno));
+    fclose(f);
+    if (!text)
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    if (rc) {
+        free(text);
+        return rc;
+    }
+    text[len] = 0;
+    if (strlen(text) != len) {
+        free(text);
+        return at_error_set(err, AT_ECONFIG, "config file %s contains a NUL byte", path);
+    }
+    char dir[PATH_MAX];
+    at_strlcpy(dir, path, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    else
+        at_strlcpy(dir, ".", sizeof dir);
+    /* Relative paths inside must not depend on the caller's cwd later. */
+    char absdir[PATH_MAX];
+    const char *base = realpath(dir, absdir) ? absdir : dir;
+    rc = at_config_parse_string(path, base, text, out, err);
+    free(text);
+    return rc;
+}
+
+int
+at_config_load(const char *explicit_path, at_config **out, at_error *err)
+{
+    const char *path = explicit_path;
+    const char *from = "--config";
+    if (!path || !*path) {
+        path = getenv("ASYNCTASKS_CONFIG");
+        from = "ASYNCTASKS_CONFIG";
+    }
+    if (!path || !*path) {
+        path = at_config_default_path();
+        from = NULL;
+    }
+    int rc = at_config_parse_file(path, out, err);
+    if (rc && from && err && strncmp(err->msg, "cannot open", 11) == 0)
+        at_error_wrap(err, "%s", from);
+    else if (rc && !from && err && strncmp(err->msg, "cannot open", 11) == 0)
+        at_error_set(err, AT_ECONFIG,
+                     "no configuration: cannot open %s (give --config FILE or set "
+                     "ASYNCTASKS_CONFIG)",
+                     path);
+    return rc;
+}

@@ -1,0 +1,73 @@
+/* error.c: filling at_error records. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <asynctasks/error.h>
+
+int
+at_error_set(at_error *err, int code, const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->code = code;
+    return code;
+}
+
+int
+at_error_wrap(at_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return AT_EINVAL;
+    char old[AT_ERROR_MSG_MAX];
+    memcpy(old, err->msg, sizeof old);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    size_t used = n < 0 ? 0 : (size_t) n;
+    if (used + 2 < sizeof err->msg) {
+        /* "prefix: old message", cut to fit */
+        memcpy(err->msg + used, ": ", 2);
+        used += 2;
+        size_t room = sizeof err->msg - used - 1;
+        size_t ol = strlen(old);
+        memcpy(err->msg + used, old, ol < room ? ol : room);
+        err->msg[used + (ol < room ? ol : room)] = 0;
+    }
+    return err->code;
+}
+
+void
+at_error_clear(at_error *err)
+{
+    if (err) {
+        err->code = AT_OK;
+        err->msg[0] = 0;
+    }
+}
+
+const char *
+at_status_str(int code)
+{
+    switch (code) {
+    case AT_OK: return "ok";
+    case AT_EINVAL: return "invalid input";
+    case AT_ENOTFOUND: return "not found";
+    case AT_ECONFLICT: return "conflict";
+    case AT_ESTATE: return "not allowed in this state";
+    case AT_EDB: return "database error";
+    case AT_ENOMEM: return "out of memory";
+    case AT_EIO: return "input/output error";
+    case AT_ECONFIG: return "configuration error";
+    case AT_ESCHEMA: return "schema mismatch";
+    case AT_EDENIED: return "permission denied";
+    default: return "unknown error";
+    }
+}

@@ -1,0 +1,177 @@
+/* internal.h: what the files of lib/ share and nobody else sees: the
+ * prepared-statement layer over MariaDB Connector/C, and small helpers. */
+#ifndef AT_INTERNAL_H
+#define AT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <mysql.h>
+
+#include <asynctasks/asynctasks.h>
+
+#define AT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- statement arguments ---- */
+
+enum db_arg_type { DA_NULL, DA_I64, DA_U64, DA_STR, DA_BLOB, DA_TIME };
+
+typedef struct db_arg {
+    int type;
+    int64_t i;
+    uint64_t u;
+    const void *p;
+    size_t len;
+} db_arg;
+
+static inline db_arg
+da_null(void)
+{
+    db_arg a = {.type = DA_NULL};
+    return a;
+}
+static inline db_arg
+da_i64(int64_t v)
+{
+    db_arg a = {.type = DA_I64, .i = v};
+    return a;
+}
+static inline db_arg
+da_u64(uint64_t v)
+{
+    db_arg a = {.type = DA_U64, .u = v};
+    return a;
+}
+/* NULL s binds SQL NULL. */
+static inline db_arg
+da_str(const char *s)
+{
+    db_arg a = {.type = s ? DA_STR : DA_NULL, .p = s, .len = s ? strlen(s) : 0};
+    return a;
+}
+static inline db_arg
+da_strn(const char *s, size_t len)
+{
+    db_arg a = {.type = DA_STR, .p = s, .len = len};
+    return a;
+}
+static inline db_arg
+da_blob(const void *p, size_t len)
+{
+    db_arg a = {.type = p ? DA_BLOB : DA_NULL, .p = p, .len = len};
+    return a;
+}
+/* at_time 0 binds SQL NULL. */
+static inline db_arg
+da_time(at_time t)
+{
+    db_arg a = {.type = t ? DA_TIME : DA_NULL, .i = t};
+    return a;
+}
+
+/* ---- results ---- */
+
+typedef struct db_res {
+    struct at_db *db;
+    MYSQL_STMT *st;
+    unsigned ncols;
+    MYSQL_BIND *bind;
+    char **buf;
+    unsigned long *cap;
+    unsigned long *len;
+    my_bool *isnull;
+    my_bool *trunc;
+} db_res;
+
+/* Flags for db_exec / db_query. */
+#define DB_RETRY 1u /* idempotent: after a lost connection, reconnect and retry once */
+
+/* Runs a statement that returns no rows. affected and insert_id may be
+ * NULL. sql must be a string constant or built only from constant parts:
+ * every value travels as an argument. */
+int db_exec(struct at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigned nargs,
+            uint64_t *affected, uint64_t *insert_id, at_error *err);
+
+/* Runs a query; rows are buffered, then read with db_fetch. */
+int db_query(struct at_db *db, unsigned flags, const char *sql, const db_arg *args,
+             unsigned nargs, db_res *res, at_error *err);
+/* 1: a row is there; 0: no more rows; <0: error. */
+int db_fetch(db_res *res, at_error *err);
+void db_res_close(db_res *res);
+
+bool db_isnull(const db_res *res, unsigned col);
+/* Column text (NUL-terminated) or NULL for SQL NULL; *len may be NULL. */
+const char *db_col(const db_res *res, unsigned col, size_t *len);
+uint64_t db_u64(const db_res *res, unsigned col);
+int64_t db_i64(const db_res *res, unsigned col);
+at_time db_time(const db_res *res, unsigned col); /* 0 for NULL */
+/* Copies the column into dst (size dstlen), "" for NULL. */
+void db_copy(const db_res *res, unsigned col, char *dst, size_t dstlen);
+/* malloc'd copy, NULL for SQL NULL; sets *oom on allocation failure. */
+char *db_dup(const db_res *res, unsigned col, bool *oom);
+
+/* Whether the last failure was a lost connection. */
+bool db_lost(const struct at_db *db);
+
+/* Single-row helpers: AT_ENOTFOUND when there is no row. */
+int db_query_u64(struct at_db *db, unsigned flags, const char *sql, const db_arg *args,
+                 unsigned nargs, uint64_t *out, at_error *err);
+
+/* Runs fn inside a transaction, committing when it returns AT_OK and
+ * rolling back otherwise. A deadlock or lock timeout reruns it (a few
+ * times); a lost connection before COMMIT reconnects and reruns it once,
+ * and so does one during COMMIT when idempotent is true. */
+typedef int (*db_tx_fn)(struct at_db *db, void *ctx, at_error *err);
+int db_tx(struct at_db *db, bool idempotent, db_tx_fn fn, void *ctx, at_error *err);
+
+/* ---- statements of varying shape (strbuf.c) ---- */
+
+/* Only constant SQL fragments go into a strbuf; values go into an arglist. */
+typedef struct strbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} strbuf;
+void sb_add(strbuf *b, const char *s);
+void sb_placeholders(strbuf *b, size_t n); /* "?, ?, ?" */
+void sb_free(strbuf *b);
+
+typedef struct arglist {
+    db_arg *v;
+    size_t n, cap;
+    bool oom;
+} arglist;
+void args_add(arglist *l, db_arg a);
+void args_free(arglist *l);
+
+/* ---- text and time ---- */
+
+/* Copies src into dst (size dstlen) and returns dst; never overflows. */
+char *at_strlcpy(char *dst, const char *src, size_t dstlen);
+char *at_strdup(const char *s); /* NULL-safe */
+
+/* "YYYY-MM-DD HH:MM:SS[.ffffff]" into microseconds; 0 on error. */
+at_time at_time_from_sql(const char *s, size_t len);
+
+/* Validators shared by the modules. */
+int at_check_slug(const char *s, at_error *err);
+int at_check_type_name(const char *s, at_error *err);
+int at_check_email(const char *s, at_error *err);
+int at_check_search(const char *what, const char *s, at_error *err);
+
+/* "%s%" with LIKE's metacharacters in s escaped: a search for "50%_off"
+ * finds exactly that text. out needs 2 * strlen(s) + 3 bytes. */
+#define AT_LIKE_BUF (AT_SEARCH_MAX * 4 * 2 + 3)
+char *at_like_pattern(const char *s, char *out, size_t outlen);
+
+/* Writes one audit entry inside the caller's transaction. */
+int at_audit_write(struct at_db *db, uint64_t business_id, const at_actor *actor,
+                   const char *action, const char *target_kind, uint64_t target_id,
+                   const char *target_name, const char *reason, const char *detail,
+                   at_error *err);
+
+/* Checks the actor is well formed (a name, 1..190 characters). */
+int at_actor_check(const at_actor *actor, at_error *err);
+
+#endif

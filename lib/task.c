@@ -1,0 +1,353 @@
+/* task.c: one task: enqueue, read, edit, delete. Listing is in
+ * task_list.c. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const state_names[] = {NULL,        "queued", "running",
+                                          "succeeded", "failed", "cancelled"};
+
+const char *
+at_task_state_str(int state)
+{
+    return state > 0 && state < (int) AT_COUNT(state_names) ? state_names[state] : "unknown";
+}
+
+int
+at_task_state_parse(const char *s)
+{
+    for (size_t i = 1; s && i < AT_COUNT(state_names); i++)
+        if (strcmp(s, state_names[i]) == 0)
+            return (int) i;
+    return 0;
+}
+
+void
+at_task_clear(at_task *t)
+{
+    if (!t)
+        return;
+    free(t->payload);
+    free(t->last_error);
+    free(t->result);
+    t->payload = t->last_error = t->result = NULL;
+}
+
+static int
+check_priority(int p, at_error *err)
+{
+    if (p < AT_PRIORITY_MIN || p > AT_PRIORITY_MAX)
+        return at_error_set(err, AT_EINVAL, "priority must be %d to %d, not %d", AT_PRIORITY_MIN,
+                            AT_PRIORITY_MAX, p);
+    return AT_OK;
+}
+
+/* After an enqueue matched nothing, finds out which reference was wrong. */
+static int
+explain_missing(at_db *db, const at_enqueue *req, at_error *err)
+{
+    at_business b;
+    at_user u;
+    at_task_type t;
+    at_error tmp;
+    if (at_business_get_by_id(db, req->business_id, &b, &tmp))
+        return at_error_set(err, tmp.code, "enqueue: %s", tmp.msg);
+    if (at_user_get_by_id(db, req->user_id, &u, &tmp))
+        return at_error_set(err, tmp.code, "enqueue: %s", tmp.msg);
+    if (at_task_type_get_by_id(db, req->task_type_id, &t, &tmp))
+        return at_error_set(err, tmp.code, "enqueue: %s", tmp.msg);
+    return at_error_set(err, AT_ENOTFOUND, "enqueue: user '%s' is not a member of business '%s'",
+                        u.email, b.slug);
+}
+
+int
+at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err)
+{
+    int rc = check_priority(req->priority, err);
+    if (rc)
+        return at_error_wrap(err, "enqueue");
+    if (req->run_at < 0)
+        return at_error_set(err, AT_EINVAL, "enqueue: run-at time is before 1970");
+    unsigned char *blob = NULL;
+    size_t bloblen = 0;
+    int enc = 0;
+    if (req->payload &&
+        (rc = at_payload_encode(req->payload, req->payload_len, &blob, &bloblen, &enc, err)))
+        return at_error_wrap(err, "enqueue");
+    /* One statement copies the names the list sorts on and the type's
+     * attempt limit, and proves membership: all or nothing. */
+    db_arg a[] = {da_i64(req->priority),
+                  da_time(req->run_at),
+                  req->payload ? da_blob(blob, bloblen) : da_null(),
+                  da_i64(enc),
+                  da_u64(req->payload ? req->payload_len : 0),
+                  da_u64(req->task_type_id),
+                  da_u64(req->business_id),
+                  da_u64(req->user_id)};
+    uint64_t affected = 0, newid = 0;
+    rc = db_exec(db, 0,
+                 "INSERT INTO tasks (business_id, user_id, task_type_id, user_name, type_name, "
+                 "priority, run_at, max_attempts, payload, payload_encoding, payload_size, "
+                 "created_at, updated_at) "
+                 "SELECT m.business_id, u.id, t.id, u.name, t.name, ?, "
+                 "COALESCE(?, UTC_TIMESTAMP(6)), t.max_attempts, ?, ?, ?, "
+                 "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) "
+                 "FROM memberships m JOIN users u ON u.id = m.user_id "
+                 "JOIN task_types t ON t.id = ? "
+                 "WHERE m.business_id = ? AND m.user_id = ?",
+                 a, AT_COUNT(a), &affected, &newid, err);
+    free(blob);
+    if (rc)
+        return at_error_wrap(err, "enqueue");
+    if (affected == 0)
+        return explain_missing(db, req, err);
+    if (id)
+        *id = newid;
+    return AT_OK;
+}
+
+#define TASK_COLS                                                                                  \
+    "id, business_id, user_id, task_type_id, user_name, type_name, state, priority, run_at, "      \
+    "created_at, updated_at, started_at, finished_at, attempts, max_attempts, version, "           \
+    "cancel_requested, payload_size, last_error, result, payload, payload_encoding"
+
+static int
+task_row(const db_res *r, at_task *t, bool with_payload, at_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->id = db_u64(r, 0);
+    t->business_id = db_u64(r, 1);
+    t->user_id = db_u64(r, 2);
+    t->task_type_id = db_u64(r, 3);
+    db_copy(r, 4, t->user_name, sizeof t->user_name);
+    db_copy(r, 5, t->type_name, sizeof t->type_name);
+    t->state = at_task_state_parse(db_col(r, 6, NULL));
+    t->priority = (int) db_i64(r, 7);
+    t->run_at = db_time(r, 8);
+    t->created_at = db_time(r, 9);
+    t->updated_at = db_time(r, 10);
+    t->started_at = db_time(r, 11);
+    t->finished_at = db_time(r, 12);
+    t->attempts = (unsigned) db_u64(r, 13);
+    t->max_attempts = (unsigned) db_u64(r, 14);
+    t->version = (unsigned) db_u64(r, 15);
+    t->cancel_requested = (int) db_i64(r, 16);
+    t->payload_size = (size_t) db_u64(r, 17);
+    bool oom = false;
+    t->last_error = db_dup(r, 18, &oom);
+    t->result = db_dup(r, 19, &oom);
+    if (oom) {
+        at_task_clear(t);
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    }
+    if (with_payload && !db_isnull(r, 20)) {
+        size_t len;
+        const char *p = db_col(r, 20, &len);
+        int rc = at_payload_decode((const unsigned char *) p, len, (int) db_i64(r, 21),
+                                   t->payload_size, &t->payload, err);
+        if (rc) {
+            at_task_clear(t);
+            return at_error_wrap(err, "task #%llu", (unsigned long long) t->id);
+        }
+    }
+    return AT_OK;
+}
+
+/* Used by task_list.c too: columns without the payload. */
+int at_task_row_list(const db_res *r, at_task *t, at_error *err);
+int
+at_task_row_list(const db_res *r, at_task *t, at_error *err)
+{
+    return task_row(r, t, false, err);
+}
+
+static int
+get(at_db *db, uint64_t business_id, uint64_t id, bool lock, at_task *out, at_error *err)
+{
+    db_arg a[] = {da_u64(id), da_u64(business_id)};
+    db_res r;
+    int rc = db_query(db, lock ? 0 : DB_RETRY,
+                      lock ? "SELECT " TASK_COLS " FROM tasks WHERE id = ? AND business_id = ? "
+                             "FOR UPDATE"
+                           : "SELECT " TASK_COLS " FROM tasks WHERE id = ? AND business_id = ?",
+                      a, 2, &r, err);
+    if (rc)
+        return rc;
+    rc = db_fetch(&r, err);
+    if (rc == 1)
+        rc = task_row(&r, out, true, err);
+    else if (rc == 0)
+        rc = at_error_set(err, AT_ENOTFOUND, "no task #%llu in this business",
+                          (unsigned long long) id);
+    db_res_close(&r);
+    return rc;
+}
+
+int
+at_task_get(at_db *db, uint64_t business_id, uint64_t id, at_task *out, at_error *err)
+{
+    return get(db, business_id, id, false, out, err);
+}
+
+struct update_ctx {
+    const at_actor *actor;
+    uint64_t business_id, id;
+    unsigned expect_version;
+    const at_task_edit *edit;
+    const unsigned char *blob;
+    size_t bloblen;
+    int enc;
+};
+
+static int
+update_tx(at_db *db, void *vctx, at_error *err)
+{
+    struct update_ctx *c = vctx;
+    at_task t;
+    int rc = get(db, c->business_id, c->id, true, &t, err);
+    if (rc)
+        return rc;
+    if (t.state != AT_TASK_QUEUED) {
+        rc = at_error_set(err, AT_ESTATE, "task #%llu is %s now: only a queued task can be edited",
+                          (unsigned long long) c->id, at_task_state_str(t.state));
+        goto out;
+    }
+    if (t.version != c->expect_version) {
+        rc = at_error_set(err, AT_ECONFLICT,
+                          "task #%llu was changed by someone else since it was read "
+                          "(version %u, now %u): nothing was saved",
+                          (unsigned long long) c->id, c->expect_version, t.version);
+        goto out;
+    }
+    const at_task_edit *e = c->edit;
+    int prio = e->has_priority ? e->priority : t.priority;
+    at_time run_at = e->has_run_at ? e->run_at : t.run_at;
+    char detail[AT_AUDIT_DETAIL_BUF] = "", part[200], tb1[32], tb2[32];
+    if (prio != t.priority) {
+        snprintf(part, sizeof part, "priority %d -> %d; ", t.priority, prio);
+        strncat(detail, part, sizeof detail - strlen(detail) - 1);
+    }
+    if (run_at != t.run_at) {
+        snprintf(part, sizeof part, "run at %s -> %s; ", at_time_format(t.run_at, tb1, sizeof tb1),
+                 at_time_format(run_at, tb2, sizeof tb2));
+        strncat(detail, part, sizeof detail - strlen(detail) - 1);
+    }
+    if (e->payload && (e->payload_len != t.payload_size ||
+                       (t.payload && memcmp(e->payload, t.payload, e->payload_len) != 0))) {
+        snprintf(part, sizeof part, "payload %zu -> %zu bytes; ", t.payload_size, e->payload_len);
+        strncat(detail, part, sizeof detail - strlen(detail) - 1);
+    }
+    size_t dl = strlen(detail);
+    if (dl >= 2)
+        detail[dl - 2] = 0;
+    else
+        snprintf(detail, sizeof detail, "no change");
+    if (e->payload) {
+        db_arg a[] = {da_i64(prio),         da_time(run_at),
+                      da_blob(c->blob, c->bloblen), da_i64(c->enc),
+                      da_u64(e->payload_len), da_u64(c->id),
+                      da_u64(c->business_id)};
+        rc = db_exec(db, 0,
+                     "UPDATE tasks SET priority = ?, run_at = ?, payload = ?, "
+                     "payload_encoding = ?, payload_size = ?, version = version + 1, "
+                     "updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND business_id = ?",
+                     a, AT_COUNT(a), NULL, NULL, err);
+    } else {
+        db_arg a[] = {da_i64(prio), da_time(run_at), da_u64(c->id), da_u64(c->business_id)};
+        rc = db_exec(db, 0,
+                     "UPDATE tasks SET priority = ?, run_at = ?, version = version + 1, "
+                     "updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND business_id = ?",
+                     a, AT_COUNT(a), NULL, NULL, err);
+    }
+    if (rc == AT_OK) {
+        char name[AT_NAME_BUF + AT_TYPE_NAME_BUF + 8];
+        snprintf(name, sizeof name, "%s / %s", t.type_name, t.user_name);
+        rc = at_audit_write(db, c->business_id, c->actor, "edit", "task", c->id, name, NULL,
+                            detail, err);
+    }
+out:
+    at_task_clear(&t);
+    return rc;
+}
+
+int
+at_task_update(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id,
+               unsigned expect_version, const at_task_edit *edit, at_error *err)
+{
+    int rc = at_actor_check(actor, err);
+    if (rc)
+        return rc;
+    if (edit->has_priority && (rc = check_priority(edit->priority, err)))
+        return rc;
+    if (edit->has_run_at && edit->run_at <= 0)
+        return at_error_set(err, AT_EINVAL, "run-at time must be after 1970");
+    struct update_ctx c = {actor, business_id, id, expect_version, edit, NULL, 0, 0};
+    unsigned char *blob = NULL;
+    if (edit->payload) {
+        rc = at_payload_encode(edit->payload, edit->payload_len, &blob, &c.bloblen, &c.enc, err);
+        if (rc)
+            return rc;
+        c.blob = blob;
+    }
+    rc = db_tx(db, false, update_tx, &c, err);
+    free(blob);
+    return rc;
+}
+
+struct delete_ctx {
+    const at_actor *actor;
+    uint64_t business_id, id;
+    int cancel;
+};
+
+static int
+delete_tx(at_db *db, void *vctx, at_error *err)
+{
+    struct delete_ctx *c = vctx;
+    at_task t;
+    int rc = get(db, c->business_id, c->id, true, &t, err);
+    if (rc)
+        return rc;
+    db_arg a[] = {da_u64(c->id), da_u64(c->business_id)};
+    char name[AT_NAME_BUF + AT_TYPE_NAME_BUF + 8], detail[200];
+    snprintf(name, sizeof name, "%s / %s", t.type_name, t.user_name);
+    snprintf(detail, sizeof detail, "was %s, %u attempt(s)", at_task_state_str(t.state),
+             t.attempts);
+    if (t.state == AT_TASK_RUNNING) {
+        /* The executor running it sees the request and stops it. */
+        c->cancel = 1;
+        rc = db_exec(db, 0,
+                     "UPDATE tasks SET cancel_requested = 1, version = version + 1, "
+                     "updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND business_id = ?",
+                     a, 2, NULL, NULL, err);
+        if (rc == AT_OK)
+            rc = at_audit_write(db, c->business_id, c->actor, "cancel", "task", c->id, name, NULL,
+                                detail, err);
+    } else {
+        rc = db_exec(db, 0, "DELETE FROM tasks WHERE id = ? AND business_id = ?", a, 2, NULL, NULL,
+                     err);
+        if (rc == AT_OK)
+            rc = at_audit_write(db, c->business_id, c->actor, "delete", "task", c->id, name, NULL,
+                                detail, err);
+    }
+    at_task_clear(&t);
+    return rc;
+}
+
+int
+at_task_delete(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id,
+               int *cancel_requested, at_error *err)
+{
+    int rc = at_actor_check(actor, err);
+    if (rc)
+        return rc;
+    struct delete_ctx c = {actor, business_id, id, 0};
+    rc = db_tx(db, false, delete_tx, &c, err);
+    if (cancel_requested)
+        *cancel_requested = rc == AT_OK ? c.cancel : 0;
+    return rc;
+}

@@ -1,0 +1,500 @@
+/* task_list.c: one business's tasks, sorted, searched and paginated by
+ * keyset, so that every page costs the same at a million rows as at ten.
+ *
+ * The indexes (schema/001) are (business_id, finished, <sort column>, id)
+ * per sort column, and (business_id, user_id | task_type_id, finished,
+ * created_at, id) for searches. Pending or finished alone is one index
+ * range read in order; "all" is the union of the two ranges, each cut to
+ * the page size before the (tiny) final sort.
+ *
+ * A search is first resolved into the ids of the matching users or task
+ * types (few, usually), and the tasks are then read through those ids. When
+ * a search matches more than SEARCH_IDS_MAX of them, matches are dense and
+ * the copied name is filtered while reading the ordered index instead. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define SEARCH_IDS_MAX 1000
+
+int at_task_row_list(const db_res *r, at_task *t, at_error *err);
+
+#define LIST_COLS                                                                                  \
+    "id, business_id, user_id, task_type_id, user_name, type_name, state, priority, run_at, "      \
+    "created_at, updated_at, started_at, finished_at, attempts, max_attempts, version, "           \
+    "cancel_requested, payload_size, LEFT(last_error, 300), LEFT(result, 300)"
+
+static const struct {
+    const char *name;
+    const char *col;
+    char tag;
+} sorts[] = {
+    [AT_SORT_CREATED] = {"created", "created_at", 'c'},
+    [AT_SORT_USER] = {"user", "user_name", 'u'},
+    [AT_SORT_TYPE] = {"type", "type_name", 't'},
+};
+
+static const char *const filters[] = {
+    [AT_FILTER_PENDING] = "pending", [AT_FILTER_FINISHED] = "finished", [AT_FILTER_ALL] = "all"};
+
+const char *
+at_sort_str(int sort)
+{
+    return sort >= 0 && sort < (int) AT_COUNT(sorts) ? sorts[sort].name : "?";
+}
+
+int
+at_sort_parse(const char *s)
+{
+    for (size_t i = 0; s && i < AT_COUNT(sorts); i++)
+        if (strcmp(s, sorts[i].name) == 0)
+            return (int) i;
+    return -1;
+}
+
+const char *
+at_filter_str(int f)
+{
+    return f >= 0 && f < (int) AT_COUNT(filters) ? filters[f] : "?";
+}
+
+int
+at_filter_parse(const char *s)
+{
+    for (size_t i = 0; s && i < AT_COUNT(filters); i++)
+        if (strcmp(s, filters[i]) == 0)
+            return (int) i;
+    return -1;
+}
+
+/* ---- cursors: "<tag><key>-<id>", key in decimal microseconds (c) or in
+ * hex of the UTF-8 name (u, t). Opaque to users, checked like input. ---- */
+
+typedef struct cursor {
+    uint64_t id;
+    at_time t;
+    char name[AT_NAME_BUF];
+} cursor;
+
+static void
+cursor_encode(int sort, const at_task *row, char *out, size_t outlen)
+{
+    if (sort == AT_SORT_CREATED) {
+        snprintf(out, outlen, "c%" PRId64 "-%" PRIu64, row->created_at, row->id);
+        return;
+    }
+    const char *name = sort == AT_SORT_USER ? row->user_name : row->type_name;
+    size_t j = 0;
+    out[j++] = sorts[sort].tag;
+    for (const unsigned char *p = (const unsigned char *) name; *p && j + 3 < outlen; p++) {
+        static const char hex[] = "0123456789abcdef";
+        out[j++] = hex[*p >> 4];
+        out[j++] = hex[*p & 15];
+    }
+    snprintf(out + j, outlen - j, "-%" PRIu64, row->id);
+}
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static int
+cursor_decode(int sort, const char *s, cursor *c, at_error *err)
+{
+    memset(c, 0, sizeof *c);
+    size_t n = strlen(s);
+    const char *dash = strrchr(s, '-');
+    if (n < 3 || n >= AT_CURSOR_BUF || s[0] != sorts[sort].tag || !dash || !dash[1])
+        goto bad;
+    char *end;
+    if (dash[1] < '1' || dash[1] > '9')
+        goto bad;
+    errno = 0;
+    c->id = strtoull(dash + 1, &end, 10);
+    if (*end || errno)
+        goto bad;
+    if (sort == AT_SORT_CREATED) {
+        if (s[1] < '0' || s[1] > '9')
+            goto bad;
+        long long t = strtoll(s + 1, &end, 10);
+        if (end != dash || t <= 0 || errno || t >= 253402300800000000LL /* year 10000 */)
+            goto bad;
+        c->t = t;
+        return AT_OK;
+    }
+    size_t hl = (size_t) (dash - (s + 1));
+    if (hl % 2 || hl / 2 >= sizeof c->name)
+        goto bad;
+    for (size_t i = 0; i < hl; i += 2) {
+        int hi = hexval(s[1 + i]), lo = hexval(s[2 + i]);
+        if (hi < 0 || lo < 0)
+            goto bad;
+        c->name[i / 2] = (char) (hi * 16 + lo);
+    }
+    c->name[hl / 2] = 0;
+    if (strlen(c->name) != hl / 2 || !at_utf8_valid(c->name, hl / 2))
+        goto bad;
+    return AT_OK;
+bad:
+    return at_error_set(err, AT_EINVAL, "page cursor is malformed or belongs to another sort order");
+}
+
+/* ---- search resolution ---- */
+
+typedef struct idset {
+    uint64_t *ids;
+    size_t n;
+    bool active;   /* a search was given */
+    bool overflow; /* too many matches: filter by name instead */
+    char like[AT_LIKE_BUF];
+} idset;
+
+static int
+resolve(at_db *db, const char *sql, uint64_t business_id, const char *search, idset *set,
+        at_error *err)
+{
+    memset(set, 0, sizeof *set);
+    if (!search || !*search)
+        return AT_OK;
+    set->active = true;
+    at_like_pattern(search, set->like, sizeof set->like);
+    arglist a = {0};
+    if (business_id)
+        args_add(&a, da_u64(business_id));
+    args_add(&a, da_str(set->like));
+    args_add(&a, da_u64(SEARCH_IDS_MAX + 1));
+    if (a.oom) {
+        args_free(&a);
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    }
+    db_res r;
+    int rc = db_query(db, DB_RETRY, sql, a.v, (unsigned) a.n, &r, err);
+    args_free(&a);
+    if (rc)
+        return rc;
+    set->ids = calloc(SEARCH_IDS_MAX + 1, sizeof *set->ids);
+    if (!set->ids) {
+        db_res_close(&r);
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    }
+    while ((rc = db_fetch(&r, err)) == 1 && set->n <= SEARCH_IDS_MAX)
+        set->ids[set->n++] = db_u64(&r, 0);
+    db_res_close(&r);
+    if (rc < 0)
+        return rc;
+    if (set->n > SEARCH_IDS_MAX) {
+        set->overflow = true;
+        set->n = 0;
+    }
+    return AT_OK;
+}
+
+static void
+idset_free(idset *s)
+{
+    free(s->ids);
+    s->ids = NULL;
+}
+
+/* ---- the statement ---- */
+
+typedef struct plan {
+    const at_task_query *q;
+    idset users, types;
+    bool has_cursor, backward;
+    cursor cur;
+} plan;
+
+/* One range: tasks of the business with finished = fin, in sort order. */
+static void
+add_half(strbuf *sql, arglist *a, const plan *p, int fin)
+{
+    const at_task_query *q = p->q;
+    const char *col = sorts[q->sort].col;
+    bool desc = q->desc ^ p->backward;
+    /* The planner may not guess that reading an index in order and stopping
+     * after a page beats sorting; name the indexes that can serve. */
+    sb_add(sql, "SELECT " LIST_COLS " FROM tasks FORCE INDEX (tasks_list_");
+    sb_add(sql, sorts[q->sort].name);
+    if (p->users.active && !p->users.overflow)
+        sb_add(sql, ", tasks_by_user");
+    if (p->types.active && !p->types.overflow)
+        sb_add(sql, ", tasks_by_type");
+    sb_add(sql, ") WHERE business_id = ? AND finished = ?");
+    args_add(a, da_u64(q->business_id));
+    args_add(a, da_i64(fin));
+    const idset *sets[] = {&p->users, &p->types};
+    const char *idcol[] = {"user_id", "task_type_id"};
+    const char *namecol[] = {"user_name", "type_name"};
+    for (int i = 0; i < 2; i++) {
+        const idset *s = sets[i];
+        if (!s->active)
+            continue;
+        if (s->overflow) {
+            sb_add(sql, " AND ");
+            sb_add(sql, namecol[i]);
+            sb_add(sql, " LIKE ?");
+            args_add(a, da_str(s->like));
+        } else {
+            sb_add(sql, " AND ");
+            sb_add(sql, idcol[i]);
+            sb_add(sql, " IN (");
+            sb_placeholders(sql, s->n);
+            sb_add(sql, ")");
+            for (size_t k = 0; k < s->n; k++)
+                args_add(a, da_u64(s->ids[k]));
+        }
+    }
+    if (p->has_cursor) {
+        const char *cmp = desc ? " < ?" : " > ?";
+        sb_add(sql, " AND (");
+        sb_add(sql, col);
+        sb_add(sql, cmp);
+        sb_add(sql, " OR (");
+        sb_add(sql, col);
+        sb_add(sql, " = ? AND id");
+        sb_add(sql, cmp);
+        sb_add(sql, "))");
+        for (int k = 0; k < 2; k++)
+            args_add(a, q->sort == AT_SORT_CREATED ? da_time(p->cur.t) : da_str(p->cur.name));
+        args_add(a, da_u64(p->cur.id));
+    }
+}
+
+static void
+add_order(strbuf *sql, arglist *a, const plan *p)
+{
+    const char *dir = (p->q->desc ^ p->backward) ? " DESC" : " ASC";
+    sb_add(sql, " ORDER BY ");
+    sb_add(sql, sorts[p->q->sort].col);
+    sb_add(sql, dir);
+    sb_add(sql, ", id");
+    sb_add(sql, dir);
+    sb_add(sql, " LIMIT ?");
+    args_add(a, da_u64(p->q->limit + 1));
+}
+
+static void
+build(strbuf *sql, arglist *a, const plan *p)
+{
+    if (p->q->filter == AT_FILTER_ALL) {
+        sb_add(sql, "(");
+        add_half(sql, a, p, 0);
+        add_order(sql, a, p);
+        sb_add(sql, ") UNION ALL (");
+        add_half(sql, a, p, 1);
+        add_order(sql, a, p);
+        sb_add(sql, ")");
+    } else {
+        add_half(sql, a, p, p->q->filter == AT_FILTER_FINISHED);
+    }
+    add_order(sql, a, p);
+}
+
+static int
+check_query(const at_task_query *q, at_error *err)
+{
+    if (q->sort < 0 || q->sort >= (int) AT_COUNT(sorts))
+        return at_error_set(err, AT_EINVAL, "unknown sort order %d", q->sort);
+    if (q->filter < 0 || q->filter >= (int) AT_COUNT(filters))
+        return at_error_set(err, AT_EINVAL, "unknown status filter %d", q->filter);
+    if (q->limit < 1 || q->limit > AT_LIST_MAX)
+        return at_error_set(err, AT_EINVAL, "page size must be 1 to %d, not %u", AT_LIST_MAX,
+                            q->limit);
+    if (q->after && q->before)
+        return at_error_set(err, AT_EINVAL, "give either a cursor after or before, not both");
+    int rc = at_check_search("user search", q->user_search, err);
+    if (rc == AT_OK)
+        rc = at_check_search("task type search", q->type_search, err);
+    return rc;
+}
+
+static int
+plan_make(at_db *db, const at_task_query *q, plan *p, at_error *err)
+{
+    memset(p, 0, sizeof *p);
+    p->q = q;
+    int rc = check_query(q, err);
+    if (rc)
+        return rc;
+    const char *c = q->after ? q->after : q->before;
+    if (c && *c) {
+        if ((rc = cursor_decode(q->sort, c, &p->cur, err)))
+            return rc;
+        p->has_cursor = true;
+        p->backward = q->before != NULL;
+    }
+    rc = resolve(db,
+                 "SELECT u.id FROM memberships m JOIN users u ON u.id = m.user_id "
+                 "WHERE m.business_id = ? AND u.name LIKE ? LIMIT ?",
+                 q->business_id, q->user_search, &p->users, err);
+    if (rc == AT_OK)
+        rc = resolve(db, "SELECT id FROM task_types WHERE name LIKE ? LIMIT ?", 0, q->type_search,
+                     &p->types, err);
+    return rc;
+}
+
+static void
+plan_free(plan *p)
+{
+    idset_free(&p->users);
+    idset_free(&p->types);
+}
+
+static bool
+plan_empty(const plan *p)
+{
+    return (p->users.active && !p->users.overflow && p->users.n == 0) ||
+           (p->types.active && !p->types.overflow && p->types.n == 0);
+}
+
+static int
+fetch_page(at_db *db, const plan *p, at_task_page *page, at_error *err)
+{
+    strbuf sql = {0};
+    arglist a = {0};
+    build(&sql, &a, p);
+    if (sql.oom || a.oom) {
+        sb_free(&sql);
+        args_free(&a);
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    }
+    unsigned want = p->q->limit + 1;
+    page->rows = calloc(want, sizeof *page->rows);
+    if (!page->rows) {
+        sb_free(&sql);
+        args_free(&a);
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    }
+    db_res r;
+    int rc = db_query(db, DB_RETRY, sql.p, a.v, (unsigned) a.n, &r, err);
+    sb_free(&sql);
+    args_free(&a);
+    if (rc)
+        return rc;
+    while (page->n < want && (rc = db_fetch(&r, err)) == 1) {
+        if ((rc = at_task_row_list(&r, &page->rows[page->n], err)) != AT_OK)
+            break;
+        page->n++;
+    }
+    db_res_close(&r);
+    return rc < 0 ? rc : AT_OK;
+}
+
+void
+at_task_page_free(at_task_page *page)
+{
+    if (!page)
+        return;
+    for (size_t i = 0; i < page->n; i++)
+        at_task_clear(&page->rows[i]);
+    free(page->rows);
+    memset(page, 0, sizeof *page);
+}
+
+int
+at_task_list(at_db *db, const at_task_query *q, at_task_page *page, at_error *err)
+{
+    memset(page, 0, sizeof *page);
+    plan p;
+    int rc = plan_make(db, q, &p, err);
+    if (rc == AT_OK && !plan_empty(&p)) {
+        rc = fetch_page(db, &p, page, err);
+        if (rc == AT_OK && p.backward && page->n <= q->limit) {
+            /* Fewer rows before the cursor than a page: that is the start
+             * of the list, so show the first full page instead. */
+            at_task_page_free(page);
+            p.has_cursor = p.backward = false;
+            rc = fetch_page(db, &p, page, err);
+            p.backward = false;
+            if (rc == AT_OK)
+                p.has_cursor = false;
+        }
+    }
+    plan_free(&p);
+    if (rc) {
+        at_task_page_free(page);
+        return rc;
+    }
+    bool extra = page->n > q->limit;
+    if (extra)
+        at_task_clear(&page->rows[--page->n]);
+    if (p.backward) {
+        for (size_t i = 0; i < page->n / 2; i++) {
+            at_task t = page->rows[i];
+            page->rows[i] = page->rows[page->n - 1 - i];
+            page->rows[page->n - 1 - i] = t;
+        }
+        page->has_prev = extra;
+        page->has_next = true;
+    } else {
+        page->has_next = extra;
+        /* an empty page after a cursor has no row to go back from */
+        page->has_prev = p.has_cursor && page->n > 0;
+    }
+    if (page->n > 0) {
+        cursor_encode(q->sort, &page->rows[page->n - 1], page->next, sizeof page->next);
+        cursor_encode(q->sort, &page->rows[0], page->prev, sizeof page->prev);
+    }
+    return AT_OK;
+}
+
+int
+at_task_list_explain(at_db *db, const at_task_query *q, char **out, at_error *err)
+{
+    *out = NULL;
+    plan p;
+    int rc = plan_make(db, q, &p, err);
+    if (rc) {
+        plan_free(&p);
+        return rc;
+    }
+    strbuf sql = {0}, text = {0};
+    arglist a = {0};
+    sb_add(&sql, "EXPLAIN ");
+    build(&sql, &a, &p);
+    plan_free(&p);
+    if (sql.oom || a.oom) {
+        rc = at_error_set(err, AT_ENOMEM, "out of memory");
+        goto out;
+    }
+    db_res r;
+    if ((rc = db_query(db, DB_RETRY, sql.p, a.v, (unsigned) a.n, &r, err)))
+        goto out;
+    /* id, select_type, table, type, possible_keys, key, key_len, ref, rows, Extra */
+    static const unsigned cols[] = {1, 2, 3, 5, 8, 9};
+    while ((rc = db_fetch(&r, err)) == 1) {
+        for (size_t i = 0; i < AT_COUNT(cols); i++) {
+            const char *v = db_col(&r, cols[i], NULL);
+            sb_add(&text, i ? "\t" : "");
+            sb_add(&text, v ? v : "NULL");
+        }
+        sb_add(&text, "\n");
+    }
+    db_res_close(&r);
+    if (rc == 0 && text.oom)
+        rc = at_error_set(err, AT_ENOMEM, "out of memory");
+    if (rc == 0) {
+        *out = text.p ? text.p : strdup("");
+        text.p = NULL;
+        if (!*out)
+            rc = at_error_set(err, AT_ENOMEM, "out of memory");
+    }
+out:
+    sb_free(&sql);
+    sb_free(&text);
+    args_free(&a);
+    return rc < 0 ? rc : AT_OK;
+}

@@ -1,0 +1,135 @@
+/* tasktype.c: the registry of task types that handlers exist for. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define TYPE_COLS "id, name, description, timeout_s, max_attempts"
+#define TIMEOUT_MAX (7u * 86400u)
+#define ATTEMPTS_MAX 100u
+
+static void
+row(const db_res *r, at_task_type *t)
+{
+    memset(t, 0, sizeof *t);
+    t->id = db_u64(r, 0);
+    db_copy(r, 1, t->name, sizeof t->name);
+    db_copy(r, 2, t->description, sizeof t->description);
+    t->timeout_s = (unsigned) db_u64(r, 3);
+    t->max_attempts = (unsigned) db_u64(r, 4);
+}
+
+int
+at_task_type_register(at_db *db, const char *name, const char *description, unsigned timeout_s,
+                      unsigned max_attempts, uint64_t *id, at_error *err)
+{
+    int rc = at_check_type_name(name, err);
+    if (rc == AT_OK)
+        rc = at_text_check("task type description", description, AT_DESC_MAX, 1, 0, err);
+    if (rc)
+        return rc;
+    if (timeout_s < 1 || timeout_s > TIMEOUT_MAX)
+        return at_error_set(err, AT_EINVAL, "timeout must be 1 to %u seconds, not %u", TIMEOUT_MAX,
+                            timeout_s);
+    if (max_attempts < 1 || max_attempts > ATTEMPTS_MAX)
+        return at_error_set(err, AT_EINVAL, "max attempts must be 1 to %u, not %u", ATTEMPTS_MAX,
+                            max_attempts);
+    db_arg a[] = {da_str(name), da_str(description ? description : ""), da_u64(timeout_s),
+                  da_u64(max_attempts)};
+    uint64_t newid = 0;
+    /* LAST_INSERT_ID(id) makes the existing row's id come back as well. */
+    rc = db_exec(db, DB_RETRY,
+                 "INSERT INTO task_types (name, description, timeout_s, max_attempts) "
+                 "VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), "
+                 "description = VALUES(description), timeout_s = VALUES(timeout_s), "
+                 "max_attempts = VALUES(max_attempts), updated_at = UTC_TIMESTAMP(6)",
+                 a, 4, NULL, &newid, err);
+    if (rc)
+        return at_error_wrap(err, "register task type '%s'", name);
+    if (id)
+        *id = newid;
+    return AT_OK;
+}
+
+static int
+get_one(at_db *db, const char *sql, db_arg *a, at_task_type *out, const char *what,
+        at_error *err)
+{
+    db_res r;
+    int rc = db_query(db, DB_RETRY, sql, a, 1, &r, err);
+    if (rc)
+        return rc;
+    rc = db_fetch(&r, err);
+    if (rc == 1) {
+        row(&r, out);
+        rc = AT_OK;
+    } else if (rc == 0) {
+        rc = at_error_set(err, AT_ENOTFOUND, "no task type %s", what);
+    }
+    db_res_close(&r);
+    return rc;
+}
+
+int
+at_task_type_get(at_db *db, const char *name, at_task_type *out, at_error *err)
+{
+    int rc = at_check_type_name(name, err);
+    if (rc)
+        return rc;
+    db_arg a[] = {da_str(name)};
+    char what[AT_TYPE_NAME_BUF + 2];
+    snprintf(what, sizeof what, "'%s'", name);
+    return get_one(db, "SELECT " TYPE_COLS " FROM task_types WHERE name = ?", a, out, what, err);
+}
+
+int
+at_task_type_get_by_id(at_db *db, uint64_t id, at_task_type *out, at_error *err)
+{
+    db_arg a[] = {da_u64(id)};
+    char what[32];
+    snprintf(what, sizeof what, "#%llu", (unsigned long long) id);
+    return get_one(db, "SELECT " TYPE_COLS " FROM task_types WHERE id = ?", a, out, what, err);
+}
+
+int
+at_task_type_list(at_db *db, const char *search, at_task_type **out, size_t *n, at_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = at_check_search("task type search", search, err);
+    if (rc)
+        return rc;
+    char like[AT_LIKE_BUF];
+    db_arg a[] = {da_str(at_like_pattern(search ? search : "", like, sizeof like))};
+    db_res r;
+    rc = db_query(db, DB_RETRY,
+                  "SELECT " TYPE_COLS " FROM task_types WHERE name LIKE ? ORDER BY name", a, 1, &r,
+                  err);
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    at_task_type *v = NULL;
+    while ((rc = db_fetch(&r, err)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            at_task_type *nv = realloc(v, cap * sizeof *v);
+            if (!nv) {
+                rc = at_error_set(err, AT_ENOMEM, "out of memory");
+                break;
+            }
+            v = nv;
+        }
+        row(&r, &v[(*n)++]);
+    }
+    db_res_close(&r);
+    if (rc < 0) {
+        free(v);
+        *n = 0;
+        return rc;
+    }
+    *out = v;
+    return AT_OK;
+}

@@ -1,0 +1,212 @@
+/* user.c: the platform's users and how they prove who they are. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define USER_COLS                                                                                  \
+    "u.id, u.email, u.name, u.created_at, "                                                        \
+    "EXISTS (SELECT 1 FROM platform_admins p WHERE p.user_id = u.id)"
+
+static void
+row(const db_res *r, at_user *u)
+{
+    memset(u, 0, sizeof *u);
+    u->id = db_u64(r, 0);
+    db_copy(r, 1, u->email, sizeof u->email);
+    db_copy(r, 2, u->name, sizeof u->name);
+    u->created_at = db_time(r, 3);
+    u->platform_admin = (int) db_i64(r, 4);
+}
+
+int
+at_user_add(at_db *db, const char *email, const char *name, const char *password, uint64_t *id,
+            at_error *err)
+{
+    int rc = at_check_email(email, err);
+    if (rc == AT_OK)
+        rc = at_text_check("user name", name, AT_NAME_MAX, 0, 0, err);
+    if (rc)
+        return rc;
+    char hash[AT_PASSWORD_HASH_MAX] = "";
+    if (password && (rc = at_password_hash(password, hash, sizeof hash, err)) != AT_OK)
+        return rc;
+    db_arg a[] = {da_str(email), da_str(name), da_str(password ? hash : NULL)};
+    uint64_t newid = 0;
+    rc = db_exec(db, 0, "INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?)", a, 3,
+                 NULL, &newid, err);
+    if (rc == AT_ECONFLICT)
+        return at_error_set(err, AT_ECONFLICT, "user '%s' already exists", email);
+    if (rc)
+        return at_error_wrap(err, "add user '%s'", email);
+    if (id)
+        *id = newid;
+    return AT_OK;
+}
+
+int
+at_user_set_password(at_db *db, uint64_t user_id, const char *password, at_error *err)
+{
+    char hash[AT_PASSWORD_HASH_MAX];
+    int rc = at_password_hash(password, hash, sizeof hash, err);
+    if (rc)
+        return rc;
+    db_arg a[] = {da_str(hash), da_u64(user_id)};
+    uint64_t n = 0;
+    rc = db_exec(db, DB_RETRY, "UPDATE users SET password_hash = ? WHERE id = ?", a, 2, &n, NULL,
+                 err);
+    if (rc)
+        return at_error_wrap(err, "set password");
+    if (n == 0) {
+        /* unchanged rows count 0 too: tell "no such user" apart */
+        at_user u;
+        return at_user_get_by_id(db, user_id, &u, err);
+    }
+    return AT_OK;
+}
+
+static int
+get_one(at_db *db, const char *sql, db_arg *a, at_user *out, char **hash, const char *what,
+        at_error *err)
+{
+    db_res r;
+    int rc = db_query(db, DB_RETRY, sql, a, 1, &r, err);
+    if (rc)
+        return rc;
+    rc = db_fetch(&r, err);
+    if (rc == 1) {
+        row(&r, out);
+        bool oom = false;
+        if (hash && !(*hash = db_dup(&r, 5, &oom)) && oom)
+            rc = at_error_set(err, AT_ENOMEM, "out of memory");
+        else
+            rc = AT_OK;
+    } else if (rc == 0) {
+        rc = at_error_set(err, AT_ENOTFOUND, "no user %s", what);
+    }
+    db_res_close(&r);
+    return rc;
+}
+
+int
+at_user_get(at_db *db, const char *email, at_user *out, at_error *err)
+{
+    int rc = at_text_check("email", email, AT_NAME_MAX, 0, 0, err);
+    if (rc)
+        return rc;
+    db_arg a[] = {da_str(email)};
+    char what[AT_NAME_BUF + 2];
+    snprintf(what, sizeof what, "'%s'", email);
+    return get_one(db, "SELECT " USER_COLS " FROM users u WHERE u.email = ?", a, out, NULL, what,
+                   err);
+}
+
+int
+at_user_get_by_id(at_db *db, uint64_t id, at_user *out, at_error *err)
+{
+    db_arg a[] = {da_u64(id)};
+    char what[32];
+    snprintf(what, sizeof what, "#%llu", (unsigned long long) id);
+    return get_one(db, "SELECT " USER_COLS " FROM users u WHERE u.id = ?", a, out, NULL, what,
+                   err);
+}
+
+int
+at_user_authenticate(at_db *db, const char *email, const char *password, at_user *out,
+                     at_error *err)
+{
+    /* Verifying against a real hash when the user is unknown makes both
+     * failures take the same time. Made once per process. */
+    static char decoy[AT_PASSWORD_HASH_MAX];
+    if (!decoy[0] && at_password_hash("no user has this password", decoy, sizeof decoy, NULL))
+        decoy[0] = 0;
+    const char *denied = "wrong email or password";
+    if (!email || !password || at_text_check("email", email, AT_NAME_MAX, 0, 0, NULL) ||
+        strlen(password) > AT_PASSWORD_MAX) {
+        at_password_verify(password ? password : "", decoy);
+        return at_error_set(err, AT_EDENIED, "%s", denied);
+    }
+    char *hash = NULL;
+    db_arg a[] = {da_str(email)};
+    int rc = get_one(db, "SELECT " USER_COLS ", u.password_hash FROM users u WHERE u.email = ?", a,
+                     out, &hash, "", err);
+    if (rc == AT_ENOTFOUND) {
+        at_password_verify(password, decoy);
+        return at_error_set(err, AT_EDENIED, "%s", denied);
+    }
+    if (rc)
+        return rc;
+    int ok = at_password_verify(password, hash ? hash : decoy);
+    free(hash);
+    if (!ok) {
+        memset(out, 0, sizeof *out);
+        return at_error_set(err, AT_EDENIED, "%s", denied);
+    }
+    return AT_OK;
+}
+
+int
+at_user_list(at_db *db, uint64_t business_id, const char *search, at_user **out, size_t *n,
+             at_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = at_check_search("user search", search, err);
+    if (rc)
+        return rc;
+    char like[AT_LIKE_BUF];
+    at_like_pattern(search ? search : "", like, sizeof like);
+    db_res r;
+    if (business_id) {
+        db_arg a[] = {da_u64(business_id), da_str(like), da_str(like)};
+        rc = db_query(db, DB_RETRY,
+                      "SELECT " USER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
+                      "WHERE m.business_id = ? AND (u.name LIKE ? OR u.email LIKE ?) "
+                      "ORDER BY u.email",
+                      a, 3, &r, err);
+    } else {
+        db_arg a[] = {da_str(like), da_str(like)};
+        rc = db_query(db, DB_RETRY,
+                      "SELECT " USER_COLS " FROM users u WHERE u.name LIKE ? OR u.email LIKE ? "
+                      "ORDER BY u.email",
+                      a, 2, &r, err);
+    }
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    at_user *v = NULL;
+    while ((rc = db_fetch(&r, err)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 32;
+            at_user *nv = realloc(v, cap * sizeof *v);
+            if (!nv) {
+                rc = at_error_set(err, AT_ENOMEM, "out of memory");
+                break;
+            }
+            v = nv;
+        }
+        row(&r, &v[(*n)++]);
+    }
+    db_res_close(&r);
+    if (rc < 0) {
+        free(v);
+        *n = 0;
+        return rc;
+    }
+    *out = v;
+    return AT_OK;
+}
+
+int
+at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err)
+{
+    db_arg a[] = {da_u64(user_id)};
+    int rc = db_exec(db, DB_RETRY, "INSERT IGNORE INTO platform_admins (user_id) VALUES (?)", a,
+                     1, NULL, NULL, err);
+    if (rc == AT_ENOTFOUND)
+        return at_error_set(err, AT_ENOTFOUND, "no user #%llu", (unsigned long long) user_id);
+    return rc ? at_error_wrap(err, "add platform admin") : AT_OK;
+}

@@ -1,0 +1,201 @@
+/* config.c: asynctasks.conf parsing, every accepted form and every error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <asynctasks/asynctasks.h>
+
+#include "tap.h"
+
+static char dir[] = "/tmp/at-config-test.XXXXXX";
+
+static const char *
+write_file(const char *name, const char *text, size_t len)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(text, 1, len, f) != len || fclose(f))
+        bail("cannot write %s", path);
+    return path;
+}
+
+/* Parses text as file "t.conf" and expects failure with a message holding want. */
+static void
+bad(const char *text, const char *want, const char *what)
+{
+    at_config *c = NULL;
+    at_error err = {0};
+    int rc = at_config_parse_string("t.conf", dir, text, &c, &err);
+    ok(rc == AT_ECONFIG && c == NULL, "%s: refused", what);
+    has_str(err.msg, want, "%s: message names the place", what);
+}
+
+int
+main(void)
+{
+    if (!mkdtemp(dir))
+        bail("mkdtemp");
+    at_error err = {0};
+    at_config *c = NULL;
+
+    /* defaults */
+    ok(at_config_parse_string("empty.conf", dir, "", &c, &err) == AT_OK, "empty file parses");
+    is_str(c->db_name, "asynctasks", "default db_name");
+    is_str(c->db_user, "asynctasks", "default db_user");
+    is_int(c->db_timeout, 10, "default db_timeout");
+    is_int(c->executors, 4, "default executors");
+    is_int(c->log_level, AT_LOG_INFO, "default log_level");
+    ok(c->db_socket == NULL && c->db_host == NULL && c->db_password == NULL,
+       "no database location or password by default");
+    at_config_free(c);
+
+    /* every key, comments, blank lines, spaces, quotes, CRLF, relative paths */
+    write_file("pw", "s3cret #not a comment\n", 22);
+    const char *full = "# a comment\n"
+                       "\n"
+                       "   # an indented comment\n"
+                       "db_host = db.example.com\r\n"
+                       "db_port=3307\n"
+                       "db_user =\tat_user  \n"
+                       "db_password_file = pw\n"
+                       "db_name = \" spaced name \"\n"
+                       "db_timeout = 5\n"
+                       "plugin_dir = plugins\n"
+                       "executors = 256\n"
+                       "fcgi_listen = /run/at/fcgi.sock\n"
+                       "fcgi_processes = 1\n"
+                       "spool_dir = /var/spool/at\n"
+                       "log_level = debug";
+    ok(at_config_parse_string("full.conf", dir, full, &c, &err) == AT_OK, "full file parses: %s",
+       err.msg);
+    if (c) {
+        is_str(c->path, "full.conf", "path is kept");
+        is_str(c->db_host, "db.example.com", "CRLF line end is dropped");
+        is_int(c->db_port, 3307, "db_port");
+        is_str(c->db_user, "at_user", "tab and trailing spaces trimmed");
+        is_str(c->db_password, "s3cret #not a comment", "password comes from the file, newline dropped");
+        is_str(c->db_name, " spaced name ", "quotes keep spaces");
+        is_int(c->db_timeout, 5, "db_timeout");
+        char want[600];
+        snprintf(want, sizeof want, "%s/plugins", dir);
+        is_str(c->plugin_dir, want, "relative path resolved against the config's directory");
+        is_int(c->executors, 256, "executors upper bound accepted");
+        is_str(c->fcgi_listen, "/run/at/fcgi.sock", "fcgi_listen");
+        is_int(c->fcgi_processes, 1, "fcgi_processes lower bound accepted");
+        is_str(c->spool_dir, "/var/spool/at", "spool_dir");
+        is_int(c->log_level, AT_LOG_DEBUG, "log_level");
+        at_config_free(c);
+    }
+    ok(at_config_parse_string("s.conf", dir, "db_socket = /run/mysqld/mysqld.sock\ndb_password = x y",
+                              &c, &err) == AT_OK,
+       "socket and inline password");
+    if (c) {
+        is_str(c->db_socket, "/run/mysqld/mysqld.sock", "db_socket");
+        is_str(c->db_password, "x y", "inline password keeps inner spaces");
+        at_config_free(c);
+    }
+    for (int l = 0; l < 4; l++) {
+        static const char *const names[] = {"error", "warn", "info", "debug"};
+        char text[64];
+        snprintf(text, sizeof text, "log_level = %s\n", names[l]);
+        ok(at_config_parse_string("l.conf", dir, text, &c, &err) == AT_OK && c->log_level == l,
+           "log_level %s", names[l]);
+        is_str(at_log_level_str(l), names[l], "log level name %s", names[l]);
+        at_config_free(c);
+    }
+
+    /* every error names file:line */
+    bad("# ok\nbogus = 1\n", "t.conf:2: unknown key 'bogus'", "unknown key");
+    bad("db_name\n", "t.conf:1: expected 'key = value'", "line without =");
+    bad("\n\ndb_name =   \n", "t.conf:3: db_name has an empty value", "empty value");
+    bad("db_name = a\ndb_name = b\n", "t.conf:2: db_name is already set on line 1", "duplicate key");
+    bad("executors = 0\n", "t.conf:1: executors must be a whole number from 1 to 256", "below range");
+    bad("executors = 257\n", "t.conf:1: executors must be", "above range");
+    bad("executors = four\n", "t.conf:1: executors must be", "not a number");
+    bad("executors = -1\n", "t.conf:1: executors must be", "negative");
+    bad("executors = 3x\n", "t.conf:1: executors must be", "trailing junk");
+    bad("db_port = 99999999999999999999999\n", "t.conf:1: db_port must be", "overflow");
+    bad("db_timeout = 0\n", "t.conf:1: db_timeout must be", "db_timeout zero");
+    bad("fcgi_processes = 300\n", "t.conf:1: fcgi_processes must be", "fcgi_processes range");
+    bad("log_level = loud\n", "t.conf:1: log_level must be error, warn, info or debug", "bad log level");
+    char longsock[300];
+    snprintf(longsock, sizeof longsock, "db_socket = /%0200d\n", 0);
+    bad(longsock, "t.conf:1: db_socket is 201 bytes long", "socket path too long");
+    bad("db_password = a\ndb_password_file = /nonexistent\n", "t.conf:2:", "password file unreadable");
+    write_file("pw2", "x\n", 2);
+    bad("db_password = a\ndb_password_file = pw2\n", "t.conf:2: set either db_password (line 1) or db_password_file",
+        "password and password file");
+    bad("db_socket = /s\ndb_host = h\n", "t.conf:2: set either db_socket (line 1) or db_host",
+        "socket and host");
+    bad("db_socket = /s\n\ndb_port = 1\n", "t.conf:3: set either db_socket", "socket and port");
+    bad("db_password_file = missing-file\n", "t.conf:1: cannot read db_password_file", "missing password file");
+    write_file("empty-pw", "\n", 1);
+    bad("db_password_file = empty-pw\n", "t.conf:1: db_password_file", "empty password file");
+    write_file("two-lines", "a\nb\n", 4);
+    bad("db_password_file = two-lines\n", "more than one line", "password file with two lines");
+    char big[2048];
+    memset(big, 'x', sizeof big - 1);
+    write_file("big-pw", big, sizeof big - 1);
+    bad("db_password_file = big-pw\n", "is longer than", "oversized password file");
+    char longline[5000];
+    memset(longline, 'a', sizeof longline);
+    memcpy(longline, "db_name = ", 10);
+    longline[sizeof longline - 1] = 0;
+    bad(longline, "t.conf:1: line is longer than 4096 bytes", "line too long");
+    bad("db_name = caf\xc3\n", "t.conf:1: line is not valid UTF-8", "invalid UTF-8");
+    bad("db_name = \xc0\xaf\n", "t.conf:1: line is not valid UTF-8", "overlong UTF-8");
+    bad("db_name = a\x01" "b\n", "t.conf:1: value of db_name contains a control character", "control character");
+
+    /* files */
+    const char *p = write_file("nul.conf", "db_name = a\0b\n", 14);
+    ok(at_config_parse_file(p, &c, &err) == AT_ECONFIG, "NUL byte refused");
+    has_str(err.msg, "NUL", "NUL byte named");
+    ok(at_config_parse_file("/nonexistent/at.conf", &c, &err) == AT_ECONFIG, "missing file refused");
+    has_str(err.msg, "/nonexistent/at.conf", "missing file named");
+    p = write_file("good.conf", "db_name = fromfile\nbogus\n", 24);
+    ok(at_config_parse_file(p, &c, &err) == AT_ECONFIG, "error in a file");
+    char want[600];
+    snprintf(want, sizeof want, "%s:2:", p);
+    has_str(err.msg, want, "file error names path:line");
+    char p2[512], q2[512];
+    snprintf(p2, sizeof p2, "%s", write_file("good.conf", "db_name = fromfile\n", 19));
+    snprintf(q2, sizeof q2, "%s", write_file("other.conf", "db_name = fromenv\n", 18));
+    p = p2;
+    const char *q = q2;
+
+    /* the search order: --config, then $ASYNCTASKS_CONFIG, then the default */
+    setenv("ASYNCTASKS_CONFIG", q, 1);
+    ok(at_config_load(p, &c, &err) == AT_OK && strcmp(c->db_name, "fromfile") == 0,
+       "explicit path wins over the environment");
+    at_config_free(c);
+    ok(at_config_load(NULL, &c, &err) == AT_OK && strcmp(c->db_name, "fromenv") == 0,
+       "environment used without an explicit path");
+    at_config_free(c);
+    setenv("ASYNCTASKS_CONFIG", "/nonexistent/env.conf", 1);
+    ok(at_config_load(NULL, &c, &err) == AT_ECONFIG, "missing environment file refused");
+    has_str(err.msg, "ASYNCTASKS_CONFIG", "message says where the path came from");
+    unsetenv("ASYNCTASKS_CONFIG");
+    ok(strstr(at_config_default_path(), "/asynctasks.conf") != NULL, "default path is sysconfdir/asynctasks.conf");
+    struct stat st;
+    if (stat(at_config_default_path(), &st) != 0) {
+        ok(at_config_load(NULL, &c, &err) == AT_ECONFIG, "no default file: refused");
+        has_str(err.msg, "ASYNCTASKS_CONFIG", "hint names the environment variable");
+    } else {
+        ok(at_config_load(NULL, &c, &err) == AT_OK || err.code == AT_ECONFIG, "default file read");
+        at_config_free(c);
+        ok(1, "default file exists here; hint not checked");
+    }
+
+    /* tidy up */
+    const char *files[] = {"pw", "pw2", "empty-pw", "two-lines", "big-pw", "nul.conf", "good.conf", "other.conf"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    return done_testing();
+}

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# tests/migrate.sh: asynctasks migrate on real databases: a fresh database
+# gets the whole data model once, a second run changes nothing, a database
+# without the schema or with a newer one is refused by every command, and
+# two migrate runs started together leave one complete schema.
+# shellcheck source=lib.sh
+. "${top_srcdir:?}/tests/lib.sh"
+
+unset ASYNCTASKS_CONFIG
+
+C=$(fresh_db migrate_sh) || bail "fresh_db migrate_sh: $C"
+DB=asynctasks_test_migrate_sh
+C2=$(fresh_db migrate_sh_race) || bail "fresh_db migrate_sh_race: $C2"
+DB2=asynctasks_test_migrate_sh_race
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/at-migrate.XXXXXX") || bail "mktemp"
+trap 'rm -rf -- "$WORK" "$(dirname -- "$C")" "$(dirname -- "$C2")"' EXIT
+
+TABLES="businesses users memberships platform_admins task_types tasks pause_rules audit_log
+sessions executors schema_version"
+
+# The schema version this build carries, from --version: "... (schema N)".
+run --version
+is "$RC" 0 "--version exits 0"
+LATEST=$(printf '%s\n' "$OUT" | sed -n 's/.*(schema \([0-9][0-9]*\))$/\1/p')
+like "$LATEST" '^[1-9][0-9]*$' "--version names this build's schema version ($OUT)"
+[ -n "$LATEST" ] || bail "cannot tell the schema version from '$OUT'"
+
+# Every table's definition, and the recorded versions: what "changes
+# nothing" is checked against.
+snapshot() { # snapshot DB
+    local t
+    sql -e "SELECT table_name FROM information_schema.tables WHERE table_schema = '$1'
+            ORDER BY table_name"
+    for t in $(sql -e "SELECT table_name FROM information_schema.tables
+                       WHERE table_schema = '$1' ORDER BY table_name"); do
+        sql "$1" -e "SHOW CREATE TABLE \`$t\`"
+    done
+    if [ "$(sql -e "SELECT COUNT(*) FROM information_schema.tables
+                    WHERE table_schema = '$1' AND table_name = 'schema_version'")" = 1 ]; then
+        sql "$1" -e "SELECT version, name, applied_at FROM schema_version ORDER BY version"
+    fi
+}
+
+table_count() { sql -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '$1'"; }
+
+# ---- a database without the schema ----
+run --config "$C" business list
+is "$RC" 1 "no schema: business list exits 1"
+like "$OUT" "schema is at version 0, this build needs $LATEST: run 'asynctasks migrate'" \
+    "no schema: business list says to run asynctasks migrate"
+run --config "$C" user list
+is "$RC" 1 "no schema: user list exits 1"
+like "$OUT" "run 'asynctasks migrate'" "no schema: user list says to run asynctasks migrate"
+run --config "$C" tasks list --business acme
+is "$RC" 1 "no schema: tasks list exits 1"
+like "$OUT" "run 'asynctasks migrate'" "no schema: tasks list says to run asynctasks migrate"
+run --config "$C" migrate --status
+is "$RC" 1 "no schema: migrate --status exits 1"
+like "$OUT" "^database schema version 0, this build $LATEST \(run 'asynctasks migrate'\)$" \
+    "no schema: migrate --status says version 0 and to migrate"
+is "$(table_count "$DB")" 0 "refusing commands and --status create no table"
+
+# ---- the first migrate ----
+run --config "$C" migrate
+is "$RC" 0 "migrate on a fresh database exits 0"
+like "$OUT" "^applied $LATEST migrations?; schema is at version $LATEST$" \
+    "migrate says how many migrations it applied"
+is "$(sql "$DB" -e "SELECT COUNT(*), COUNT(DISTINCT version), MIN(version), MAX(version)
+                     FROM schema_version")" "$LATEST	$LATEST	1	$LATEST" \
+    "schema_version holds versions 1 to $LATEST once each"
+
+before=$(snapshot "$DB")
+run --config "$C" migrate
+is "$RC" 0 "migrate again exits 0"
+is "$OUT" "schema is up to date at version $LATEST" "migrate again says up to date"
+after=$(snapshot "$DB")
+is "$after" "$before" "migrate again changes no table and no version row"
+
+run --config "$C" migrate --status
+is "$RC" 0 "migrate --status exits 0 when up to date"
+is "$OUT" "database schema version $LATEST, this build $LATEST (up to date)" \
+    "migrate --status says up to date"
+
+run --config "$C" business list
+is "$RC" 0 "business list works on a migrated database"
+like "$OUT" '^ID +SLUG +NAME$' "business list prints its header"
+
+# ---- the data model ----
+for t in $TABLES; do
+    is "$(sql -e "SELECT CONCAT(engine, ' ', table_collation) FROM information_schema.tables
+                  WHERE table_schema = '$DB' AND table_name = '$t'")" \
+        "InnoDB utf8mb4_unicode_520_ci" "table $t exists, is InnoDB and utf8mb4"
+done
+# Text columns are utf8mb4 too, but for the two that hold ASCII by design.
+is "$(sql -e "SELECT CONCAT(table_name, '.', column_name, ' ', character_set_name)
+              FROM information_schema.columns
+              WHERE table_schema = '$DB' AND character_set_name IS NOT NULL
+                AND character_set_name <> 'utf8mb4'
+              ORDER BY table_name, column_name")" \
+    "sessions.csrf_token ascii
+users.password_hash ascii" "every text column is utf8mb4 except the two ASCII tokens"
+
+# The indexes of tasks: every one leads with business_id but the lease
+# index (the expiry sweep crosses businesses), the primary key, and the
+# ones InnoDB adds itself for a foreign key that no listed index covers.
+fk_cols=$(sql -e "SELECT CONCAT(constraint_name, ' ', column_name)
+                  FROM information_schema.key_column_usage
+                  WHERE table_schema = '$DB' AND table_name = 'tasks'
+                    AND referenced_table_name IS NOT NULL")
+leads=$(sql -e "SELECT index_name, column_name, (SELECT COUNT(*) FROM information_schema.statistics s2
+                  WHERE s2.table_schema = s.table_schema AND s2.table_name = s.table_name
+                    AND s2.index_name = s.index_name)
+                FROM information_schema.statistics s
+                WHERE table_schema = '$DB' AND table_name = 'tasks' AND seq_in_index = 1
+                ORDER BY index_name")
+bad='' fkonly='' nbiz=0
+while IFS='	' read -r idx col ncols; do
+    [ -n "$idx" ] || continue
+    if [ "$col" = business_id ]; then
+        nbiz=$((nbiz + 1))
+    elif [ "$idx" = PRIMARY ] || [ "$idx" = tasks_lease ]; then
+        :
+    elif [ "$ncols" = 1 ] && printf '%s\n' "$fk_cols" | grep -qx -- "$idx $col"; then
+        fkonly="$fkonly $idx"
+    else
+        bad="$bad $idx($col)"
+    fi
+done <<EOF
+$leads
+EOF
+is "$bad" "" "every index of tasks leads with business_id except the lease index"
+[ -z "$fkonly" ] || diag "indexes InnoDB added for foreign keys of tasks:$fkonly"
+for idx in tasks_list_created tasks_list_user tasks_list_type tasks_by_user tasks_by_type \
+    tasks_claim; do
+    is "$(printf '%s\n' "$leads" | awk -F'\t' -v i="$idx" '$1 == i { print $2 }')" business_id \
+        "index $idx exists and leads with business_id"
+done
+ok "$([ "$nbiz" -ge 6 ]; echo $?)" "tasks has at least 6 indexes leading with business_id ($nbiz)"
+is "$(sql -e "SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index)
+              FROM information_schema.statistics
+              WHERE table_schema = '$DB' AND table_name = 'tasks' AND index_name = 'tasks_lease'")" \
+    "state,lease_until" "the lease index is (state, lease_until)"
+
+# ---- a database newer than this build ----
+sql "$DB" -e "INSERT INTO schema_version VALUES (999, 'future', NOW())" ||
+    bail "cannot insert the future version row"
+before=$(snapshot "$DB")
+run --config "$C" migrate
+is "$RC" 1 "migrate refuses a newer database: exit 1"
+like "$OUT" "schema is at version 999, newer than this build's $LATEST: refusing to touch it; upgrade asynctasks" \
+    "migrate says the database is newer and to upgrade"
+after=$(snapshot "$DB")
+is "$after" "$before" "the refused migrate leaves tables and versions untouched"
+is "$(sql "$DB" -e "SELECT version, name FROM schema_version WHERE version > $LATEST")" \
+    "999	future" "the future version row is still there"
+run --config "$C" migrate --status
+is "$RC" 1 "migrate --status exits 1 on a newer database"
+is "$OUT" "database schema version 999, this build $LATEST (database is newer: upgrade asynctasks)" \
+    "migrate --status says the database is newer"
+run --config "$C" business list
+is "$RC" 1 "business list refuses a newer database: exit 1"
+like "$OUT" "newer than this build's $LATEST: upgrade asynctasks" \
+    "business list says the database is newer and to upgrade"
+run --config "$C" business add acme Acme
+is "$RC" 1 "business add refuses a newer database: exit 1"
+like "$OUT" "upgrade asynctasks" "business add says to upgrade"
+is "$(sql "$DB" -e "SELECT COUNT(*) FROM businesses")" 0 "business add on a newer database wrote nothing"
+
+# ---- migrate runs started together ----
+N=3
+for i in $(seq 1 $N); do
+    ("$AT" --config "$C2" migrate >"$WORK/race.$i.out" 2>&1; echo $? >"$WORK/race.$i.rc") &
+done
+wait
+applied=0 uptodate=0
+for i in $(seq 1 $N); do
+    is "$(cat "$WORK/race.$i.rc")" 0 "concurrent migrate $i exits 0"
+    out=$(cat "$WORK/race.$i.out")
+    like "$out" "^(applied $LATEST migrations?|schema is up to date at version $LATEST)" \
+        "concurrent migrate $i says applied or up to date"
+    case $out in
+    applied*) applied=$((applied + 1)) ;;
+    "schema is up to date"*) uptodate=$((uptodate + 1)) ;;
+    esac
+done
+is "$applied/$uptodate" "1/$((N - 1))" "exactly one of the concurrent runs applied the migrations"
+is "$(sql "$DB2" -e "SELECT COUNT(*), COUNT(DISTINCT version), MAX(version) FROM schema_version")" \
+    "$LATEST	$LATEST	$LATEST" "after the race schema_version holds each version once"
+for t in $TABLES; do
+    is "$(sql -e "SELECT COUNT(*) FROM information_schema.tables
+                  WHERE table_schema = '$DB2' AND table_name = '$t'")" 1 \
+        "after the race table $t exists"
+done
+is "$(snapshot "$DB2" | grep -c '^tasks	CREATE TABLE')" 1 "after the race tasks is defined once"
+run --config "$C2" migrate --status
+is "$RC" 0 "after the race migrate --status exits 0"
+like "$OUT" "\(up to date\)$" "after the race migrate --status says up to date"
+is "$(snapshot "$DB2" | sed -n '/^tasks	CREATE TABLE/p' | sed 's/AUTO_INCREMENT=[0-9]* //')" \
+    "$(snapshot "$DB" | sed -n '/^tasks	CREATE TABLE/p' | sed 's/AUTO_INCREMENT=[0-9]* //')" \
+    "the raced schema equals the one migrated alone"
+
+done_testing

@@ -1,0 +1,326 @@
+/* model_list.c: listing a business's tasks: every sort, both directions,
+ * searches, and keyset pages walked forwards and backwards, checked against
+ * an ordering computed here. Ties on the sort key are everywhere (many
+ * tasks per user and type, two users with the same name). */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tap.h"
+#include "testdb.h"
+
+typedef struct ref {
+    uint64_t id, user_id, type_id;
+    char user_name[AT_NAME_BUF];
+    char type_name[AT_TYPE_NAME_BUF];
+    at_time created_at;
+} ref;
+
+static ref *refs;
+static size_t nrefs;
+static int cmp_sort, cmp_desc;
+
+/* The names here are ASCII with one capital per word, chosen so that a
+ * case-blind byte comparison orders them as the database's collation does. */
+static int
+cmp(const void *pa, const void *pb)
+{
+    const ref *a = pa, *b = pb;
+    int c = 0;
+    if (cmp_sort == AT_SORT_CREATED)
+        c = a->created_at < b->created_at ? -1 : a->created_at > b->created_at;
+    else if (cmp_sort == AT_SORT_USER)
+        c = strcasecmp(a->user_name, b->user_name);
+    else
+        c = strcasecmp(a->type_name, b->type_name);
+    if (c == 0)
+        c = a->id < b->id ? -1 : a->id > b->id;
+    return cmp_desc ? -c : c;
+}
+
+static int
+contains(const char *hay, const char *needle)
+{
+    if (!needle || !*needle)
+        return 1;
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* The expected ids, in order. */
+static size_t
+expect(const at_task_query *q, uint64_t *out)
+{
+    cmp_sort = q->sort;
+    cmp_desc = q->desc;
+    qsort(refs, nrefs, sizeof *refs, cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < nrefs; i++)
+        if (contains(refs[i].user_name, q->user_search) &&
+            contains(refs[i].type_name, q->type_search))
+            out[n++] = refs[i].id;
+    return n;
+}
+
+static int
+same(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
+{
+    if (na != nb) {
+        diag("  %zu rows, want %zu", na, nb);
+        return 0;
+    }
+    for (size_t i = 0; i < na; i++) {
+        if (a[i] != b[i]) {
+            diag("  row %zu is task %llu, want %llu", i, (unsigned long long) a[i],
+                 (unsigned long long) b[i]);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void
+walk(at_db *db, at_task_query q, const char *what)
+{
+    uint64_t *want = calloc(nrefs + 1, sizeof *want);
+    uint64_t *got = calloc(nrefs + 1, sizeof *got);
+    size_t nwant = expect(&q, want), ngot = 0;
+    at_error err = {0};
+    at_task_page page;
+    char last_prev[AT_CURSOR_BUF] = "";
+    int pages = 0, bad_flags = 0, rc = AT_OK, first = 1;
+    q.after = q.before = NULL;
+    /* forwards */
+    for (;;) {
+        if ((rc = at_task_list(db, &q, &page, &err)) != AT_OK)
+            break;
+        pages++;
+        if (first && page.has_prev)
+            bad_flags++;
+        if (page.n > q.limit || (page.has_next && page.n != q.limit))
+            bad_flags++;
+        for (size_t i = 0; i < page.n && ngot < nrefs; i++)
+            got[ngot++] = page.rows[i].id;
+        strcpy(last_prev, page.prev);
+        static char next[AT_CURSOR_BUF];
+        int more = page.has_next;
+        strcpy(next, page.next);
+        at_task_page_free(&page);
+        first = 0;
+        if (!more)
+            break;
+        q.after = next;
+    }
+    ok(rc == AT_OK, "%s: forward walk ran (%s)", what, err.msg);
+    ok(same(got, ngot, want, nwant), "%s: forward pages give the reference order (%zu rows)", what,
+       nwant);
+    ok(bad_flags == 0, "%s: page flags and sizes consistent over %d pages", what, pages);
+    /* backwards, from the last page */
+    if (nwant > q.limit) {
+        size_t k = nwant;
+        memset(got, 0, (nrefs + 1) * sizeof *got);
+        /* the last page holds the tail; walk before its first row */
+        size_t tail = nwant % q.limit ? nwant % q.limit : q.limit;
+        k = nwant - tail;
+        memcpy(got + k, want + k, tail * sizeof *got);
+        q.after = NULL;
+        q.before = last_prev;
+        static char prev[AT_CURSOR_BUF];
+        int steps = 0;
+        while (rc == AT_OK) {
+            if ((rc = at_task_list(db, &q, &page, &err)) != AT_OK)
+                break;
+            steps++;
+            if (!page.has_next)
+                bad_flags++;
+            if (page.n > k) {
+                diag("  backward page of %zu rows before position %zu", page.n, k);
+                at_task_page_free(&page);
+                bad_flags++;
+                break;
+            }
+            k -= page.n;
+            for (size_t i = 0; i < page.n; i++)
+                got[k + i] = page.rows[i].id;
+            int more = page.has_prev;
+            strcpy(prev, page.prev);
+            at_task_page_free(&page);
+            if (!more || k == 0)
+                break;
+            q.before = prev;
+        }
+        ok(rc == AT_OK && k == 0, "%s: backward walk reaches the start (%s)", what, err.msg);
+        ok(same(got, nwant, want, nwant), "%s: backward pages give the same order", what);
+        ok(bad_flags == 0, "%s: backward flags consistent over %d pages", what, steps);
+    }
+    free(want);
+    free(got);
+}
+
+int
+main(void)
+{
+    at_db *db = testdb_open();
+    at_error err = {0};
+    uint64_t biz = testdb_business(db, "list");
+    uint64_t other = testdb_business(db, "list-other");
+
+    static const char *const names[] = {
+        "Alice Adams",  "Bob Baker",    "Carol Chen",   "Dave Davis",  "Erin Evans",
+        "Frank Fox",    "Grace Green",  "Heidi Hill",   "Ivan Ivers",  "Judy Jones",
+        "Bob Baker",    "Alice Adamson", "Al 100% Sure", "Kim Under_Score", "Leo Lane",
+        "Mia Moss",     "Ned Nash",     "Olga Oak",     "Pat Park",    "Quinn Quay"};
+    enum { NUSERS = sizeof names / sizeof names[0], NTYPES = 5, NTASKS = 2500, NCROWD = 1001 };
+    uint64_t users[NUSERS], types[NTYPES];
+    for (int i = 0; i < NUSERS; i++) {
+        users[i] = testdb_user(db, biz, names[i]);
+        if (at_member_add(db, other, users[i], AT_ROLE_MEMBER, &err))
+            bail("%s", err.msg);
+    }
+    static const char *const type_words[NTYPES] = {"alpha", "bravo", "charlie", "delta", "echo"};
+    for (int i = 0; i < NTYPES; i++)
+        types[i] = testdb_type(db, type_words[i]);
+
+    /* More members named alike than a search resolves to ids: the search
+     * then filters the copied names instead. */
+    uint64_t *crowd = calloc(NCROWD, sizeof *crowd);
+    for (int i = 0; i < NCROWD; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "Crowd Member %04d", i);
+        crowd[i] = testdb_user(db, biz, name);
+    }
+
+    refs = calloc(NTASKS + 40, sizeof *refs);
+    unsigned x = 2463534242u;
+    for (int i = 0; i < NTASKS + 40; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        uint64_t uid = i < NTASKS ? users[x % NUSERS] : crowd[(x >> 8) % NCROWD];
+        uint64_t tid = types[(x >> 16) % NTYPES];
+        uint64_t id = testdb_task(db, biz, uid, tid);
+        at_task t;
+        if (at_task_get(db, biz, id, &t, &err))
+            bail("%s", err.msg);
+        ref *r = &refs[nrefs++];
+        r->id = id;
+        r->user_id = uid;
+        r->type_id = tid;
+        strcpy(r->user_name, t.user_name);
+        strcpy(r->type_name, t.type_name);
+        r->created_at = t.created_at;
+        at_task_clear(&t);
+        if (i < NTASKS && i % 10 == 0)
+            testdb_task(db, other, uid, tid); /* noise in another business */
+    }
+    diag("%zu tasks in the business", nrefs);
+
+    struct {
+        const char *user, *type;
+        unsigned limit;
+    } searches[] = {
+        {NULL, NULL, 37}, {"bob", NULL, 7},  {"a", NULL, 37},    {NULL, "bravo", 11},
+        {"AL", "ch", 5},  {"100%", NULL, 3}, {"_", NULL, 3},     {"crowd", NULL, 4},
+        {"zzz", NULL, 7}, {NULL, "zzz", 7},  {"", "", 50},
+    };
+    for (int sort = 0; sort < 3; sort++) {
+        for (int desc = 0; desc < 2; desc++) {
+            for (size_t s = 0; s < sizeof searches / sizeof searches[0]; s++) {
+                at_task_query q = {biz,
+                                   sort,
+                                   desc,
+                                   AT_FILTER_PENDING,
+                                   searches[s].user,
+                                   searches[s].type,
+                                   NULL,
+                                   NULL,
+                                   searches[s].limit};
+                char what[160];
+                snprintf(what, sizeof what, "sort %s %s, user '%s', type '%s'", at_sort_str(sort),
+                         desc ? "desc" : "asc", searches[s].user ? searches[s].user : "",
+                         searches[s].type ? searches[s].type : "");
+                walk(db, q, what);
+            }
+        }
+    }
+
+    /* Status filters: every task here is queued. */
+    at_task_query q = {biz, AT_SORT_USER, 0, AT_FILTER_ALL, NULL, "delta", NULL, NULL, 13};
+    walk(db, q, "status all, sort user, type 'delta'");
+    q.filter = AT_FILTER_FINISHED;
+    at_task_page page;
+    ok(at_task_list(db, &q, &page, &err) == AT_OK && page.n == 0 && !page.has_next &&
+           !page.has_prev,
+       "no finished tasks: an empty page");
+    at_task_page_free(&page);
+
+    /* A search that matches nothing is an empty page, not an error. */
+    q = (at_task_query){biz, AT_SORT_CREATED, 1, AT_FILTER_PENDING, "no such user", NULL, NULL,
+                        NULL, 10};
+    ok(at_task_list(db, &q, &page, &err) == AT_OK && page.n == 0, "unmatched search: empty page");
+    at_task_page_free(&page);
+
+    /* Bad queries are refused with a reason. */
+    q = (at_task_query){biz, AT_SORT_CREATED, 1, AT_FILTER_PENDING, NULL, NULL, NULL, NULL, 10};
+    ok(at_task_list(db, &q, &page, &err) == AT_OK && page.n == 10, "first page");
+    char cursor[AT_CURSOR_BUF];
+    strcpy(cursor, page.next);
+    at_task_page_free(&page);
+    q.sort = AT_SORT_USER;
+    q.after = cursor;
+    ok(at_task_list(db, &q, &page, &err) == AT_EINVAL, "a cursor of another sort is refused");
+    has_str(err.msg, "cursor", "cursor message");
+    const char *garbage[] = {"", "c", "c12", "c-5", "cabc-5", "c12-0", "c12-5x", "u4g-5",
+                             "u4-5", "u00-5", "uc3-5", "c1-99999999999999999999999"};
+    for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+        q.sort = garbage[i][0] == 'u' ? AT_SORT_USER : AT_SORT_CREATED;
+        q.after = garbage[i];
+        int rc = at_task_list(db, &q, &page, &err);
+        ok(rc == AT_EINVAL || (garbage[i][0] == 0 && rc == AT_OK),
+           "garbage cursor '%s' refused", garbage[i]);
+        at_task_page_free(&page);
+    }
+    q = (at_task_query){biz, AT_SORT_CREATED, 1, AT_FILTER_PENDING, NULL, NULL, NULL, NULL, 0};
+    ok(at_task_list(db, &q, &page, &err) == AT_EINVAL, "page size 0 refused");
+    q.limit = AT_LIST_MAX + 1;
+    ok(at_task_list(db, &q, &page, &err) == AT_EINVAL, "page size above the maximum refused");
+    has_str(err.msg, "page size", "page size message");
+    q.limit = 5;
+    q.after = cursor;
+    q.before = cursor;
+    ok(at_task_list(db, &q, &page, &err) == AT_EINVAL, "after and before together refused");
+    q.after = q.before = NULL;
+    q.sort = 7;
+    ok(at_task_list(db, &q, &page, &err) == AT_EINVAL, "unknown sort refused");
+    q.sort = AT_SORT_CREATED;
+    q.filter = 9;
+    ok(at_task_list(db, &q, &page, &err) == AT_EINVAL, "unknown filter refused");
+    q.filter = AT_FILTER_PENDING;
+    char longsearch[AT_SEARCH_MAX + 2];
+    memset(longsearch, 'a', sizeof longsearch - 1);
+    longsearch[sizeof longsearch - 1] = 0;
+    q.user_search = longsearch;
+    ok(at_task_list(db, &q, &page, &err) == AT_EINVAL, "overlong search refused");
+    q.user_search = "caf\xc3";
+    ok(at_task_list(db, &q, &page, &err) == AT_EINVAL, "invalid UTF-8 search refused");
+    q.user_search = "' OR 1=1 --";
+    ok(at_task_list(db, &q, &page, &err) == AT_OK && page.n == 0,
+       "SQL in a search is just text that matches nothing");
+    at_task_page_free(&page);
+
+    /* The other business's tasks never show here, and the reverse. */
+    q = (at_task_query){other, AT_SORT_CREATED, 0, AT_FILTER_ALL, NULL, NULL, NULL, NULL, 500};
+    ok(at_task_list(db, &q, &page, &err) == AT_OK && page.n == NTASKS / 10,
+       "the other business lists only its own %zu tasks", page.n);
+    int foreign = 0;
+    for (size_t i = 0; i < page.n; i++)
+        foreign += page.rows[i].business_id != other;
+    ok(foreign == 0, "no task of another business");
+    at_task_page_free(&page);
+
+    free(crowd);
+    free(refs);
+    testdb_close(db);
+    return done_testing();
+}

@@ -1,0 +1,99 @@
+/* testdb.c: the model tests' access to the real test database. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "testdb.h"
+
+static at_config *cfg;
+static unsigned counter;
+
+const char *
+testdb_tag(void)
+{
+    static char tag[32];
+    if (!tag[0]) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        snprintf(tag, sizeof tag, "%ld%03ld", (long) getpid() % 100000,
+                 (long) (ts.tv_nsec / 1000000));
+    }
+    return tag;
+}
+
+at_db *
+testdb_open(void)
+{
+    const char *path = getenv("ASYNCTASKS_TEST_CONFIG");
+    if (!path || !*path)
+        bail("ASYNCTASKS_TEST_CONFIG is not set: run the tests through dev/check");
+    at_error err = {0};
+    at_db *db;
+    if (at_config_parse_file(path, &cfg, &err))
+        bail("%s", err.msg);
+    if (at_db_open(cfg, &db, &err))
+        bail("%s", err.msg);
+    int applied;
+    if (at_migrate(db, &applied, &err))
+        bail("%s", err.msg);
+    return db;
+}
+
+void
+testdb_close(at_db *db)
+{
+    at_db_close(db);
+    at_config_free(cfg);
+}
+
+uint64_t
+testdb_business(at_db *db, const char *what)
+{
+    char slug[AT_SLUG_BUF];
+    snprintf(slug, sizeof slug, "%s-%s-%u", what, testdb_tag(), ++counter);
+    at_error err = {0};
+    uint64_t id;
+    if (at_business_add(db, slug, slug, &id, &err))
+        bail("%s", err.msg);
+    return id;
+}
+
+uint64_t
+testdb_user(at_db *db, uint64_t business_id, const char *name)
+{
+    char email[AT_NAME_BUF];
+    snprintf(email, sizeof email, "u%u.%s@test.example.com", ++counter, testdb_tag());
+    at_error err = {0};
+    uint64_t id;
+    if (at_user_add(db, email, name, NULL, &id, &err))
+        bail("%s", err.msg);
+    if (business_id && at_member_add(db, business_id, id, AT_ROLE_MEMBER, &err))
+        bail("%s", err.msg);
+    return id;
+}
+
+uint64_t
+testdb_type(at_db *db, const char *what)
+{
+    char name[AT_TYPE_NAME_BUF];
+    snprintf(name, sizeof name, "%s-%s-%u", what, testdb_tag(), ++counter);
+    at_error err = {0};
+    uint64_t id;
+    if (at_task_type_register(db, name, "", 60, 3, &id, &err))
+        bail("%s", err.msg);
+    return id;
+}
+
+uint64_t
+testdb_task(at_db *db, uint64_t business_id, uint64_t user_id, uint64_t type_id)
+{
+    at_enqueue req = {business_id, user_id, type_id, NULL, 0, 0, 0};
+    at_error err = {0};
+    uint64_t id;
+    if (at_task_enqueue(db, &req, &id, &err))
+        bail("%s", err.msg);
+    return id;
+}

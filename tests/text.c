@@ -1,0 +1,77 @@
+/* text.c: UTF-8 checks, the text validator, and the time formats. */
+#include <string.h>
+
+#include <asynctasks/asynctasks.h>
+
+#include "tap.h"
+
+#define S 1000000LL
+
+int
+main(void)
+{
+    at_error err = {0};
+    /* UTF-8 */
+    ok(at_utf8_valid("", 0), "empty is valid");
+    ok(at_utf8_valid("héllo 🚀", strlen("héllo 🚀")), "2- and 4-byte sequences");
+    ok(!at_utf8_valid("\xc3", 1), "truncated sequence");
+    ok(!at_utf8_valid("\xc0\xaf", 2), "overlong slash");
+    ok(!at_utf8_valid("\xe0\x80\xaf", 3), "overlong 3-byte");
+    ok(!at_utf8_valid("\xed\xa0\x80", 3), "surrogate");
+    ok(!at_utf8_valid("\xf4\x90\x80\x80", 4), "above U+10FFFF");
+    ok(!at_utf8_valid("\xff", 1), "invalid byte");
+    ok(!at_utf8_valid("a\x80", 2), "stray continuation");
+    is_int(at_utf8_len("Zoë 🚀", strlen("Zoë 🚀")), 5, "characters counted, not bytes");
+
+    /* the validator */
+    ok(at_text_check("name", "Bob", 10, 0, 0, &err) == AT_OK, "plain name");
+    ok(at_text_check("name", "", 10, 0, 0, &err) == AT_EINVAL, "empty refused");
+    has_str(err.msg, "name is empty", "empty message names the field");
+    ok(at_text_check("reason", "", 10, 1, 0, &err) == AT_OK, "empty allowed where asked");
+    ok(at_text_check("name", "0123456789", 10, 0, 0, &err) == AT_OK, "exactly the limit");
+    ok(at_text_check("name", "01234567890", 10, 0, 0, &err) == AT_EINVAL, "one over the limit");
+    has_str(err.msg, "11 characters, at most 10", "length message");
+    ok(at_text_check("name", "🚀🚀🚀", 3, 0, 0, &err) == AT_OK, "limit counts characters");
+    ok(at_text_check("name", "a\tb", 10, 0, 0, &err) == AT_EINVAL, "tab refused in a single line");
+    ok(at_text_check("note", "a\tb\nc", 10, 0, 1, &err) == AT_OK, "tab and newline in multiline");
+    ok(at_text_check("name", "a\x7f", 10, 0, 0, &err) == AT_EINVAL, "DEL refused");
+    ok(at_text_check("name", "a\xc2\x85", 10, 0, 0, &err) == AT_EINVAL, "C1 control refused");
+    has_str(err.msg, "U+0085", "control character named");
+    ok(at_text_check("name", "caf\xc3", 10, 0, 0, &err) == AT_EINVAL, "invalid UTF-8 refused");
+    has_str(err.msg, "not valid UTF-8", "UTF-8 message");
+    ok(at_text_check("name", " Bob", 10, 0, 0, &err) == AT_EINVAL, "leading space refused");
+    ok(at_text_check("name", "Bob ", 10, 0, 0, &err) == AT_EINVAL, "trailing space refused");
+
+    /* times */
+    at_time now = 1767225600LL * S; /* 2026-01-01 00:00:00 UTC */
+    at_time t;
+    ok(at_time_parse("now", now, &t, &err) == AT_OK && t == now, "now");
+    ok(at_time_parse("+15m", now, &t, &err) == AT_OK && t == now + 900 * S, "+15m");
+    ok(at_time_parse("+1h", now, &t, &err) == AT_OK && t == now + 3600 * S, "+1h");
+    ok(at_time_parse("+1d", now, &t, &err) == AT_OK && t == now + 86400 * S, "+1d");
+    ok(at_time_parse("+30s", now, &t, &err) == AT_OK && t == now + 30 * S, "+30s");
+    ok(at_time_parse("2026-03-04", now, &t, &err) == AT_OK && t == 1772582400LL * S, "a date");
+    ok(at_time_parse("2026-03-04 05:06", now, &t, &err) == AT_OK &&
+           t == 1772582400LL * S + (5 * 3600 + 6 * 60) * S,
+       "date and minutes");
+    ok(at_time_parse("2026-03-04T05:06:07Z", now, &t, &err) == AT_OK &&
+           t == 1772582400LL * S + (5 * 3600 + 6 * 60 + 7) * S,
+       "ISO form");
+    ok(at_time_parse("2026-03-04 05:06:07.25", now, &t, &err) == AT_OK &&
+           t == 1772582400LL * S + (5 * 3600 + 6 * 60 + 7) * S + 250000,
+       "fractions of a second");
+    ok(at_time_parse("2028-02-29", now, &t, &err) == AT_OK, "leap day");
+    const char *bad[] = {"",           "tomorrow",      "+",          "+5",         "+5y",
+                         "+-5m",       "2026-02-29",    "2026-13-01", "2026-00-10", "2026-01-32",
+                         "2026-1-1",   "2026-01-01 24:00", "2026-01-01 10:60", "1969-12-31",
+                         "2026-01-01 10:00:00.1234567", "2026-01-01x", "+99999d"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ok(at_time_parse(bad[i], now, &t, &err) == AT_EINVAL, "refused: '%s'", bad[i]);
+        ok(err.msg[0] != 0, "with a message: %s", err.msg);
+    }
+    char buf[32];
+    is_str(at_time_format(1772582400LL * S + 3723 * S + 999999, buf, sizeof buf),
+           "2026-03-04 01:02:03", "format truncates to seconds");
+    is_str(at_time_format(0, buf, sizeof buf), "", "0 formats as empty");
+    return done_testing();
+}
