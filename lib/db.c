@@ -686,6 +686,12 @@ db_tx(at_db *db, bool idempotent, db_tx_fn fn, void *ctx, at_error *err)
     }
 }
 
+unsigned long
+at_db_thread_id(at_db *db)
+{
+    return db->my ? mysql_thread_id(db->my) : 0;
+}
+
 int
 at_db_now(at_db *db, int64_t *now, at_error *err)
 {

@@ -17,6 +17,10 @@ typedef struct at_db at_db;
 int at_db_open(const at_config *cfg, at_db **out, at_error *err);
 void at_db_close(at_db *db);
 
+/* The server's id for this connection (as in its process list), or 0 when
+ * there is no connection at the moment. */
+unsigned long at_db_thread_id(at_db *db);
+
 /* Microseconds since the epoch, by the database server's clock: the one
  * clock that pause expiry, leases and run_at are measured against. */
 int at_db_now(at_db *db, int64_t *now, at_error *err);
