@@ -62,6 +62,10 @@ cli_shift(char **argv)
 /* Prints the hint after getopt's own complaint; returns EXIT_USAGE. */
 int cli_bad_option(const char *cmd);
 
+/* For a command with subcommands: prints help and returns the exit status
+ * when argv asks for it or names no subcommand; otherwise returns -1. */
+int cli_help(int argc, char **argv, const char *help);
+
 /* Whether argv asks for help: -h or --help as the first or second word. */
 int cli_wants_help(int argc, char **argv);
 

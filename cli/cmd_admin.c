@@ -66,10 +66,9 @@ cmd_business(cli *c, int argc, char **argv)
                                "       asynctasks business list\n\n"
                                "SLUG: 1-64 of a-z, 0-9 and '-', used on the command line and in\n"
                                "URLs. NAME: the display name.\n";
-    if (argc < 2 || cli_wants_help(argc, argv)) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
+    int hc = cli_help(argc, argv, help);
+    if (hc >= 0)
+        return hc;
     at_error err = {0};
     if (strcmp(argv[1], "add") == 0) {
         if (argc != 4)
@@ -257,10 +256,9 @@ cmd_user(cli *c, int argc, char **argv)
         "The password is the first line of FILE or of standard input ('-'), or is\n"
         "asked for on the terminal; never taken from the command line. It is\n"
         "stored as a yescrypt hash. --no-password makes a user who cannot log in.\n";
-    if (argc < 2 || cli_wants_help(argc, argv)) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
+    int hc = cli_help(argc, argv, help);
+    if (hc >= 0)
+        return hc;
     if (strcmp(argv[1], "add") == 0)
         return user_add(c, argc - 1, cli_shift(argv));
     if (strcmp(argv[1], "passwd") == 0)
@@ -277,10 +275,9 @@ cmd_member(cli *c, int argc, char **argv)
         "usage: asynctasks member add --business SLUG --user EMAIL --role ROLE\n\n"
         "Adds the user to the business, or changes their role there.\n"
         "ROLE: member, or business_admin (may manage the business's tasks).\n";
-    if (argc < 2 || cli_wants_help(argc, argv)) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
+    int hc = cli_help(argc, argv, help);
+    if (hc >= 0)
+        return hc;
     if (strcmp(argv[1], "add") != 0)
         return cli_usage("member", "unknown subcommand '%s'", argv[1]);
     static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
@@ -325,10 +322,9 @@ cmd_platform_admin(cli *c, int argc, char **argv)
 {
     static const char help[] = "usage: asynctasks platform-admin add EMAIL\n\n"
                                "Makes the user a platform admin, who may manage every business.\n";
-    if (argc < 2 || cli_wants_help(argc, argv)) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
+    int hc = cli_help(argc, argv, help);
+    if (hc >= 0)
+        return hc;
     if (strcmp(argv[1], "add") != 0)
         return cli_usage("platform-admin", "unknown subcommand '%s'", argv[1]);
     if (argc != 3)
@@ -354,10 +350,9 @@ cmd_type(cli *c, int argc, char **argv)
         "Registers a task type (or updates one). The supervisor registers the\n"
         "types its plugins handle itself; this is for types handled elsewhere.\n"
         "Defaults: timeout 300 s, 3 attempts.\n";
-    if (argc < 2 || cli_wants_help(argc, argv)) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
+    int hc = cli_help(argc, argv, help);
+    if (hc >= 0)
+        return hc;
     at_error err = {0};
     static const struct option opts[] = {{"description", required_argument, NULL, 'd'},
                                          {"timeout", required_argument, NULL, 't'},

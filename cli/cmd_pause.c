@@ -85,10 +85,9 @@ cmd_pause(cli *c, int argc, char **argv)
         "business: queued ones and any enqueued later. Running tasks finish. All\n"
         "names are paused together or none is. TIME: YYYY-MM-DD[ HH:MM[:SS]] UTC or\n"
         "+N with s, m, h or d; without --until the pause lasts until resumed.\n";
-    if (argc < 2 || cli_wants_help(argc, argv)) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
+    int hc = cli_help(argc, argv, help);
+    if (hc >= 0)
+        return hc;
     int scope = 0, list = strcmp(argv[1], "list") == 0;
     if (!list && !(scope = at_scope_parse(argv[1])))
         return cli_usage("pause", "pause takes user, type or list, not '%s'", argv[1]);
@@ -154,10 +153,9 @@ cmd_resume(cli *c, int argc, char **argv)
         "       asynctasks resume type --business SLUG TYPE...\n\n"
         "Resume All removes every pause of the business: its paused tasks become\n"
         "runnable at once. The others remove the pause of each named target.\n";
-    if (argc < 2 || cli_wants_help(argc, argv)) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
+    int hc = cli_help(argc, argv, help);
+    if (hc >= 0)
+        return hc;
     int scope = 0, all = strcmp(argv[1], "all") == 0;
     if (!all && !(scope = at_scope_parse(argv[1])))
         return cli_usage("resume", "resume takes all, user or type, not '%s'", argv[1]);
@@ -217,10 +215,9 @@ cmd_audit(cli *c, int argc, char **argv)
         "usage: asynctasks audit list --business SLUG [--limit N] [--before ID]\n\n"
         "Lists the business's audit log, newest first: every pause, resume,\n"
         "edit and delete, with who did it, when, and why.\n";
-    if (argc < 2 || cli_wants_help(argc, argv)) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
+    int hc = cli_help(argc, argv, help);
+    if (hc >= 0)
+        return hc;
     if (strcmp(argv[1], "list") != 0)
         return cli_usage("audit", "unknown subcommand '%s'", argv[1]);
     static const struct option opts[] = {{"business", required_argument, NULL, 'b'},

@@ -299,10 +299,9 @@ cmd_tasks(cli *c, int argc, char **argv)
         "part of the user's name or of the task type. Pages hold --limit tasks\n"
         "(default 50, at most 500); the cursors printed under the list fetch the\n"
         "next or the previous page. --explain prints the database's query plan.\n";
-    if (argc < 2 || cli_wants_help(argc, argv)) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
+    int hc = cli_help(argc, argv, help);
+    if (hc >= 0)
+        return hc;
     if (strcmp(argv[1], "list") == 0)
         return tasks_list(c, argc - 1, cli_shift(argv));
     if (strcmp(argv[1], "show") == 0)

@@ -90,6 +90,16 @@ cli_wants_help(int argc, char **argv)
 }
 
 int
+cli_help(int argc, char **argv, const char *help)
+{
+    if (argc >= 2 && !cli_wants_help(argc, argv))
+        return -1;
+    /* no subcommand is a usage error; asking for help is not */
+    fputs(help, argc < 2 ? stderr : stdout);
+    return argc < 2 ? EXIT_USAGE : EXIT_OK;
+}
+
+int
 cli_bad_option(const char *cmd)
 {
     /* getopt has said what was wrong */

@@ -52,6 +52,24 @@ at_audit_write(at_db *db, uint64_t business_id, const at_actor *actor, const cha
     return rc ? at_error_wrap(err, "write audit entry") : AT_OK;
 }
 
+static int
+fill(const db_res *r, void *elem, at_error *err)
+{
+    at_audit_entry *e = elem;
+    e->id = db_u64(r, 0);
+    e->business_id = db_u64(r, 1);
+    e->at = db_time(r, 2);
+    e->actor_id = db_u64(r, 3);
+    db_copy(r, 4, e->actor, sizeof e->actor);
+    db_copy(r, 5, e->action, sizeof e->action);
+    db_copy(r, 6, e->target_kind, sizeof e->target_kind);
+    e->target_id = db_u64(r, 7);
+    db_copy(r, 8, e->target_name, sizeof e->target_name);
+    db_copy(r, 9, e->reason, sizeof e->reason);
+    db_copy(r, 10, e->detail, sizeof e->detail);
+    return AT_OK;
+}
+
 int
 at_audit_list(at_db *db, uint64_t business_id, uint64_t before_id, unsigned limit,
               at_audit_entry **out, size_t *n, at_error *err)
@@ -62,39 +80,9 @@ at_audit_list(at_db *db, uint64_t business_id, uint64_t before_id, unsigned limi
         return at_error_set(err, AT_EINVAL, "limit must be 1 to 1000, not %u", limit);
     db_arg a[] = {da_u64(business_id), da_u64(before_id ? before_id : UINT64_MAX),
                   da_u64(limit)};
-    db_res r;
-    int rc = db_query(db, DB_RETRY,
-                      "SELECT id, business_id, created_at, actor_id, actor, action, target_kind, "
-                      "target_id, target_name, reason, detail FROM audit_log "
-                      "WHERE business_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
-                      a, 3, &r, err);
-    if (rc)
-        return rc;
-    at_audit_entry *v = calloc(limit, sizeof *v);
-    if (!v) {
-        db_res_close(&r);
-        return at_error_set(err, AT_ENOMEM, "out of memory");
-    }
-    while ((rc = db_fetch(&r, err)) == 1 && *n < limit) {
-        at_audit_entry *e = &v[(*n)++];
-        e->id = db_u64(&r, 0);
-        e->business_id = db_u64(&r, 1);
-        e->at = db_time(&r, 2);
-        e->actor_id = db_u64(&r, 3);
-        db_copy(&r, 4, e->actor, sizeof e->actor);
-        db_copy(&r, 5, e->action, sizeof e->action);
-        db_copy(&r, 6, e->target_kind, sizeof e->target_kind);
-        e->target_id = db_u64(&r, 7);
-        db_copy(&r, 8, e->target_name, sizeof e->target_name);
-        db_copy(&r, 9, e->reason, sizeof e->reason);
-        db_copy(&r, 10, e->detail, sizeof e->detail);
-    }
-    db_res_close(&r);
-    if (rc < 0) {
-        free(v);
-        *n = 0;
-        return rc;
-    }
-    *out = v;
-    return AT_OK;
+    return db_rows(db, DB_RETRY,
+                   "SELECT id, business_id, created_at, actor_id, actor, action, target_kind, "
+                   "target_id, target_name, reason, detail FROM audit_log "
+                   "WHERE business_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                   a, 3, sizeof **out, fill, (void **) out, n, err);
 }

@@ -9,14 +9,16 @@
 
 #define BUSINESS_COLS "b.id, b.slug, b.name, b.created_at"
 
-static void
-row(const db_res *r, at_business *b)
+static int
+fill(const db_res *r, void *elem, at_error *err)
 {
+    at_business *b = elem;
     memset(b, 0, sizeof *b);
     b->id = db_u64(r, 0);
     db_copy(r, 1, b->slug, sizeof b->slug);
     db_copy(r, 2, b->name, sizeof b->name);
     b->created_at = db_time(r, 3);
+    return AT_OK;
 }
 
 int
@@ -40,25 +42,6 @@ at_business_add(at_db *db, const char *slug, const char *name, uint64_t *id, at_
     return AT_OK;
 }
 
-static int
-get_one(at_db *db, const char *sql, db_arg *a, at_business *out, const char *what,
-        at_error *err)
-{
-    db_res r;
-    int rc = db_query(db, DB_RETRY, sql, a, 1, &r, err);
-    if (rc)
-        return rc;
-    rc = db_fetch(&r, err);
-    if (rc == 1) {
-        row(&r, out);
-        rc = AT_OK;
-    } else if (rc == 0) {
-        rc = at_error_set(err, AT_ENOTFOUND, "no business %s", what);
-    }
-    db_res_close(&r);
-    return rc;
-}
-
 int
 at_business_get(at_db *db, const char *slug, at_business *out, at_error *err)
 {
@@ -66,72 +49,38 @@ at_business_get(at_db *db, const char *slug, at_business *out, at_error *err)
     if (rc)
         return rc;
     db_arg a[] = {da_str(slug)};
-    char what[AT_SLUG_BUF + 2];
-    snprintf(what, sizeof what, "'%s'", slug);
-    return get_one(db, "SELECT " BUSINESS_COLS " FROM businesses b WHERE b.slug = ?", a, out,
-                   what, err);
+    char what[AT_SLUG_BUF + 16];
+    snprintf(what, sizeof what, "business '%s'", slug);
+    return db_row(db, DB_RETRY, "SELECT " BUSINESS_COLS " FROM businesses b WHERE b.slug = ?", a,
+                  1, fill, out, what, err);
 }
 
 int
 at_business_get_by_id(at_db *db, uint64_t id, at_business *out, at_error *err)
 {
     db_arg a[] = {da_u64(id)};
-    char what[32];
-    snprintf(what, sizeof what, "#%llu", (unsigned long long) id);
-    return get_one(db, "SELECT " BUSINESS_COLS " FROM businesses b WHERE b.id = ?", a, out, what,
-                   err);
-}
-
-static int
-list(at_db *db, const char *sql, db_arg *a, unsigned na, at_business **out, size_t *n,
-     at_error *err)
-{
-    *out = NULL;
-    *n = 0;
-    db_res r;
-    int rc = db_query(db, DB_RETRY, sql, a, na, &r, err);
-    if (rc)
-        return rc;
-    size_t cap = 0;
-    at_business *v = NULL;
-    while ((rc = db_fetch(&r, err)) == 1) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            at_business *nv = realloc(v, cap * sizeof *v);
-            if (!nv) {
-                rc = at_error_set(err, AT_ENOMEM, "out of memory");
-                break;
-            }
-            v = nv;
-        }
-        row(&r, &v[(*n)++]);
-    }
-    db_res_close(&r);
-    if (rc < 0) {
-        free(v);
-        *n = 0;
-        return rc;
-    }
-    *out = v;
-    return AT_OK;
+    char what[48];
+    snprintf(what, sizeof what, "business #%llu", (unsigned long long) id);
+    return db_row(db, DB_RETRY, "SELECT " BUSINESS_COLS " FROM businesses b WHERE b.id = ?", a, 1,
+                  fill, out, what, err);
 }
 
 int
 at_business_list(at_db *db, at_business **out, size_t *n, at_error *err)
 {
-    return list(db, "SELECT " BUSINESS_COLS " FROM businesses b ORDER BY b.slug", NULL, 0, out, n,
-                err);
+    return db_rows(db, DB_RETRY, "SELECT " BUSINESS_COLS " FROM businesses b ORDER BY b.slug",
+                   NULL, 0, sizeof **out, fill, (void **) out, n, err);
 }
 
 int
 at_business_list_admin(at_db *db, uint64_t user_id, at_business **out, size_t *n, at_error *err)
 {
     db_arg a[] = {da_u64(user_id), da_u64(user_id)};
-    return list(db,
-                "SELECT " BUSINESS_COLS " FROM businesses b "
-                "WHERE EXISTS (SELECT 1 FROM platform_admins p WHERE p.user_id = ?) "
-                "OR EXISTS (SELECT 1 FROM memberships m WHERE m.business_id = b.id "
-                "AND m.user_id = ? AND m.role = 'business_admin') "
-                "ORDER BY b.slug",
-                a, 2, out, n, err);
+    return db_rows(db, DB_RETRY,
+                   "SELECT " BUSINESS_COLS " FROM businesses b "
+                   "WHERE EXISTS (SELECT 1 FROM platform_admins p WHERE p.user_id = ?) "
+                   "OR EXISTS (SELECT 1 FROM memberships m WHERE m.business_id = b.id "
+                   "AND m.user_id = ? AND m.role = 'business_admin') "
+                   "ORDER BY b.slug",
+                   a, 2, sizeof **out, fill, (void **) out, n, err);
 }

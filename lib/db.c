@@ -619,22 +619,73 @@ db_dup(const db_res *r, unsigned col, bool *oom)
 }
 
 int
-db_query_u64(at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigned nargs,
-             uint64_t *out, at_error *err)
+db_row(at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigned nargs,
+       db_fill_fn fill, void *elem, const char *what, at_error *err)
 {
     db_res r;
     int rc = db_query(db, flags, sql, args, nargs, &r, err);
     if (rc)
         return rc;
     rc = db_fetch(&r, err);
-    if (rc == 1) {
-        *out = db_u64(&r, 0);
-        rc = AT_OK;
-    } else if (rc == 0) {
-        rc = at_error_set(err, AT_ENOTFOUND, "no such row");
-    }
+    if (rc == 1)
+        rc = fill(&r, elem, err);
+    else if (rc == 0)
+        rc = at_error_set(err, AT_ENOTFOUND, "no %s", what);
     db_res_close(&r);
     return rc;
+}
+
+int
+db_rows(at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigned nargs,
+        size_t elem_size, db_fill_fn fill, void **out, size_t *n, at_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    db_res r;
+    int rc = db_query(db, flags, sql, args, nargs, &r, err);
+    if (rc)
+        return rc;
+    size_t rows = (size_t) mysql_stmt_num_rows(r.st);
+    char *v = rows ? calloc(rows, elem_size) : NULL;
+    if (rows && !v) {
+        db_res_close(&r);
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    }
+    size_t got = 0;
+    while (got < rows && (rc = db_fetch(&r, err)) == 1) {
+        if ((rc = fill(&r, v + got * elem_size, err)) != AT_OK)
+            break;
+        got++;
+    }
+    db_res_close(&r);
+    if (rc < 0) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n = got;
+    return AT_OK;
+}
+
+static int
+fill_u64(const db_res *r, void *elem, at_error *err)
+{
+    *(uint64_t *) elem = db_u64(r, 0);
+    return AT_OK;
+}
+
+static int
+fill_time(const db_res *r, void *elem, at_error *err)
+{
+    *(at_time *) elem = db_time(r, 0);
+    return AT_OK;
+}
+
+int
+db_query_u64(at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigned nargs,
+             uint64_t *out, at_error *err)
+{
+    return db_row(db, flags, sql, args, nargs, fill_u64, out, "such row", err);
 }
 
 int
@@ -695,17 +746,6 @@ at_db_thread_id(at_db *db)
 int
 at_db_now(at_db *db, int64_t *now, at_error *err)
 {
-    db_res r;
-    int rc = db_query(db, DB_RETRY, "SELECT UTC_TIMESTAMP(6)", NULL, 0, &r, err);
-    if (rc)
-        return rc;
-    rc = db_fetch(&r, err);
-    if (rc == 1) {
-        *now = db_time(&r, 0);
-        rc = AT_OK;
-    } else if (rc == 0) {
-        rc = at_error_set(err, AT_EDB, "database returned no time");
-    }
-    db_res_close(&r);
-    return rc;
+    return db_row(db, DB_RETRY, "SELECT UTC_TIMESTAMP(6)", NULL, 0, fill_time, now,
+                  "time from the database", err);
 }

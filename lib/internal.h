@@ -114,7 +114,20 @@ char *db_dup(const db_res *res, unsigned col, bool *oom);
 /* Whether the last failure was a lost connection. */
 bool db_lost(const struct at_db *db);
 
-/* Single-row helpers: AT_ENOTFOUND when there is no row. */
+/* Fills one element from the current row; returns AT_OK or an error. */
+typedef int (*db_fill_fn)(const db_res *res, void *elem, at_error *err);
+
+/* One row into *elem. AT_ENOTFOUND, with the message "no <what>", when
+ * there is none. */
+int db_row(struct at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigned nargs,
+           db_fill_fn fill, void *elem, const char *what, at_error *err);
+
+/* Every row into a malloc'd array of elements of elem_size bytes (*out is
+ * NULL and *n 0 when there are none). */
+int db_rows(struct at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigned nargs,
+            size_t elem_size, db_fill_fn fill, void **out, size_t *n, at_error *err);
+
+/* The first column of one row as a number. */
 int db_query_u64(struct at_db *db, unsigned flags, const char *sql, const db_arg *args,
                  unsigned nargs, uint64_t *out, at_error *err);
 

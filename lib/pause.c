@@ -238,48 +238,20 @@ at_pause_resume(at_db *db, const at_actor *actor, uint64_t business_id, int scop
 /* ---- reading rules ---- */
 
 static int
-load_rules(at_db *db, uint64_t business_id, at_time now, at_pause_set *set, at_error *err)
+fill_rule(const db_res *r, void *elem, at_error *err)
 {
-    db_arg a[] = {da_u64(business_id), da_time(now)};
-    db_res r;
-    int rc = db_query(db, DB_RETRY,
-                      "SELECT r.id, r.business_id, r.scope, r.target_id, "
-                      "COALESCE(u.name, t.name, ''), r.reason, r.paused_by, r.paused_by_name, "
-                      "r.paused_at, r.paused_until "
-                      "FROM pause_rules r "
-                      "LEFT JOIN users u ON r.scope = 'user' AND u.id = r.target_id "
-                      "LEFT JOIN task_types t ON r.scope = 'task_type' AND t.id = r.target_id "
-                      "WHERE r.business_id = ? AND (r.paused_until IS NULL OR r.paused_until > ?) "
-                      "ORDER BY r.paused_at, r.id",
-                      a, 2, &r, err);
-    if (rc)
-        return rc;
-    size_t cap = 0;
-    while ((rc = db_fetch(&r, err)) == 1) {
-        if (set->n == cap) {
-            cap = cap ? cap * 2 : 8;
-            at_pause_rule *v = realloc(set->rules, cap * sizeof *v);
-            if (!v) {
-                rc = at_error_set(err, AT_ENOMEM, "out of memory");
-                break;
-            }
-            set->rules = v;
-        }
-        at_pause_rule *p = &set->rules[set->n++];
-        memset(p, 0, sizeof *p);
-        p->id = db_u64(&r, 0);
-        p->business_id = db_u64(&r, 1);
-        p->scope = at_scope_parse(db_col(&r, 2, NULL));
-        p->target_id = db_u64(&r, 3);
-        db_copy(&r, 4, p->target_name, sizeof p->target_name);
-        db_copy(&r, 5, p->reason, sizeof p->reason);
-        p->paused_by = db_u64(&r, 6);
-        db_copy(&r, 7, p->paused_by_name, sizeof p->paused_by_name);
-        p->paused_at = db_time(&r, 8);
-        p->until = db_time(&r, 9);
-    }
-    db_res_close(&r);
-    return rc < 0 ? rc : AT_OK;
+    at_pause_rule *p = elem;
+    p->id = db_u64(r, 0);
+    p->business_id = db_u64(r, 1);
+    p->scope = at_scope_parse(db_col(r, 2, NULL));
+    p->target_id = db_u64(r, 3);
+    db_copy(r, 4, p->target_name, sizeof p->target_name);
+    db_copy(r, 5, p->reason, sizeof p->reason);
+    p->paused_by = db_u64(r, 6);
+    db_copy(r, 7, p->paused_by_name, sizeof p->paused_by_name);
+    p->paused_at = db_time(r, 8);
+    p->until = db_time(r, 9);
+    return AT_OK;
 }
 
 int
@@ -288,8 +260,18 @@ at_pause_load(at_db *db, uint64_t business_id, at_pause_set *set, at_error *err)
     memset(set, 0, sizeof *set);
     set->business_id = business_id;
     int rc = at_db_now(db, &set->now, err);
+    db_arg a[] = {da_u64(business_id), da_time(set->now)};
     if (rc == AT_OK)
-        rc = load_rules(db, business_id, set->now, set, err);
+        rc = db_rows(db, DB_RETRY,
+                     "SELECT r.id, r.business_id, r.scope, r.target_id, "
+                     "COALESCE(u.name, t.name, ''), r.reason, r.paused_by, r.paused_by_name, "
+                     "r.paused_at, r.paused_until "
+                     "FROM pause_rules r "
+                     "LEFT JOIN users u ON r.scope = 'user' AND u.id = r.target_id "
+                     "LEFT JOIN task_types t ON r.scope = 'task_type' AND t.id = r.target_id "
+                     "WHERE r.business_id = ? AND (r.paused_until IS NULL OR r.paused_until > ?) "
+                     "ORDER BY r.paused_at, r.id",
+                     a, 2, sizeof *set->rules, fill_rule, (void **) &set->rules, &set->n, err);
     if (rc)
         at_pause_set_free(set);
     return rc;

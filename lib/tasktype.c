@@ -11,15 +11,17 @@
 #define TIMEOUT_MAX (7u * 86400u)
 #define ATTEMPTS_MAX 100u
 
-static void
-row(const db_res *r, at_task_type *t)
+static int
+fill(const db_res *r, void *elem, at_error *err)
 {
+    at_task_type *t = elem;
     memset(t, 0, sizeof *t);
     t->id = db_u64(r, 0);
     db_copy(r, 1, t->name, sizeof t->name);
     db_copy(r, 2, t->description, sizeof t->description);
     t->timeout_s = (unsigned) db_u64(r, 3);
     t->max_attempts = (unsigned) db_u64(r, 4);
+    return AT_OK;
 }
 
 int
@@ -54,25 +56,6 @@ at_task_type_register(at_db *db, const char *name, const char *description, unsi
     return AT_OK;
 }
 
-static int
-get_one(at_db *db, const char *sql, db_arg *a, at_task_type *out, const char *what,
-        at_error *err)
-{
-    db_res r;
-    int rc = db_query(db, DB_RETRY, sql, a, 1, &r, err);
-    if (rc)
-        return rc;
-    rc = db_fetch(&r, err);
-    if (rc == 1) {
-        row(&r, out);
-        rc = AT_OK;
-    } else if (rc == 0) {
-        rc = at_error_set(err, AT_ENOTFOUND, "no task type %s", what);
-    }
-    db_res_close(&r);
-    return rc;
-}
-
 int
 at_task_type_get(at_db *db, const char *name, at_task_type *out, at_error *err)
 {
@@ -80,18 +63,20 @@ at_task_type_get(at_db *db, const char *name, at_task_type *out, at_error *err)
     if (rc)
         return rc;
     db_arg a[] = {da_str(name)};
-    char what[AT_TYPE_NAME_BUF + 2];
-    snprintf(what, sizeof what, "'%s'", name);
-    return get_one(db, "SELECT " TYPE_COLS " FROM task_types WHERE name = ?", a, out, what, err);
+    char what[AT_TYPE_NAME_BUF + 16];
+    snprintf(what, sizeof what, "task type '%s'", name);
+    return db_row(db, DB_RETRY, "SELECT " TYPE_COLS " FROM task_types WHERE name = ?", a, 1, fill,
+                  out, what, err);
 }
 
 int
 at_task_type_get_by_id(at_db *db, uint64_t id, at_task_type *out, at_error *err)
 {
     db_arg a[] = {da_u64(id)};
-    char what[32];
-    snprintf(what, sizeof what, "#%llu", (unsigned long long) id);
-    return get_one(db, "SELECT " TYPE_COLS " FROM task_types WHERE id = ?", a, out, what, err);
+    char what[48];
+    snprintf(what, sizeof what, "task type #%llu", (unsigned long long) id);
+    return db_row(db, DB_RETRY, "SELECT " TYPE_COLS " FROM task_types WHERE id = ?", a, 1, fill,
+                  out, what, err);
 }
 
 int
@@ -104,32 +89,7 @@ at_task_type_list(at_db *db, const char *search, at_task_type **out, size_t *n, 
         return rc;
     char like[AT_LIKE_BUF];
     db_arg a[] = {da_str(at_like_pattern(search ? search : "", like, sizeof like))};
-    db_res r;
-    rc = db_query(db, DB_RETRY,
-                  "SELECT " TYPE_COLS " FROM task_types WHERE name LIKE ? ORDER BY name", a, 1, &r,
-                  err);
-    if (rc)
-        return rc;
-    size_t cap = 0;
-    at_task_type *v = NULL;
-    while ((rc = db_fetch(&r, err)) == 1) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            at_task_type *nv = realloc(v, cap * sizeof *v);
-            if (!nv) {
-                rc = at_error_set(err, AT_ENOMEM, "out of memory");
-                break;
-            }
-            v = nv;
-        }
-        row(&r, &v[(*n)++]);
-    }
-    db_res_close(&r);
-    if (rc < 0) {
-        free(v);
-        *n = 0;
-        return rc;
-    }
-    *out = v;
-    return AT_OK;
+    return db_rows(db, DB_RETRY,
+                   "SELECT " TYPE_COLS " FROM task_types WHERE name LIKE ? ORDER BY name", a, 1,
+                   sizeof **out, fill, (void **) out, n, err);
 }

@@ -11,15 +11,31 @@
     "u.id, u.email, u.name, u.created_at, "                                                        \
     "EXISTS (SELECT 1 FROM platform_admins p WHERE p.user_id = u.id)"
 
-static void
-row(const db_res *r, at_user *u)
+static int
+fill(const db_res *r, void *elem, at_error *err)
 {
+    at_user *u = elem;
     memset(u, 0, sizeof *u);
     u->id = db_u64(r, 0);
     db_copy(r, 1, u->email, sizeof u->email);
     db_copy(r, 2, u->name, sizeof u->name);
     u->created_at = db_time(r, 3);
     u->platform_admin = (int) db_i64(r, 4);
+    return AT_OK;
+}
+
+/* A user with their password hash, for authentication only. */
+struct with_hash {
+    at_user *user;
+    char hash[AT_PASSWORD_HASH_MAX];
+};
+
+static int
+fill_with_hash(const db_res *r, void *elem, at_error *err)
+{
+    struct with_hash *w = elem;
+    db_copy(r, 5, w->hash, sizeof w->hash);
+    return fill(r, w->user, err);
 }
 
 int
@@ -68,29 +84,6 @@ at_user_set_password(at_db *db, uint64_t user_id, const char *password, at_error
     return AT_OK;
 }
 
-static int
-get_one(at_db *db, const char *sql, db_arg *a, at_user *out, char **hash, const char *what,
-        at_error *err)
-{
-    db_res r;
-    int rc = db_query(db, DB_RETRY, sql, a, 1, &r, err);
-    if (rc)
-        return rc;
-    rc = db_fetch(&r, err);
-    if (rc == 1) {
-        row(&r, out);
-        bool oom = false;
-        if (hash && !(*hash = db_dup(&r, 5, &oom)) && oom)
-            rc = at_error_set(err, AT_ENOMEM, "out of memory");
-        else
-            rc = AT_OK;
-    } else if (rc == 0) {
-        rc = at_error_set(err, AT_ENOTFOUND, "no user %s", what);
-    }
-    db_res_close(&r);
-    return rc;
-}
-
 int
 at_user_get(at_db *db, const char *email, at_user *out, at_error *err)
 {
@@ -98,20 +91,20 @@ at_user_get(at_db *db, const char *email, at_user *out, at_error *err)
     if (rc)
         return rc;
     db_arg a[] = {da_str(email)};
-    char what[AT_NAME_BUF + 2];
-    snprintf(what, sizeof what, "'%s'", email);
-    return get_one(db, "SELECT " USER_COLS " FROM users u WHERE u.email = ?", a, out, NULL, what,
-                   err);
+    char what[AT_NAME_BUF + 16];
+    snprintf(what, sizeof what, "user '%s'", email);
+    return db_row(db, DB_RETRY, "SELECT " USER_COLS " FROM users u WHERE u.email = ?", a, 1, fill,
+                  out, what, err);
 }
 
 int
 at_user_get_by_id(at_db *db, uint64_t id, at_user *out, at_error *err)
 {
     db_arg a[] = {da_u64(id)};
-    char what[32];
-    snprintf(what, sizeof what, "#%llu", (unsigned long long) id);
-    return get_one(db, "SELECT " USER_COLS " FROM users u WHERE u.id = ?", a, out, NULL, what,
-                   err);
+    char what[48];
+    snprintf(what, sizeof what, "user #%llu", (unsigned long long) id);
+    return db_row(db, DB_RETRY, "SELECT " USER_COLS " FROM users u WHERE u.id = ?", a, 1, fill, out,
+                  what, err);
 }
 
 int
@@ -129,18 +122,19 @@ at_user_authenticate(at_db *db, const char *email, const char *password, at_user
         at_password_verify(password ? password : "", decoy);
         return at_error_set(err, AT_EDENIED, "%s", denied);
     }
-    char *hash = NULL;
+    struct with_hash w = {out, ""};
     db_arg a[] = {da_str(email)};
-    int rc = get_one(db, "SELECT " USER_COLS ", u.password_hash FROM users u WHERE u.email = ?", a,
-                     out, &hash, "", err);
+    int rc = db_row(db, DB_RETRY,
+                    "SELECT " USER_COLS ", u.password_hash FROM users u WHERE u.email = ?", a, 1,
+                    fill_with_hash, &w, "user", err);
     if (rc == AT_ENOTFOUND) {
         at_password_verify(password, decoy);
         return at_error_set(err, AT_EDENIED, "%s", denied);
     }
     if (rc)
         return rc;
-    int ok = at_password_verify(password, hash ? hash : decoy);
-    free(hash);
+    int ok = at_password_verify(password, w.hash[0] ? w.hash : decoy);
+    memset(&w.hash, 0, sizeof w.hash);
     if (!ok) {
         memset(out, 0, sizeof *out);
         return at_error_set(err, AT_EDENIED, "%s", denied);
@@ -159,45 +153,19 @@ at_user_list(at_db *db, uint64_t business_id, const char *search, at_user **out,
         return rc;
     char like[AT_LIKE_BUF];
     at_like_pattern(search ? search : "", like, sizeof like);
-    db_res r;
     if (business_id) {
         db_arg a[] = {da_u64(business_id), da_str(like), da_str(like)};
-        rc = db_query(db, DB_RETRY,
-                      "SELECT " USER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
-                      "WHERE m.business_id = ? AND (u.name LIKE ? OR u.email LIKE ?) "
-                      "ORDER BY u.email",
-                      a, 3, &r, err);
-    } else {
-        db_arg a[] = {da_str(like), da_str(like)};
-        rc = db_query(db, DB_RETRY,
-                      "SELECT " USER_COLS " FROM users u WHERE u.name LIKE ? OR u.email LIKE ? "
-                      "ORDER BY u.email",
-                      a, 2, &r, err);
+        return db_rows(db, DB_RETRY,
+                       "SELECT " USER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
+                       "WHERE m.business_id = ? AND (u.name LIKE ? OR u.email LIKE ?) "
+                       "ORDER BY u.email",
+                       a, 3, sizeof **out, fill, (void **) out, n, err);
     }
-    if (rc)
-        return rc;
-    size_t cap = 0;
-    at_user *v = NULL;
-    while ((rc = db_fetch(&r, err)) == 1) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 32;
-            at_user *nv = realloc(v, cap * sizeof *v);
-            if (!nv) {
-                rc = at_error_set(err, AT_ENOMEM, "out of memory");
-                break;
-            }
-            v = nv;
-        }
-        row(&r, &v[(*n)++]);
-    }
-    db_res_close(&r);
-    if (rc < 0) {
-        free(v);
-        *n = 0;
-        return rc;
-    }
-    *out = v;
-    return AT_OK;
+    db_arg a[] = {da_str(like), da_str(like)};
+    return db_rows(db, DB_RETRY,
+                   "SELECT " USER_COLS " FROM users u WHERE u.name LIKE ? OR u.email LIKE ? "
+                   "ORDER BY u.email",
+                   a, 2, sizeof **out, fill, (void **) out, n, err);
 }
 
 int
