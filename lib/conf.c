@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -406,23 +407,23 @@ at_config_parse_file(const char *path, at_config **out, at_error *err)
 int
 at_config_load(const char *explicit_path, at_config **out, at_error *err)
 {
-    const char *path = explicit_path;
-    const char *from = "--config";
+    *out = NULL;
+    const char *path = explicit_path, *from = "--config";
     if (!path || !*path) {
         path = getenv("ASYNCTASKS_CONFIG");
         from = "ASYNCTASKS_CONFIG";
     }
     if (!path || !*path) {
         path = at_config_default_path();
+        if (access(path, F_OK) != 0)
+            return at_error_set(err, AT_ECONFIG,
+                                "no configuration: %s: %s (give --config FILE or set "
+                                "ASYNCTASKS_CONFIG)",
+                                path, strerror(errno));
         from = NULL;
     }
-    int rc = at_config_parse_file(path, out, err);
-    if (rc && from && err && strncmp(err->msg, "cannot open", 11) == 0)
-        at_error_wrap(err, "%s", from);
-    else if (rc && !from && err && strncmp(err->msg, "cannot open", 11) == 0)
-        at_error_set(err, AT_ECONFIG,
-                     "no configuration: cannot open %s (give --config FILE or set "
-                     "ASYNCTASKS_CONFIG)",
-                     path);
-    return rc;
+    if (from && access(path, F_OK) != 0)
+        return at_error_set(err, AT_ECONFIG, "cannot open config file %s (from %s): %s", path,
+                            from, strerror(errno));
+    return at_config_parse_file(path, out, err);
 }

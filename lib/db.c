@@ -206,18 +206,21 @@ at_db_close(at_db *db)
     free(db);
 }
 
-/* Finds or prepares the statement for sql. *fresh is set when the cached
- * one is in use and a private one had to be made (the caller closes it). */
+/* Finds or prepares the statement for sql. *entry is its cache slot, or
+ * NULL for a private statement the caller must close: one made while the
+ * cached one is being read, or when every slot is being read. */
 static int
 stmt_get(at_db *db, const char *sql, MYSQL_STMT **out, struct stmt_entry **entry, at_error *err)
 {
     *out = NULL;
     *entry = NULL;
-    size_t free_slot = db->ncache;
+    bool busy = false;
     for (size_t i = 0; i < db->ncache; i++) {
         if (strcmp(db->cache[i].sql, sql) == 0) {
-            if (db->cache[i].busy)
-                break; /* nested use of the same query: make a private one */
+            if (db->cache[i].busy) {
+                busy = true;
+                break;
+            }
             db->cache[i].used = ++db->tick;
             *out = db->cache[i].st;
             *entry = &db->cache[i];
@@ -235,30 +238,26 @@ stmt_get(at_db *db, const char *sql, MYSQL_STMT **out, struct stmt_entry **entry
     my_bool on = 1;
     mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
     *out = st;
-    /* Cache it, evicting the least recently used idle statement if full. */
-    if (free_slot == STMT_CACHE_MAX) {
+    if (busy)
+        return AT_OK;
+    if (db->ncache == STMT_CACHE_MAX) {
+        /* evict the least recently used statement nobody is reading */
         size_t victim = STMT_CACHE_MAX;
         for (size_t i = 0; i < db->ncache; i++)
-            if (!db->cache[i].busy && (victim == STMT_CACHE_MAX || db->cache[i].used < db->cache[victim].used))
+            if (!db->cache[i].busy &&
+                (victim == STMT_CACHE_MAX || db->cache[i].used < db->cache[victim].used))
                 victim = i;
         if (victim == STMT_CACHE_MAX)
-            return AT_OK; /* all busy: stays private */
+            return AT_OK;
         mysql_stmt_close(db->cache[victim].st);
         free(db->cache[victim].sql);
         db->cache[victim] = db->cache[--db->ncache];
-        free_slot = db->ncache;
     }
-    for (size_t i = 0; i < db->ncache; i++)
-        if (strcmp(db->cache[i].sql, sql) == 0)
-            return AT_OK; /* the busy duplicate: this one stays private */
     char *copy = strdup(sql);
     if (!copy)
-        return AT_OK;
+        return AT_OK; /* uncached, still usable */
     struct stmt_entry *e = &db->cache[db->ncache++];
-    e->sql = copy;
-    e->st = st;
-    e->used = ++db->tick;
-    e->busy = false;
+    *e = (struct stmt_entry){copy, st, ++db->tick, false};
     *entry = e;
     return AT_OK;
 }

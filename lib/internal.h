@@ -178,6 +178,10 @@ int at_check_search(const char *what, const char *s, at_error *err);
 #define AT_LIKE_BUF (AT_SEARCH_MAX * 4 * 2 + 3)
 char *at_like_pattern(const char *s, char *out, size_t outlen);
 
+/* Fills a task from a row of the list columns (task_list.c's LIST_COLS:
+ * everything but the payload). */
+int at_task_row_list(const db_res *r, at_task *t, at_error *err);
+
 /* Writes one audit entry inside the caller's transaction. */
 int at_audit_write(struct at_db *db, uint64_t business_id, const at_actor *actor,
                    const char *action, const char *target_kind, uint64_t target_id,

@@ -157,8 +157,6 @@ task_row(const db_res *r, at_task *t, bool with_payload, at_error *err)
     return AT_OK;
 }
 
-/* Used by task_list.c too: columns without the payload. */
-int at_task_row_list(const db_res *r, at_task *t, at_error *err);
 int
 at_task_row_list(const db_res *r, at_task *t, at_error *err)
 {

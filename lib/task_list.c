@@ -23,8 +23,6 @@
 
 #define SEARCH_IDS_MAX 1000
 
-int at_task_row_list(const db_res *r, at_task *t, at_error *err);
-
 #define LIST_COLS                                                                                  \
     "id, business_id, user_id, task_type_id, user_name, type_name, state, priority, run_at, "      \
     "created_at, updated_at, started_at, finished_at, attempts, max_attempts, version, "           \
@@ -418,9 +416,6 @@ at_task_list(at_db *db, const at_task_query *q, at_task_page *page, at_error *er
             at_task_page_free(page);
             p.has_cursor = p.backward = false;
             rc = fetch_page(db, &p, page, err);
-            p.backward = false;
-            if (rc == AT_OK)
-                p.has_cursor = false;
         }
     }
     plan_free(&p);
