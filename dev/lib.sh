@@ -657,3 +657,90 @@ at_count_results() {
     printf '%d passed, %d failed\n' "$pass" "$fail"
     [[ $fail -eq 0 && $pass -gt 0 ]]
 }
+
+# ---------------------------------------------------------------------------
+# The web front: asynctasks-fcgi behind a private nginx
+
+# shellcheck disable=SC2034
+AT_WEB_PACKAGES=(nginx)
+
+# at_web_dir NAME : the directory of web instance NAME under var/
+# ("web" for the demo, "test/web" for the tests).
+at_web_dir() {
+    printf '%s\n' "$(at_var)/$1"
+}
+
+_at_pid_alive() {
+    local pidfile=$1 pid
+    [[ -s $pidfile ]] || return 1
+    pid=$(<"$pidfile")
+    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+        [[ -n $(tr -d '\0' <"/proc/$pid/cmdline" 2>/dev/null) ]]
+}
+
+# at_web_stop NAME : stops instance NAME's nginx and app (quiet when down).
+at_web_stop() {
+    local dir pidfile pid i
+    dir=$(at_web_dir "$1")
+    for pidfile in "$dir/nginx.pid" "$dir/fcgi.pid"; do
+        _at_pid_alive "$pidfile" || {
+            rm -f -- "$pidfile"
+            continue
+        }
+        pid=$(<"$pidfile")
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do
+            _at_pid_alive "$pidfile" || break
+            sleep 0.1
+        done
+        if _at_pid_alive "$pidfile"; then
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        rm -f -- "$pidfile"
+    done
+}
+
+# at_web_start NAME PORT CONF : (re)starts instance NAME: asynctasks-fcgi
+# with configuration CONF on a socket in the instance directory, and nginx
+# on 127.0.0.1:PORT serving web/ and passing the rest to the app. The app
+# is restarted every time, so that a fresh build is what runs.
+at_web_start() {
+    local name=$1 port=$2 conf=$3 dir sock log user="" i
+    dir=$(at_web_dir "$name")
+    mkdir -p -- "$dir"/{body,proxy,fastcgi,uwsgi,scgi} "$(at_var)/log"
+    log=$(at_var)/log
+    at_web_stop "$name"
+    sock=$(at_socket_path "$dir/fcgi.sock") || return 1
+    at_socket_dir_ensure "$sock" || return 1
+    rm -f -- "$sock"
+    setsid "$_AT_ROOT/fcgi/asynctasks-fcgi" --config "$conf" --listen "$sock" \
+        --pidfile "$dir/fcgi.pid" </dev/null >>"$log/fcgi-${name//\//-}.log" 2>&1 &
+    for ((i = 0; i < 100; i++)); do
+        [[ -S $sock ]] && break
+        sleep 0.1
+    done
+    if [[ ! -S $sock ]]; then
+        at_err "asynctasks-fcgi did not start; the end of $log/fcgi-${name//\//-}.log:"
+        tail -n 20 "$log/fcgi-${name//\//-}.log" >&2
+        return 1
+    fi
+    # nginx's workers must reach the socket: as root they run as root.
+    [[ $(id -u) -eq 0 ]] && user="user root root;"
+    sed -e "s|@PREFIX@|$dir|g" -e "s|@LOGDIR@|$log|g" -e "s|@PORT@|$port|g" \
+        -e "s|@WEB@|$_AT_ROOT/web|g" -e "s|@SOCKET@|$sock|g" -e "s|@USER@|$user|g" \
+        "$_AT_ROOT/nginx/asynctasks.conf.in" >"$dir/nginx.conf"
+    local nginx
+    nginx=$(command -v nginx || echo /usr/sbin/nginx)
+    if ! "$nginx" -p "$dir" -e "$log/nginx-error.log" -c "$dir/nginx.conf" 2>"$dir/nginx.start"; then
+        at_err "nginx did not start on 127.0.0.1:$port:"
+        cat "$dir/nginx.start" >&2
+        tail -n 5 "$log/nginx-error.log" >&2 2>/dev/null
+        return 1
+    fi
+    for ((i = 0; i < 50; i++)); do
+        _at_pid_alive "$dir/nginx.pid" && return 0
+        sleep 0.1
+    done
+    at_err "nginx did not write its pid file"
+    return 1
+}

@@ -167,10 +167,6 @@ char *at_strdup(const char *s); /* NULL-safe */
 /* "YYYY-MM-DD HH:MM:SS[.ffffff]" into microseconds; 0 on error. */
 at_time at_time_from_sql(const char *s, size_t len);
 
-/* Validators shared by the modules. */
-int at_check_slug(const char *s, at_error *err);
-int at_check_type_name(const char *s, at_error *err);
-int at_check_email(const char *s, at_error *err);
 int at_check_search(const char *what, const char *s, at_error *err);
 
 /* "%s%" with LIKE's metacharacters in s escaped: a search for "50%_off"

@@ -215,16 +215,19 @@ typedef struct plan {
     cursor cur;
 } plan;
 
-/* One range: tasks of the business with finished = fin, in sort order. */
+/* One range: tasks of the business with finished = fin, in sort order;
+ * cols is what to select. */
 static void
-add_half(strbuf *sql, arglist *a, const plan *p, int fin)
+add_half(strbuf *sql, arglist *a, const plan *p, int fin, const char *cols)
 {
     const at_task_query *q = p->q;
     const char *col = sorts[q->sort].col;
     bool desc = q->desc ^ p->backward;
     /* The planner may not guess that reading an index in order and stopping
      * after a page beats sorting; name the indexes that can serve. */
-    sb_add(sql, "SELECT " LIST_COLS " FROM tasks FORCE INDEX (tasks_list_");
+    sb_add(sql, "SELECT ");
+    sb_add(sql, cols);
+    sb_add(sql, " FROM tasks FORCE INDEX (tasks_list_");
     sb_add(sql, sorts[q->sort].name);
     if (p->users.active && !p->users.overflow)
         sb_add(sql, ", tasks_by_user");
@@ -289,14 +292,14 @@ build(strbuf *sql, arglist *a, const plan *p)
 {
     if (p->q->filter == AT_FILTER_ALL) {
         sb_add(sql, "(");
-        add_half(sql, a, p, 0);
+        add_half(sql, a, p, 0, LIST_COLS);
         add_order(sql, a, p);
         sb_add(sql, ") UNION ALL (");
-        add_half(sql, a, p, 1);
+        add_half(sql, a, p, 1, LIST_COLS);
         add_order(sql, a, p);
         sb_add(sql, ")");
     } else {
-        add_half(sql, a, p, p->q->filter == AT_FILTER_FINISHED);
+        add_half(sql, a, p, p->q->filter == AT_FILTER_FINISHED, LIST_COLS);
     }
     add_order(sql, a, p);
 }
@@ -444,6 +447,51 @@ at_task_list(at_db *db, const at_task_query *q, at_task_page *page, at_error *er
         cursor_encode(q->sort, &page->rows[0], page->prev, sizeof page->prev);
     }
     return AT_OK;
+}
+
+int
+at_task_count(at_db *db, const at_task_query *q, unsigned cap, uint64_t *count, int *more,
+              at_error *err)
+{
+    *count = 0;
+    *more = 0;
+    if (cap < 1 || cap > 1000000)
+        return at_error_set(err, AT_EINVAL, "count cap must be 1 to 1000000, not %u", cap);
+    at_task_query cq = *q;
+    cq.after = cq.before = NULL;
+    cq.limit = 1;
+    plan p;
+    int rc = plan_make(db, &cq, &p, err);
+    if (rc == AT_OK && !plan_empty(&p)) {
+        /* The page query's own shape, cut at cap + 1 rows, counted. */
+        strbuf sql = {0};
+        arglist a = {0};
+        sb_add(&sql, "SELECT COUNT(*) FROM (");
+        if (cq.filter == AT_FILTER_ALL) {
+            sb_add(&sql, "(");
+            add_half(&sql, &a, &p, 0, "id");
+            sb_add(&sql, " LIMIT ?) UNION ALL (");
+            args_add(&a, da_u64((uint64_t) cap + 1));
+            add_half(&sql, &a, &p, 1, "id");
+            sb_add(&sql, " LIMIT ?)");
+            args_add(&a, da_u64((uint64_t) cap + 1));
+        } else {
+            add_half(&sql, &a, &p, cq.filter == AT_FILTER_FINISHED, "id");
+            sb_add(&sql, " LIMIT ?");
+            args_add(&a, da_u64((uint64_t) cap + 1));
+        }
+        sb_add(&sql, ") counted");
+        rc = sql.oom || a.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
+                              : db_query_u64(db, DB_RETRY, sql.p, a.v, (unsigned) a.n, count, err);
+        sb_free(&sql);
+        args_free(&a);
+    }
+    plan_free(&p);
+    if (rc == AT_OK && *count > cap) {
+        *count = cap;
+        *more = 1;
+    }
+    return rc;
 }
 
 int

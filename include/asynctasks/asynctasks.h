@@ -5,6 +5,7 @@
 #include <asynctasks/error.h>
 #include <asynctasks/types.h>
 #include <asynctasks/config.h>
+#include <asynctasks/log.h>
 #include <asynctasks/util.h>
 #include <asynctasks/db.h>
 #include <asynctasks/business.h>
@@ -13,6 +14,7 @@
 #include <asynctasks/task.h>
 #include <asynctasks/pause.h>
 #include <asynctasks/audit.h>
+#include <asynctasks/session.h>
 #include <asynctasks/demo.h>
 
 #endif

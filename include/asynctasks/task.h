@@ -118,6 +118,11 @@ typedef struct at_task_page {
 } at_task_page;
 
 int at_task_list(at_db *db, const at_task_query *q, at_task_page *page, at_error *err);
+
+/* How many tasks q selects (cursors and limit ignored), counting no further
+ * than cap: *count is then cap and *more 1. The count costs O(cap). */
+int at_task_count(at_db *db, const at_task_query *q, unsigned cap, uint64_t *count, int *more,
+                  at_error *err);
 void at_task_page_free(at_task_page *page);
 
 /* The database's query plan for q, one line per plan row, as

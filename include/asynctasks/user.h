@@ -36,6 +36,20 @@ int at_user_authenticate(at_db *db, const char *email, const char *password, at_
 int at_user_list(at_db *db, uint64_t business_id, const char *search, at_user **out, size_t *n,
                  at_error *err);
 
+/* One page of a business's members, by name then id, whose name or email
+ * contains search (may be NULL). after: the cursor of the previous page's
+ * last row (NULL for the first page). */
+#define AT_USER_CURSOR_BUF (AT_NAME_BUF * 2 + 24)
+typedef struct at_user_page {
+    at_user *rows;
+    size_t n;
+    int has_next;
+    char next[AT_USER_CURSOR_BUF];
+} at_user_page;
+int at_member_search(at_db *db, uint64_t business_id, const char *search, const char *after,
+                     unsigned limit, at_user_page *page, at_error *err);
+void at_user_page_free(at_user_page *page);
+
 int at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err);
 
 /* Adds the user to the business, or changes their role there. */

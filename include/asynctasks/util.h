@@ -20,6 +20,11 @@ size_t at_utf8_len(const char *s, size_t len);
 int at_text_check(const char *what, const char *s, size_t max, int may_be_empty,
                   int multiline, at_error *err);
 
+/* The forms names take; AT_EINVAL with a message saying what is wrong. */
+int at_check_slug(const char *s, at_error *err);      /* business slugs */
+int at_check_type_name(const char *s, at_error *err); /* task type names */
+int at_check_email(const char *s, at_error *err);
+
 /* Times: "now", "+15m", "+2h", "+1d", "+30s", "YYYY-MM-DD",
  * "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DDTHH:MM[:SS][Z]", all UTC.
  * Relative ones count from now. */
@@ -36,6 +41,16 @@ int at_payload_encode(const char *in, size_t len, unsigned char **out, size_t *o
  * NUL-terminated. */
 int at_payload_decode(const unsigned char *in, size_t len, int encoding, size_t orig_len,
                       char **out, at_error *err);
+
+/* SHA-256 of data. */
+void at_sha256(const void *data, size_t len, unsigned char out[32]);
+
+/* Random tokens: 32 bytes from the OS CSPRNG as 64 lowercase hex digits. */
+#define AT_TOKEN_LEN 64
+int at_random_token(char out[AT_TOKEN_LEN + 1], at_error *err);
+/* 1 when a and b are equal, in time that does not depend on where they
+ * differ. NULL never equals anything. */
+int at_token_equal(const char *a, const char *b);
 
 #ifdef __cplusplus
 }

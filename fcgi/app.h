@@ -1,0 +1,181 @@
+/* app.h: what the files of asynctasks-fcgi share: the request context, the
+ * route table's shape, the response, and the view helpers. */
+#ifndef FC_APP_H
+#define FC_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libxml/xmlwriter.h>
+
+#include <asynctasks/asynctasks.h>
+
+#include "params.h"
+#include "request.h"
+
+#define FC_BODY_MAX    (16u << 20) /* bytes of a request body */
+#define FC_SESSION_COOKIE "at_session"
+#define FC_LOGIN_COOKIE   "at_login"
+#define FC_SESSION_IDLE   (30 * 60)      /* seconds without a request */
+#define FC_SESSION_LIFE   (12 * 60 * 60) /* seconds at most */
+#define FC_PARAMS_PER_ROUTE 16
+
+struct fc_ctx;
+typedef int (*fc_handler)(struct fc_ctx *c);
+
+enum fc_access {
+    FC_PUBLIC, /* anyone */
+    FC_LOGIN,  /* any logged-in user */
+    FC_ADMIN,  /* an admin of the business named by ?business= */
+    FC_ADMIN_ANY /* an admin of some business (no business needed) */
+};
+
+typedef struct fc_route {
+    const char *method;  /* "GET" or "POST" */
+    const char *path;    /* exact, or with one "{id}" segment */
+    fc_handler handler;
+    enum fc_access access;
+    const fc_param *params;
+    size_t nparams;
+} fc_route;
+
+typedef struct fc_header {
+    char *name, *value;
+} fc_header;
+
+typedef struct fc_resp {
+    int status;
+    const char *type; /* Content-Type */
+    xmlBufferPtr body;
+    char *location; /* redirect target */
+    fc_header headers[8];
+    size_t nheaders;
+} fc_resp;
+
+typedef struct fc_ctx {
+    at_db *db;
+    const at_config *cfg;
+
+    /* the request, as the client sent it */
+    const char *method, *path, *query;
+    const char *accept, *accept_encoding, *content_type, *remote_addr;
+    bool https;
+    fc_kvlist qs, form, cookies;
+    uint64_t path_id; /* the {id} of the route, 0 if none */
+    bool want_xml;    /* ?format=xml, or Accept prefers XML */
+    bool xhtml;       /* the client takes application/xhtml+xml */
+    bool gzip;        /* and gzip */
+
+    /* who is asking */
+    bool logged_in;
+    char token[AT_TOKEN_LEN + 1];
+    at_session session;
+    at_user user;
+    at_actor actor;
+    at_business business; /* FC_ADMIN routes: the checked business */
+    at_business *businesses; /* the businesses this admin may manage */
+    size_t nbusinesses;
+    char flash[AT_FLASH_BUF];
+
+    const fc_route *route;
+    fc_value p[FC_PARAMS_PER_ROUTE]; /* the route's parameters, checked */
+    at_time now;
+
+    fc_resp resp;
+    xmlTextWriterPtr w; /* writing resp.body */
+    int depth;          /* elements open in w */
+} fc_ctx;
+
+/* ---- http.c ---- */
+
+/* The value of parameter name of the current route (NULL when the route
+ * declares none such; ->present 0 when absent). */
+const fc_value *fc_arg(const fc_ctx *c, const char *name);
+
+/* Responses. Each returns 0 so that handlers can "return fc_...". */
+int fc_redirect(fc_ctx *c, const char *location);
+int fc_error(fc_ctx *c, int status, const char *message);
+int fc_add_header(fc_ctx *c, const char *name, const char *value);
+/* Sets the message the next page shows (after a redirect). */
+void fc_flash(fc_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A cookie: value NULL clears it. */
+int fc_set_cookie(fc_ctx *c, const char *name, const char *value, const char *path,
+                  int max_age);
+
+/* Maps a library failure to a status page (404, 409, 400, 500...). */
+int fc_fail(fc_ctx *c, const at_error *err);
+
+/* The route table (routes.c). */
+extern const fc_route fc_routes[];
+extern const size_t fc_nroutes;
+
+/* ---- view.c: XHTML and XML through xmlTextWriter ---- */
+
+/* Starts the body: an XHTML page (title, layout, flash) or, in XML mode,
+ * the XML declaration. */
+int vw_page_begin(fc_ctx *c, const char *title);
+int vw_page_end(fc_ctx *c);
+int vw_xml_begin(fc_ctx *c, const char *root);
+int vw_xml_end(fc_ctx *c);
+
+/* Elements; all text goes through the writer's escaping. */
+void vw_start(fc_ctx *c, const char *name, const char *cls);
+void vw_end(fc_ctx *c);       /* closes with a full end tag */
+void vw_end_void(fc_ctx *c);  /* closes a void element: <br/> */
+void vw_attr(fc_ctx *c, const char *name, const char *value);
+void vw_attrf(fc_ctx *c, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void vw_text(fc_ctx *c, const char *text);
+void vw_textf(fc_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* <name class=cls>text</name> */
+void vw_elem(fc_ctx *c, const char *name, const char *cls, const char *text);
+void vw_link(fc_ctx *c, const char *href, const char *cls, const char *text);
+void vw_time(fc_ctx *c, at_time t);
+/* ISO 8601 UTC, for XML attributes: "2026-11-29T10:00:00.000000Z". */
+char *vw_iso(at_time t, char *buf, size_t len);
+
+/* Forms. */
+void vw_form_begin(fc_ctx *c, const char *method, const char *action, const char *cls);
+void vw_hidden(fc_ctx *c, const char *name, const char *value);
+void vw_csrf(fc_ctx *c);
+void vw_input(fc_ctx *c, const char *type, const char *id, const char *name, const char *value,
+              const char *label);
+void vw_button(fc_ctx *c, const char *type, const char *cls, const char *text);
+/* <select> with option values and labels; selected is a value or NULL. */
+void vw_select(fc_ctx *c, const char *id, const char *name, const char *label,
+               const char *const *values, const char *const *labels, const char *selected);
+
+/* Builds a URL-encoded query "a=1&b=2" from pairs (NULL values skipped)
+ * into buf; returns buf. */
+char *vw_query(char *buf, size_t len, const char *const *pairs, size_t npairs);
+
+/* ---- handlers ---- */
+int h_root(fc_ctx *c);
+int h_login_form(fc_ctx *c);
+int h_login(fc_ctx *c);
+int h_logout(fc_ctx *c);
+int h_tasks(fc_ctx *c);
+int h_resume_all_form(fc_ctx *c);
+int h_resume_all(fc_ctx *c);
+int h_pause_panel(fc_ctx *c);
+int h_pause(fc_ctx *c);
+int h_resume(fc_ctx *c);
+int h_task(fc_ctx *c);
+int h_task_edit_form(fc_ctx *c);
+int h_task_edit(fc_ctx *c);
+int h_task_delete_form(fc_ctx *c);
+int h_task_delete(fc_ctx *c);
+int h_audit(fc_ctx *c);
+
+/* State kept in the URL of the task list, carried by every link and form
+ * that returns to it. */
+typedef struct fc_listview {
+    const char *sort, *dir, *status, *user, *type, *limit;
+} fc_listview;
+void fc_listview_from(const fc_ctx *c, fc_listview *lv);
+/* "/admin/async-tasks?business=..&sort=.." for the current business. */
+char *fc_list_url(const fc_ctx *c, const fc_listview *lv, char *buf, size_t len);
+/* Hidden inputs carrying lv (for forms that return to the list). */
+void vw_listview_hidden(fc_ctx *c, const fc_listview *lv);
+
+#endif

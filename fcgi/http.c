@@ -1,0 +1,579 @@
+/* http.c: one request, from the FastCGI parameters to the response: parse
+ * and check the input, find the route, establish who is asking, check the
+ * CSRF token and the parameters, run the handler, and send the answer
+ * (security headers always, gzip when the client takes it). */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <fcgiapp.h>
+#include <zlib.h>
+
+#include "app.h"
+#include "http.h"
+
+static const char *
+status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 303: return "See Other";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return status >= 500 ? "Internal Server Error" : "Error";
+    }
+}
+
+static void
+drop_body(fc_ctx *c)
+{
+    if (c->w) {
+        xmlFreeTextWriter(c->w);
+        c->w = NULL;
+    }
+    if (c->resp.body) {
+        xmlBufferFree(c->resp.body);
+        c->resp.body = NULL;
+    }
+    c->depth = 0;
+}
+
+const fc_value *
+fc_arg(const fc_ctx *c, const char *name)
+{
+    static const fc_value absent = {0};
+    if (!c->route)
+        return &absent;
+    for (size_t k = 0; k < c->route->nparams; k++)
+        if (strcmp(c->route->params[k].name, name) == 0)
+            return &c->p[k];
+    return &absent;
+}
+
+int
+fc_add_header(fc_ctx *c, const char *name, const char *value)
+{
+    if (c->resp.nheaders == sizeof c->resp.headers / sizeof c->resp.headers[0])
+        return -1;
+    fc_header *h = &c->resp.headers[c->resp.nheaders];
+    h->name = strdup(name);
+    h->value = strdup(value);
+    if (!h->name || !h->value) {
+        free(h->name);
+        free(h->value);
+        return -1;
+    }
+    c->resp.nheaders++;
+    return 0;
+}
+
+int
+fc_set_cookie(fc_ctx *c, const char *name, const char *value, const char *path, int max_age)
+{
+    char v[512];
+    snprintf(v, sizeof v, "%s=%s; Path=%s; HttpOnly; SameSite=Strict%s%s", name,
+             value ? value : "", path, c->https ? "; Secure" : "",
+             value ? "" : "; Max-Age=0");
+    if (value && max_age > 0) {
+        size_t n = strlen(v);
+        snprintf(v + n, sizeof v - n, "; Max-Age=%d", max_age);
+    }
+    return fc_add_header(c, "Set-Cookie", v);
+}
+
+int
+fc_redirect(fc_ctx *c, const char *location)
+{
+    drop_body(c);
+    free(c->resp.location);
+    c->resp.location = strdup(location);
+    c->resp.status = 303;
+    return 0;
+}
+
+void
+fc_flash(fc_ctx *c, const char *fmt, ...)
+{
+    char msg[AT_FLASH_BUF];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    at_error err;
+    if (c->logged_in && at_session_flash_set(c->db, c->token, msg, &err))
+        at_log(AT_LOG_WARN, "cannot keep a message for the next page: %s", err.msg);
+}
+
+int
+fc_error(fc_ctx *c, int status, const char *message)
+{
+    drop_body(c);
+    free(c->resp.location);
+    c->resp.location = NULL;
+    c->resp.status = status;
+    if (c->want_xml) {
+        if (vw_xml_begin(c, "error") == 0) {
+            vw_attrf(c, "status", "%d", status);
+            vw_attr(c, "message", message);
+            vw_xml_end(c);
+        }
+        return 0;
+    }
+    char title[64];
+    snprintf(title, sizeof title, "%d %s", status, status_text(status));
+    if (vw_page_begin(c, title) == 0) {
+        vw_start(c, "section", "error-page");
+        vw_elem(c, "h1", NULL, title);
+        vw_elem(c, "p", "error-message", message);
+        vw_start(c, "p", NULL);
+        vw_link(c, c->logged_in ? "/admin/async-tasks" : "/login", NULL,
+                c->logged_in ? "Back to Async Tasks" : "Log in");
+        vw_end(c);
+        vw_end(c);
+        vw_page_end(c);
+    }
+    return 0;
+}
+
+int
+fc_fail(fc_ctx *c, const at_error *err)
+{
+    switch (err->code) {
+    case AT_ENOTFOUND: return fc_error(c, 404, err->msg);
+    case AT_EINVAL: return fc_error(c, 400, err->msg);
+    case AT_ECONFLICT:
+    case AT_ESTATE: return fc_error(c, 409, err->msg);
+    case AT_EDENIED: return fc_error(c, 403, err->msg);
+    case AT_EDB:
+    case AT_ESCHEMA:
+        at_log(AT_LOG_ERROR, "%s %s: %s", c->method, c->path, err->msg);
+        return fc_error(c, 503, "The database is not available at the moment; try again shortly.");
+    default:
+        at_log(AT_LOG_ERROR, "%s %s: %s", c->method, c->path, err->msg);
+        return fc_error(c, 500, "Something went wrong on our side; it has been logged.");
+    }
+}
+
+/* ---- sending ---- */
+
+static int
+gzip_body(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    /* 15 + 16: a gzip wrapper rather than zlib's */
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -1;
+    size_t cap = deflateBound(&z, (uLong) len);
+    unsigned char *buf = malloc(cap);
+    if (!buf) {
+        deflateEnd(&z);
+        return -1;
+    }
+    z.next_in = (Bytef *) in;
+    z.avail_in = (uInt) len;
+    z.next_out = buf;
+    z.avail_out = (uInt) cap;
+    int zrc = deflate(&z, Z_FINISH);
+    deflateEnd(&z);
+    if (zrc != Z_STREAM_END) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *outlen = z.total_out;
+    return 0;
+}
+
+static void
+send_response(fc_ctx *c, FCGX_Stream *out)
+{
+    fc_resp *r = &c->resp;
+    if (!r->status)
+        r->status = 200;
+    FCGX_FPrintF(out, "Status: %d %s\r\n", r->status, status_text(r->status));
+    /* on every response, whatever produced it */
+    FCGX_PutS("Content-Security-Policy: default-src 'none'; script-src 'self'; "
+              "style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n"
+              "X-Content-Type-Options: nosniff\r\n"
+              "X-Frame-Options: DENY\r\n"
+              "Referrer-Policy: same-origin\r\n"
+              "Cache-Control: no-store\r\n"
+              "Vary: Accept, Accept-Encoding, Cookie\r\n",
+              out);
+    for (size_t i = 0; i < r->nheaders; i++)
+        FCGX_FPrintF(out, "%s: %s\r\n", r->headers[i].name, r->headers[i].value);
+    if (r->location)
+        FCGX_FPrintF(out, "Location: %s\r\n", r->location);
+    const unsigned char *body = r->body ? xmlBufferContent(r->body) : NULL;
+    size_t len = r->body ? (size_t) xmlBufferLength(r->body) : 0;
+    unsigned char *z = NULL;
+    size_t zlen = 0;
+    if (body && len > 256 && c->gzip && gzip_body(body, len, &z, &zlen) == 0) {
+        FCGX_PutS("Content-Encoding: gzip\r\n", out);
+        body = z;
+        len = zlen;
+    }
+    if (body) {
+        FCGX_FPrintF(out, "Content-Type: %s\r\n", r->type ? r->type : "text/plain; charset=utf-8");
+        FCGX_FPrintF(out, "Content-Length: %lu\r\n\r\n", (unsigned long) len);
+        FCGX_PutStr((const char *) body, (int) len, out);
+    } else {
+        FCGX_PutS("Content-Length: 0\r\n\r\n", out);
+    }
+    free(z);
+}
+
+/* ---- routing ---- */
+
+/* Matches path against a pattern with at most one "{id}" segment. */
+static int
+path_match(const char *pattern, const char *path, uint64_t *id)
+{
+    const char *brace = strstr(pattern, "{id}");
+    if (!brace)
+        return strcmp(pattern, path) == 0;
+    size_t pre = (size_t) (brace - pattern);
+    if (strncmp(pattern, path, pre) != 0)
+        return 0;
+    const char *p = path + pre;
+    if (*p < '1' || *p > '9')
+        return 0;
+    uint64_t v = 0;
+    size_t digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (++digits > 18)
+            return 0;
+        v = v * 10 + (uint64_t) (*p - '0');
+    }
+    if (strcmp(p, brace + 4) != 0)
+        return 0;
+    *id = v;
+    return 1;
+}
+
+static const fc_route *
+find_route(fc_ctx *c, int *path_known)
+{
+    *path_known = 0;
+    for (size_t i = 0; i < fc_nroutes; i++) {
+        uint64_t id = 0;
+        if (!path_match(fc_routes[i].path, c->path, &id))
+            continue;
+        *path_known = 1;
+        if (strcmp(fc_routes[i].method, c->method) == 0) {
+            c->path_id = id;
+            return &fc_routes[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+allow_header(fc_ctx *c)
+{
+    char allow[64] = "";
+    for (size_t i = 0; i < fc_nroutes; i++) {
+        uint64_t id;
+        if (path_match(fc_routes[i].path, c->path, &id) && !strstr(allow, fc_routes[i].method)) {
+            if (allow[0])
+                strncat(allow, ", ", sizeof allow - strlen(allow) - 1);
+            strncat(allow, fc_routes[i].method, sizeof allow - strlen(allow) - 1);
+        }
+    }
+    fc_add_header(c, "Allow", allow);
+}
+
+/* ---- who is asking ---- */
+
+static int
+load_session(fc_ctx *c)
+{
+    const fc_kv *ck = fc_kv_get(&c->cookies, FC_SESSION_COOKIE);
+    if (!ck)
+        return 0;
+    at_error err;
+    int rc = at_session_get(c->db, ck->value, FC_SESSION_IDLE, &c->session, &err);
+    if (rc == AT_ENOTFOUND)
+        return 0; /* expired or ended: as if logged out */
+    if (rc)
+        return fc_fail(c, &err), -1;
+    if ((rc = at_user_get_by_id(c->db, c->session.user_id, &c->user, &err)))
+        return rc == AT_ENOTFOUND ? 0 : (fc_fail(c, &err), -1);
+    snprintf(c->token, sizeof c->token, "%s", ck->value);
+    c->logged_in = true;
+    c->actor.user_id = c->user.id;
+    c->actor.name = c->user.email;
+    return 0;
+}
+
+/* The admin's right to the business the request names; without one, the
+ * first business they manage (a redirect keeps the URL bookmarkable). */
+static int
+check_business(fc_ctx *c)
+{
+    at_error err;
+    const fc_value *b = fc_arg(c, "business");
+    if (!b->present) {
+        at_business *v = NULL;
+        size_t n = 0;
+        if (at_business_list_admin(c->db, c->user.id, &v, &n, &err))
+            return fc_fail(c, &err), -1;
+        if (n == 0) {
+            free(v);
+            fc_error(c, 403, "You do not administer any business.");
+            return -1;
+        }
+        if (strcmp(c->method, "GET") != 0) {
+            free(v);
+            fc_error(c, 400, "parameter business is missing");
+            return -1;
+        }
+        char url[4096];
+        snprintf(url, sizeof url, "%s?business=%s%s%s", c->path, v[0].slug, c->query[0] ? "&" : "",
+                 c->query);
+        free(v);
+        fc_redirect(c, url);
+        return -1;
+    }
+    int rc = at_admin_business(c->db, c->user.id, b->s, &c->business, &err);
+    if (rc == AT_EDENIED) {
+        fc_error(c, 403, "You do not administer any business.");
+        return -1;
+    }
+    if (rc == AT_ENOTFOUND) {
+        fc_error(c, 404, "There is no such business.");
+        return -1;
+    }
+    if (rc) {
+        fc_fail(c, &err);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+check_admin_any(fc_ctx *c)
+{
+    at_error err;
+    at_business *v = NULL;
+    size_t n = 0;
+    if (at_business_list_admin(c->db, c->user.id, &v, &n, &err))
+        return fc_fail(c, &err), -1;
+    free(v);
+    if (n == 0) {
+        fc_error(c, 403, "You do not administer any business.");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+check_csrf(fc_ctx *c)
+{
+    const fc_kv *f = fc_kv_get(&c->form, "csrf");
+    const char *want = NULL;
+    if (c->logged_in) {
+        want = c->session.csrf;
+    } else {
+        const fc_kv *ck = fc_kv_get(&c->cookies, FC_LOGIN_COOKIE);
+        want = ck ? ck->value : NULL;
+    }
+    if (!f || !want || !at_token_equal(f->value, want)) {
+        fc_error(c, 403,
+                 "This form has expired or did not come from this site. Reload the page and "
+                 "try again.");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the request ---- */
+
+static const char *
+param(FCGX_Request *r, const char *name)
+{
+    const char *v = FCGX_GetParam(name, r->envp);
+    return v ? v : "";
+}
+
+static int
+read_body(fc_ctx *c, FCGX_Request *r)
+{
+    const char *cl = param(r, "CONTENT_LENGTH");
+    char *end;
+    unsigned long long len = *cl ? strtoull(cl, &end, 10) : 0;
+    if (*cl && (*end || cl[0] == '-')) {
+        fc_error(c, 400, "Content-Length is not a number.");
+        return -1;
+    }
+    if (len > FC_BODY_MAX) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "The request body is larger than %u bytes.", FC_BODY_MAX);
+        fc_error(c, 413, msg);
+        return -1;
+    }
+    if (len == 0)
+        return 0;
+    if (strncasecmp(c->content_type, "application/x-www-form-urlencoded", 33) != 0) {
+        fc_error(c, 415, "Forms must be sent as application/x-www-form-urlencoded.");
+        return -1;
+    }
+    char *body = malloc(len + 1);
+    if (!body) {
+        fc_error(c, 500, "Out of memory.");
+        return -1;
+    }
+    int got = FCGX_GetStr(body, (int) len, r->in);
+    if (got < 0 || (unsigned long long) got != len) {
+        free(body);
+        fc_error(c, 400, "The request body ended early.");
+        return -1;
+    }
+    body[len] = 0;
+    at_error err;
+    int rc = fc_parse_urlencoded(body, len, &c->form, &err);
+    free(body);
+    if (rc) {
+        fc_error(c, 400, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+negotiate(fc_ctx *c, FCGX_Request *r)
+{
+    c->accept = param(r, "HTTP_ACCEPT");
+    c->accept_encoding = param(r, "HTTP_ACCEPT_ENCODING");
+    c->gzip = fc_accept_gzip(c->accept_encoding) > 0;
+    int html = fc_accept_q(c->accept, "text/html");
+    int xhtml = fc_accept_q(c->accept, "application/xhtml+xml");
+    int xml = fc_accept_q(c->accept, "application/xml");
+    c->xhtml = xhtml > 0 && xhtml >= html;
+    /* XML only when asked for more than any page */
+    c->want_xml = xml > html && xml > xhtml;
+    const fc_kv *f = fc_kv_get(&c->qs, "format");
+    if (f && strcmp(f->value, "xml") == 0)
+        c->want_xml = true;
+}
+
+static void
+run(fc_ctx *c, FCGX_Request *r)
+{
+    at_error err;
+    c->method = param(r, "REQUEST_METHOD");
+    c->path = param(r, "DOCUMENT_URI");
+    if (!*c->path)
+        c->path = param(r, "SCRIPT_NAME");
+    c->query = param(r, "QUERY_STRING");
+    c->content_type = param(r, "CONTENT_TYPE");
+    c->remote_addr = param(r, "REMOTE_ADDR");
+    c->https = strcmp(param(r, "HTTPS"), "on") == 0;
+    if (!fc_text_ok(c->path, 2048) || !fc_text_ok(c->method, 16)) {
+        fc_error(c, 400, "The request path is not valid.");
+        return;
+    }
+    /* A malformed query or cookie header is refused, never guessed at. */
+    if (fc_parse_urlencoded(c->query, strlen(c->query), &c->qs, &err)) {
+        fc_error(c, 400, err.msg);
+        return;
+    }
+    negotiate(c, r);
+    if (fc_parse_cookies(param(r, "HTTP_COOKIE"), &c->cookies, &err)) {
+        fc_error(c, 400, err.msg);
+        return;
+    }
+    int known;
+    const fc_route *rt = find_route(c, &known);
+    if (!rt) {
+        if (known && (strcmp(c->method, "GET") == 0 || strcmp(c->method, "POST") == 0 ||
+                      strcmp(c->method, "HEAD") == 0 || strcmp(c->method, "PUT") == 0 ||
+                      strcmp(c->method, "DELETE") == 0 || strcmp(c->method, "PATCH") == 0)) {
+            allow_header(c);
+            fc_error(c, 405, "This address does not take that method.");
+        } else {
+            fc_error(c, known ? 405 : 404, known ? "This address does not take that method."
+                                                 : "There is no such page.");
+        }
+        return;
+    }
+    c->route = rt;
+    bool post = strcmp(c->method, "POST") == 0;
+    if (post && read_body(c, r))
+        return;
+    if (load_session(c))
+        return;
+    if (rt->access != FC_PUBLIC && !c->logged_in) {
+        if (post || c->want_xml) {
+            fc_error(c, post ? 403 : 401, "Your session has ended: log in again.");
+            return;
+        }
+        char next[4096], url[4200];
+        snprintf(next, sizeof next, "%s%s%s", c->path, c->query[0] ? "?" : "", c->query);
+        const char *pairs[] = {"next", next};
+        char q[4200];
+        snprintf(url, sizeof url, "/login?%s", vw_query(q, sizeof q, pairs, 1));
+        fc_redirect(c, url);
+        return;
+    }
+    if (post && check_csrf(c))
+        return;
+    if (rt->nparams > FC_PARAMS_PER_ROUTE) {
+        fc_error(c, 500, "A route declares too many parameters.");
+        return;
+    }
+    if (at_db_now(c->db, &c->now, &err)) {
+        fc_fail(c, &err);
+        return;
+    }
+    if (fc_params_check(rt->params, rt->nparams, post ? &c->form : &c->qs, c->now, c->p, &err)) {
+        fc_error(c, 400, err.msg);
+        return;
+    }
+    if (rt->access == FC_ADMIN && check_business(c))
+        return;
+    if (rt->access == FC_ADMIN_ANY && check_admin_any(c))
+        return;
+    if (c->logged_in && !post && !c->want_xml &&
+        at_session_flash_take(c->db, c->token, c->flash, sizeof c->flash, &err))
+        at_log(AT_LOG_WARN, "cannot read the message for this page: %s", err.msg);
+    rt->handler(c);
+}
+
+void
+fc_handle(FCGX_Request *r, at_db *db, const at_config *cfg)
+{
+    fc_ctx c;
+    memset(&c, 0, sizeof c);
+    c.db = db;
+    c.cfg = cfg;
+    run(&c, r);
+    send_response(&c, r->out);
+    drop_body(&c);
+    free(c.resp.location);
+    for (size_t i = 0; i < c.resp.nheaders; i++) {
+        free(c.resp.headers[i].name);
+        free(c.resp.headers[i].value);
+    }
+    if (c.route)
+        fc_params_free(c.p, c.route->nparams);
+    free(c.businesses);
+    fc_kvlist_free(&c.qs);
+    fc_kvlist_free(&c.form);
+    fc_kvlist_free(&c.cookies);
+}

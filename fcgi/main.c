@@ -1,0 +1,387 @@
+/* main.c: asynctasks-fcgi(8): a prefork FastCGI server. The master opens
+ * the socket (or takes it on fd 0), forks N single-threaded workers and
+ * keeps N alive; each worker opens its own database connection and answers
+ * requests one at a time. SIGTERM lets the requests in flight finish, then
+ * stops; SIGHUP re-reads the configuration and replaces the workers. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <libxml/parser.h>
+
+#include <asynctasks/asynctasks.h>
+
+#include "http.h"
+
+#define WORKERS_MAX 256
+
+static volatile sig_atomic_t got_term, got_hup, got_chld;
+
+static void
+on_signal(int sig)
+{
+    if (sig == SIGTERM || sig == SIGINT)
+        got_term = 1;
+    else if (sig == SIGALRM)
+        ; /* only wakes the master's pause() */
+    else if (sig == SIGHUP)
+        got_hup = 1;
+    else if (sig == SIGCHLD)
+        got_chld = 1;
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: asynctasks-fcgi [--config FILE] [--listen SOCKET] [--processes N]\n"
+               "                       [--pidfile FILE]\n\n"
+               "Serves the Async Tasks admin screen over FastCGI. Without --listen it\n"
+               "listens on fcgi_listen of the configuration, or, when started with a\n"
+               "listening socket on standard input, on that. See asynctasks-fcgi(8).\n");
+}
+
+/* ---- the worker ---- */
+
+static int
+worker(int lfd, const at_config *cfg)
+{
+    /* die with the master, whatever kills it */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1)
+        return 0;
+    sigset_t block, waiting;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &waiting);
+    sigdelset(&waiting, SIGTERM);
+    sigdelset(&waiting, SIGINT);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGCHLD, SIG_DFL);
+
+    at_error err;
+    at_db *db = NULL;
+    /* Opened after the fork: a connection is never shared between
+     * processes. A database that is down now may be up by the first
+     * request: the library reconnects then. */
+    if (at_db_open(cfg, &db, &err))
+        at_log(AT_LOG_WARN, "worker starts without a database connection: %s", err.msg);
+    FCGX_Request req;
+    FCGX_InitRequest(&req, lfd, FCGI_FAIL_ACCEPT_ON_INTR);
+    while (!got_term) {
+        /* Signals are let in only while waiting, so a request in flight is
+         * never interrupted: SIGTERM waits for it to finish. */
+        struct pollfd p = {lfd, POLLIN, 0};
+        int r = ppoll(&p, 1, NULL, &waiting);
+        if (got_term)
+            break;
+        if (r <= 0)
+            continue;
+        /* The socket is non-blocking: when another worker took the
+         * connection, this accept fails at once and we wait again. */
+        if (FCGX_Accept_r(&req) < 0)
+            continue;
+        if (!db && at_db_open(cfg, &db, &err))
+            at_log(AT_LOG_ERROR, "no database connection: %s", err.msg);
+        if (db) {
+            fc_handle(&req, db, cfg);
+        } else {
+            FCGX_PutS("Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                      "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+                      "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+                      "Referrer-Policy: same-origin\r\n\r\n"
+                      "The database is not available at the moment; try again shortly.\n",
+                      req.out);
+        }
+        FCGX_Finish_r(&req);
+    }
+    FCGX_Free(&req, 0);
+    at_db_close(db);
+    return 0;
+}
+
+/* ---- the master ---- */
+
+/* Twice the workers: during a reload the old ones finish while the new
+ * ones start. */
+#define SLOTS (WORKERS_MAX * 2)
+
+typedef struct slot {
+    pid_t pid;
+    time_t started;
+    unsigned generation;
+} slot;
+
+static slot slots[SLOTS];
+static unsigned generation;
+static time_t respawn_after;
+static unsigned backoff_s;
+
+static pid_t
+spawn(int lfd, const at_config *cfg)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGTERM, on_signal);
+        signal(SIGINT, on_signal);
+        _exit(worker(lfd, cfg));
+    }
+    if (pid < 0)
+        at_log(AT_LOG_ERROR, "cannot fork a worker: %s", strerror(errno));
+    return pid;
+}
+
+/* Starts workers of the current generation until want of them live. */
+static void
+fill(int lfd, const at_config *cfg, unsigned want)
+{
+    time_t now = time(NULL);
+    unsigned have = 0;
+    for (unsigned i = 0; i < SLOTS; i++)
+        have += slots[i].pid > 0 && slots[i].generation == generation;
+    for (unsigned i = 0; i < SLOTS && have < want; i++) {
+        if (slots[i].pid > 0)
+            continue;
+        if (now < respawn_after) {
+            alarm((unsigned) (respawn_after - now)); /* come back then */
+            return;
+        }
+        pid_t pid = spawn(lfd, cfg);
+        if (pid < 0)
+            return;
+        slots[i] = (slot){pid, now, generation};
+        have++;
+    }
+}
+
+static void
+reap(void)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (unsigned i = 0; i < SLOTS; i++) {
+            if (slots[i].pid != pid)
+                continue;
+            slots[i].pid = 0;
+            if (got_term || slots[i].generation != generation)
+                break;
+            at_log(AT_LOG_WARN, "worker %ld ended (%s %d); starting another", (long) pid,
+                   WIFSIGNALED(status) ? "signal" : "status",
+                   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+            /* Workers that die young wait longer each time, so that a
+             * broken setup does not fork in a tight loop. */
+            if (time(NULL) - slots[i].started < 2) {
+                backoff_s = backoff_s ? (backoff_s * 2 > 10 ? 10 : backoff_s * 2) : 1;
+                respawn_after = time(NULL) + backoff_s;
+            } else {
+                backoff_s = 0;
+            }
+            break;
+        }
+    }
+}
+
+/* Asks the workers of generations before gen to stop, and waits up to
+ * grace_s seconds before killing what is left. */
+static void
+stop_older(unsigned gen, int grace_s)
+{
+    for (unsigned i = 0; i < SLOTS; i++)
+        if (slots[i].pid > 0 && slots[i].generation < gen)
+            kill(slots[i].pid, SIGTERM);
+    for (int t = 0;; t++) {
+        reap();
+        int left = 0;
+        for (unsigned i = 0; i < SLOTS; i++)
+            left += slots[i].pid > 0 && slots[i].generation < gen;
+        if (!left)
+            return;
+        if (t == grace_s * 10) {
+            for (unsigned i = 0; i < SLOTS; i++) {
+                if (slots[i].pid > 0 && slots[i].generation < gen) {
+                    at_log(AT_LOG_WARN, "worker %ld did not stop in %d s; killing it",
+                           (long) slots[i].pid, grace_s);
+                    kill(slots[i].pid, SIGKILL);
+                }
+            }
+        }
+        struct timespec ts = {0, 100000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int
+open_socket(const char *path)
+{
+    mode_t old = umask(0117); /* the socket: owner and group read and write */
+    int fd = FCGX_OpenSocket(path, 128);
+    umask(old);
+    if (fd < 0) {
+        at_log(AT_LOG_ERROR, "cannot listen on %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return fd;
+}
+
+static int
+is_listening_socket(int fd)
+{
+    int type = 0, acc = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
+        return 0;
+    len = sizeof acc;
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == 0 && acc;
+}
+
+static int
+write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%ld\n", (long) getpid()) < 0 || fclose(f) != 0) {
+        at_log(AT_LOG_ERROR, "cannot write pidfile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"listen", required_argument, NULL, 'l'},
+                                         {"processes", required_argument, NULL, 'p'},
+                                         {"pidfile", required_argument, NULL, 'P'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {NULL, 0, NULL, 0}};
+    const char *config = NULL, *listen_path = NULL, *pidfile = NULL;
+    long processes = 0;
+    int o;
+    while ((o = getopt_long(argc, argv, "c:l:p:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c': config = optarg; break;
+        case 'l': listen_path = optarg; break;
+        case 'P': pidfile = optarg; break;
+        case 'p': {
+            char *end;
+            processes = strtol(optarg, &end, 10);
+            if (*end || processes < 1 || processes > WORKERS_MAX) {
+                fprintf(stderr, "asynctasks-fcgi: --processes must be 1 to %d\n", WORKERS_MAX);
+                return 64;
+            }
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("asynctasks-fcgi %s\n", PACKAGE_VERSION); return 0;
+        default: usage(stderr); return 64;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 64;
+    }
+    at_config *cfg = NULL;
+    at_error err;
+    if (at_config_load(config, &cfg, &err)) {
+        fprintf(stderr, "asynctasks-fcgi: %s\n", err.msg);
+        return 78;
+    }
+    at_log_init("asynctasks-fcgi", cfg->log_level, 0);
+    /* Refuse a database of the wrong schema now, not at the first request. */
+    at_db *db;
+    if (at_db_open(cfg, &db, &err) == AT_OK) {
+        int rc = at_schema_check(db, &err);
+        at_db_close(db);
+        if (rc) {
+            at_log(AT_LOG_ERROR, "%s", err.msg);
+            return 1;
+        }
+    } else {
+        at_log(AT_LOG_WARN, "database not reachable yet: %s", err.msg);
+    }
+    xmlInitParser();
+    if (FCGX_Init() != 0) {
+        at_log(AT_LOG_ERROR, "cannot initialise FastCGI");
+        return 1;
+    }
+    int lfd;
+    const char *sock = NULL;
+    if (!listen_path && is_listening_socket(0)) {
+        lfd = 0; /* handed over by a process manager */
+    } else {
+        sock = listen_path ? listen_path : cfg->fcgi_listen;
+        if ((lfd = open_socket(sock)) < 0)
+            return 1;
+    }
+    fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
+    if (pidfile && write_pidfile(pidfile))
+        return 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGCHLD, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    sigaction(SIGALRM, &sa, NULL);
+    unsigned want = (unsigned) (processes ? processes : (long) cfg->fcgi_processes);
+    at_log(AT_LOG_INFO, "listening on %s with %u workers", sock ? sock : "fd 0", want);
+    fill(lfd, cfg, want);
+    while (!got_term) {
+        pause();
+        if (got_chld) {
+            got_chld = 0;
+            reap();
+        }
+        if (got_hup) {
+            got_hup = 0;
+            at_config *fresh = NULL;
+            if (at_config_load(config, &fresh, &err)) {
+                at_log(AT_LOG_ERROR, "reload refused, keeping the running configuration: %s",
+                       err.msg);
+            } else {
+                /* New workers with the new configuration take over; the old
+                 * ones finish the requests they have and stop. */
+                at_config_free(cfg);
+                cfg = fresh;
+                at_log_set_level(cfg->log_level);
+                want = (unsigned) (processes ? processes : (long) cfg->fcgi_processes);
+                generation++;
+                respawn_after = 0;
+                fill(lfd, cfg, want);
+                stop_older(generation, 30);
+                at_log(AT_LOG_INFO, "configuration reloaded; %u workers", want);
+            }
+        }
+        if (!got_term)
+            fill(lfd, cfg, want);
+    }
+    at_log(AT_LOG_INFO, "stopping: letting requests in flight finish");
+    stop_older(generation + 1, 30);
+    if (sock)
+        unlink(sock);
+    if (pidfile)
+        unlink(pidfile);
+    at_config_free(cfg);
+    return 0;
+}

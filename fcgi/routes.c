@@ -1,0 +1,115 @@
+/* routes.c: every address the app answers, with the parameters each takes
+ * and who may use it. Handlers read only what is declared here. */
+#include "config.h"
+
+#include "app.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const sorts[] = {"created", "user", "type", NULL};
+static const char *const dirs[] = {"desc", "asc", NULL};
+static const char *const statuses[] = {"pending", "finished", "all", NULL};
+static const char *const limits[] = {"25", "50", "100", "200", NULL};
+static const char *const formats[] = {"html", "xml", NULL};
+static const char *const expiries[] = {"", "15m", "1h", "1d", "until", NULL};
+
+/* The task list's state, which every page that returns to it carries. */
+#define LISTVIEW                                                                                   \
+    {"sort", FC_P_ENUM, 0, 0, 0, sorts, "created"},                                                \
+        {"dir", FC_P_ENUM, 0, 0, 0, dirs, "desc"},                                                 \
+        {"status", FC_P_ENUM, 0, 0, 0, statuses, "pending"},                                       \
+        {"user", FC_P_TEXT, 0, 0, AT_SEARCH_MAX, NULL, NULL},                                      \
+        {"type", FC_P_TEXT, 0, 0, AT_SEARCH_MAX, NULL, NULL},                                      \
+        {"limit", FC_P_ENUM, 0, 0, 0, limits, "50"}
+
+#define BUSINESS {"business", FC_P_SLUG, 0, 0, 0, NULL, NULL}
+#define BUSINESS_REQ {"business", FC_P_SLUG, 1, 0, 0, NULL, NULL}
+#define FORMAT {"format", FC_P_ENUM, 0, 0, 0, formats, "html"}
+
+static const fc_param p_none[] = {FORMAT};
+
+static const fc_param p_login_form[] = {{"next", FC_P_PATH, 0, 0, 0, NULL, NULL}};
+static const fc_param p_login[] = {
+    {"email", FC_P_TEXT, 1, 0, AT_NAME_MAX, NULL, NULL},
+    {"password", FC_P_MULTILINE, 1, 0, AT_PASSWORD_MAX, NULL, NULL},
+    {"next", FC_P_PATH, 0, 0, 0, NULL, NULL},
+};
+
+static const fc_param p_tasks[] = {
+    BUSINESS,
+    LISTVIEW,
+    {"after", FC_P_CURSOR, 0, 0, 0, NULL, NULL},
+    {"before", FC_P_CURSOR, 0, 0, 0, NULL, NULL},
+    FORMAT,
+};
+
+static const fc_param p_resume_all_form[] = {BUSINESS, LISTVIEW};
+static const fc_param p_resume_all[] = {BUSINESS_REQ, LISTVIEW};
+
+static const fc_param p_pause_panel[] = {
+    BUSINESS,
+    LISTVIEW,
+    {"q", FC_P_TEXT, 0, 0, AT_SEARCH_MAX, NULL, NULL},
+    {"after", FC_P_CURSOR, 0, 0, 0, NULL, NULL},
+    FORMAT,
+};
+static const fc_param p_pause[] = {
+    BUSINESS_REQ,
+    LISTVIEW,
+    {"target", FC_P_IDS, 1, 0, 0, NULL, NULL},
+    {"reason", FC_P_TEXT, 0, 0, AT_REASON_MAX, NULL, NULL},
+    {"expiry", FC_P_ENUM, 0, 0, 0, expiries, ""},
+    {"until", FC_P_TIME, 0, 0, 0, NULL, NULL},
+};
+static const fc_param p_resume[] = {
+    BUSINESS_REQ,
+    LISTVIEW,
+    {"target", FC_P_ID, 1, 0, 0, NULL, NULL},
+};
+
+static const fc_param p_task[] = {BUSINESS, LISTVIEW, FORMAT};
+static const fc_param p_task_edit[] = {
+    BUSINESS_REQ,
+    LISTVIEW,
+    {"version", FC_P_INT, 1, 1, 4294967295LL, NULL, NULL},
+    {"priority", FC_P_INT, 1, AT_PRIORITY_MIN, AT_PRIORITY_MAX, NULL, NULL},
+    {"run_at", FC_P_TIME, 1, 0, 0, NULL, NULL},
+    {"payload", FC_P_MULTILINE, 0, 0, AT_PAYLOAD_MAX, NULL, NULL},
+};
+static const fc_param p_task_delete[] = {BUSINESS_REQ, LISTVIEW};
+
+static const fc_param p_audit[] = {
+    BUSINESS,
+    {"before", FC_P_ID, 0, 0, 0, NULL, NULL},
+    FORMAT,
+};
+
+const fc_route fc_routes[] = {
+    {"GET", "/", h_root, FC_PUBLIC, p_none, N(p_none)},
+    {"GET", "/login", h_login_form, FC_PUBLIC, p_login_form, N(p_login_form)},
+    {"POST", "/login", h_login, FC_PUBLIC, p_login, N(p_login)},
+    {"POST", "/logout", h_logout, FC_LOGIN, NULL, 0},
+    {"GET", "/admin/async-tasks", h_tasks, FC_ADMIN, p_tasks, N(p_tasks)},
+    {"GET", "/admin/async-tasks/resume-all", h_resume_all_form, FC_ADMIN, p_resume_all_form,
+     N(p_resume_all_form)},
+    {"POST", "/admin/async-tasks/resume-all", h_resume_all, FC_ADMIN, p_resume_all,
+     N(p_resume_all)},
+    {"GET", "/admin/async-tasks/pause-user", h_pause_panel, FC_ADMIN, p_pause_panel,
+     N(p_pause_panel)},
+    {"POST", "/admin/async-tasks/pause-user", h_pause, FC_ADMIN, p_pause, N(p_pause)},
+    {"POST", "/admin/async-tasks/resume-user", h_resume, FC_ADMIN, p_resume, N(p_resume)},
+    {"GET", "/admin/async-tasks/pause-type", h_pause_panel, FC_ADMIN, p_pause_panel,
+     N(p_pause_panel)},
+    {"POST", "/admin/async-tasks/pause-type", h_pause, FC_ADMIN, p_pause, N(p_pause)},
+    {"POST", "/admin/async-tasks/resume-type", h_resume, FC_ADMIN, p_resume, N(p_resume)},
+    {"GET", "/admin/async-tasks/tasks/{id}", h_task, FC_ADMIN, p_task, N(p_task)},
+    {"GET", "/admin/async-tasks/tasks/{id}/edit", h_task_edit_form, FC_ADMIN, p_task, N(p_task)},
+    {"POST", "/admin/async-tasks/tasks/{id}/edit", h_task_edit, FC_ADMIN, p_task_edit,
+     N(p_task_edit)},
+    {"GET", "/admin/async-tasks/tasks/{id}/delete", h_task_delete_form, FC_ADMIN, p_task,
+     N(p_task)},
+    {"POST", "/admin/async-tasks/tasks/{id}/delete", h_task_delete, FC_ADMIN, p_task_delete,
+     N(p_task_delete)},
+    {"GET", "/admin/audit-log", h_audit, FC_ADMIN, p_audit, N(p_audit)},
+};
+const size_t fc_nroutes = N(fc_routes);

@@ -1,0 +1,418 @@
+/* view.c: pages and XML documents written with libxml2's xmlTextWriter:
+ * the layout every page shares, and small helpers through which all text
+ * reaches the output escaped. The markup is polyglot XHTML5: well-formed
+ * XML that browsers also read as HTML (non-void elements always get an end
+ * tag). */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+
+#define XHTML_NS "http://www.w3.org/1999/xhtml"
+#define VIEWS_NS "urn:asynctasks:views:1"
+
+#define X(s) ((const xmlChar *) (s))
+
+/* XML 1.0 allows no control characters but tab, LF and CR, and neither
+ * U+FFFE nor U+FFFF. Text that holds them (a payload may) is written with
+ * U+FFFD in their place, so that the document stays well-formed. */
+static char *
+xml_safe(const char *s)
+{
+    size_t n = strlen(s), extra = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char) s[i];
+        if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7f)
+            extra += 2;
+    }
+    char *out = malloc(n + extra + 1);
+    if (!out)
+        return NULL;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char) s[i];
+        if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7f) {
+            memcpy(out + j, "\xef\xbf\xbd", 3);
+            j += 3;
+        } else if (ch == 0xef && i + 2 < n && (unsigned char) s[i + 1] == 0xbf &&
+                   ((unsigned char) s[i + 2] == 0xbe || (unsigned char) s[i + 2] == 0xbf)) {
+            memcpy(out + j, "\xef\xbf\xbd", 3);
+            j += 3;
+            i += 2;
+        } else {
+            out[j++] = (char) ch;
+        }
+    }
+    out[j] = 0;
+    return out;
+}
+
+void
+vw_text(fc_ctx *c, const char *text)
+{
+    if (!text || !*text)
+        return;
+    if (!at_utf8_valid(text, strlen(text))) {
+        xmlTextWriterWriteString(c->w, X("\xef\xbf\xbd"));
+        return;
+    }
+    char *safe = xml_safe(text);
+    if (safe)
+        xmlTextWriterWriteString(c->w, X(safe));
+    free(safe);
+}
+
+void
+vw_textf(fc_ctx *c, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    vw_text(c, buf);
+}
+
+void
+vw_attr(fc_ctx *c, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    if (!at_utf8_valid(value, strlen(value))) {
+        xmlTextWriterWriteAttribute(c->w, X(name), X("\xef\xbf\xbd"));
+        return;
+    }
+    char *safe = xml_safe(value);
+    if (safe)
+        xmlTextWriterWriteAttribute(c->w, X(name), X(safe));
+    free(safe);
+}
+
+void
+vw_attrf(fc_ctx *c, const char *name, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    vw_attr(c, name, buf);
+}
+
+void
+vw_start(fc_ctx *c, const char *name, const char *cls)
+{
+    xmlTextWriterStartElement(c->w, X(name));
+    c->depth++;
+    if (cls)
+        vw_attr(c, "class", cls);
+}
+
+void
+vw_end(fc_ctx *c)
+{
+    if (c->depth > 0) {
+        xmlTextWriterFullEndElement(c->w);
+        c->depth--;
+    }
+}
+
+void
+vw_end_void(fc_ctx *c)
+{
+    if (c->depth > 0) {
+        xmlTextWriterEndElement(c->w);
+        c->depth--;
+    }
+}
+
+void
+vw_elem(fc_ctx *c, const char *name, const char *cls, const char *text)
+{
+    vw_start(c, name, cls);
+    vw_text(c, text);
+    vw_end(c);
+}
+
+void
+vw_link(fc_ctx *c, const char *href, const char *cls, const char *text)
+{
+    vw_start(c, "a", cls);
+    vw_attr(c, "href", href);
+    vw_text(c, text);
+    vw_end(c);
+}
+
+char *
+vw_iso(at_time t, char *buf, size_t len)
+{
+    if (!t) {
+        if (len)
+            buf[0] = 0;
+        return buf;
+    }
+    time_t s = (time_t) (t / 1000000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (n > 0 && n + 9 <= len)
+        snprintf(buf + n, len - n, ".%06dZ", (int) (t % 1000000));
+    return buf;
+}
+
+void
+vw_time(fc_ctx *c, at_time t)
+{
+    char iso[40], human[32];
+    vw_start(c, "time", NULL);
+    vw_attr(c, "datetime", vw_iso(t, iso, sizeof iso));
+    vw_text(c, at_time_format(t, human, sizeof human));
+    vw_end(c);
+}
+
+char *
+vw_query(char *buf, size_t len, const char *const *pairs, size_t npairs)
+{
+    static const char keep[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~";
+    size_t j = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i + 1 < npairs * 2; i += 2) {
+        const char *k = pairs[i], *v = pairs[i + 1];
+        if (!v || !*v)
+            continue;
+        if (j && j + 1 < len)
+            buf[j++] = '&';
+        for (const char *p = k; *p && j + 1 < len; p++)
+            buf[j++] = *p;
+        if (j + 1 < len)
+            buf[j++] = '=';
+        for (const unsigned char *p = (const unsigned char *) v; *p && j + 4 < len; p++) {
+            if (strchr(keep, *p) && *p) {
+                buf[j++] = (char) *p;
+            } else {
+                snprintf(buf + j, len - j, "%%%02X", *p);
+                j += 3;
+            }
+        }
+        buf[j] = 0;
+    }
+    return buf;
+}
+
+/* ---- forms ---- */
+
+void
+vw_form_begin(fc_ctx *c, const char *method, const char *action, const char *cls)
+{
+    vw_start(c, "form", cls);
+    vw_attr(c, "method", method);
+    vw_attr(c, "action", action);
+}
+
+void
+vw_hidden(fc_ctx *c, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    vw_start(c, "input", NULL);
+    vw_attr(c, "type", "hidden");
+    vw_attr(c, "name", name);
+    vw_attr(c, "value", value);
+    vw_end_void(c);
+}
+
+void
+vw_csrf(fc_ctx *c)
+{
+    vw_hidden(c, "csrf", c->session.csrf);
+}
+
+void
+vw_input(fc_ctx *c, const char *type, const char *id, const char *name, const char *value,
+         const char *label)
+{
+    if (label) {
+        vw_start(c, "label", NULL);
+        vw_attr(c, "for", id);
+        vw_text(c, label);
+        vw_end(c);
+    }
+    vw_start(c, "input", NULL);
+    vw_attr(c, "type", type);
+    vw_attr(c, "id", id);
+    vw_attr(c, "name", name);
+    vw_attr(c, "value", value);
+    vw_end_void(c);
+}
+
+void
+vw_button(fc_ctx *c, const char *type, const char *cls, const char *text)
+{
+    vw_start(c, "button", cls);
+    vw_attr(c, "type", type);
+    vw_text(c, text);
+    vw_end(c);
+}
+
+void
+vw_select(fc_ctx *c, const char *id, const char *name, const char *label,
+          const char *const *values, const char *const *labels, const char *selected)
+{
+    if (label) {
+        vw_start(c, "label", NULL);
+        vw_attr(c, "for", id);
+        vw_text(c, label);
+        vw_end(c);
+    }
+    vw_start(c, "select", NULL);
+    vw_attr(c, "id", id);
+    vw_attr(c, "name", name);
+    for (size_t i = 0; values[i]; i++) {
+        vw_start(c, "option", NULL);
+        vw_attr(c, "value", values[i]);
+        if (selected && strcmp(selected, values[i]) == 0)
+            vw_attr(c, "selected", "selected");
+        vw_text(c, labels[i]);
+        vw_end(c);
+    }
+    vw_end(c);
+}
+
+/* ---- documents ---- */
+
+static int
+writer_open(fc_ctx *c)
+{
+    c->resp.body = xmlBufferCreate();
+    if (!c->resp.body)
+        return -1;
+    c->w = xmlNewTextWriterMemory(c->resp.body, 0);
+    if (!c->w) {
+        xmlBufferFree(c->resp.body);
+        c->resp.body = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void
+layout_header(fc_ctx *c)
+{
+    vw_start(c, "header", "topbar");
+    vw_link(c, "/admin/async-tasks", "brand", "asynctasks");
+    if (c->logged_in) {
+        vw_start(c, "nav", "mainnav");
+        vw_attr(c, "aria-label", "Main");
+        /* A disclosure menu: it opens and closes without any script. */
+        vw_start(c, "details", "menu");
+        vw_elem(c, "summary", NULL, "Admin");
+        vw_start(c, "ul", NULL);
+        vw_start(c, "li", NULL);
+        vw_link(c, "/admin/async-tasks", NULL, "Async Tasks");
+        vw_end(c);
+        vw_start(c, "li", NULL);
+        vw_link(c, "/admin/audit-log", NULL, "Audit Log");
+        vw_end(c);
+        vw_end(c); /* ul */
+        vw_end(c); /* details */
+        vw_end(c); /* nav */
+        vw_start(c, "div", "account");
+        vw_elem(c, "span", "who", c->user.email);
+        vw_form_begin(c, "post", "/logout", "logout");
+        vw_csrf(c);
+        vw_button(c, "submit", "link", "Log out");
+        vw_end(c);
+        vw_end(c); /* div */
+    }
+    vw_end(c); /* header */
+}
+
+int
+vw_page_begin(fc_ctx *c, const char *title)
+{
+    if (writer_open(c))
+        return -1;
+    c->resp.type = c->xhtml ? "application/xhtml+xml; charset=utf-8" : "text/html; charset=utf-8";
+    if (c->xhtml)
+        xmlTextWriterStartDocument(c->w, NULL, "UTF-8", NULL);
+    xmlTextWriterWriteDTD(c->w, X("html"), NULL, NULL, NULL);
+    xmlTextWriterWriteRaw(c->w, X("\n"));
+    vw_start(c, "html", NULL);
+    vw_attr(c, "xmlns", XHTML_NS);
+    vw_attr(c, "lang", "en");
+    vw_start(c, "head", NULL);
+    vw_start(c, "meta", NULL);
+    vw_attr(c, "charset", "utf-8");
+    vw_end_void(c);
+    vw_start(c, "meta", NULL);
+    vw_attr(c, "name", "viewport");
+    vw_attr(c, "content", "width=device-width, initial-scale=1");
+    vw_end_void(c);
+    vw_start(c, "title", NULL);
+    vw_textf(c, "%s · asynctasks", title);
+    vw_end(c);
+    vw_start(c, "link", NULL);
+    vw_attr(c, "rel", "stylesheet");
+    vw_attr(c, "href", "/static/app.css");
+    vw_end_void(c);
+    vw_start(c, "link", NULL);
+    vw_attr(c, "rel", "icon");
+    vw_attr(c, "href", "/static/icon.svg");
+    vw_attr(c, "type", "image/svg+xml");
+    vw_end_void(c);
+    vw_start(c, "script", NULL);
+    vw_attr(c, "src", "/static/app.js");
+    vw_attr(c, "defer", "defer");
+    vw_end(c);
+    vw_end(c); /* head */
+    vw_start(c, "body", NULL);
+    vw_start(c, "a", "skip");
+    vw_attr(c, "href", "#main");
+    vw_text(c, "Skip to content");
+    vw_end(c);
+    layout_header(c);
+    vw_start(c, "main", NULL);
+    vw_attr(c, "id", "main");
+    if (c->flash[0]) {
+        vw_start(c, "p", "flash");
+        vw_attr(c, "role", "status");
+        vw_text(c, c->flash);
+        vw_end(c);
+    }
+    return 0;
+}
+
+int
+vw_page_end(fc_ctx *c)
+{
+    while (c->depth > 0)
+        vw_end(c); /* with full end tags: <main></main>, never <main/> */
+    xmlTextWriterEndDocument(c->w);
+    xmlTextWriterFlush(c->w);
+    xmlFreeTextWriter(c->w);
+    c->w = NULL;
+    return 0;
+}
+
+int
+vw_xml_begin(fc_ctx *c, const char *root)
+{
+    if (writer_open(c))
+        return -1;
+    c->resp.type = "application/xml; charset=utf-8";
+    xmlTextWriterStartDocument(c->w, NULL, "UTF-8", NULL);
+    vw_start(c, root, NULL);
+    vw_attr(c, "xmlns", VIEWS_NS);
+    return 0;
+}
+
+int
+vw_xml_end(fc_ctx *c)
+{
+    return vw_page_end(c);
+}
