@@ -663,6 +663,26 @@ at_count_results() {
 
 # shellcheck disable=SC2034
 AT_WEB_PACKAGES=(nginx)
+# What the HTTP and browser tests drive the screen with.
+# shellcheck disable=SC2034
+AT_TEST_PACKAGES=(curl libxml2-utils libfcgi-bin spawn-fcgi chromium fonts-dejavu-core)
+
+# at_node_ready DIR : Node.js (from Debian when missing) and the npm
+# packages of DIR's package-lock.json, installed into DIR/node_modules.
+at_node_ready() {
+    local dir=$1 log
+    log=$(at_var)/log/npm.log
+    command -v node >/dev/null && command -v npm >/dev/null ||
+        at_install_packages nodejs npm || return 1
+    if [[ ! -d $dir/node_modules || $dir/package-lock.json -nt $dir/node_modules ]]; then
+        (cd -- "$dir" && npm ci --no-audit --no-fund --loglevel=error) >"$log" 2>&1 || {
+            at_err "npm ci in $dir failed; the end of $log:"
+            tail -n 20 "$log" >&2
+            return 1
+        }
+        touch -- "$dir/node_modules"
+    fi
+}
 
 # at_web_dir NAME : the directory of web instance NAME under var/
 # ("web" for the demo, "test/web" for the tests).
@@ -700,12 +720,13 @@ at_web_stop() {
     done
 }
 
-# at_web_start NAME PORT CONF : (re)starts instance NAME: asynctasks-fcgi
-# with configuration CONF on a socket in the instance directory, and nginx
-# on 127.0.0.1:PORT serving web/ and passing the rest to the app. The app
-# is restarted every time, so that a fresh build is what runs.
+# at_web_start NAME PORT CONF [FCGI] : (re)starts instance NAME:
+# asynctasks-fcgi (this checkout's, or the program FCGI) with configuration
+# CONF on a socket in the instance directory, and nginx on 127.0.0.1:PORT
+# serving web/ and passing the rest to the app. The app is restarted every
+# time, so that a fresh build is what runs.
 at_web_start() {
-    local name=$1 port=$2 conf=$3 dir sock log user="" i
+    local name=$1 port=$2 conf=$3 fcgi=${4:-$_AT_ROOT/fcgi/asynctasks-fcgi} dir sock log user="" i
     dir=$(at_web_dir "$name")
     mkdir -p -- "$dir"/{body,proxy,fastcgi,uwsgi,scgi} "$(at_var)/log"
     log=$(at_var)/log
@@ -713,7 +734,7 @@ at_web_start() {
     sock=$(at_socket_path "$dir/fcgi.sock") || return 1
     at_socket_dir_ensure "$sock" || return 1
     rm -f -- "$sock"
-    setsid "$_AT_ROOT/fcgi/asynctasks-fcgi" --config "$conf" --listen "$sock" \
+    setsid "$fcgi" --config "$conf" --listen "$sock" \
         --pidfile "$dir/fcgi.pid" </dev/null >>"$log/fcgi-${name//\//-}.log" 2>&1 &
     for ((i = 0; i < 100; i++)); do
         [[ -S $sock ]] && break

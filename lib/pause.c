@@ -385,8 +385,13 @@ all_tx(at_db *db, void *vctx, at_error *err)
     }
     for (size_t i = 0; rc == AT_OK && i < set.n; i++) {
         const at_pause_rule *r = &set.rules[i];
+        /* the reason is the pause's; the resume itself has none */
+        char detail[AT_NAME_BUF + AT_REASON_BUF + 64], at[32];
+        snprintf(detail, sizeof detail, "Resume All; paused by %s at %s UTC%s%s",
+                 r->paused_by_name, at_time_format(r->paused_at, at, sizeof at),
+                 r->reason[0] ? ": " : "", r->reason);
         rc = at_audit_write(db, c->business_id, c->actor, "resume_all", at_scope_str(r->scope),
-                            r->target_id, r->target_name, r->reason, "Resume All", err);
+                            r->target_id, r->target_name, NULL, detail, err);
     }
     if (rc == AT_OK)
         c->removed = (unsigned) set.n;

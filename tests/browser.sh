@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# tests/browser.sh: the Async Tasks screen driven in a headless Chromium,
+# as an admin uses it. Seeds its own data in the test database with the
+# command line (names unique to the run, since other tests share that
+# database), then runs tests/browser/admin.test.js, which prints the TAP.
+# Needs what dev/check sets up: the test instance of the admin screen
+# (ASYNCTASKS_TEST_URL), its database's configuration, the npm packages of
+# tests/browser and a directory for the screenshots.
+set -u
+
+bail() {
+    echo "Bail out! $*"
+    exit 1
+}
+diag() { printf '# %s\n' "$*"; }
+
+: "${top_srcdir:?}" "${top_builddir:?}"
+if [ -z "${ASYNCTASKS_TEST_URL:-}" ]; then
+    echo "1..0 # SKIP no test instance of the admin screen (run the tests through dev/check)"
+    exit 0
+fi
+[ -n "${ASYNCTASKS_TEST_CONFIG:-}" ] && [ -f "$ASYNCTASKS_TEST_CONFIG" ] ||
+    bail "ASYNCTASKS_TEST_CONFIG is not set: run the tests through dev/check"
+MODULES=${ASYNCTASKS_TEST_NODE_MODULES:-$top_srcdir/tests/browser/node_modules}
+[ -d "$MODULES/playwright-core" ] ||
+    bail "playwright-core is not installed in $MODULES (dev/check installs it)"
+command -v node >/dev/null || bail "node is missing"
+CHROMIUM=${ASYNCTASKS_TEST_CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || bail "$CHROMIUM is missing (Debian package chromium)"
+ARTIFACTS=${ASYNCTASKS_TEST_ARTIFACTS:-$top_builddir/var/test/artifacts}
+mkdir -p -- "$ARTIFACTS" || bail "cannot make $ARTIFACTS"
+
+AT=$top_builddir/cli/asynctasks
+# In the build tree that is a wrapper script that points the loader at the
+# uninstalled library; doing that here saves a shell per call.
+if [ -x "$top_builddir/cli/.libs/asynctasks" ]; then
+    AT=$top_builddir/cli/.libs/asynctasks
+    LD_LIBRARY_PATH=$top_builddir/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    export LD_LIBRARY_PATH
+fi
+CONF=$ASYNCTASKS_TEST_CONFIG
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/at-browser.XXXXXX") || bail "mktemp"
+trap 'rm -rf -- "$WORK"' EXIT
+
+# cli ARGS...: the command line on the test database; sets OUT to what it
+# printed. A failure ends the test before the browser starts.
+cli() {
+    if ! OUT=$("$AT" --config "$CONF" "$@" 2>&1); then
+        bail "asynctasks $*: $OUT"
+    fi
+}
+
+# Unique to this run: other tests use the same database at the same time.
+RUN=$(date +%s)$$
+RUN=${RUN: -9}
+PASSWORD=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+[ ${#PASSWORD} -eq 36 ] || bail "no random password"
+
+ADMIN_EMAIL=alice.bt$RUN@example.test
+ADMIN_NAME="Alice Åkerlund"
+A_SLUG=bt$RUN-north
+A_NAME="Nordlicht Logistik $RUN"
+B_SLUG=bt$RUN-south
+B_NAME="Café Süd $RUN"
+SEARCH_USER=Quillon
+TYPES=("csv-export-$RUN" "pdf-report-$RUN" "mail-digest-$RUN")
+
+# Members of A: four share the search word; names with accents.
+A_USERS=(
+    "Inès Quillon"
+    "Quillon Bérénice"
+    "Jörg Quillonneau"
+    "Zoë Quillon-Ñúñez"
+    "Émile Durand"
+    "Åsa Lindqvist"
+    "Björn Østergaard"
+    "Chloé Marchand"
+)
+# Members of B: the first is also a member of A.
+B_USERS=("Inès Quillon" "Øyvind Brekke" "Łucja Wróbel")
+
+email_of() { # email_of INDEX: a user's unique email
+    echo "user$1.bt$RUN@example.test"
+}
+
+diag "seeding run $RUN: businesses $A_SLUG and $B_SLUG"
+cli business add "$A_SLUG" "$A_NAME"
+cli business add "$B_SLUG" "$B_NAME"
+cli user add "$ADMIN_EMAIL" "$ADMIN_NAME" --password-file - <<<"$PASSWORD"
+cli member add --business "$A_SLUG" --user "$ADMIN_EMAIL" --role business_admin
+cli member add --business "$B_SLUG" --user "$ADMIN_EMAIL" --role business_admin
+
+for i in "${!A_USERS[@]}"; do
+    cli user add "$(email_of "$i")" "${A_USERS[$i]}" --no-password
+    cli member add --business "$A_SLUG" --user "$(email_of "$i")" --role member
+done
+# B: user 0 of A, and two more (indexes 100, 101).
+cli member add --business "$B_SLUG" --user "$(email_of 0)" --role member
+for i in 1 2; do
+    cli user add "$(email_of $((99 + i)))" "${B_USERS[$i]}" --no-password
+    cli member add --business "$B_SLUG" --user "$(email_of $((99 + i)))" --role member
+done
+
+for t in "${TYPES[@]}"; do
+    cli type add "$t" --description "Browser test type ${t%%-"$RUN"}"
+done
+
+# Tasks: 40 in A over every user and type, 8 in B. They run in two days, so
+# that nothing picks them up during the test; each line of the list handed
+# to the browser test is "ID<TAB>USER NAME<TAB>TYPE".
+TASKS_A= TASKS_B=
+for n in $(seq 0 39); do
+    u=$((n % ${#A_USERS[@]})) t=$((n % ${#TYPES[@]}))
+    cli enqueue --business "$A_SLUG" --user "$(email_of "$u")" --type "${TYPES[$t]}" \
+        --priority $((n % 5)) --run-at +2d --payload-file - \
+        <<<"{\"run\": \"$RUN\", \"n\": $n, \"note\": \"Größe ½\"}"
+    TASKS_A+="$OUT"$'\t'"${A_USERS[$u]}"$'\t'"${TYPES[$t]}"$'\n'
+done
+for n in $(seq 0 7); do
+    u=$((n % 3)) t=$((n % 2))
+    email=$(email_of 0)
+    [ "$u" -gt 0 ] && email=$(email_of $((99 + u)))
+    cli enqueue --business "$B_SLUG" --user "$email" --type "${TYPES[$t]}" --run-at +2d \
+        --payload-file - <<<"{\"run\": \"$RUN\", \"b\": $n}"
+    TASKS_B+="$OUT"$'\t'"${B_USERS[$u]}"$'\t'"${TYPES[$t]}"$'\n'
+done
+diag "seeded 40 tasks in $A_SLUG and 8 in $B_SLUG"
+
+export BT_URL=$ASYNCTASKS_TEST_URL BT_ARTIFACTS=$ARTIFACTS BT_CHROMIUM=$CHROMIUM
+export BT_ADMIN_EMAIL=$ADMIN_EMAIL BT_ADMIN_NAME=$ADMIN_NAME BT_PASSWORD=$PASSWORD
+export BT_A_SLUG=$A_SLUG BT_A_NAME=$A_NAME BT_B_SLUG=$B_SLUG BT_B_NAME=$B_NAME
+export BT_SEARCH_USER=$SEARCH_USER
+BT_A_USERS=$(printf '%s\n' "${A_USERS[@]}")
+BT_B_USERS=$(printf '%s\n' "${B_USERS[@]}")
+BT_TYPES=$(printf '%s\n' "${TYPES[@]}")
+export BT_A_USERS BT_B_USERS BT_TYPES
+export BT_TASKS_A=$TASKS_A BT_TASKS_B=$TASKS_B
+export NODE_PATH=$MODULES${NODE_PATH:+:$NODE_PATH}
+
+node "$top_srcdir/tests/browser/admin.test.js"

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# fcgi.sh: asynctasks-fcgi as a process: it keeps its workers alive, finishes
+# the request in flight on SIGTERM before it stops, reloads on SIGHUP
+# without dropping requests, keeps running on a bad reload, and takes its
+# socket on fd 0 from a process manager. Talks FastCGI to it directly.
+. "$top_srcdir/tests/lib.sh"
+
+FCGI=$top_builddir/fcgi/asynctasks-fcgi
+[ -x "$top_builddir/fcgi/.libs/asynctasks-fcgi" ] && FCGI=$top_builddir/fcgi/.libs/asynctasks-fcgi
+command -v cgi-fcgi >/dev/null || bail "cgi-fcgi is missing (Debian package libfcgi-bin)"
+command -v spawn-fcgi >/dev/null || bail "spawn-fcgi is missing (Debian package spawn-fcgi)"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/at-fcgi.XXXXXX") || bail "mktemp"
+SOCK=$work/fcgi.sock
+PIDF=$work/fcgi.pid
+LOG=$work/fcgi.log
+CONF=$work/fcgi.conf
+grep -v '^fcgi_processes' "$ASYNCTASKS_TEST_CONFIG" >"$CONF"
+echo "fcgi_processes = 2" >>"$CONF"
+cleanup() {
+    [ -s "$PIDF" ] && kill -KILL "$(cat "$PIDF")" 2>/dev/null
+    pkill -KILL -f "$work/" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# request METHOD PATH [BODY [COOKIE]]: one FastCGI request; prints the
+# response (headers and body) as the app wrote it.
+request() {
+    local method=$1 path=$2 body=${3:-} cookie=${4:-}
+    env -i PATH="$PATH" LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}" REQUEST_METHOD="$method" \
+        DOCUMENT_URI="$path" QUERY_STRING="" HTTP_ACCEPT="text/html" HTTP_COOKIE="$cookie" \
+        CONTENT_TYPE="application/x-www-form-urlencoded" CONTENT_LENGTH="${#body}" \
+        REMOTE_ADDR=127.0.0.1 cgi-fcgi -bind -connect "$SOCK" <<<"$body" 2>&1
+}
+status_of() { sed -n 's/^Status: \([0-9]*\).*/\1/p' | head -n 1; }
+workers() { pgrep -P "$(cat "$PIDF")" | sort | tr '\n' ' '; }
+wait_for() { # wait_for SECONDS COMMAND...
+    local t=$(($1 * 10))
+    shift
+    while [ $t -gt 0 ]; do
+        "$@" && return 0
+        sleep 0.1
+        t=$((t - 1))
+    done
+    return 1
+}
+alive() { [ -s "$PIDF" ] && kill -0 "$(cat "$PIDF")" 2>/dev/null; }
+two_workers() { [ "$(workers | wc -w)" -eq 2 ]; }
+
+start() {
+    rm -f "$PIDF" "$SOCK"
+    "$FCGI" --config "$CONF" --listen "$SOCK" --pidfile "$PIDF" >>"$LOG" 2>&1 &
+    wait_for 10 test -S "$SOCK" && wait_for 10 alive && wait_for 10 two_workers
+}
+
+start
+ok $? "starts with two workers"
+is "$(request GET /login | status_of)" 200 "answers a request"
+ok "$( [ "$(stat -c %a "$SOCK")" = 660 ]; echo $?)" "socket is owner and group only (660)"
+
+# A worker that dies is replaced.
+before=$(workers)
+victim=$(echo "$before" | awk '{print $1}')
+kill -KILL "$victim"
+wait_for 10 two_workers
+after=$(workers)
+ok "$( [ "$after" != "$before" ] && ! echo "$after" | grep -qw "$victim"; echo $?)" "a killed worker is replaced (was: $before, now: $after)"
+is "$(request GET /login | status_of)" 200 "and requests still work"
+
+# SIGHUP: new workers with the new configuration, no request lost.
+sed -i 's/^fcgi_processes = 2/fcgi_processes = 3/' "$CONF"
+before=$(workers)
+fails=0
+(for _ in $(seq 1 30); do
+    s=$(request GET /login | status_of)
+    [ "$s" = 200 ] || echo "got $s" >>"$work/reload-failures"
+done) &
+loader=$!
+sleep 0.2
+kill -HUP "$(cat "$PIDF")"
+three_new() { [ "$(workers | wc -w)" -eq 3 ]; }
+wait_for 15 three_new
+ok $? "SIGHUP: three workers after raising fcgi_processes"
+wait "$loader"
+[ -s "$work/reload-failures" ] && fails=$(wc -l <"$work/reload-failures")
+is "$fails" 0 "no request failed during the reload"
+now=$(workers)
+common=$(comm -12 <(echo "$before" | tr ' ' '\n' | sort) <(echo "$now" | tr ' ' '\n' | sort) | grep -c .)
+is "$common" 0 "every worker was replaced"
+
+# A reload with a broken configuration keeps the running one.
+cp "$CONF" "$work/good.conf"
+echo "bogus_key = 1" >>"$CONF"
+before=$(workers)
+kill -HUP "$(cat "$PIDF")"
+sleep 1
+ok "$(alive; echo $?)" "bad reload: still running"
+is "$(workers)" "$before" "bad reload: the same workers"
+like "$(cat "$LOG")" "reload refused.*unknown key 'bogus_key'" "bad reload: the error is logged"
+cp "$work/good.conf" "$CONF"
+
+# SIGTERM lets the request in flight finish. The request is held by a row
+# lock taken here: a wrong login for an email whose failure count is locked.
+email="held.$$@test.example.com"
+sql -e "INSERT INTO login_failures (email, failures, first_at) VALUES ('$email', 1, UTC_TIMESTAMP(6))" \
+    -D "$(sed -n 's/^db_name = //p' "$ASYNCTASKS_TEST_CONFIG")"
+form=$(request GET /login)
+tok=$(printf '%s' "$form" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n 1)
+[ -n "$tok" ] || bail "no login token"
+db=$(sed -n 's/^db_name = //p' "$ASYNCTASKS_TEST_CONFIG")
+(sql -D "$db" -e "BEGIN; SELECT failures FROM login_failures WHERE email = '$email' FOR UPDATE; SELECT SLEEP(3); COMMIT" >/dev/null) &
+locker=$!
+sleep 0.5
+start_ms=$(date +%s%3N)
+request POST /login "csrf=$tok&email=$email&password=wrong" "at_login=$tok" >"$work/held.out" &
+held=$!
+sleep 1
+kill -TERM "$(cat "$PIDF")"
+sleep 0.5
+ok "$(alive; echo $?)" "SIGTERM: still running while a request is in flight"
+wait "$held"
+end_ms=$(date +%s%3N)
+is "$(status_of <"$work/held.out")" 401 "the request in flight got its answer (wrong password)"
+ok "$( [ $((end_ms - start_ms)) -ge 1500 ]; echo $?)" "after waiting for the lock ($((end_ms - start_ms)) ms)"
+wait "$locker"
+gone() { ! alive; }
+wait_for 10 gone
+ok $? "then it stopped"
+ok "$( [ ! -e "$SOCK" ]; echo $?)" "and removed its socket"
+sql -D "$db" -e "DELETE FROM login_failures WHERE email = '$email'"
+
+# The socket on fd 0, as a process manager hands it over.
+rm -f "$PIDF"
+spawn-fcgi -s "$SOCK" -P "$PIDF" -- "$FCGI" --config "$CONF" >>"$LOG" 2>&1
+three() { [ "$(workers | wc -w)" -eq 3 ]; }
+wait_for 10 alive && wait_for 10 three
+ok $? "started by a process manager with its three workers"
+like "$(readlink "/proc/$(cat "$PIDF")/fd/0")" "^socket:" "fd 0 is the listening socket"
+is "$(request GET /login | status_of)" 200 "answers on it"
+kill -TERM "$(cat "$PIDF")"
+wait_for 10 gone
+ok $? "stops on SIGTERM"
+done_testing
