@@ -65,6 +65,7 @@ typedef struct fc_ctx {
     bool want_xml;    /* ?format=xml, or Accept prefers XML */
     bool xhtml;       /* the client takes application/xhtml+xml */
     bool gzip;        /* and gzip */
+    bool head;        /* a HEAD request: answer as GET, without the body */
 
     /* who is asking */
     bool logged_in;
@@ -175,6 +176,10 @@ typedef struct fc_listview {
 void fc_listview_from(const fc_ctx *c, fc_listview *lv);
 /* "/admin/async-tasks?business=..&sort=.." for the current business. */
 char *fc_list_url(const fc_ctx *c, const fc_listview *lv, char *buf, size_t len);
+/* The Business dropdown: v[0..n) the businesses the admin manages, the
+ * current one selected; lv (may be NULL) is carried along. */
+void fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv, const at_business *v,
+                      size_t n);
 /* Hidden inputs carrying lv (for forms that return to the list). */
 void vw_listview_hidden(fc_ctx *c, const fc_listview *lv);
 

@@ -51,8 +51,18 @@ h_audit(fc_ctx *c)
         free(v);
         return 0;
     }
+    at_business *bv = NULL;
+    size_t bn = 0;
+    if (at_business_list_admin(c->db, c->user.id, &bv, &bn, &err)) {
+        free(v);
+        return fc_fail(c, &err);
+    }
     vw_page_begin(c, "Audit Log");
     vw_elem(c, "h1", NULL, "Audit Log");
+    vw_start(c, "div", "toolbar");
+    fc_business_form(c, "/admin/audit-log", NULL, bv, bn);
+    vw_end(c);
+    free(bv);
     vw_start(c, "p", "lead");
     vw_textf(c, "Every pause, resume, edit and delete in %s, newest first.", c->business.name);
     vw_end(c);

@@ -142,10 +142,11 @@ sort_header(fc_ctx *c, const fc_listview *lv, const char *key, const char *label
     vw_end(c);
 }
 
-static void
-business_form(fc_ctx *c, const fc_listview *lv, const at_business *v, size_t n)
+void
+fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv, const at_business *v,
+                 size_t n)
 {
-    vw_form_begin(c, "get", "/admin/async-tasks", "business-select");
+    vw_form_begin(c, "get", action, "business-select");
     vw_attr(c, "id", "business-form");
     vw_start(c, "label", NULL);
     vw_attr(c, "for", "business");
@@ -164,7 +165,8 @@ business_form(fc_ctx *c, const fc_listview *lv, const at_business *v, size_t n)
     }
     vw_end(c);
     /* switching keeps the sort and the search */
-    vw_listview_hidden(c, lv);
+    if (lv)
+        vw_listview_hidden(c, lv);
     vw_button(c, "submit", "secondary js-hide", "Switch");
     vw_end(c);
 }
@@ -467,7 +469,7 @@ h_tasks(fc_ctx *c)
             "View and manage asynchronous tasks triggered by users: pause and resume them by "
             "user or by task type.");
     vw_start(c, "div", "toolbar");
-    business_form(c, &lv, bv, bn);
+    fc_business_form(c, "/admin/async-tasks", &lv, bv, bn);
     vw_start(c, "div", "actions");
     action_link(c, "/admin/async-tasks/resume-all", &lv, "resume-all-dialog", "button",
                 "Resume All");

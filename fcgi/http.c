@@ -231,7 +231,8 @@ send_response(fc_ctx *c, FCGX_Stream *out)
     if (body) {
         FCGX_FPrintF(out, "Content-Type: %s\r\n", r->type ? r->type : "text/plain; charset=utf-8");
         FCGX_FPrintF(out, "Content-Length: %lu\r\n\r\n", (unsigned long) len);
-        FCGX_PutStr((const char *) body, (int) len, out);
+        if (!c->head)
+            FCGX_PutStr((const char *) body, (int) len, out);
     } else {
         FCGX_PutS("Content-Length: 0\r\n\r\n", out);
     }
@@ -477,6 +478,11 @@ run(fc_ctx *c, FCGX_Request *r)
 {
     at_error err;
     c->method = param(r, "REQUEST_METHOD");
+    /* HEAD is GET without the body (send_response leaves it out) */
+    if (strcmp(c->method, "HEAD") == 0) {
+        c->head = true;
+        c->method = "GET";
+    }
     c->path = param(r, "DOCUMENT_URI");
     if (!*c->path)
         c->path = param(r, "SCRIPT_NAME");
@@ -501,14 +507,11 @@ run(fc_ctx *c, FCGX_Request *r)
     int known;
     const fc_route *rt = find_route(c, &known);
     if (!rt) {
-        if (known && (strcmp(c->method, "GET") == 0 || strcmp(c->method, "POST") == 0 ||
-                      strcmp(c->method, "HEAD") == 0 || strcmp(c->method, "PUT") == 0 ||
-                      strcmp(c->method, "DELETE") == 0 || strcmp(c->method, "PATCH") == 0)) {
+        if (known) {
             allow_header(c);
             fc_error(c, 405, "This address does not take that method.");
         } else {
-            fc_error(c, known ? 405 : 404, known ? "This address does not take that method."
-                                                 : "There is no such page.");
+            fc_error(c, 404, "There is no such page.");
         }
         return;
     }
