@@ -235,14 +235,16 @@ h_task_edit(fc_ctx *c)
     fc_listview lv;
     fc_listview_from(c, &lv);
     const fc_value *payload = fc_arg(c, "payload");
+    /* the form always sends the field: sent empty is an empty payload,
+     * not sent at all keeps the old one */
+    bool sent = fc_kv_get(&c->form, "payload") != NULL;
     at_task_edit e = {0};
     e.has_priority = 1;
     e.priority = (int) fc_arg(c, "priority")->i;
     e.has_run_at = 1;
     e.run_at = fc_arg(c, "run_at")->t;
-    /* an emptied textarea is an empty payload */
-    e.payload = payload->present ? payload->s : "";
-    e.payload_len = strlen(e.payload);
+    e.payload = payload->present ? payload->s : sent ? "" : NULL;
+    e.payload_len = e.payload ? strlen(e.payload) : 0;
     at_error err;
     int rc = at_task_update(c->db, &c->actor, c->business.id, c->path_id,
                             (unsigned) fc_arg(c, "version")->i, &e, &err);

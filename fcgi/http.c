@@ -294,6 +294,8 @@ allow_header(fc_ctx *c)
             if (allow[0])
                 strncat(allow, ", ", sizeof allow - strlen(allow) - 1);
             strncat(allow, fc_routes[i].method, sizeof allow - strlen(allow) - 1);
+            if (strcmp(fc_routes[i].method, "GET") == 0)
+                strncat(allow, ", HEAD", sizeof allow - strlen(allow) - 1);
         }
     }
     fc_add_header(c, "Allow", allow);
@@ -536,6 +538,10 @@ run(fc_ctx *c, FCGX_Request *r)
     }
     if (post && check_csrf(c))
         return;
+    /* who may not use the page at all hears so before anything about its
+     * parameters */
+    if ((rt->access == FC_ADMIN || rt->access == FC_ADMIN_ANY) && check_admin_any(c))
+        return;
     if (rt->nparams > FC_PARAMS_PER_ROUTE) {
         fc_error(c, 500, "A route declares too many parameters.");
         return;
@@ -550,9 +556,7 @@ run(fc_ctx *c, FCGX_Request *r)
     }
     if (rt->access == FC_ADMIN && check_business(c))
         return;
-    if (rt->access == FC_ADMIN_ANY && check_admin_any(c))
-        return;
-    if (c->logged_in && !post && !c->want_xml &&
+    if (c->logged_in && !post && !c->want_xml && !c->head &&
         at_session_flash_take(c->db, c->token, c->flash, sizeof c->flash, &err))
         at_log(AT_LOG_WARN, "cannot read the message for this page: %s", err.msg);
     rt->handler(c);

@@ -94,7 +94,7 @@ one(const fc_param *p, const char *s, at_time now, fc_value *v, at_error *err)
         break;
     case FC_P_PATH:
         if (s[0] != '/' || s[1] == '/' || s[1] == '\\' || strlen(s) > 2000 ||
-            strpbrk(s, "\r\n\\"))
+            strpbrk(s, "\t\r\n\\"))
             return at_error_set(err, AT_EINVAL, "parameter %s is not a local path", p->name);
         break;
     }

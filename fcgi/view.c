@@ -67,15 +67,32 @@ vw_text(fc_ctx *c, const char *text)
     free(safe);
 }
 
+/* Formats into a buffer of the right size: a fixed one could cut a UTF-8
+ * sequence, and the text would then print as U+FFFD. */
+static char *
+vformat(const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, again);
+    va_end(again);
+    if (n < 0)
+        return NULL;
+    char *buf = malloc((size_t) n + 1);
+    if (buf)
+        vsnprintf(buf, (size_t) n + 1, fmt, ap);
+    return buf;
+}
+
 void
 vw_textf(fc_ctx *c, const char *fmt, ...)
 {
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    char *buf = vformat(fmt, ap);
     va_end(ap);
     vw_text(c, buf);
+    free(buf);
 }
 
 void
@@ -96,12 +113,12 @@ vw_attr(fc_ctx *c, const char *name, const char *value)
 void
 vw_attrf(fc_ctx *c, const char *name, const char *fmt, ...)
 {
-    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    char *buf = vformat(fmt, ap);
     va_end(ap);
     vw_attr(c, name, buf);
+    free(buf);
 }
 
 void

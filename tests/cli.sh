@@ -124,14 +124,14 @@ is "$RC" 78 "a bad file in ASYNCTASKS_CONFIG: exit 78"
 has "$OUT" "$WORK/unknown.conf:" "a bad file in ASYNCTASKS_CONFIG: names it"
 ASYNCTASKS_CONFIG=$WORK/missing.conf run business list
 is "$RC" 78 "ASYNCTASKS_CONFIG naming a missing file: exit 78"
-has "$OUT" "ASYNCTASKS_CONFIG: cannot open config file $WORK/missing.conf" \
+has "$OUT" "cannot open config file $WORK/missing.conf (from ASYNCTASKS_CONFIG)" \
     "ASYNCTASKS_CONFIG naming a missing file: says where the path came from"
 ASYNCTASKS_CONFIG=$WORK/unknown.conf run --config "$C" business list
 is "$RC" 0 "--config wins over a bad ASYNCTASKS_CONFIG: exit 0"
 like "$OUT" '^ID +SLUG +NAME$' "--config wins over a bad ASYNCTASKS_CONFIG: lists"
 ASYNCTASKS_CONFIG=$C run --config "$WORK/missing.conf" business list
 is "$RC" 78 "--config wins over a good ASYNCTASKS_CONFIG: exit 78"
-has "$OUT" "--config: cannot open config file $WORK/missing.conf" \
+has "$OUT" "cannot open config file $WORK/missing.conf (from --config)" \
     "--config wins over a good ASYNCTASKS_CONFIG: names the --config path"
 
 # ---- the database out of reach ----
@@ -517,9 +517,9 @@ like "$OUT" "^[0-9]+ +[0-9-]+ [0-9:]+ +$L +pause +task_type +report +report gene
     "audit list shows the type pause"
 like "$OUT" "^[0-9]+ +[0-9-]+ [0-9:]+ +$L +resume +user +alice Ames *$" \
     "audit list shows the resume"
-like "$OUT" "^[0-9]+ +[0-9-]+ [0-9:]+ +$L +resume_all +task_type +report +report generator broken / Resume All$" \
+like "$OUT" "^[0-9]+ +[0-9-]+ [0-9:]+ +$L +resume_all +task_type +report +Resume All; paused by $L at [0-9-]+ [0-9:]+ UTC: report generator broken$" \
     "audit list shows Resume All of the type pause with its reason"
-like "$OUT" "^[0-9]+ +[0-9-]+ [0-9:]+ +$L +resume_all +user +dave Dunn +on holiday / Resume All$" \
+like "$OUT" "^[0-9]+ +[0-9-]+ [0-9:]+ +$L +resume_all +user +dave Dunn +Resume All; paused by $L at [0-9-]+ [0-9:]+ UTC: on holiday$" \
     "audit list shows Resume All of the user pause with its reason"
 is "$(printf '%s\n' "$OUT" | tail -n +2 | awk '{ print $5 }' | tr '\n' ' ')" \
     "resume_all resume_all pause resume pause pause " "audit list: six entries, newest first"
