@@ -59,7 +59,18 @@ login_page(fc_ctx *c, int status, const char *message, const char *email)
     const fc_value *n = fc_arg(c, "next");
     if (n->present)
         vw_hidden(c, "next", n->s);
-    vw_input(c, "email", "login-email", "email", email, "Email");
+    vw_start(c, "label", NULL);
+    vw_attr(c, "for", "login-email");
+    vw_text(c, "Email");
+    vw_end(c);
+    vw_start(c, "input", NULL);
+    vw_attr(c, "type", "email");
+    vw_attr(c, "id", "login-email");
+    vw_attr(c, "name", "email");
+    vw_attr(c, "value", email);
+    vw_attr(c, "autocomplete", "username");
+    vw_attr(c, "required", "required");
+    vw_end_void(c);
     vw_start(c, "label", NULL);
     vw_attr(c, "for", "login-password");
     vw_text(c, "Password");
@@ -69,6 +80,7 @@ login_page(fc_ctx *c, int status, const char *message, const char *email)
     vw_attr(c, "id", "login-password");
     vw_attr(c, "name", "password");
     vw_attr(c, "autocomplete", "current-password");
+    vw_attr(c, "required", "required");
     vw_end_void(c);
     vw_button(c, "submit", "primary", "Log in");
     vw_end(c); /* form */

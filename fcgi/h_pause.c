@@ -192,6 +192,7 @@ h_pause_panel(fc_ctx *c)
     char back[4096];
     fc_list_url(c, &lv, back, sizeof back);
     vw_page_begin(c, title);
+    vw_elem(c, "h1", NULL, title); /* the page's; the dialog takes only the panel */
     vw_start(c, "section", "pause-panel");
     vw_attr(c, "id", "pause-panel");
     vw_attr(c, "data-scope", users_scope ? "user" : "type");
@@ -257,9 +258,13 @@ h_pause_panel(fc_ctx *c)
         vw_end(c);
     }
     if (users_scope && users.has_next) {
-        const char *pairs[] = {"business", c->business.slug, "q", search, "after", users.next};
-        char q[2048], url[2200];
-        snprintf(url, sizeof url, "%s?%s", path, vw_query(q, sizeof q, pairs, 3));
+        /* the list's state goes along, so that a pause from a later page
+         * returns to the same list */
+        char list[4096], url[4600], more[1400];
+        fc_list_url(c, &lv, list, sizeof list);
+        const char *pairs[] = {"q", search, "after", users.next};
+        snprintf(url, sizeof url, "%s%s&%s", path, strchr(list, '?'),
+                 vw_query(more, sizeof more, pairs, 2));
         vw_start(c, "nav", "pager");
         vw_start(c, "a", "button secondary more");
         vw_attr(c, "rel", "next");
@@ -279,20 +284,21 @@ h_pause_panel(fc_ctx *c)
     /* what is paused now, each with its resume */
     vw_elem(c, "h3", NULL, users_scope ? "Users paused now" : "Task types paused now");
     size_t shown = 0;
-    vw_start(c, "ul", "paused-list");
     for (size_t i = 0; i < rules.n; i++) {
         const at_pause_rule *r = &rules.rules[i];
         if (r->scope != scope)
             continue;
-        shown++;
+        if (shown++ == 0)
+            vw_start(c, "ul", "paused-list");
         vw_start(c, "li", NULL);
         vw_elem(c, "span", "name", r->target_name);
         rule_note(c, r);
         resume_form(c, &lv, scope, r);
         vw_end(c);
     }
-    vw_end(c);
-    if (!shown)
+    if (shown)
+        vw_end(c);
+    else
         vw_elem(c, "p", "empty", users_scope ? "No user is paused." : "No task type is paused.");
     vw_end(c); /* section */
     vw_page_end(c);

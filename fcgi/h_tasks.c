@@ -136,8 +136,12 @@ sort_header(fc_ctx *c, const fc_listview *lv, const char *key, const char *label
     vw_start(c, "a", current ? "sort current" : "sort");
     vw_attr(c, "href", fc_list_url(c, &v, url, sizeof url));
     vw_text(c, label);
-    if (current)
-        vw_elem(c, "span", "arrow", desc ? " ▼" : " ▲");
+    if (current) {
+        vw_start(c, "span", "arrow");
+        vw_attr(c, "aria-hidden", "true");
+        vw_text(c, desc ? " ▼" : " ▲");
+        vw_end(c);
+    }
     vw_end(c);
     vw_end(c);
 }
@@ -497,6 +501,7 @@ h_tasks(fc_ctx *c)
     vw_end(c);
     vw_start(c, "div", "table-wrap");
     vw_start(c, "table", "tasks");
+    vw_attrf(c, "aria-label", "Tasks of %s", c->business.name);
     vw_start(c, "thead", NULL);
     vw_start(c, "tr", NULL);
     sort_header(c, &lv, "user", "User");

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/browser.sh: the Async Tasks screen driven in a headless Chromium,
+# tests/browser.sh: the Async Tasks screen driven in a headless browser,
 # as an admin uses it. Seeds its own data in the test database with the
 # command line (names unique to the run, since other tests share that
 # database), then runs tests/browser/admin.test.js, which prints the TAP.
@@ -19,14 +19,15 @@ if [ -z "${ASYNCTASKS_TEST_URL:-}" ]; then
     echo "1..0 # SKIP no test instance of the admin screen (run the tests through dev/check)"
     exit 0
 fi
-[ -n "${ASYNCTASKS_TEST_CONFIG:-}" ] && [ -f "$ASYNCTASKS_TEST_CONFIG" ] ||
+if [ -z "${ASYNCTASKS_TEST_CONFIG:-}" ] || [ ! -f "$ASYNCTASKS_TEST_CONFIG" ]; then
     bail "ASYNCTASKS_TEST_CONFIG is not set: run the tests through dev/check"
+fi
 MODULES=${ASYNCTASKS_TEST_NODE_MODULES:-$top_srcdir/tests/browser/node_modules}
 [ -d "$MODULES/playwright-core" ] ||
     bail "playwright-core is not installed in $MODULES (dev/check installs it)"
 command -v node >/dev/null || bail "node is missing"
-CHROMIUM=${ASYNCTASKS_TEST_CHROMIUM:-/usr/bin/chromium}
-[ -x "$CHROMIUM" ] || bail "$CHROMIUM is missing (Debian package chromium)"
+BROWSER=${ASYNCTASKS_TEST_BROWSER:-/usr/bin/chromium}
+[ -x "$BROWSER" ] || bail "$BROWSER is missing (dev/check installs it)"
 ARTIFACTS=${ASYNCTASKS_TEST_ARTIFACTS:-$top_builddir/var/test/artifacts}
 mkdir -p -- "$ARTIFACTS" || bail "cannot make $ARTIFACTS"
 
@@ -39,8 +40,6 @@ if [ -x "$top_builddir/cli/.libs/asynctasks" ]; then
     export LD_LIBRARY_PATH
 fi
 CONF=$ASYNCTASKS_TEST_CONFIG
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/at-browser.XXXXXX") || bail "mktemp"
-trap 'rm -rf -- "$WORK"' EXIT
 
 # cli ARGS...: the command line on the test database; sets OUT to what it
 # printed. A failure ends the test before the browser starts.
@@ -94,7 +93,7 @@ for i in "${!A_USERS[@]}"; do
     cli user add "$(email_of "$i")" "${A_USERS[$i]}" --no-password
     cli member add --business "$A_SLUG" --user "$(email_of "$i")" --role member
 done
-# B: user 0 of A, and two more (indexes 100, 101).
+# B: user 0 of A, and two more (emails numbered 100 and 101).
 cli member add --business "$B_SLUG" --user "$(email_of 0)" --role member
 for i in 1 2; do
     cli user add "$(email_of $((99 + i)))" "${B_USERS[$i]}" --no-password
@@ -108,7 +107,7 @@ done
 # Tasks: 40 in A over every user and type, 8 in B. They run in two days, so
 # that nothing picks them up during the test; each line of the list handed
 # to the browser test is "ID<TAB>USER NAME<TAB>TYPE".
-TASKS_A= TASKS_B=
+TASKS_A='' TASKS_B=
 for n in $(seq 0 39); do
     u=$((n % ${#A_USERS[@]})) t=$((n % ${#TYPES[@]}))
     cli enqueue --business "$A_SLUG" --user "$(email_of "$u")" --type "${TYPES[$t]}" \
@@ -126,7 +125,7 @@ for n in $(seq 0 7); do
 done
 diag "seeded 40 tasks in $A_SLUG and 8 in $B_SLUG"
 
-export BT_URL=$ASYNCTASKS_TEST_URL BT_ARTIFACTS=$ARTIFACTS BT_CHROMIUM=$CHROMIUM
+export BT_URL=$ASYNCTASKS_TEST_URL BT_ARTIFACTS=$ARTIFACTS BT_BROWSER=$BROWSER
 export BT_ADMIN_EMAIL=$ADMIN_EMAIL BT_ADMIN_NAME=$ADMIN_NAME BT_PASSWORD=$PASSWORD
 export BT_A_SLUG=$A_SLUG BT_A_NAME=$A_NAME BT_B_SLUG=$B_SLUG BT_B_NAME=$B_NAME
 export BT_SEARCH_USER=$SEARCH_USER

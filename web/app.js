@@ -24,13 +24,29 @@
     if (first) first.focus();
   }
 
-  /* Focus goes back where it came from when a dialog closes. */
+  /* Focus goes back where it came from when a dialog closes. A panel's
+   * content goes too: two panels in the page at once would repeat the
+   * ids their labels point to. */
   document.addEventListener('close', function (ev) {
-    if (ev.target.tagName && ev.target.tagName.toLowerCase() === 'dialog' && opener) {
+    var dialog = ev.target;
+    if (!dialog.tagName || dialog.tagName.toLowerCase() !== 'dialog') return;
+    var slot = dialog.querySelector('.panel-slot');
+    if (slot) emptySlot(slot);
+    if (opener) {
       opener.focus();
       opener = null;
     }
   }, true);
+
+  function emptySlot(slot) {
+    slot.loadCount = (slot.loadCount || 0) + 1; /* answers still coming are dropped */
+    slot.removeAttribute('aria-busy');
+    while (slot.firstChild) slot.removeChild(slot.firstChild);
+    var p = document.createElement('p');
+    p.className = 'loading';
+    p.textContent = 'Loading…';
+    slot.appendChild(p);
+  }
 
   /* Fetches a page and returns its element with the given id. */
   function fetchPanel(url, id) {
@@ -63,8 +79,12 @@
 
   /* Loads a Pause User / Pause Task Type panel into its dialog slot. */
   function loadPanel(slot, url, keepFocus) {
+    /* Only the latest load counts: an earlier search that answers late
+     * must not replace a later one's result. */
+    var mine = slot.loadCount = (slot.loadCount || 0) + 1;
     slot.setAttribute('aria-busy', 'true');
     return fetchPanel(url, 'pause-panel').then(function (panel) {
+      if (slot.loadCount !== mine) return;
       var search = slot.querySelector('#pause-q');
       var caret = search && document.activeElement === search ? search.selectionStart : null;
       while (slot.firstChild) slot.removeChild(slot.firstChild);
@@ -77,6 +97,7 @@
         if (caret !== null) again.setSelectionRange(caret, caret);
       }
     }).catch(function (e) {
+      if (slot.loadCount !== mine) return;
       slot.removeAttribute('aria-busy');
       showError(slot, e.message);
     });
@@ -119,6 +140,33 @@
       });
     }
     wireExpiry(slot);
+    guardPauseForm(slot);
+  }
+
+  /* A pause needs at least one target: say so in the panel, rather than
+   * leave it for the server's error page, which loses what was typed. */
+  function guardPauseForm(root) {
+    var form = root.querySelector('form.pause-form');
+    var panel = closest(form, '.pause-panel');
+    if (!form || !panel) return;
+    var note = null;
+    form.addEventListener('submit', function (ev) {
+      var boxes = form.querySelectorAll('input[name=target]');
+      for (var i = 0; i < boxes.length; i++) {
+        if (boxes[i].checked) return;
+      }
+      ev.preventDefault();
+      if (!note) {
+        note = document.createElement('p');
+        note.className = 'form-error';
+        note.setAttribute('role', 'alert');
+        var buttons = form.querySelector('.dialog-buttons');
+        form.insertBefore(note, buttons);
+      }
+      note.textContent = panel.getAttribute('data-scope') === 'type'
+        ? 'Select at least one task type to pause.' : 'Select at least one user to pause.';
+      if (boxes.length) boxes[0].focus();
+    });
   }
 
   /* The date field matters only when "At the date below" is chosen. */
@@ -127,7 +175,10 @@
     var until = root.querySelector('#pause-until');
     if (!select || !until) return;
     var field = closest(until, '.field') || until;
-    function sync() { field.hidden = select.value !== 'until'; }
+    function sync() {
+      field.hidden = select.value !== 'until';
+      until.required = select.value === 'until';
+    }
     select.addEventListener('change', sync);
     sync();
   }
@@ -151,6 +202,22 @@
     openDialog(dialog, link);
   });
 
+  /* The header's Admin menu closes on Escape, and on a click elsewhere,
+   * as menus do; without script it is a plain disclosure. */
+  document.addEventListener('keydown', function (ev) {
+    if (ev.key !== 'Escape' && ev.key !== 'Esc') return;
+    var menu = document.querySelector('details.menu[open]');
+    if (!menu || document.querySelector('dialog[open]')) return;
+    menu.open = false;
+    menu.querySelector('summary').focus();
+  });
+  document.addEventListener('click', function (ev) {
+    var menus = document.querySelectorAll('details.menu[open]');
+    for (var i = 0; i < menus.length; i++) {
+      if (!menus[i].contains(ev.target)) menus[i].open = false;
+    }
+  });
+
   document.addEventListener('DOMContentLoaded', function () {
     var business = document.getElementById('business');
     if (business && business.form) {
@@ -159,6 +226,11 @@
     wireExpiry(document);
     var panel = document.getElementById('pause-panel');
     if (panel) {
+      /* the panel as a page of its own (opened in a new tab, say): its way
+       * back to the list is needed here, as it is not in a dialog */
+      var keep = panel.querySelectorAll('.js-hide');
+      for (var k = 0; k < keep.length; k++) keep[k].classList.remove('js-hide');
+      guardPauseForm(panel.parentNode);
       var all = panel.querySelector('input.select-all');
       if (all) {
         all.hidden = false;
