@@ -695,7 +695,7 @@ _at_pid_alive() {
     [[ -s $pidfile ]] || return 1
     pid=$(<"$pidfile")
     [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-        [[ -n $(tr -d '\0' <"/proc/$pid/cmdline" 2>/dev/null) ]]
+        [[ -n $( { tr -d '\0' <"/proc/$pid/cmdline"; } 2>/dev/null) ]]
 }
 
 # at_web_stop NAME : stops instance NAME's nginx and app (quiet when down).

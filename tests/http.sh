@@ -606,7 +606,7 @@ status_is 403 "a member who administers nothing, asking for a business that does
 # methods and media types
 req "" -X DELETE "$URL/admin/async-tasks"
 status_is 405 "DELETE /admin/async-tasks: 405"
-is "$(hdr Allow)" GET "DELETE /admin/async-tasks: Allow: GET"
+is "$(hdr Allow)" "GET, HEAD" "DELETE /admin/async-tasks: Allow: GET, HEAD"
 sec "a 405"
 req "" "$URL/logout"
 status_is 405 "GET /logout: 405"
