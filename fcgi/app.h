@@ -139,6 +139,7 @@ char *vw_iso(at_time t, char *buf, size_t len);
 void vw_form_begin(fc_ctx *c, const char *method, const char *action, const char *cls);
 void vw_hidden(fc_ctx *c, const char *name, const char *value);
 void vw_csrf(fc_ctx *c);
+void vw_label(fc_ctx *c, const char *for_id, const char *text);
 void vw_input(fc_ctx *c, const char *type, const char *id, const char *name, const char *value,
               const char *label);
 void vw_button(fc_ctx *c, const char *type, const char *cls, const char *text);
@@ -180,6 +181,8 @@ char *fc_list_url(const fc_ctx *c, const fc_listview *lv, char *buf, size_t len)
  * current one selected; lv (may be NULL) is carried along. */
 void fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv, const at_business *v,
                       size_t n);
+/* Who paused, when, until when and why; name_target adds what is paused. */
+void fc_rule_note(fc_ctx *c, const at_pause_rule *r, const char *element, bool name_target);
 /* Hidden inputs carrying lv (for forms that return to the list). */
 void vw_listview_hidden(fc_ctx *c, const fc_listview *lv);
 

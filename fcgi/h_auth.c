@@ -59,10 +59,7 @@ login_page(fc_ctx *c, int status, const char *message, const char *email)
     const fc_value *n = fc_arg(c, "next");
     if (n->present)
         vw_hidden(c, "next", n->s);
-    vw_start(c, "label", NULL);
-    vw_attr(c, "for", "login-email");
-    vw_text(c, "Email");
-    vw_end(c);
+    vw_label(c, "login-email", "Email");
     vw_start(c, "input", NULL);
     vw_attr(c, "type", "email");
     vw_attr(c, "id", "login-email");
@@ -71,10 +68,7 @@ login_page(fc_ctx *c, int status, const char *message, const char *email)
     vw_attr(c, "autocomplete", "username");
     vw_attr(c, "required", "required");
     vw_end_void(c);
-    vw_start(c, "label", NULL);
-    vw_attr(c, "for", "login-password");
-    vw_text(c, "Password");
-    vw_end(c);
+    vw_label(c, "login-password", "Password");
     vw_start(c, "input", NULL);
     vw_attr(c, "type", "password");
     vw_attr(c, "id", "login-password");

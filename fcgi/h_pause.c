@@ -29,20 +29,6 @@ rule_for(const at_pause_set *set, int scope, uint64_t id)
     return NULL;
 }
 
-static void
-rule_note(fc_ctx *c, const at_pause_rule *r)
-{
-    char at[32], until[32];
-    vw_start(c, "small", "held-by");
-    vw_textf(c, "paused by %s at %s UTC", r->paused_by_name,
-             at_time_format(r->paused_at, at, sizeof at));
-    if (r->until)
-        vw_textf(c, ", until %s UTC", at_time_format(r->until, until, sizeof until));
-    if (r->reason[0])
-        vw_textf(c, ": %s", r->reason);
-    vw_end(c);
-}
-
 /* One row of the picking table. */
 static void
 pick_row(fc_ctx *c, uint64_t id, const char *name, const char *second,
@@ -60,10 +46,7 @@ pick_row(fc_ctx *c, uint64_t id, const char *name, const char *second,
     vw_end_void(c);
     vw_end(c);
     vw_start(c, "td", "name");
-    vw_start(c, "label", NULL);
-    vw_attr(c, "for", box);
-    vw_text(c, name);
-    vw_end(c);
+    vw_label(c, box, name);
     if (second && *second)
         vw_elem(c, "span", "secondary-text", second);
     vw_end(c);
@@ -85,10 +68,7 @@ expiry_fields(fc_ctx *c)
     vw_start(c, "fieldset", "pause-options");
     vw_elem(c, "legend", NULL, "Pause options");
     vw_start(c, "div", "field");
-    vw_start(c, "label", NULL);
-    vw_attr(c, "for", "pause-reason");
-    vw_text(c, "Reason (optional)");
-    vw_end(c);
+    vw_label(c, "pause-reason", "Reason (optional)");
     vw_start(c, "input", NULL);
     vw_attr(c, "type", "text");
     vw_attr(c, "id", "pause-reason");
@@ -292,7 +272,7 @@ h_pause_panel(fc_ctx *c)
             vw_start(c, "ul", "paused-list");
         vw_start(c, "li", NULL);
         vw_elem(c, "span", "name", r->target_name);
-        rule_note(c, r);
+        fc_rule_note(c, r, "small", false);
         resume_form(c, &lv, scope, r);
         vw_end(c);
     }

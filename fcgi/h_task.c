@@ -181,10 +181,7 @@ edit_page(fc_ctx *c, const at_task *t, const char *message, int status)
     snprintf(buf, sizeof buf, "%u", t->version);
     vw_hidden(c, "version", buf);
     vw_start(c, "div", "field");
-    vw_start(c, "label", NULL);
-    vw_attr(c, "for", "edit-priority");
-    vw_text(c, "Priority (-1000 to 1000, higher first)");
-    vw_end(c);
+    vw_label(c, "edit-priority", "Priority (-1000 to 1000, higher first)");
     vw_start(c, "input", NULL);
     vw_attr(c, "type", "number");
     vw_attr(c, "id", "edit-priority");
@@ -197,10 +194,7 @@ edit_page(fc_ctx *c, const at_task *t, const char *message, int status)
     vw_end_void(c);
     vw_end(c);
     vw_start(c, "div", "field");
-    vw_start(c, "label", NULL);
-    vw_attr(c, "for", "edit-run-at");
-    vw_text(c, "Run at (UTC)");
-    vw_end(c);
+    vw_label(c, "edit-run-at", "Run at (UTC)");
     vw_start(c, "input", NULL);
     vw_attr(c, "type", "datetime-local");
     vw_attr(c, "id", "edit-run-at");
@@ -211,10 +205,7 @@ edit_page(fc_ctx *c, const at_task *t, const char *message, int status)
     vw_end_void(c);
     vw_end(c);
     vw_start(c, "div", "field");
-    vw_start(c, "label", NULL);
-    vw_attr(c, "for", "edit-payload");
-    vw_text(c, "Payload");
-    vw_end(c);
+    vw_label(c, "edit-payload", "Payload");
     vw_start(c, "textarea", NULL);
     vw_attr(c, "id", "edit-payload");
     vw_attr(c, "name", "payload");

@@ -81,13 +81,15 @@ status_word(const at_task *t, const at_pause_rule *rule)
     return at_task_state_str(t->state);
 }
 
-static void
-rule_text(fc_ctx *c, const at_pause_rule *r)
+void
+fc_rule_note(fc_ctx *c, const at_pause_rule *r, const char *element, bool name_target)
 {
     char at[32], until[32];
-    vw_start(c, "span", "held-by");
-    vw_textf(c, "%s %s paused by %s at %s UTC", r->scope == AT_SCOPE_USER ? "User" : "Task type",
-             r->target_name, r->paused_by_name, at_time_format(r->paused_at, at, sizeof at));
+    vw_start(c, element, "held-by");
+    if (name_target)
+        vw_textf(c, "%s %s ", r->scope == AT_SCOPE_USER ? "User" : "Task type", r->target_name);
+    vw_textf(c, "paused by %s at %s UTC", r->paused_by_name,
+             at_time_format(r->paused_at, at, sizeof at));
     if (r->until)
         vw_textf(c, ", until %s UTC", at_time_format(r->until, until, sizeof until));
     if (r->reason[0])
@@ -103,7 +105,7 @@ status_cell(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
     snprintf(cls, sizeof cls, "status status-%s", word);
     vw_elem(c, "span", cls, word);
     if (rule) {
-        rule_text(c, rule);
+        fc_rule_note(c, rule, "span", true);
     } else if (t->state == AT_TASK_RUNNING && t->started_at) {
         vw_start(c, "span", "detail");
         vw_text(c, "since ");
@@ -152,10 +154,7 @@ fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv, const at_
 {
     vw_form_begin(c, "get", action, "business-select");
     vw_attr(c, "id", "business-form");
-    vw_start(c, "label", NULL);
-    vw_attr(c, "for", "business");
-    vw_text(c, "Business");
-    vw_end(c);
+    vw_label(c, "business", "Business");
     vw_start(c, "select", NULL);
     vw_attr(c, "id", "business");
     vw_attr(c, "name", "business");
@@ -272,6 +271,26 @@ task_row(fc_ctx *c, const fc_listview *lv, const at_task *t, const at_pause_rule
     vw_end(c);
 }
 
+/* A confirmation dialog's form: Cancel closes the dialog, the other
+ * button posts to action (set by the script when empty). */
+static void
+confirm_form(fc_ctx *c, const fc_listview *lv, const char *action, const char *cls,
+             const char *text)
+{
+    vw_form_begin(c, "post", action, "dialog-buttons");
+    vw_csrf(c);
+    vw_hidden(c, "business", c->business.slug);
+    vw_listview_hidden(c, lv);
+    vw_start(c, "button", "secondary");
+    vw_attr(c, "type", "submit");
+    vw_attr(c, "formmethod", "dialog");
+    vw_attr(c, "value", "cancel");
+    vw_text(c, "Cancel");
+    vw_end(c);
+    vw_button(c, "submit", cls, text);
+    vw_end(c);
+}
+
 static void
 dialogs(fc_ctx *c, const fc_listview *lv)
 {
@@ -288,18 +307,7 @@ dialogs(fc_ctx *c, const fc_listview *lv)
                 "business are removed, and their tasks become runnable at once.",
              c->business.name);
     vw_end(c);
-    vw_form_begin(c, "post", "/admin/async-tasks/resume-all", "dialog-buttons");
-    vw_csrf(c);
-    vw_hidden(c, "business", c->business.slug);
-    vw_listview_hidden(c, lv);
-    vw_start(c, "button", "secondary");
-    vw_attr(c, "type", "submit");
-    vw_attr(c, "formmethod", "dialog");
-    vw_attr(c, "value", "cancel");
-    vw_text(c, "Cancel");
-    vw_end(c);
-    vw_button(c, "submit", "primary", "Resume All");
-    vw_end(c);
+    confirm_form(c, lv, "/admin/async-tasks/resume-all", "primary", "Resume All");
     vw_end(c);
 
     /* Pause User and Pause Task Type: filled from their pages on opening */
@@ -332,18 +340,7 @@ dialogs(fc_ctx *c, const fc_listview *lv)
     vw_elem(c, "strong", "what", "this task");
     vw_text(c, "? A queued task is removed; a running one is asked to stop.");
     vw_end(c);
-    vw_form_begin(c, "post", "", "dialog-buttons");
-    vw_csrf(c);
-    vw_hidden(c, "business", c->business.slug);
-    vw_listview_hidden(c, lv);
-    vw_start(c, "button", "secondary");
-    vw_attr(c, "type", "submit");
-    vw_attr(c, "formmethod", "dialog");
-    vw_attr(c, "value", "cancel");
-    vw_text(c, "Cancel");
-    vw_end(c);
-    vw_button(c, "submit", "danger", "Delete");
-    vw_end(c);
+    confirm_form(c, lv, "", "danger", "Delete");
     vw_end(c);
 }
 

@@ -250,15 +250,20 @@ vw_csrf(fc_ctx *c)
 }
 
 void
+vw_label(fc_ctx *c, const char *for_id, const char *text)
+{
+    vw_start(c, "label", NULL);
+    vw_attr(c, "for", for_id);
+    vw_text(c, text);
+    vw_end(c);
+}
+
+void
 vw_input(fc_ctx *c, const char *type, const char *id, const char *name, const char *value,
          const char *label)
 {
-    if (label) {
-        vw_start(c, "label", NULL);
-        vw_attr(c, "for", id);
-        vw_text(c, label);
-        vw_end(c);
-    }
+    if (label)
+        vw_label(c, id, label);
     vw_start(c, "input", NULL);
     vw_attr(c, "type", type);
     vw_attr(c, "id", id);
@@ -280,12 +285,8 @@ void
 vw_select(fc_ctx *c, const char *id, const char *name, const char *label,
           const char *const *values, const char *const *labels, const char *selected)
 {
-    if (label) {
-        vw_start(c, "label", NULL);
-        vw_attr(c, "for", id);
-        vw_text(c, label);
-        vw_end(c);
-    }
+    if (label)
+        vw_label(c, id, label);
     vw_start(c, "select", NULL);
     vw_attr(c, "id", id);
     vw_attr(c, "name", name);
