@@ -672,6 +672,7 @@ AT_TEST_PACKAGES=(curl libxml2-utils libfcgi-bin spawn-fcgi chromium fonts-dejav
 at_node_ready() {
     local dir=$1 log
     log=$(at_var)/log/npm.log
+    mkdir -p -- "$(dirname -- "$log")" || return 1
     command -v node >/dev/null && command -v npm >/dev/null ||
         at_install_packages nodejs npm || return 1
     if [[ ! -d $dir/node_modules || $dir/package-lock.json -nt $dir/node_modules ]]; then
