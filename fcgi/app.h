@@ -181,6 +181,10 @@ char *fc_list_url(const fc_ctx *c, const fc_listview *lv, char *buf, size_t len)
  * current one selected; lv (may be NULL) is carried along. */
 void fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv, const at_business *v,
                       size_t n);
+/* What the Status column says: a queued task held by rule is "paused". */
+const char *fc_status_word(const at_task *t, const at_pause_rule *rule);
+/* A task's attributes and children in the XML views (rule: what holds it). */
+void fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_rule *rule);
 /* Who paused, when, until when and why; name_target adds what is paused. */
 void fc_rule_note(fc_ctx *c, const at_pause_rule *r, const char *element, bool name_target);
 /* Hidden inputs carrying lv (for forms that return to the list). */

@@ -25,16 +25,6 @@ load(fc_ctx *c, at_task *t, at_pause_rule *rule, int *paused)
     return 0;
 }
 
-static const char *
-status_word(const at_task *t, int paused)
-{
-    if (paused)
-        return "paused";
-    if (t->state == AT_TASK_RUNNING && t->cancel_requested)
-        return "cancelling";
-    return at_task_state_str(t->state);
-}
-
 static void
 row(fc_ctx *c, const char *label, const char *value)
 {
@@ -62,38 +52,11 @@ h_task(fc_ctx *c)
     int paused;
     if (load(c, &t, &rule, &paused))
         return 0;
-    char buf[64], iso[40];
+    char buf[64];
     if (c->want_xml) {
         vw_xml_begin(c, "task");
-        vw_attrf(c, "id", "%" PRIu64, t.id);
         vw_attr(c, "business", c->business.slug);
-        vw_attrf(c, "user-id", "%" PRIu64, t.user_id);
-        vw_attr(c, "user", t.user_name);
-        vw_attr(c, "type", t.type_name);
-        vw_attr(c, "status", status_word(&t, paused));
-        vw_attr(c, "created-at", vw_iso(t.created_at, iso, sizeof iso));
-        vw_attr(c, "run-at", vw_iso(t.run_at, iso, sizeof iso));
-        if (t.started_at)
-            vw_attr(c, "started-at", vw_iso(t.started_at, iso, sizeof iso));
-        if (t.finished_at)
-            vw_attr(c, "finished-at", vw_iso(t.finished_at, iso, sizeof iso));
-        vw_attrf(c, "priority", "%d", t.priority);
-        vw_attrf(c, "attempts", "%u", t.attempts);
-        vw_attrf(c, "max-attempts", "%u", t.max_attempts);
-        vw_attrf(c, "version", "%u", t.version);
-        if (paused) {
-            vw_start(c, "paused-by", NULL);
-            vw_attr(c, "scope", at_scope_str(rule.scope));
-            vw_attr(c, "target", rule.target_name);
-            vw_attr(c, "by", rule.paused_by_name);
-            vw_attr(c, "at", vw_iso(rule.paused_at, iso, sizeof iso));
-            if (rule.until)
-                vw_attr(c, "until", vw_iso(rule.until, iso, sizeof iso));
-            vw_attr(c, "reason", rule.reason);
-            vw_end_void(c);
-        }
-        if (t.last_error)
-            vw_elem(c, "error", NULL, t.last_error);
+        fc_xml_task_fields(c, &t, paused ? &rule : NULL);
         if (t.result)
             vw_elem(c, "result", NULL, t.result);
         vw_elem(c, "payload", NULL, t.payload ? t.payload : "");
@@ -111,7 +74,7 @@ h_task(fc_ctx *c)
     vw_start(c, "dl", "task-detail");
     row(c, "User", t.user_name);
     row(c, "Task Type", t.type_name);
-    row(c, "Status", status_word(&t, paused));
+    row(c, "Status", fc_status_word(&t, paused ? &rule : NULL));
     if (paused) {
         char what[AT_NAME_BUF * 2 + 64];
         snprintf(what, sizeof what, "%s %s, paused by %s", rule.scope == AT_SCOPE_USER ? "user" : "task type",
@@ -297,7 +260,7 @@ h_task_delete_form(fc_ctx *c)
     vw_start(c, "section", "confirm-page");
     vw_elem(c, "h1", NULL, title);
     vw_start(c, "p", NULL);
-    vw_textf(c, "Delete %s for %s (%s)? ", t.type_name, t.user_name, status_word(&t, paused));
+    vw_textf(c, "Delete %s for %s (%s)? ", t.type_name, t.user_name, fc_status_word(&t, paused ? &rule : NULL));
     vw_text(c, t.state == AT_TASK_RUNNING
                    ? "It is running: it will be asked to stop, and end as cancelled."
                    : "It is removed; the audit log keeps a record.");

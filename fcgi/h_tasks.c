@@ -71,8 +71,8 @@ page_url(const fc_ctx *c, const fc_listview *lv, const char *key, const char *cu
 }
 
 /* What a person reads in the Status column. */
-static const char *
-status_word(const at_task *t, const at_pause_rule *rule)
+const char *
+fc_status_word(const at_task *t, const at_pause_rule *rule)
 {
     if (t->state == AT_TASK_QUEUED && rule)
         return "paused";
@@ -100,7 +100,7 @@ fc_rule_note(fc_ctx *c, const at_pause_rule *r, const char *element, bool name_t
 static void
 status_cell(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
 {
-    const char *word = status_word(t, rule);
+    const char *word = fc_status_word(t, rule);
     char cls[64];
     snprintf(cls, sizeof cls, "status status-%s", word);
     vw_elem(c, "span", cls, word);
@@ -237,7 +237,7 @@ task_row(fc_ctx *c, const fc_listview *lv, const at_task *t, const at_pause_rule
     snprintf(id, sizeof id, "task-%" PRIu64, t->id);
     vw_start(c, "tr", NULL);
     vw_attr(c, "id", id);
-    vw_attr(c, "data-status", status_word(t, rule));
+    vw_attr(c, "data-status", fc_status_word(t, rule));
     vw_start(c, "td", "user");
     vw_attr(c, "data-label", "User");
     vw_text(c, t->user_name);
@@ -344,16 +344,15 @@ dialogs(fc_ctx *c, const fc_listview *lv)
     vw_end(c);
 }
 
-static void
-xml_task(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
+void
+fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
 {
     char iso[40];
-    vw_start(c, "task", NULL);
     vw_attrf(c, "id", "%" PRIu64, t->id);
     vw_attrf(c, "user-id", "%" PRIu64, t->user_id);
     vw_attr(c, "user", t->user_name);
     vw_attr(c, "type", t->type_name);
-    vw_attr(c, "status", status_word(t, rule));
+    vw_attr(c, "status", fc_status_word(t, rule));
     vw_attr(c, "created-at", vw_iso(t->created_at, iso, sizeof iso));
     vw_attr(c, "run-at", vw_iso(t->run_at, iso, sizeof iso));
     if (t->started_at)
@@ -377,6 +376,13 @@ xml_task(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
     }
     if (t->last_error)
         vw_elem(c, "error", NULL, t->last_error);
+}
+
+static void
+xml_task(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
+{
+    vw_start(c, "task", NULL);
+    fc_xml_task_fields(c, t, rule);
     vw_end(c);
 }
 
