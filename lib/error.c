@@ -68,6 +68,7 @@ at_status_str(int code)
     case AT_ECONFIG: return "configuration error";
     case AT_ESCHEMA: return "schema mismatch";
     case AT_EDENIED: return "permission denied";
+    case AT_EPLUGIN: return "plugin refused";
     default: return "unknown error";
     }
 }

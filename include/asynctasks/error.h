@@ -19,7 +19,8 @@ enum at_status {
     AT_EIO = -7,     /* a file could not be read or written */
     AT_ECONFIG = -8, /* the configuration is wrong */
     AT_ESCHEMA = -9, /* the database schema does not fit this build */
-    AT_EDENIED = -10 /* the actor may not do this */
+    AT_EDENIED = -10, /* the actor may not do this */
+    AT_EPLUGIN = -11  /* a plugin was refused */
 };
 
 #define AT_ERROR_MSG_MAX 512

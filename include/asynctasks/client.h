@@ -1,0 +1,41 @@
+/* client.h: the C client API: how platform code enqueues tasks and reads
+ * their state, by business slug, user email and task type name. */
+#ifndef ASYNCTASKS_CLIENT_H
+#define ASYNCTASKS_CLIENT_H
+
+#include <asynctasks/error.h>
+#include <asynctasks/task.h>
+#include <asynctasks/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct at_client at_client;
+
+/* Reads the configuration (config_path, else $ASYNCTASKS_CONFIG, else the
+ * default path) and connects to the database. */
+int at_client_open(const char *config_path, at_client **out, at_error *err);
+void at_client_close(at_client *c);
+
+typedef struct at_client_task {
+    const char *business;  /* slug */
+    const char *user;      /* email of a member of the business */
+    const char *type;      /* task type name */
+    const char *payload;   /* UTF-8, may be NULL; "name=value" lines for
+                            * types with parameters */
+    size_t payload_len;    /* 0 with a payload: strlen(payload) */
+    int priority;          /* AT_PRIORITY_MIN..MAX */
+    at_time run_at;        /* 0: now */
+} at_client_task;
+
+/* Enqueues one task and wakes an idle executor. */
+int at_client_enqueue(at_client *c, const at_client_task *t, uint64_t *id, at_error *err);
+
+/* Reads a task of the business (at_task_clear it after). */
+int at_client_get(at_client *c, const char *business, uint64_t id, at_task *out, at_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,67 @@
+/* loader.h: the host side of plugins: finding, checking and loading the
+ * task-type plugins of a directory (see plugin.h for the plugin side). */
+#ifndef ASYNCTASKS_LOADER_H
+#define ASYNCTASKS_LOADER_H
+
+#include <asynctasks/db.h>
+#include <asynctasks/plugin.h>
+#include <asynctasks/tasktype.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One task type of a loaded plugin, copied into the host's own layout
+ * (fields the plugin's older struct lacks are zero). */
+typedef struct at_handler {
+    at_plugin_task_type type;  /* name, description, run, validate, ... */
+    at_param_decl *params;     /* the declared parameters, host layout */
+    size_t nparams;
+    struct at_loaded_plugin *plugin;
+    uint64_t type_id;          /* set by at_plugins_register */
+} at_handler;
+
+typedef struct at_loaded_plugin {
+    char *path;
+    void *dl;          /* dlopen handle */
+    at_plugin desc;    /* the descriptor, copied into the host's layout */
+    at_handler *handlers;
+    size_t nhandlers;
+    void *state;       /* from init(), per process */
+    int init_rc;       /* 0 until init() ran; its result after */
+    int init_done;
+} at_loaded_plugin;
+
+/* Loads and checks one plugin with dlopen(RTLD_NOW | RTLD_LOCAL). Refuses
+ * (AT_EPLUGIN) a missing descriptor, a wrong magic, ABI version or struct
+ * size, or a bad declaration; the message names the file and, where they
+ * apply, the expected and found values. */
+int at_plugin_open(const char *path, at_loaded_plugin **out, at_error *err);
+void at_plugin_close(at_loaded_plugin *p);
+
+/* Every plugin of a directory: the *.so files, in name order. */
+typedef struct at_plugin_set {
+    at_loaded_plugin **plugins;
+    size_t n;
+    char **refusals; /* one message per file refused */
+    size_t nrefusals;
+} at_plugin_set;
+
+/* Loads every plugin of dir. A refused plugin (bad file, or a task type
+ * that an earlier plugin already declares) lands in set->refusals and
+ * never stops the others; only an unreadable dir is an error. */
+int at_plugins_load(const char *dir, at_plugin_set **out, at_error *err);
+void at_plugins_free(at_plugin_set *set);
+
+/* The handler of a task type, by name or by registered id; NULL if none. */
+at_handler *at_plugins_find(const at_plugin_set *set, const char *type_name);
+at_handler *at_plugins_find_id(const at_plugin_set *set, uint64_t type_id);
+
+/* Registers every loaded task type in the database (name, description,
+ * timeout, attempts, parameters) and fills each handler's type_id. */
+int at_plugins_register(at_db *db, at_plugin_set *set, at_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,1 @@
+/* apitoken.c: placeholder, being written. */

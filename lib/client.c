@@ -1,0 +1,1 @@
+/* client.c: placeholder, being written. */

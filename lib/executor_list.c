@@ -1,0 +1,1 @@
+/* executor_list.c: placeholder, being written. */

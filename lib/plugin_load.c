@@ -1,0 +1,1 @@
+/* plugin_load.c: placeholder, being written. */

@@ -1,0 +1,1 @@
+/* run.c: placeholder, being written. */

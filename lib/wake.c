@@ -1,0 +1,1 @@
+/* wake.c: placeholder, being written. */
