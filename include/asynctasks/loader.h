@@ -61,6 +61,42 @@ at_handler *at_plugins_find_id(const at_plugin_set *set, uint64_t type_id);
  * timeout, attempts, parameters) and fills each handler's type_id. */
 int at_plugins_register(at_db *db, at_plugin_set *set, at_error *err);
 
+/* ---- running one task through its handler (lib/job.c) ---- */
+
+#include <signal.h>
+
+/* What the host knows about the task being run. */
+typedef struct at_job_info {
+    uint64_t task_id, business_id, user_id;
+    unsigned attempt;
+    const char *payload; /* NUL-terminated; NULL: "" */
+    size_t payload_len;
+    const char *spool_dir;
+    /* Optional: with a database, progress is written to the task (owner
+     * executor_id) and each_task works; without, neither does. */
+    at_db *db;
+    uint64_t executor_id;
+    /* Set (by a signal handler) when the task must stop: should_stop. */
+    volatile sig_atomic_t *stop;
+} at_job_info;
+
+/* The outcome of at_job_run. */
+typedef struct at_job_outcome {
+    int status;   /* enum at_plugin_status */
+    char *result; /* malloc'd or NULL */
+    char *error;  /* malloc'd or NULL; set for every status but OK */
+} at_job_outcome;
+void at_job_outcome_clear(at_job_outcome *o);
+
+/* Runs one task: the plugin's init() on first use in this process, the
+ * validate hook and the parameter check (a refusal is AT_PLUGIN_FAIL),
+ * then run() with the host table. A status outside the enum counts as
+ * AT_PLUGIN_RETRY with an error saying so. */
+int at_job_run(at_handler *h, const at_job_info *info, at_job_outcome *out, at_error *err);
+
+/* Calls every initialised plugin's fini(). */
+void at_plugins_fini(at_plugin_set *set);
+
 #ifdef __cplusplus
 }
 #endif
