@@ -1,1 +1,94 @@
-/* client.c: placeholder, being written. */
+/* client.c: the C client API (client.h): enqueue and read tasks by the
+ * names platform code knows (business slug, user email, type name). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include <asynctasks/client.h>
+
+struct at_client {
+    at_config *cfg;
+    at_db *db;
+};
+
+int
+at_client_open(const char *config_path, at_client **out, at_error *err)
+{
+    *out = NULL;
+    at_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    int rc = at_config_load(config_path, &c->cfg, err);
+    if (rc == AT_OK)
+        rc = at_db_open(c->cfg, &c->db, err);
+    if (rc == AT_OK)
+        rc = at_schema_check(c->db, err);
+    if (rc) {
+        at_client_close(c);
+        return rc;
+    }
+    *out = c;
+    return AT_OK;
+}
+
+void
+at_client_close(at_client *c)
+{
+    if (!c)
+        return;
+    at_db_close(c->db);
+    at_config_free(c->cfg);
+    free(c);
+}
+
+static int
+need(const char *what, const char *v, at_error *err)
+{
+    if (!v || !*v)
+        return at_error_set(err, AT_EINVAL, "enqueue: the %s is missing", what);
+    return AT_OK;
+}
+
+int
+at_client_enqueue(at_client *c, const at_client_task *t, uint64_t *id, at_error *err)
+{
+    int rc = need("business", t->business, err);
+    if (rc == AT_OK)
+        rc = need("user", t->user, err);
+    if (rc == AT_OK)
+        rc = need("task type", t->type, err);
+    if (rc)
+        return rc;
+    at_business b;
+    at_user u;
+    at_task_type ty;
+    if ((rc = at_business_get(c->db, t->business, &b, err)) ||
+        (rc = at_user_get(c->db, t->user, &u, err)) ||
+        (rc = at_task_type_get(c->db, t->type, &ty, err)))
+        return at_error_wrap(err, "enqueue");
+    at_enqueue req = {
+        .business_id = b.id,
+        .user_id = u.id,
+        .task_type_id = ty.id,
+        .payload = t->payload,
+        .payload_len = t->payload && !t->payload_len ? strlen(t->payload) : t->payload_len,
+        .priority = t->priority,
+        .run_at = t->run_at,
+    };
+    return at_task_enqueue(c->db, &req, id, err);
+}
+
+int
+at_client_get(at_client *c, const char *business, uint64_t id, at_task *out, at_error *err)
+{
+    memset(out, 0, sizeof *out);
+    at_business b;
+    int rc = need("business", business, err);
+    if (rc == AT_OK)
+        rc = at_business_get(c->db, business, &b, err);
+    if (rc == AT_OK)
+        rc = at_task_get(c->db, b.id, id, out, err);
+    return rc;
+}

@@ -55,6 +55,15 @@ static const struct key keys[] = {
     {"fcgi_processes", K_UINT, F(fcgi_processes), 1, 256, "the number of FastCGI processes"},
     {"spool_dir", K_PATH, F(spool_dir), 0, 0, "the spool directory"},
     {"log_level", K_LOGLEVEL, F(log_level), 0, 0, "error, warn, info or debug"},
+    {"pidfile", K_PATH, F(pidfile), 0, 0, "the supervisor's pidfile"},
+    {"user", K_STRING, F(user), 0, 0, "the account the supervisor runs as"},
+    {"wake_address", K_STRING, F(wake_address), 0, 0, "an IPv4 address, or off"},
+    {"poll_interval_ms", K_UINT, F(poll_interval_ms), 10, 60000, "milliseconds"},
+    {"heartbeat_interval", K_UINT, F(heartbeat_interval), 1, 300, "seconds"},
+    {"shutdown_grace", K_UINT, F(shutdown_grace), 0, 86400, "seconds"},
+    {"cancel_grace", K_UINT, F(cancel_grace), 0, 3600, "seconds"},
+    {"retry_backoff", K_UINT, F(retry_backoff), 1, 86400, "seconds"},
+    {"executor_max_rss_mb", K_UINT, F(executor_max_rss_mb), 16, 1048576, "MiB"},
 };
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -110,7 +119,18 @@ set_defaults(at_config *c)
     c->executors = 4;
     c->fcgi_processes = 4;
     c->log_level = AT_LOG_INFO;
-    return c->db_user && c->db_name && c->plugin_dir && c->fcgi_listen && c->spool_dir ? 0 : -1;
+    c->pidfile = strdup(AT_RUNSTATEDIR "/asynctasks/asynctasksd.pid");
+    c->wake_address = strdup("127.0.0.1");
+    c->poll_interval_ms = 1000;
+    c->heartbeat_interval = 5;
+    c->shutdown_grace = 30;
+    c->cancel_grace = 10;
+    c->retry_backoff = 10;
+    c->executor_max_rss_mb = 1024;
+    return c->db_user && c->db_name && c->plugin_dir && c->fcgi_listen && c->spool_dir &&
+                   c->pidfile && c->wake_address
+               ? 0
+               : -1;
 }
 
 /* Relative paths in the file mean relative to the file's directory. */

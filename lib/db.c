@@ -748,3 +748,36 @@ at_db_now(at_db *db, int64_t *now, at_error *err)
     return db_row(db, DB_RETRY, "SELECT UTC_TIMESTAMP(6)", NULL, 0, fill_time, now,
                   "time from the database", err);
 }
+
+int
+db_explain(at_db *db, const char *sql, const db_arg *args, unsigned nargs, char **out,
+           at_error *err)
+{
+    *out = NULL;
+    strbuf text = {0};
+    db_res r;
+    int rc = db_query(db, DB_RETRY, sql, args, nargs, &r, err);
+    if (rc)
+        return rc;
+    /* id, select_type, table, type, possible_keys, key, key_len, ref, rows, Extra */
+    static const unsigned cols[] = {1, 2, 3, 5, 8, 9};
+    while ((rc = db_fetch(&r, err)) == 1) {
+        for (size_t i = 0; i < AT_COUNT(cols); i++) {
+            const char *v = db_col(&r, cols[i], NULL);
+            sb_add(&text, i ? "\t" : "");
+            sb_add(&text, v ? v : "NULL");
+        }
+        sb_add(&text, "\n");
+    }
+    db_res_close(&r);
+    if (rc == 0 && text.oom)
+        rc = at_error_set(err, AT_ENOMEM, "out of memory");
+    if (rc == 0) {
+        *out = text.p ? text.p : strdup("");
+        text.p = NULL;
+        if (!*out)
+            rc = at_error_set(err, AT_ENOMEM, "out of memory");
+    }
+    sb_free(&text);
+    return rc < 0 ? rc : AT_OK;
+}

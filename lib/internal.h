@@ -131,6 +131,12 @@ int db_rows(struct at_db *db, unsigned flags, const char *sql, const db_arg *arg
 int db_query_u64(struct at_db *db, unsigned flags, const char *sql, const db_arg *args,
                  unsigned nargs, uint64_t *out, at_error *err);
 
+/* Runs sql, an EXPLAIN statement, and writes its plan as text, one line
+ * per plan row: "select_type<TAB>table<TAB>type<TAB>key<TAB>rows<TAB>Extra" (*out
+ * malloc'd). */
+int db_explain(struct at_db *db, const char *sql, const db_arg *args, unsigned nargs, char **out,
+               at_error *err);
+
 /* Runs fn inside a transaction, committing when it returns AT_OK and
  * rolling back otherwise. A deadlock or lock timeout reruns it (a few
  * times); a lost connection before COMMIT reconnects and reruns it once,

@@ -232,7 +232,10 @@ at_pause_resume(at_db *db, const at_actor *actor, uint64_t business_id, int scop
     if (rc)
         return rc;
     struct resume_ctx c = {actor, business_id, scope, target};
-    return db_tx(db, false, resume_tx, &c, err);
+    rc = db_tx(db, false, resume_tx, &c, err);
+    if (rc == AT_OK)
+        at_wake(db); /* the tasks it held may run now */
+    return rc;
 }
 
 /* ---- reading rules ---- */
@@ -408,6 +411,8 @@ at_pause_resume_all(at_db *db, const at_actor *actor, uint64_t business_id,
         return rc;
     struct all_ctx c = {actor, business_id, 0, 0};
     rc = db_tx(db, false, all_tx, &c, err);
+    if (rc == AT_OK)
+        at_wake(db);
     if (rules_removed)
         *rules_removed = rc ? 0 : c.removed;
     if (tasks_released)

@@ -107,6 +107,7 @@ at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err)
         return explain_missing(db, req, err);
     if (id)
         *id = newid;
+    at_wake(db);
     return AT_OK;
 }
 

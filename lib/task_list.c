@@ -504,7 +504,7 @@ at_task_list_explain(at_db *db, const at_task_query *q, char **out, at_error *er
         plan_free(&p);
         return rc;
     }
-    strbuf sql = {0}, text = {0};
+    strbuf sql = {0};
     arglist a = {0};
     sb_add(&sql, "EXPLAIN ");
     build(&sql, &a, &p);
@@ -513,31 +513,9 @@ at_task_list_explain(at_db *db, const at_task_query *q, char **out, at_error *er
         rc = at_error_set(err, AT_ENOMEM, "out of memory");
         goto out;
     }
-    db_res r;
-    if ((rc = db_query(db, DB_RETRY, sql.p, a.v, (unsigned) a.n, &r, err)))
-        goto out;
-    /* id, select_type, table, type, possible_keys, key, key_len, ref, rows, Extra */
-    static const unsigned cols[] = {1, 2, 3, 5, 8, 9};
-    while ((rc = db_fetch(&r, err)) == 1) {
-        for (size_t i = 0; i < AT_COUNT(cols); i++) {
-            const char *v = db_col(&r, cols[i], NULL);
-            sb_add(&text, i ? "\t" : "");
-            sb_add(&text, v ? v : "NULL");
-        }
-        sb_add(&text, "\n");
-    }
-    db_res_close(&r);
-    if (rc == 0 && text.oom)
-        rc = at_error_set(err, AT_ENOMEM, "out of memory");
-    if (rc == 0) {
-        *out = text.p ? text.p : strdup("");
-        text.p = NULL;
-        if (!*out)
-            rc = at_error_set(err, AT_ENOMEM, "out of memory");
-    }
+    rc = db_explain(db, sql.p, a.v, (unsigned) a.n, out, err);
 out:
     sb_free(&sql);
-    sb_free(&text);
     args_free(&a);
-    return rc < 0 ? rc : AT_OK;
+    return rc;
 }

@@ -16,5 +16,8 @@
 #include <asynctasks/audit.h>
 #include <asynctasks/session.h>
 #include <asynctasks/demo.h>
+#include <asynctasks/run.h>
+#include <asynctasks/apitoken.h>
+#include <asynctasks/client.h>
 
 #endif

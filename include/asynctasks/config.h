@@ -28,6 +28,17 @@ typedef struct at_config {
     unsigned fcgi_processes;
     char *spool_dir;
     int log_level;
+
+    /* The supervisor (asynctasksd(8)). */
+    char *pidfile;
+    char *user;         /* run as this account when started as root */
+    char *wake_address; /* IPv4 address of the wake-up socket, or "off" */
+    unsigned poll_interval_ms;    /* an idle executor looks for work this often */
+    unsigned heartbeat_interval;  /* seconds */
+    unsigned shutdown_grace;      /* seconds running tasks get on SIGTERM */
+    unsigned cancel_grace;        /* seconds a cancelled task gets to stop */
+    unsigned retry_backoff;       /* seconds before the first retry */
+    unsigned executor_max_rss_mb; /* an executor above this is replaced */
 } at_config;
 
 /* Finds the configuration: explicit_path if not NULL, else

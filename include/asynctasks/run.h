@@ -23,14 +23,28 @@ extern "C" {
 /* Registers a supervisor of this host (*id); wake_addr "ip:port" or "". */
 int at_supervisor_register(at_db *db, const char *host, int pid, const char *wake_addr,
                            uint64_t *id, at_error *err);
-/* Heartbeat; also removes executor rows whose process the supervisor no
- * longer has (those not in live[0..n)). */
+/* Heartbeat of the supervisor and of its executors' rows. AT_ENOTFOUND
+ * when the row is gone (removed as stale): register again. */
 int at_supervisor_heartbeat(at_db *db, uint64_t id, at_error *err);
 /* Removes the supervisor and its executors' rows. */
 int at_supervisor_unregister(at_db *db, uint64_t id, at_error *err);
 
+/* The supervisors registered for a host, to find those whose process is
+ * gone. */
+typedef struct at_supervisor_ref {
+    uint64_t id;
+    int pid;
+} at_supervisor_ref;
+int at_supervisor_list_host(at_db *db, const char *host, at_supervisor_ref **out, size_t *n,
+                            at_error *err);
+/* A supervisor known to be dead (its executors died with it): their tasks
+ * are failed (and retried) at once with why, and its rows removed. */
+int at_supervisor_reap(at_db *db, uint64_t supervisor_id, const char *why, unsigned backoff_s,
+                       at_error *err);
+
 int at_executor_register(at_db *db, uint64_t supervisor_id, const char *host, int pid,
                          int supervisor_pid, uint64_t *id, at_error *err);
+int at_executor_set_pid(at_db *db, uint64_t id, int pid, at_error *err);
 int at_executor_heartbeat(at_db *db, uint64_t id, at_error *err);
 int at_executor_unregister(at_db *db, uint64_t id, at_error *err);
 
@@ -96,6 +110,8 @@ enum at_outcome {
     AT_OUTCOME_REQUEUE    /* not the task's fault (shutdown): queued again, attempt refunded */
 };
 
+const char *at_outcome_str(int outcome);
+
 /* Records the end of an attempt if executor_id still owns the task's
  * lease (else AT_ESTATE: the lease was lost and the task recovered).
  * A retry whose attempts are used up becomes a failure; a task whose
@@ -135,6 +151,10 @@ int at_cancel_requests(at_db *db, uint64_t supervisor_id, at_cancel_req **out, s
  * caller. Called after enqueue and resume. The list of addresses is cached
  * for a second. */
 void at_wake(at_db *db);
+
+struct sockaddr_in;
+/* "a.b.c.d:port" into an address: 0, or -1 when malformed. */
+int at_wake_addr_parse(const char *text, struct sockaddr_in *out);
 
 #ifdef __cplusplus
 }
