@@ -94,6 +94,15 @@ void at_job_outcome_clear(at_job_outcome *o);
  * AT_PLUGIN_RETRY with an error saying so. */
 int at_job_run(at_handler *h, const at_job_info *info, at_job_outcome *out, at_error *err);
 
+/* Calls every plugin's init() that has not run yet in this process
+ * (executors do this before their first claim, so a slow init delays no
+ * task's timeout clock). A failed init is logged with the plugin's name. */
+void at_plugins_init(at_plugin_set *set);
+
+/* The registered type ids this process can run: handlers whose plugin
+ * initialised. *ids is malloc'd; returns how many. */
+size_t at_plugins_runnable(const at_plugin_set *set, uint64_t **ids);
+
 /* Calls every initialised plugin's fini(). */
 void at_plugins_fini(at_plugin_set *set);
 

@@ -1,0 +1,239 @@
+/* executor.c: one executor process: claims a task, runs it through its
+ * plugin, records how it ended, and again, until told to stop.
+ *
+ * It opens its own database connection after the fork. The claim itself
+ * re-checks the business's pause rules immediately before the task is
+ * marked running (at_claim_next), so a task a pause holds never starts.
+ * SIGUSR1 asks the running task to stop (cancel: should_stop turns true);
+ * SIGUSR2 asks the executor to exit once its task is done (drain). */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sv.h"
+
+#define FINISH_RETRY_S 120 /* how long a result waits for the database */
+
+static volatile sig_atomic_t stop_task, drain;
+
+static void
+on_signal(int sig)
+{
+    if (sig == SIGUSR1)
+        stop_task = 1;
+    else if (sig == SIGUSR2 || sig == SIGTERM)
+        drain = 1;
+}
+
+static void
+say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A line to the supervisor; a supervisor that is gone takes us with it
+ * (PR_SET_PDEATHSIG), so a failed write needs no handling here. */
+static void
+say(int fd, const char *fmt, ...)
+{
+    char buf[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0 && (size_t) n < sizeof buf) {
+        ssize_t w;
+        do
+            w = write(fd, buf, (size_t) n);
+        while (w < 0 && errno == EINTR);
+    }
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !drain)
+        ;
+}
+
+/* Waits for a wake-up datagram or the poll interval, whichever is first. */
+static void
+wait_for_work(int wake_fd, unsigned poll_ms)
+{
+    if (wake_fd < 0) {
+        sleep_ms(poll_ms);
+        return;
+    }
+    struct pollfd p = {wake_fd, POLLIN, 0};
+    if (poll(&p, 1, (int) poll_ms) > 0) {
+        char b[16];
+        while (recv(wake_fd, b, sizeof b, MSG_DONTWAIT) >= 0)
+            ; /* one claim answers any number of pokes */
+    }
+}
+
+static size_t
+rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, res = 0;
+    if (f) {
+        if (fscanf(f, "%lu %lu", &size, &res) != 2)
+            res = 0;
+        fclose(f);
+    }
+    return (size_t) ((unsigned long long) res * (unsigned long long) sysconf(_SC_PAGESIZE) >> 20);
+}
+
+static int
+outcome_of(int status)
+{
+    switch (status) {
+    case AT_PLUGIN_OK: return AT_OUTCOME_SUCCEEDED;
+    case AT_PLUGIN_FAIL: return AT_OUTCOME_FAILED;
+    case AT_PLUGIN_CANCELLED: return AT_OUTCOME_CANCELLED;
+    default: return AT_OUTCOME_RETRY;
+    }
+}
+
+/* Writes how the attempt ended, waiting out a database that is away. */
+static void
+record(sv *s, at_db *db, uint64_t exec_id, const at_claim *c, const at_job_outcome *o)
+{
+    int outcome = outcome_of(o->status);
+    int64_t give_up = sv_now_ms() + FINISH_RETRY_S * 1000;
+    for (;;) {
+        at_error err;
+        int rc = at_task_finish(db, exec_id, c->task_id, outcome, o->result, o->error,
+                                s->cfg->retry_backoff, &err);
+        if (rc == AT_OK) {
+            at_log(AT_LOG_INFO, "task #%llu attempt %u: %s%s%s", (unsigned long long) c->task_id,
+                   c->attempt, at_outcome_str(outcome), o->error ? ": " : "",
+                   o->error ? o->error : "");
+            return;
+        }
+        if (rc != AT_EDB || sv_now_ms() > give_up) {
+            /* AT_ESTATE: the lease was lost and the task recovered; the
+             * next attempt's record is the one that counts. */
+            at_log(AT_LOG_WARN, "task #%llu: result not recorded: %s",
+                   (unsigned long long) c->task_id, err.msg);
+            return;
+        }
+        at_log(AT_LOG_WARN, "task #%llu: %s; retrying", (unsigned long long) c->task_id, err.msg);
+        sleep_ms(500);
+    }
+}
+
+static void
+run_one(sv *s, at_db *db, uint64_t exec_id, int pipe_fd, at_claim *c)
+{
+    at_handler *h = at_plugins_find_id(s->plugins, c->task_type_id);
+    at_job_outcome o = {0};
+    say(pipe_fd, "S %llu %u\n", (unsigned long long) c->task_id, c->timeout_s);
+    stop_task = 0;
+    if (!h) {
+        /* claimed only types we handle; a reload in between is the one way */
+        o.status = AT_PLUGIN_RETRY;
+        o.error = strdup("no handler for this task type in this executor");
+    } else {
+        at_job_info info = {
+            .task_id = c->task_id,
+            .business_id = c->business_id,
+            .user_id = c->user_id,
+            .attempt = c->attempt,
+            .payload = c->payload,
+            .payload_len = c->payload_len,
+            .spool_dir = s->cfg->spool_dir,
+            .db = db,
+            .executor_id = exec_id,
+            .stop = &stop_task,
+        };
+        at_error err;
+        if (at_job_run(h, &info, &o, &err) != AT_OK) {
+            at_job_outcome_clear(&o);
+            o.status = AT_PLUGIN_RETRY;
+            o.error = strdup(err.msg);
+        }
+    }
+    say(pipe_fd, "R %llu\n", (unsigned long long) c->task_id);
+    record(s, db, exec_id, c, &o);
+    say(pipe_fd, "D %llu\n", (unsigned long long) c->task_id);
+    at_job_outcome_clear(&o);
+}
+
+int
+sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    at_db *db = NULL;
+    at_error err;
+    /* The supervisor's connection belongs to the supervisor: this process
+     * opens its own and never touches that one. */
+    while (!drain && at_db_open(s->cfg, &db, &err) != AT_OK) {
+        at_log(AT_LOG_WARN, "executor: %s; retrying", err.msg);
+        sleep_ms(1000);
+    }
+    if (drain) {
+        at_db_close(db);
+        return 0;
+    }
+    at_plugins_init(s->plugins);
+    uint64_t *types = NULL;
+    size_t ntypes = at_plugins_runnable(s->plugins, &types);
+    if (ntypes == 0)
+        at_log(AT_LOG_WARN, "executor: no task type can run here (no plugin loaded or "
+                            "initialised); idle");
+
+    while (!drain) {
+        at_claim c;
+        int claimed = 0;
+        if (ntypes == 0) {
+            wait_for_work(-1, s->cfg->poll_interval_ms);
+            continue;
+        }
+        if (at_claim_next(db, exec_id, types, ntypes, &c, &claimed, &err) != AT_OK) {
+            at_log(AT_LOG_WARN, "executor: %s", err.msg);
+            sleep_ms(s->cfg->poll_interval_ms);
+            continue;
+        }
+        if (!claimed) {
+            wait_for_work(s->wake_fd, s->cfg->poll_interval_ms);
+            continue;
+        }
+        run_one(s, db, exec_id, pipe_fd, &c);
+        at_claim_clear(&c);
+        size_t rss = rss_mb();
+        if (rss > s->cfg->executor_max_rss_mb) {
+            /* A handler that leaks hurts the next tasks only until here. */
+            at_log(AT_LOG_WARN, "executor: %zu MiB resident, above executor_max_rss_mb %u: "
+                   "exiting to be replaced", rss, s->cfg->executor_max_rss_mb);
+            say(pipe_fd, "X memory\n");
+            break;
+        }
+    }
+    free(types);
+    at_plugins_fini(s->plugins);
+    at_db_close(db);
+    return 0;
+}

@@ -1,0 +1,555 @@
+/* supervisor.c: the supervisor's loop: keeps N executors alive, enforces
+ * task timeouts and cancels, heartbeats, recovers the tasks of executors
+ * that died, drains on SIGTERM and reloads on SIGHUP.
+ *
+ * The supervisor never runs a task itself. It learns what each executor
+ * runs from the executor's pipe, so when an executor dies it knows which
+ * task to fail and why (a signal, an exit, a timeout) without asking the
+ * executor. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sv.h"
+
+#define TICK_MS           100
+#define CANCEL_POLL_MS    500
+#define RECOVER_MS        5000
+#define YOUNG_MS          5000  /* an executor dying sooner counts as dying young */
+#define BACKOFF_MAX_MS    30000
+#define PENDING_MAX       1024
+
+volatile sig_atomic_t sv_got_term, sv_got_hup, sv_got_chld;
+
+int64_t
+sv_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- plugins ---- */
+
+int
+sv_load_plugins(sv *s)
+{
+    at_error err;
+    at_plugin_set *set = NULL;
+    /* The old set goes first: the dynamic loader would hand back a file
+     * that is still open instead of reading its new version. Executors
+     * keep their own copies from their fork. */
+    at_plugins_free(s->plugins);
+    s->plugins = NULL;
+    free(s->type_ids);
+    s->type_ids = NULL;
+    s->ntypes = 0;
+    if (at_plugins_load(s->cfg->plugin_dir, &set, &err) != AT_OK) {
+        at_log(AT_LOG_ERROR, "plugins: %s", err.msg);
+        return -1;
+    }
+    for (size_t i = 0; i < set->nrefusals; i++)
+        at_log(AT_LOG_ERROR, "plugin refused: %s", set->refusals[i]);
+    if (at_plugins_register(s->db, set, &err) != AT_OK) {
+        at_log(AT_LOG_ERROR, "plugins: %s", err.msg);
+        at_plugins_free(set);
+        return -1;
+    }
+    size_t types = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        types += set->plugins[i]->nhandlers;
+        at_log(AT_LOG_INFO, "plugin %s %s: %zu task type%s", set->plugins[i]->desc.name,
+               set->plugins[i]->desc.version ? set->plugins[i]->desc.version : "",
+               set->plugins[i]->nhandlers, set->plugins[i]->nhandlers == 1 ? "" : "s");
+    }
+    if (types == 0)
+        at_log(AT_LOG_WARN, "no task types loaded from %s: executors will idle",
+               s->cfg->plugin_dir);
+    s->plugins = set;
+    return 0;
+}
+
+/* ---- results the database could not take yet ---- */
+
+static void
+fail_task(sv *s, uint64_t exec_id, int outcome, const char *why)
+{
+    at_error err;
+    int rc = at_executor_fail_task(s->db, exec_id, outcome, why, s->cfg->retry_backoff, &err);
+    if (rc == AT_OK)
+        rc = at_executor_unregister(s->db, exec_id, &err);
+    if (rc == AT_OK)
+        return;
+    at_log(AT_LOG_WARN, "executor #%llu: %s; will retry", (unsigned long long) exec_id, err.msg);
+    if (s->npending == s->pending_cap) {
+        size_t cap = s->pending_cap ? s->pending_cap * 2 : 16;
+        sv_pending *p = cap <= PENDING_MAX ? realloc(s->pending, cap * sizeof *p) : NULL;
+        if (!p) {
+            at_log(AT_LOG_ERROR, "executor #%llu: dropped; its lease will recover the task",
+                   (unsigned long long) exec_id);
+            return;
+        }
+        s->pending = p;
+        s->pending_cap = cap;
+    }
+    sv_pending *p = &s->pending[s->npending++];
+    p->exec_id = exec_id;
+    p->outcome = outcome;
+    snprintf(p->error, sizeof p->error, "%s", why);
+}
+
+static void
+retry_pending(sv *s)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < s->npending; i++) {
+        sv_pending p = s->pending[i];
+        at_error err;
+        int rc = at_executor_fail_task(s->db, p.exec_id, p.outcome, p.error,
+                                       s->cfg->retry_backoff, &err);
+        if (rc == AT_OK)
+            rc = at_executor_unregister(s->db, p.exec_id, &err);
+        if (rc != AT_OK)
+            s->pending[keep++] = p;
+    }
+    s->npending = keep;
+}
+
+/* ---- executors ---- */
+
+static size_t
+count_live(const sv *s, int only_current)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
+        if (s->slots[i].pid && (!only_current || s->slots[i].gen == s->gen))
+            n++;
+    return n;
+}
+
+static void
+close_inherited(sv *s, int keep_fd)
+{
+    for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
+        if (s->slots[i].pid && s->slots[i].fd >= 0 && s->slots[i].fd != keep_fd)
+            close(s->slots[i].fd);
+}
+
+extern int sv_pidfile_fd;
+
+static int
+spawn(sv *s, sv_slot *slot)
+{
+    at_error err;
+    uint64_t exec_id = 0;
+    if (at_executor_register(s->db, s->id, s->host, 0, (int) getpid(), &exec_id, &err)) {
+        at_log(AT_LOG_WARN, "executor: %s", err.msg);
+        return -1;
+    }
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        at_log(AT_LOG_ERROR, "pipe: %s", strerror(errno));
+        at_executor_unregister(s->db, exec_id, &err);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        at_log(AT_LOG_ERROR, "fork: %s", strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        at_executor_unregister(s->db, exec_id, &err);
+        return -1;
+    }
+    if (pid == 0) {
+        /* Die with the supervisor, whatever kills it; then the lease or the
+         * next supervisor on this host recovers the task. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(p[0]);
+        close_inherited(s, -1);
+        if (sv_pidfile_fd >= 0)
+            close(sv_pidfile_fd); /* its lock must end with the supervisor */
+        _exit(sv_executor_main(s, exec_id, p[1]));
+    }
+    close(p[1]);
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    memset(slot, 0, sizeof *slot);
+    slot->pid = pid;
+    slot->exec_id = exec_id;
+    slot->fd = p[0];
+    slot->gen = s->gen;
+    slot->born_ms = sv_now_ms();
+    if (at_executor_set_pid(s->db, exec_id, (int) pid, &err))
+        at_log(AT_LOG_WARN, "executor #%llu: %s", (unsigned long long) exec_id, err.msg);
+    at_log(AT_LOG_DEBUG, "executor #%llu started, pid %d", (unsigned long long) exec_id,
+           (int) pid);
+    return 0;
+}
+
+static void
+fill_up(sv *s)
+{
+    if (s->draining || sv_now_ms() < s->spawn_after_ms)
+        return;
+    /* Replacements for old-generation executors come as they leave. */
+    size_t want = s->cfg->executors, have = count_live(s, 0);
+    for (size_t i = 0; i < SV_EXECUTORS_MAX && have < want; i++)
+        if (!s->slots[i].pid) {
+            if (spawn(s, &s->slots[i]) < 0)
+                break;
+            have++;
+        }
+}
+
+static void read_pipe(sv *s, sv_slot *slot);
+
+/* What a dead executor's task becomes, and why. */
+static void
+executor_died(sv *s, sv_slot *slot, int status)
+{
+    char why[200];
+    int outcome = AT_OUTCOME_RETRY;
+    if (slot->kill == SV_KILL_TIMEOUT) {
+        snprintf(why, sizeof why, "timed out after %u s: the executor was killed", slot->timeout_s);
+    } else if (slot->kill == SV_KILL_CANCEL) {
+        outcome = AT_OUTCOME_CANCELLED;
+        snprintf(why, sizeof why,
+                 "cancelled: the handler did not stop within %u s and was killed",
+                 s->cfg->cancel_grace);
+    } else if (slot->kill == SV_KILL_SHUTDOWN) {
+        outcome = AT_OUTCOME_REQUEUE;
+        snprintf(why, sizeof why, "requeued: the supervisor shut down before the task ended");
+    } else if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        snprintf(why, sizeof why, "the executor was killed by signal %d (SIG%s)%s", sig,
+                 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+                 WCOREDUMP(status) ? ", core dumped" : "");
+    } else {
+        snprintf(why, sizeof why, "the executor exited with status %d during the task",
+                 WEXITSTATUS(status));
+    }
+    if (slot->task_id)
+        at_log(AT_LOG_WARN, "executor pid %d, task #%llu: %s", (int) slot->pid,
+               (unsigned long long) slot->task_id, why);
+    else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && slot->kill == SV_KILL_NONE)
+        at_log(AT_LOG_WARN, "executor pid %d ended: %s", (int) slot->pid, why);
+    /* Whether or not the pipe said so, the database knows what it ran. */
+    fail_task(s, slot->exec_id, outcome, why);
+
+    int64_t now = sv_now_ms();
+    int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!clean && slot->kill == SV_KILL_NONE && now - slot->born_ms < YOUNG_MS) {
+        s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 250;
+        if (s->backoff_ms > BACKOFF_MAX_MS)
+            s->backoff_ms = BACKOFF_MAX_MS;
+        s->spawn_after_ms = now + s->backoff_ms;
+        at_log(AT_LOG_WARN, "executors die young: next one in %d ms", s->backoff_ms);
+    } else if (clean || now - slot->born_ms >= YOUNG_MS) {
+        s->backoff_ms = 0;
+    }
+    close(slot->fd);
+    memset(slot, 0, sizeof *slot);
+    slot->fd = -1;
+}
+
+static void
+reap(sv *s)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
+            if (s->slots[i].pid == pid) {
+                read_pipe(s, &s->slots[i]); /* what it said before dying */
+                executor_died(s, &s->slots[i], status);
+                break;
+            }
+}
+
+static void
+on_line(sv *s, sv_slot *slot, const char *line)
+{
+    unsigned long long task = 0;
+    unsigned timeout = 0;
+    if (sscanf(line, "S %llu %u", &task, &timeout) == 2) {
+        slot->task_id = task;
+        slot->timeout_s = timeout ? timeout : 300;
+        slot->task_ms = sv_now_ms();
+        slot->cancel_ms = 0;
+    } else if (sscanf(line, "R %llu", &task) == 1) {
+        slot->task_ms = 0; /* recording: no timeout applies */
+    } else if (sscanf(line, "D %llu", &task) == 1) {
+        slot->task_id = 0;
+        slot->task_ms = 0;
+        slot->cancel_ms = 0;
+    } else if (line[0] == 'X') {
+        at_log(AT_LOG_INFO, "executor pid %d leaves: %s", (int) slot->pid, line + 1);
+    }
+}
+
+static void
+read_pipe(sv *s, sv_slot *slot)
+{
+    for (;;) {
+        ssize_t n = read(slot->fd, slot->line + slot->linelen, sizeof slot->line - 1 - slot->linelen);
+        if (n <= 0)
+            return; /* EOF: the reaper handles the exit */
+        slot->linelen += (size_t) n;
+        slot->line[slot->linelen] = 0;
+        char *nl;
+        while ((nl = strchr(slot->line, '\n'))) {
+            *nl = 0;
+            on_line(s, slot, slot->line);
+            size_t rest = slot->linelen - (size_t) (nl + 1 - slot->line);
+            memmove(slot->line, nl + 1, rest);
+            slot->linelen = rest;
+            slot->line[rest] = 0;
+        }
+        if (slot->linelen == sizeof slot->line - 1)
+            slot->linelen = 0; /* a line that long is not ours */
+        struct pollfd p = {slot->fd, POLLIN, 0};
+        if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+            return;
+    }
+}
+
+static void
+enforce_timeouts(sv *s, int64_t now)
+{
+    for (size_t i = 0; i < SV_EXECUTORS_MAX; i++) {
+        sv_slot *e = &s->slots[i];
+        if (!e->pid || !e->task_ms || e->kill)
+            continue;
+        if (now - e->task_ms >= (int64_t) e->timeout_s * 1000) {
+            at_log(AT_LOG_WARN, "task #%llu: timed out after %u s; killing executor pid %d",
+                   (unsigned long long) e->task_id, e->timeout_s, (int) e->pid);
+            e->kill = SV_KILL_TIMEOUT;
+            kill(e->pid, SIGKILL);
+        } else if (e->cancel_ms && now - e->cancel_ms >= (int64_t) s->cfg->cancel_grace * 1000) {
+            at_log(AT_LOG_WARN, "task #%llu: still running %u s after its cancel; killing "
+                   "executor pid %d", (unsigned long long) e->task_id, s->cfg->cancel_grace,
+                   (int) e->pid);
+            e->kill = SV_KILL_CANCEL;
+            kill(e->pid, SIGKILL);
+        }
+    }
+}
+
+static void
+poll_cancels(sv *s, int64_t now)
+{
+    at_cancel_req *v = NULL;
+    size_t n = 0;
+    at_error err;
+    if (at_cancel_requests(s->db, s->id, &v, &n, &err) != AT_OK) {
+        at_log(AT_LOG_DEBUG, "cancel requests: %s", err.msg);
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < SV_EXECUTORS_MAX; i++) {
+            sv_slot *e = &s->slots[i];
+            if (e->pid && e->exec_id == v[k].executor_id && !e->cancel_ms && !e->kill) {
+                at_log(AT_LOG_INFO, "task #%llu: cancel requested; asking executor pid %d to stop",
+                       (unsigned long long) v[k].task_id, (int) e->pid);
+                e->cancel_ms = now;
+                kill(e->pid, SIGUSR1);
+            }
+        }
+    free(v);
+}
+
+/* Other supervisors of this host whose process is gone died with their
+ * executors (PR_SET_PDEATHSIG): their tasks need not wait for the lease. */
+static void
+reap_dead_neighbours(sv *s)
+{
+    at_supervisor_ref *v = NULL;
+    size_t n = 0;
+    at_error err;
+    if (at_supervisor_list_host(s->db, s->host, &v, &n, &err) != AT_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].id == s->id || v[i].pid <= 0 || kill(v[i].pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char why[AT_HOST_BUF + 64];
+        snprintf(why, sizeof why, "the supervisor (pid %d on %s) died while the task ran",
+                 v[i].pid, s->host);
+        if (at_supervisor_reap(s->db, v[i].id, why, s->cfg->retry_backoff, &err) == AT_OK)
+            at_log(AT_LOG_WARN, "recovered the tasks of dead supervisor #%llu (pid %d)",
+                   (unsigned long long) v[i].id, v[i].pid);
+        else
+            at_log(AT_LOG_WARN, "dead supervisor #%llu: %s", (unsigned long long) v[i].id,
+                   err.msg);
+    }
+    free(v);
+}
+
+static void
+heartbeat(sv *s)
+{
+    at_error err;
+    int rc = at_supervisor_heartbeat(s->db, s->id, &err);
+    if (rc == AT_ENOTFOUND) {
+        /* Removed as stale after a long outage: its tasks were recovered.
+         * Start over under a new row, executors included. */
+        at_log(AT_LOG_WARN, "%s; registering again and restarting the executors", err.msg);
+        if (at_supervisor_register(s->db, s->host, (int) getpid(), s->wake_addr, &s->id, &err) ==
+            AT_OK)
+            s->gen++;
+    } else if (rc) {
+        at_log(AT_LOG_WARN, "%s", err.msg);
+    }
+}
+
+/* One old-generation executor at a time is told to leave after its task;
+ * its replacement starts when it has gone, so no task is cut short and
+ * capacity dips by one at most. */
+static void
+roll(sv *s)
+{
+    if (s->draining)
+        return;
+    size_t want = s->cfg->executors, current = count_live(s, 1), live = count_live(s, 0);
+    for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
+        if (s->slots[i].pid && s->slots[i].drain_sent)
+            return; /* one at a time */
+    for (size_t i = 0; i < SV_EXECUTORS_MAX; i++) {
+        sv_slot *e = &s->slots[i];
+        int old = e->pid && e->gen != s->gen;
+        int extra = e->pid && !old && current > want && live > want;
+        if (old || extra) {
+            e->drain_sent = 1;
+            kill(e->pid, SIGUSR2);
+            return;
+        }
+    }
+}
+
+static void
+reload(sv *s)
+{
+    at_config *cfg = NULL;
+    at_error err;
+    at_log(AT_LOG_INFO, "SIGHUP: reloading %s and the plugins", s->config_path ? s->config_path
+                                                                              : "the configuration");
+    if (at_config_load(s->config_path, &cfg, &err) != AT_OK) {
+        at_log(AT_LOG_ERROR, "reload: %s; keeping the old configuration", err.msg);
+    } else {
+        at_config_free(s->cfg);
+        s->cfg = cfg;
+        at_log_set_level(cfg->log_level);
+    }
+    sv_load_plugins(s);
+    s->gen++;
+}
+
+static void
+drain_start(sv *s)
+{
+    s->draining = 1;
+    s->drain_until = sv_now_ms() + (int64_t) s->cfg->shutdown_grace * 1000;
+    at_log(AT_LOG_INFO, "SIGTERM: no new tasks; running ones get %u s", s->cfg->shutdown_grace);
+    for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
+        if (s->slots[i].pid) {
+            s->slots[i].drain_sent = 1;
+            kill(s->slots[i].pid, SIGUSR2);
+        }
+}
+
+static void
+drain_deadline(sv *s, int64_t now)
+{
+    if (now < s->drain_until)
+        return;
+    for (size_t i = 0; i < SV_EXECUTORS_MAX; i++) {
+        sv_slot *e = &s->slots[i];
+        if (e->pid && e->kill != SV_KILL_SHUTDOWN) {
+            at_log(AT_LOG_WARN, "grace over: killing executor pid %d%s", (int) e->pid,
+                   e->task_id ? " and requeueing its task" : "");
+            e->kill = SV_KILL_SHUTDOWN;
+            kill(e->pid, SIGKILL);
+        }
+    }
+}
+
+int
+sv_run(sv *s)
+{
+    for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
+        s->slots[i].fd = -1;
+    int64_t last_hb = 0, last_cancel = 0, last_recover = 0;
+    struct pollfd pfd[SV_EXECUTORS_MAX];
+    sv_slot *which[SV_EXECUTORS_MAX];
+    for (;;) {
+        int64_t now = sv_now_ms();
+        if (sv_got_term && !s->draining)
+            drain_start(s);
+        if (sv_got_hup) {
+            sv_got_hup = 0;
+            if (!s->draining)
+                reload(s);
+        }
+        sv_got_chld = 0;
+        reap(s);
+        if (s->draining) {
+            if (count_live(s, 0) == 0)
+                break;
+            drain_deadline(s, now);
+        } else {
+            roll(s);
+            fill_up(s);
+        }
+        enforce_timeouts(s, now);
+        if (now - last_cancel >= CANCEL_POLL_MS) {
+            last_cancel = now;
+            poll_cancels(s, now);
+        }
+        if (now - last_hb >= (int64_t) s->cfg->heartbeat_interval * 1000) {
+            last_hb = now;
+            heartbeat(s);
+            if (s->npending)
+                retry_pending(s);
+        }
+        if (!s->draining && now - last_recover >= RECOVER_MS) {
+            last_recover = now;
+            uint64_t n = 0;
+            at_error err;
+            reap_dead_neighbours(s);
+            if (at_recover_expired(s->db, s->cfg->retry_backoff, &n, &err) != AT_OK)
+                at_log(AT_LOG_DEBUG, "%s", err.msg);
+            else if (n)
+                at_log(AT_LOG_WARN, "recovered %llu task%s whose lease ran out",
+                       (unsigned long long) n, n == 1 ? "" : "s");
+        }
+
+        nfds_t n = 0;
+        for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
+            if (s->slots[i].pid && s->slots[i].fd >= 0) {
+                pfd[n].fd = s->slots[i].fd;
+                pfd[n].events = POLLIN;
+                pfd[n].revents = 0;
+                which[n++] = &s->slots[i];
+            }
+        if (sv_got_term != s->draining || sv_got_hup || sv_got_chld)
+            continue;
+        int r = poll(pfd, n, TICK_MS);
+        for (nfds_t i = 0; r > 0 && i < n; i++)
+            if (pfd[i].revents & (POLLIN | POLLHUP))
+                read_pipe(s, which[i]);
+    }
+    /* Whatever the executors left unwritten. */
+    for (int tries = 0; s->npending && tries < 10; tries++) {
+        retry_pending(s);
+        if (s->npending)
+            sleep(1);
+    }
+    return 0;
+}

@@ -1,0 +1,80 @@
+/* sv.h: what the files of supervisor/ share: the supervisor's state, its
+ * executor slots, and the line protocol executors speak on their pipe.
+ *
+ * Executor to supervisor, one line each:
+ *   "S <task> <timeout_s>"  a task has started: its timeout clock runs
+ *   "R <task>"              the handler returned: the result is being
+ *                           written (no timeout: the database may be down)
+ *   "D <task>"              the attempt is recorded; idle again
+ *   "X <why>"               exiting of its own accord (memory, reload) */
+#ifndef AT_SV_H
+#define AT_SV_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <asynctasks/asynctasks.h>
+#include <asynctasks/loader.h>
+
+#define SV_EXECUTORS_MAX 256
+
+/* Why the supervisor killed an executor: decides what its task becomes. */
+enum sv_kill { SV_KILL_NONE = 0, SV_KILL_TIMEOUT, SV_KILL_CANCEL, SV_KILL_SHUTDOWN };
+
+typedef struct sv_slot {
+    pid_t pid;         /* 0: free */
+    uint64_t exec_id;  /* its executors row, the lease owner */
+    int fd;            /* read end of its pipe */
+    unsigned gen;      /* configuration generation it was started with */
+    int64_t born_ms;   /* monotonic */
+    uint64_t task_id;  /* running now, 0: idle */
+    int64_t task_ms;   /* when the task's timeout clock started; 0: stopped */
+    unsigned timeout_s;
+    int drain_sent;    /* told to finish its task and exit */
+    int64_t cancel_ms; /* when it was asked to stop the task; 0: not */
+    int kill;          /* enum sv_kill */
+    char line[128];
+    size_t linelen;
+} sv_slot;
+
+/* A result the supervisor could not write yet (database away). */
+typedef struct sv_pending {
+    uint64_t exec_id;
+    int outcome;
+    char error[256];
+} sv_pending;
+
+typedef struct sv {
+    const char *config_path;
+    at_config *cfg;
+    at_db *db;
+    at_plugin_set *plugins;
+    uint64_t *type_ids; /* of the loaded handlers */
+    size_t ntypes;
+    uint64_t id; /* supervisors row */
+    char host[AT_HOST_BUF];
+    int wake_fd; /* UDP socket idle executors wait on; -1: none */
+    char wake_addr[64];
+    sv_slot slots[SV_EXECUTORS_MAX];
+    unsigned gen;
+    int draining;        /* SIGTERM: no new executors */
+    int64_t drain_until; /* monotonic ms: then kill what still runs */
+    sv_pending *pending;
+    size_t npending, pending_cap;
+    int backoff_ms; /* respawn delay after executors that die young */
+    int64_t spawn_after_ms;
+} sv;
+
+extern volatile sig_atomic_t sv_got_term, sv_got_hup, sv_got_chld;
+
+int64_t sv_now_ms(void);
+
+/* supervisor.c */
+int sv_run(sv *s);
+int sv_load_plugins(sv *s);
+
+/* executor.c: the child's whole life; returns its exit status. */
+int sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd);
+
+#endif
