@@ -1,4 +1,4 @@
-/* cmd_tasks.c: enqueue a task, list and show tasks. */
+/* cmd_tasks.c: enqueue a task, list, show and delete tasks. */
 #include "config.h"
 
 #include <getopt.h>
@@ -12,21 +12,25 @@ cmd_enqueue(cli *c, int argc, char **argv)
 {
     static const char help[] =
         "usage: asynctasks enqueue --business SLUG --user EMAIL --type TYPE\n"
-        "                          [--payload-file FILE|-] [--priority N] [--run-at TIME]\n\n"
+        "                          [--payload TEXT|--payload-file FILE|-] [--priority N]\n"
+        "                          [--run-at TIME]\n\n"
         "Adds a task for the user (a member of the business) and prints its id.\n"
-        "The payload is UTF-8 text of at most 4 MiB, read from FILE or from\n"
-        "standard input ('-'). Priority: -1000 to 1000, higher runs first\n"
+        "The payload is UTF-8 text of at most 4 MiB, given as TEXT, or read from\n"
+        "FILE or standard input ('-'); for a task type with parameters it is\n"
+        "name=value lines. Priority: -1000 to 1000, higher runs first\n"
         "(default 0). TIME: YYYY-MM-DD[ HH:MM[:SS]] in UTC, now, or +N with s, m,\n"
         "h or d (default: now).\n";
     static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
                                          {"user", required_argument, NULL, 'u'},
                                          {"type", required_argument, NULL, 't'},
                                          {"payload-file", required_argument, NULL, 'p'},
+                                         {"payload", required_argument, NULL, 'T'},
                                          {"priority", required_argument, NULL, 'P'},
                                          {"run-at", required_argument, NULL, 'r'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *slug = NULL, *email = NULL, *type = NULL, *pfile = NULL, *run_at = NULL;
+    const char *slug = NULL, *email = NULL, *type = NULL, *pfile = NULL, *run_at = NULL,
+               *ptext = NULL;
     long long prio = 0;
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -36,6 +40,7 @@ cmd_enqueue(cli *c, int argc, char **argv)
         case 'u': email = optarg; break;
         case 't': type = optarg; break;
         case 'p': pfile = optarg; break;
+        case 'T': ptext = optarg; break;
         case 'r': run_at = optarg; break;
         case 'P':
             if (cli_number("--priority", optarg, AT_PRIORITY_MIN, AT_PRIORITY_MAX, &prio))
@@ -48,6 +53,8 @@ cmd_enqueue(cli *c, int argc, char **argv)
         return cli_usage("enqueue", "unexpected argument '%s'", argv[optind]);
     if (!slug || !email || !type)
         return cli_usage("enqueue", "enqueue needs --business, --user and --type");
+    if (pfile && ptext)
+        return cli_usage("enqueue", "give the payload as --payload or --payload-file, not both");
     at_error err = {0};
     at_db *db = cli_db(c, 1);
     at_enqueue req = {0};
@@ -72,6 +79,9 @@ cmd_enqueue(cli *c, int argc, char **argv)
         if (cli_read_file(pfile, AT_PAYLOAD_MAX, &payload, &req.payload_len, &err))
             return cli_fail(&err);
         req.payload = payload;
+    } else if (ptext) {
+        req.payload = ptext;
+        req.payload_len = strlen(ptext);
     }
     uint64_t id;
     rc = at_task_enqueue(db, &req, &id, &err);
@@ -284,6 +294,38 @@ tasks_show(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* The command line's Delete: a queued task goes, a running one is
+ * cancelled (its handler is told to stop, then killed after a grace). */
+static int
+tasks_delete(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
+                                         {NULL, 0, NULL, 0}};
+    const char *slug = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'b')
+            slug = optarg;
+        else
+            return cli_bad_option("tasks");
+    }
+    if (!slug || argc - optind != 1)
+        return cli_usage("tasks", "tasks delete needs --business and one task ID");
+    long long id;
+    if (cli_number("task ID", argv[optind], 1, INT64_MAX, &id))
+        return EXIT_USAGE;
+    at_business b;
+    int rc = cli_business(c, slug, &b);
+    if (rc)
+        return rc;
+    at_error err = {0};
+    int cancelling = 0;
+    if (at_task_delete(cli_db(c, 1), &c->actor, b.id, (uint64_t) id, &cancelling, &err))
+        return cli_fail(&err);
+    printf(cancelling ? "task %lld is running: cancel requested\n" : "task %lld deleted\n", id);
+    return EXIT_OK;
+}
+
 int
 cmd_tasks(cli *c, int argc, char **argv)
 {
@@ -293,12 +335,14 @@ cmd_tasks(cli *c, int argc, char **argv)
         "                             [--user-search TEXT] [--type-search TEXT]\n"
         "                             [--limit N] [--after CURSOR|--before CURSOR]\n"
         "                             [--format table|tsv] [--explain]\n"
-        "       asynctasks tasks show --business SLUG ID\n\n"
+        "       asynctasks tasks show --business SLUG ID\n"
+        "       asynctasks tasks delete --business SLUG ID\n\n"
         "Lists a business's tasks as the Async Tasks page does: newest first by\n"
         "default, pending ones only (queued, paused, running). A search matches a\n"
         "part of the user's name or of the task type. Pages hold --limit tasks\n"
         "(default 50, at most 500); the cursors printed under the list fetch the\n"
-        "next or the previous page. --explain prints the database's query plan.\n";
+        "next or the previous page. --explain prints the database's query plan.\n"
+        "Delete removes a task that is not running; a running one is cancelled.\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
         return hc;
@@ -306,5 +350,7 @@ cmd_tasks(cli *c, int argc, char **argv)
         return tasks_list(c, argc - 1, cli_shift(argv));
     if (strcmp(argv[1], "show") == 0)
         return tasks_show(c, argc - 1, cli_shift(argv));
+    if (strcmp(argv[1], "delete") == 0)
+        return tasks_delete(c, argc - 1, cli_shift(argv));
     return cli_usage("tasks", "unknown subcommand '%s'", argv[1]);
 }
