@@ -1,0 +1,120 @@
+# tests/svlib.sh: helpers for the tests that run the real supervisor:
+# a fresh database with a business, a plugin directory, a configuration,
+# starting and stopping asynctasksd, and waiting on database conditions.
+# Sourced after tests/lib.sh.
+
+SVD=$top_builddir/supervisor/asynctasksd
+[ -x "$top_builddir/supervisor/.libs/asynctasksd" ] && SVD=$top_builddir/supervisor/.libs/asynctasksd
+
+# The built plugins, by name: bundled ones and the test-only ones.
+plugin_so() {
+    local f
+    for f in "$top_builddir/plugins/.libs/$1.so" "$top_builddir/tests/plugins/.libs/$1.so"; do
+        [ -f "$f" ] && { echo "$f"; return 0; }
+    done
+    bail "plugin $1 is not built"
+}
+
+# sv_setup NAME PLUGIN... : a fresh database asynctasks_test_NAME, migrated,
+# with business "biz" and member user "u@example.com"; a plugin directory
+# with the named plugins; sets SVCONF, SVDIR, SVDB.
+sv_setup() {
+    local name=$1 p
+    shift
+    SVCONF=$(fresh_db "$name") || bail "fresh_db"
+    SVDIR=$(dirname -- "$SVCONF")
+    SVDB=asynctasks_test_$name
+    mkdir -p "$SVDIR/plugins" "$SVDIR/spool"
+    for p in "$@"; do
+        ln -sf "$(plugin_so "$p")" "$SVDIR/plugins/$p.so"
+    done
+    sv_conf executors 2
+    "$AT" --config "$SVCONF" migrate >/dev/null || bail "migrate"
+    "$AT" --config "$SVCONF" business add biz "Biz" >/dev/null || bail "business add"
+    "$AT" --config "$SVCONF" user add u@example.com "User One" --no-password >/dev/null || bail "user add"
+    "$AT" --config "$SVCONF" member add --business biz --user u@example.com --role member >/dev/null ||
+        bail "member add"
+}
+
+# sv_conf KEY VALUE... : sets keys of the supervisor's part of SVCONF (the
+# database keys stay as fresh_db wrote them).
+sv_conf() {
+    local base=$SVDIR/base.conf
+    [ -f "$base" ] || grep -Ev '^(plugin_dir|executors|spool_dir|log_level) ' "$SVCONF" >"$base"
+    [ -f "$SVDIR/extra.conf" ] || cat >"$SVDIR/extra.conf" <<EOF
+plugin_dir = $SVDIR/plugins
+spool_dir = $SVDIR/spool
+pidfile = $SVDIR/asynctasksd.pid
+executors = 2
+poll_interval_ms = 10000
+heartbeat_interval = 1
+retry_backoff = 1
+shutdown_grace = 5
+cancel_grace = 2
+log_level = info
+EOF
+    while [ $# -ge 2 ]; do
+        grep -v "^$1 = " "$SVDIR/extra.conf" >"$SVDIR/extra.tmp"
+        echo "$1 = $2" >>"$SVDIR/extra.tmp"
+        mv "$SVDIR/extra.tmp" "$SVDIR/extra.conf"
+        shift 2
+    done
+    {
+        cat "$base" "$SVDIR/extra.conf"
+        # The tests run as whoever runs them; as root the supervisor must be
+        # told that root is meant.
+        [ "$(id -u)" -ne 0 ] || echo "user = root"
+    } >"$SVCONF.tmp"
+    mv "$SVCONF.tmp" "$SVCONF"
+}
+
+# sv_start [PIDFILE] : starts asynctasksd on SVCONF; sets SVPID. Its log is
+# $SVDIR/sv.log (appended).
+sv_start() {
+    local pidfile=${1:-$SVDIR/asynctasksd.pid}
+    "$SVD" --config "$SVCONF" --pidfile "$pidfile" >>"$SVDIR/sv.log" 2>&1 &
+    SVPID=$!
+    # up when its executors are registered
+    wait_for 20 "SELECT COUNT(*) >= 1 FROM executors e JOIN supervisors s ON s.id = e.supervisor_id WHERE s.pid = $SVPID AND e.pid > 0" ||
+        { diag "supervisor did not start; log:"; sed 's/^/#   /' "$SVDIR/sv.log" | tail -n 20; }
+}
+
+# sv_stop [PID] : SIGTERM, then waits for it.
+sv_stop() {
+    local pid=${1:-$SVPID}
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+
+# q SQL : one value from the test database.
+q() { sql "$SVDB" -e "$1"; }
+
+# wait_for SECONDS SQL : polls until SQL returns 1; fails after SECONDS.
+wait_for() {
+    local until v
+    until=$(($(date +%s) + $1))
+    while [ "$(date +%s)" -le "$until" ]; do
+        v=$(q "$2" 2>/dev/null)
+        [ "$v" = 1 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# enqueue TYPE [PAYLOAD] : prints the new task's id.
+enqueue() {
+    "$AT" --config "$SVCONF" enqueue --business biz --user u@example.com --type "$1" \
+        ${2:+--payload "$2"}
+}
+
+state_of() { q "SELECT state FROM tasks WHERE id = $1"; }
+
+# Children of a process.
+children_of() { ps -o pid= --ppid "$1" | tr -d ' ' | sort; }
+
+sv_cleanup() {
+    local p
+    for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
+    wait 2>/dev/null
+}
+trap sv_cleanup EXIT
