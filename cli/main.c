@@ -29,6 +29,7 @@ static const struct {
     {"resume", cmd_resume, "resume all, or users or task types"},
     {"audit", cmd_audit, "list the audit log of a business"},
     {"demo-data", cmd_demo_data, "load demonstration data"},
+    {"plugin", cmd_plugin, "check, list or try out task-type plugins"},
 };
 
 static void
@@ -50,6 +51,7 @@ cli_exit_code(int status)
     switch (status) {
     case AT_OK: return EXIT_OK;
     case AT_EINVAL: return EXIT_DATA;
+    case AT_EPLUGIN: return EXIT_DATA;
     case AT_EDB: return EXIT_DB;
     case AT_ENOMEM: return EXIT_SOFTWARE;
     case AT_EIO: return EXIT_IO;

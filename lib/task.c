@@ -64,6 +64,23 @@ explain_missing(at_db *db, const at_enqueue *req, at_error *err)
                         u.email, b.slug);
 }
 
+/* A payload must fit the parameters its type declares; a type that
+ * declares none takes any text. An unknown type passes here and is named
+ * by the statement that finds it missing. */
+static int
+check_payload(at_db *db, uint64_t type_id, const char *payload, size_t len, at_error *err)
+{
+    at_param_decl *d;
+    size_t n;
+    int rc = at_task_type_params(db, type_id, &d, &n, err);
+    if (rc == AT_ENOTFOUND)
+        return AT_OK;
+    if (rc == AT_OK && n)
+        rc = at_params_check(d, n, payload, len, err);
+    free(d);
+    return rc;
+}
+
 int
 at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err)
 {
@@ -72,6 +89,8 @@ at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err)
         return at_error_wrap(err, "enqueue");
     if (req->run_at < 0)
         return at_error_set(err, AT_EINVAL, "enqueue: run-at time is before 1970");
+    if ((rc = check_payload(db, req->task_type_id, req->payload, req->payload_len, err)))
+        return at_error_wrap(err, "enqueue");
     unsigned char *blob = NULL;
     size_t bloblen = 0;
     int enc = 0;
@@ -223,6 +242,10 @@ update_tx(at_db *db, void *vctx, at_error *err)
         goto out;
     }
     const at_task_edit *e = c->edit;
+    if (e->payload && (rc = check_payload(db, t.task_type_id, e->payload, e->payload_len, err))) {
+        at_error_wrap(err, "task #%llu", (unsigned long long) c->id);
+        goto out;
+    }
     int prio = e->has_priority ? e->priority : t.priority;
     at_time run_at = e->has_run_at ? e->run_at : t.run_at;
     char detail[AT_AUDIT_DETAIL_BUF] = "", part[200], tb1[32], tb2[32];

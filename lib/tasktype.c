@@ -8,8 +8,8 @@
 #include "internal.h"
 
 #define TYPE_COLS "id, name, description, timeout_s, max_attempts"
-#define TIMEOUT_MAX (7u * 86400u)
-#define ATTEMPTS_MAX 100u
+#define TIMEOUT_MAX  AT_TYPE_TIMEOUT_MAX
+#define ATTEMPTS_MAX AT_TYPE_ATTEMPTS_MAX
 
 static int
 fill(const db_res *r, void *elem, at_error *err)
@@ -24,9 +24,10 @@ fill(const db_res *r, void *elem, at_error *err)
     return AT_OK;
 }
 
-int
-at_task_type_register(at_db *db, const char *name, const char *description, unsigned timeout_s,
-                      unsigned max_attempts, uint64_t *id, at_error *err)
+/* Registers the type; params_text NULL keeps the stored parameters. */
+static int
+register_type(at_db *db, const char *name, const char *description, unsigned timeout_s,
+              unsigned max_attempts, const char *params_text, uint64_t *id, at_error *err)
 {
     int rc = at_check_type_name(name, err);
     if (rc == AT_OK)
@@ -40,20 +41,84 @@ at_task_type_register(at_db *db, const char *name, const char *description, unsi
         return at_error_set(err, AT_EINVAL, "max attempts must be 1 to %u, not %u", ATTEMPTS_MAX,
                             max_attempts);
     db_arg a[] = {da_str(name), da_str(description ? description : ""), da_u64(timeout_s),
-                  da_u64(max_attempts)};
+                  da_u64(max_attempts), da_str(params_text ? params_text : "")};
     uint64_t newid = 0;
-    /* LAST_INSERT_ID(id) makes the existing row's id come back as well. */
-    rc = db_exec(db, DB_RETRY,
-                 "INSERT INTO task_types (name, description, timeout_s, max_attempts) "
-                 "VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), "
-                 "description = VALUES(description), timeout_s = VALUES(timeout_s), "
-                 "max_attempts = VALUES(max_attempts), updated_at = UTC_TIMESTAMP(6)",
-                 a, 4, NULL, &newid, err);
+    /* LAST_INSERT_ID(id) makes the existing row's id come back as well;
+     * one statement writes the type and its parameters together. */
+    if (params_text)
+        rc = db_exec(db, DB_RETRY,
+                     "INSERT INTO task_types (name, description, timeout_s, max_attempts, params) "
+                     "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), "
+                     "description = VALUES(description), timeout_s = VALUES(timeout_s), "
+                     "max_attempts = VALUES(max_attempts), params = VALUES(params), "
+                     "updated_at = UTC_TIMESTAMP(6)",
+                     a, 5, NULL, &newid, err);
+    else
+        rc = db_exec(db, DB_RETRY,
+                     "INSERT INTO task_types (name, description, timeout_s, max_attempts) "
+                     "VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), "
+                     "description = VALUES(description), timeout_s = VALUES(timeout_s), "
+                     "max_attempts = VALUES(max_attempts), updated_at = UTC_TIMESTAMP(6)",
+                     a, 4, NULL, &newid, err);
     if (rc)
         return at_error_wrap(err, "register task type '%s'", name);
     if (id)
         *id = newid;
     return AT_OK;
+}
+
+/* Keeps the parameters a plugin declared: a type registered by hand for a
+ * handler elsewhere declares none, and re-registering it by hand must not
+ * strip what the supervisor stored. */
+int
+at_task_type_register(at_db *db, const char *name, const char *description, unsigned timeout_s,
+                      unsigned max_attempts, uint64_t *id, at_error *err)
+{
+    return register_type(db, name, description, timeout_s, max_attempts, NULL, id, err);
+}
+
+int
+at_task_type_register_params(at_db *db, const char *name, const char *description,
+                             unsigned timeout_s, unsigned max_attempts,
+                             const at_param_decl *params, size_t n, uint64_t *id, at_error *err)
+{
+    if (n > AT_PARAMS_MAX)
+        return at_error_set(err, AT_EINVAL, "task type '%s' declares %zu parameters, at most %d",
+                            name, n, AT_PARAMS_MAX);
+    char *text;
+    int rc = at_params_encode(params, n, &text, err);
+    if (rc)
+        return at_error_wrap(err, "task type '%s'", name);
+    rc = register_type(db, name, description, timeout_s, max_attempts, text, id, err);
+    free(text);
+    return rc;
+}
+
+static int
+fill_params(const db_res *r, void *elem, at_error *err)
+{
+    bool oom = false;
+    char **text = elem;
+    *text = db_dup(r, 0, &oom);
+    return oom ? at_error_set(err, AT_ENOMEM, "out of memory") : AT_OK;
+}
+
+int
+at_task_type_params(at_db *db, uint64_t type_id, at_param_decl **out, size_t *n, at_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    db_arg a[] = {da_u64(type_id)};
+    char what[48], *text = NULL;
+    snprintf(what, sizeof what, "task type #%llu", (unsigned long long) type_id);
+    int rc = db_row(db, DB_RETRY, "SELECT params FROM task_types WHERE id = ?", a, 1, fill_params,
+                    &text, what, err);
+    if (rc == AT_OK)
+        rc = at_params_decode(text, out, n, err);
+    free(text);
+    if (rc && rc != AT_ENOTFOUND)
+        return at_error_wrap(err, "task type #%llu", (unsigned long long) type_id);
+    return rc;
 }
 
 int

@@ -87,6 +87,8 @@ typedef struct at_job_outcome {
     char *error;  /* malloc'd or NULL; set for every status but OK */
 } at_job_outcome;
 void at_job_outcome_clear(at_job_outcome *o);
+/* "ok", "retry", "fail", "cancelled"; "unknown" for anything else. */
+const char *at_plugin_status_str(int status);
 
 /* Runs one task: the plugin's init() on first use in this process, the
  * validate hook and the parameter check (a refusal is AT_PLUGIN_FAIL),

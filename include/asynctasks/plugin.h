@@ -78,8 +78,24 @@ typedef struct at_plugin_param {
     /* grows here */
 } at_plugin_param;
 
-/* The job handle: opaque, valid during one run() call only. */
+/* The job handle: opaque, valid during one run() call only. In init()
+ * and fini() there is no job: host->log then takes NULL. */
 typedef struct at_job at_job;
+
+/* The fields host->each_task hands row(), in this order. Times are UTC
+ * "YYYY-MM-DD HH:MM:SS", "" when not set; last_error "" when none. */
+enum at_plugin_task_field {
+    AT_PLUGIN_TASK_ID = 0,
+    AT_PLUGIN_TASK_USER,        /* the user's name */
+    AT_PLUGIN_TASK_TYPE,        /* the task type's name */
+    AT_PLUGIN_TASK_STATE,       /* queued, running, succeeded, failed, cancelled */
+    AT_PLUGIN_TASK_CREATED_AT,
+    AT_PLUGIN_TASK_STARTED_AT,
+    AT_PLUGIN_TASK_FINISHED_AT,
+    AT_PLUGIN_TASK_ATTEMPTS,
+    AT_PLUGIN_TASK_LAST_ERROR,
+    AT_PLUGIN_TASK_NFIELDS /* fields may be appended: use nfields */
+};
 
 /* Functions the host lends the plugin. Every pointer up to the size the
  * host declares is set. */
@@ -116,7 +132,8 @@ typedef struct at_host {
     /* Opens a read-only database query over the task's business, for
      * plugins that report on it (export). Returns 0 and calls row() per
      * task of the business, newest first, until row returns non-zero;
-     * -1 on error (see host->error for the reason). */
+     * -1 on error (see host->error for the reason). fields[] are
+     * enum at_plugin_task_field; the strings live until row returns. */
     int (*each_task)(at_job *job,
                      int (*row)(void *ctx, const char *const *fields, size_t nfields),
                      void *ctx);

@@ -25,6 +25,10 @@ typedef struct at_param_decl {
     char description[AT_DESC_BUF];
 } at_param_decl;
 
+/* Limits of a type's timeout (seconds) and attempts. */
+#define AT_TYPE_TIMEOUT_MAX  (7u * 86400u)
+#define AT_TYPE_ATTEMPTS_MAX 100u
+
 typedef struct at_task_type {
     uint64_t id;
     char name[AT_TYPE_NAME_BUF];
