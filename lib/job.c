@@ -334,17 +334,53 @@ finish(at_job_outcome *out, int status, const char *fmt, ...)
     return out->error ? AT_OK : AT_ENOMEM;
 }
 
+/* Once per process: each executor initialises after its fork. */
+static void
+plugin_init(at_loaded_plugin *p)
+{
+    if (p->init_done)
+        return;
+    p->init_done = 1;
+    p->init_rc = p->desc.init ? p->desc.init(&host_table, &p->state) : 0;
+    if (p->init_rc)
+        at_log(AT_LOG_ERROR, "plugin '%s' (%s) failed to initialise: init returned %d",
+               p->desc.name, p->path, p->init_rc);
+}
+
+void
+at_plugins_init(at_plugin_set *set)
+{
+    for (size_t i = 0; set && i < set->n; i++)
+        plugin_init(set->plugins[i]);
+}
+
+size_t
+at_plugins_runnable(const at_plugin_set *set, uint64_t **ids)
+{
+    size_t n = 0, cap = 0;
+    *ids = NULL;
+    for (size_t i = 0; set && i < set->n; i++)
+        cap += set->plugins[i]->nhandlers;
+    if (cap == 0 || !(*ids = malloc(cap * sizeof **ids)))
+        return 0;
+    for (size_t i = 0; i < set->n; i++) {
+        const at_loaded_plugin *p = set->plugins[i];
+        if (p->init_done && p->init_rc)
+            continue;
+        for (size_t k = 0; k < p->nhandlers; k++)
+            if (p->handlers[k].type_id)
+                (*ids)[n++] = p->handlers[k].type_id;
+    }
+    return n;
+}
+
 /* Refusals before run(): the plugin's init, the declared parameters and
  * the validate hook. 1 when the task must not run (out is filled). */
 static int
 refuse_before_run(at_handler *h, const char *payload, size_t len, at_job_outcome *out, int *rc)
 {
     at_loaded_plugin *p = h->plugin;
-    if (!p->init_done) {
-        /* once per process: each executor initialises after its fork */
-        p->init_done = 1;
-        p->init_rc = p->desc.init ? p->desc.init(&host_table, &p->state) : 0;
-    }
+    plugin_init(p);
     if (p->init_rc) {
         *rc = finish(out, AT_PLUGIN_RETRY, "plugin '%s' (%s) failed to initialise: init returned %d",
                      p->desc.name, p->path, p->init_rc);

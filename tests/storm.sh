@@ -25,7 +25,9 @@ wait_for 10 "SELECT COUNT(*) = 8 FROM task_types WHERE name LIKE 'test.storm.%'"
 operator() {
     local n=$1 i r u t
     i=0
-    while [ $i -lt 70 ]; do
+    # until nine tenths of the tasks have run (or 3000 operations)
+    while [ $i -lt 3000 ]; do
+        [ $((i % 20)) -eq 19 ] && [ "$(q "SELECT COUNT(*) >= $((TASKS * 9 / 10)) FROM tasks WHERE state = 'succeeded'")" = 1 ] && break
         r=$(( (i * 7 + n * 13) % 10 ))
         u=s$(( (i * 11 + n * 5) % USERS + 1 ))@storm.example
         t=test.storm.$(( (i * 3 + n) % 8 ))
@@ -43,6 +45,7 @@ operator() {
 }
 
 # The tasks arrive in batches while the operators work.
+
 feeder() {
     local b=0 per=$((TASKS / 20))
     while [ $b -lt 20 ]; do

@@ -1,5 +1,6 @@
 /* svtest.c: task types for the supervisor tests: a nap that can be
- * retried and cancelled, and eight no-op types for the pause storm. */
+ * retried and cancelled, one that ignores cancels, and eight no-op types
+ * for the pause storm. */
 #include <time.h>
 
 #include <asynctasks/plugin.h>
@@ -28,6 +29,21 @@ nap(const at_host *host, at_job *job, void *state)
     return AT_PLUGIN_OK;
 }
 
+/* Naps like test.nap but never looks at should_stop. */
+static int
+stubborn(const at_host *host, at_job *job, void *state)
+{
+    (void) state;
+    const char *v = host->param(job, "ms");
+    long ms = 0;
+    for (const char *p = v ? v : ""; *p >= '0' && *p <= '9'; p++)
+        ms = ms * 10 + (*p - '0');
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    return AT_PLUGIN_OK;
+}
+
 static int
 quick(const at_host *host, at_job *job, void *state)
 {
@@ -42,6 +58,8 @@ quick(const at_host *host, at_job *job, void *state)
 static const at_plugin_task_type types[] = {
     {.name = "test.nap", .description = "Naps for ms milliseconds; retried up to 3 times",
      .params = nap_params, .nparams = 1, .timeout_s = 120, .max_attempts = 3, .run = nap},
+    {.name = "test.stubborn", .description = "Naps, ignoring should_stop",
+     .params = nap_params, .nparams = 1, .timeout_s = 120, .max_attempts = 1, .run = stubborn},
     STORM(0), STORM(1), STORM(2), STORM(3), STORM(4), STORM(5), STORM(6), STORM(7),
 };
 
