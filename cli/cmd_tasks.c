@@ -326,6 +326,44 @@ tasks_delete(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* The plan of the executors' claim query over every registered type:
+ * for operators and for the plan checks of the tests. */
+static int
+tasks_claim_plan(cli *c, int argc, char **argv)
+{
+    if (argc != 1)
+        return cli_usage("tasks", "tasks claim-plan takes no arguments");
+    at_error err = {0};
+    at_db *db = cli_db(c, 1);
+    at_task_type *types = NULL;
+    size_t n = 0;
+    if (at_task_type_list(db, NULL, &types, &n, &err))
+        return cli_fail(&err);
+    if (n == 0) {
+        free(types);
+        fprintf(stderr, "asynctasks: no task types are registered: nothing is claimed\n");
+        return EXIT_DATA;
+    }
+    uint64_t *ids = malloc(n * sizeof *ids);
+    if (!ids) {
+        free(types);
+        at_error_set(&err, AT_ENOMEM, "out of memory");
+        return cli_fail(&err);
+    }
+    for (size_t i = 0; i < n; i++)
+        ids[i] = types[i].id;
+    char *plan = NULL;
+    int rc = at_claim_explain(db, ids, n, &plan, &err);
+    free(ids);
+    free(types);
+    if (rc)
+        return cli_fail(&err);
+    fputs("select_type\ttable\ttype\tkey\trows\tExtra\n", stdout);
+    fputs(plan, stdout);
+    free(plan);
+    return EXIT_OK;
+}
+
 int
 cmd_tasks(cli *c, int argc, char **argv)
 {
@@ -336,13 +374,15 @@ cmd_tasks(cli *c, int argc, char **argv)
         "                             [--limit N] [--after CURSOR|--before CURSOR]\n"
         "                             [--format table|tsv] [--explain]\n"
         "       asynctasks tasks show --business SLUG ID\n"
-        "       asynctasks tasks delete --business SLUG ID\n\n"
+        "       asynctasks tasks delete --business SLUG ID\n"
+        "       asynctasks tasks claim-plan\n\n"
         "Lists a business's tasks as the Async Tasks page does: newest first by\n"
         "default, pending ones only (queued, paused, running). A search matches a\n"
         "part of the user's name or of the task type. Pages hold --limit tasks\n"
         "(default 50, at most 500); the cursors printed under the list fetch the\n"
         "next or the previous page. --explain prints the database's query plan.\n"
-        "Delete removes a task that is not running; a running one is cancelled.\n";
+        "Delete removes a task that is not running; a running one is cancelled.\n"
+        "claim-plan prints the database's plan for the executors' claim query.\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
         return hc;
@@ -352,5 +392,7 @@ cmd_tasks(cli *c, int argc, char **argv)
         return tasks_show(c, argc - 1, cli_shift(argv));
     if (strcmp(argv[1], "delete") == 0)
         return tasks_delete(c, argc - 1, cli_shift(argv));
+    if (strcmp(argv[1], "claim-plan") == 0)
+        return tasks_claim_plan(c, argc - 1, cli_shift(argv));
     return cli_usage("tasks", "unknown subcommand '%s'", argv[1]);
 }

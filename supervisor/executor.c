@@ -109,14 +109,16 @@ record(sv *s, at_db *db, uint64_t exec_id, const at_claim *c, const at_job_outco
 {
     int outcome = outcome_of(o->status);
     int64_t give_up = sv_now_ms() + FINISH_RETRY_S * 1000;
+    int waited = 0;
     for (;;) {
         at_error err;
         int rc = at_task_finish(db, exec_id, c->task_id, outcome, o->result, o->error,
                                 s->cfg->retry_backoff, &err);
         if (rc == AT_OK) {
-            at_log(AT_LOG_INFO, "task #%llu attempt %u: %s%s%s", (unsigned long long) c->task_id,
-                   c->attempt, at_outcome_str(outcome), o->error ? ": " : "",
-                   o->error ? o->error : "");
+            at_log(waited ? AT_LOG_WARN : AT_LOG_INFO, "task #%llu attempt %u: %s%s%s%s",
+                   (unsigned long long) c->task_id, c->attempt, at_outcome_str(outcome),
+                   o->error ? ": " : "", o->error ? o->error : "",
+                   waited ? " (recorded once the database was back)" : "");
             return;
         }
         if (rc != AT_EDB || sv_now_ms() > give_up) {
@@ -126,7 +128,9 @@ record(sv *s, at_db *db, uint64_t exec_id, const at_claim *c, const at_job_outco
                    (unsigned long long) c->task_id, err.msg);
             return;
         }
-        at_log(AT_LOG_WARN, "task #%llu: %s; retrying", (unsigned long long) c->task_id, err.msg);
+        if (!waited++)
+            at_log(AT_LOG_WARN, "task #%llu: %s; retrying for up to %d s",
+                   (unsigned long long) c->task_id, err.msg, FINISH_RETRY_S);
         sleep_ms(500);
     }
 }

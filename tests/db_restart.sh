@@ -24,6 +24,8 @@ wait_for 120 "SELECT COUNT(*) = $N FROM tasks WHERE id IN ($ids) AND state = 'su
 ok $? "every task succeeded after the restart"
 diag "states: $(q "SELECT GROUP_CONCAT(CONCAT(state, ':', n)) FROM (SELECT state, COUNT(*) n FROM tasks GROUP BY state) x")"
 is "$(q "SELECT COUNT(*) FROM task_attempts WHERE outcome = 'running'")" 0 "no attempt is left open"
+grep -q 'recorded once the database was back' "$SVDIR/sv.log"
+ok $? "results of tasks that ended during the outage waited for the database"
 is "$(q "SELECT COUNT(*) FROM executors e JOIN supervisors s ON s.id = e.supervisor_id WHERE s.pid = $SVPID")" 3 \
     "three executors are still registered"
 id=$(enqueue test.nap "ms=1")

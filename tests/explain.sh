@@ -56,12 +56,19 @@ for sort in created user type; do
 done
 diag "$checked plans checked"
 
-# Claiming reads the runnable tasks of one business in priority and run_at
-# order: the claim index serves that without sorting.
-bid=$(sql -D asynctasks_test_explain -e "SELECT id FROM businesses WHERE slug = 'acme'")
-plan=$(sql -D asynctasks_test_explain -e "EXPLAIN SELECT id FROM tasks WHERE business_id = $bid AND state = 'queued' AND run_at <= UTC_TIMESTAMP(6) ORDER BY priority DESC, run_at, id LIMIT 1")
-like "$plan" "tasks_claim" "claim order uses the claim index"
-if printf '%s' "$plan" | grep -q filesort; then ok 1 "claim order needs no sort"; else ok 0 "claim order needs no sort"; fi
+# The executors' claim: the most urgent due task across businesses, in
+# priority and run_at order. The ready index serves that order without a
+# sort. The pause subqueries read pause_rules alone (by its unique key, or
+# materialised once while the rules are few).
+plan=$("$AT" tasks claim-plan 2>&1)
+is "$?" 0 "claim-plan prints the claim query's plan"
+tasks_row=$(printf '%s\n' "$plan" | awk -F'\t' '$2 == "t"')
+like "$tasks_row" $'\ttasks_ready\t' "the claim reads the ready index"
+if printf '%s' "$tasks_row" | grep -Eq 'filesort|	ALL	'; then ok 1 "the claim needs no sort and no scan"; else ok 0 "the claim needs no sort and no scan"; fi
+rules=$(printf '%s\n' "$plan" | awk -F'\t' '$2 == "p"')
+is "$(printf '%s\n' "$rules" | wc -l)" 2 "two pause subqueries, on pause_rules"
+is "$(printf '%s\n' "$plan" | awk -F'\t' 'NR > 1 && $2 != "t" && $2 != "p"' | wc -l)" 0 \
+    "the claim reads no other table"
 
 sql -e "DROP DATABASE asynctasks_test_explain"
 done_testing

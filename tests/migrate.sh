@@ -130,12 +130,18 @@ $leads
 EOF
 is "$bad" "" "every index of tasks leads with business_id except the lease and ready (claim across businesses) indexes"
 [ -z "$fkonly" ] || diag "indexes InnoDB added for foreign keys of tasks:$fkonly"
-for idx in tasks_list_created tasks_list_user tasks_list_type tasks_by_user tasks_by_type \
-    tasks_claim; do
+for idx in tasks_list_created tasks_list_user tasks_list_type tasks_by_user tasks_by_type; do
     is "$(printf '%s\n' "$leads" | awk -F'\t' -v i="$idx" '$1 == i { print $2 }')" business_id \
         "index $idx exists and leads with business_id"
 done
-ok "$([ "$nbiz" -ge 6 ]; echo $?)" "tasks has at least 6 indexes leading with business_id ($nbiz)"
+ok "$([ "$nbiz" -ge 5 ]; echo $?)" "tasks has at least 5 indexes leading with business_id ($nbiz)"
+is "$(sql -e "SELECT COUNT(*) FROM information_schema.statistics
+              WHERE table_schema = '$DB' AND table_name = 'tasks' AND index_name = 'tasks_claim'")" \
+    0 "the per-business claim index of 001 is gone"
+is "$(sql -e "SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index)
+              FROM information_schema.statistics
+              WHERE table_schema = '$DB' AND table_name = 'tasks' AND index_name = 'tasks_ready'")" \
+    "state,priority,run_at,id" "the ready index is (state, priority, run_at, id)"
 is "$(sql -e "SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index)
               FROM information_schema.statistics
               WHERE table_schema = '$DB' AND table_name = 'tasks' AND index_name = 'tasks_lease'")" \
