@@ -585,13 +585,77 @@ db_socket = $sock
 db_user = $user
 db_password_file = $pwfile
 db_name = $db
-plugin_dir = $_AT_ROOT/plugins
+plugin_dir = $_AT_ROOT/plugins/.libs
 executors = 2
 fcgi_listen = $fcgi
 spool_dir = $var/spool
 log_level = info
+pidfile = $var/run/asynctasksd.pid
+user = $(at_service_user "$var/spool")
 EOF
     mv -f -- "$file.tmp.$$" "$file"
+}
+
+# at_service_user SPOOL : the account asynctasksd should run as. A normal
+# user runs it as themselves. As root: the system account "asynctasks"
+# (created when missing) if it can reach the plugins, the database socket
+# and SPOOL from here; a checkout under a private home directory is out of
+# its reach, and then root it is (the supervisor says so in its log).
+at_service_user() {
+    local spool=$1 sock
+    if [[ $(id -u) -ne 0 ]]; then
+        id -un
+        return 0
+    fi
+    if ! id asynctasks >/dev/null 2>&1; then
+        useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+            asynctasks >/dev/null 2>&1 || {
+            echo root
+            return 0
+        }
+    fi
+    sock=$(at_db_socket) || return 1
+    mkdir -p -- "$spool" && chown asynctasks: "$spool" 2>/dev/null
+    if runuser -u asynctasks -- sh -c 'test -x "$1" && test -w "$2" && test -w "$3"' sh \
+        "$_AT_ROOT/plugins/.libs" "$sock" "$spool" 2>/dev/null; then
+        echo asynctasks
+    else
+        echo root
+    fi
+}
+
+# at_sv_start CONF [BINARY] : starts asynctasksd on CONF in the background
+# (pidfile and log under var/), and waits until it has registered.
+at_sv_start() {
+    local conf=$1 bin=${2:-$_AT_ROOT/supervisor/asynctasksd} var log pidfile i
+    var=$(at_var) || return 1
+    log=$var/log/asynctasksd.log
+    pidfile=$var/run/asynctasksd.pid
+    at_sv_stop
+    mkdir -p -- "$var/run" "$var/log"
+    setsid "$bin" --config "$conf" --pidfile "$pidfile" </dev/null >>"$log" 2>&1 &
+    for ((i = 0; i < 100; i++)); do
+        _at_pid_alive "$pidfile" && grep -q 'supervisor #[0-9]* on ' "$log" && return 0
+        kill -0 $! 2>/dev/null || break
+        sleep 0.1
+    done
+    at_err "asynctasksd did not start; the end of $log:"
+    tail -n 20 "$log" >&2
+    return 1
+}
+
+# at_sv_stop : stops the supervisor at_sv_start started (quiet when down).
+at_sv_stop() {
+    local pidfile pid i
+    pidfile=$(at_var)/run/asynctasksd.pid
+    _at_pid_alive "$pidfile" || return 0
+    pid=$(<"$pidfile")
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 400; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------------------
