@@ -84,5 +84,6 @@ int cmd_tasks(cli *c, int argc, char **argv);
 int cmd_pause(cli *c, int argc, char **argv);
 int cmd_resume(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv);
+int cmd_token(cli *c, int argc, char **argv);
 
 #endif
