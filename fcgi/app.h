@@ -8,6 +8,7 @@
 
 #include <libxml/xmlwriter.h>
 
+#include <asynctasks/apitoken.h>
 #include <asynctasks/asynctasks.h>
 
 #include "params.h"
@@ -27,7 +28,8 @@ enum fc_access {
     FC_PUBLIC, /* anyone */
     FC_LOGIN,  /* any logged-in user */
     FC_ADMIN,  /* an admin of the business named by ?business= */
-    FC_ADMIN_ANY /* an admin of some business (no business needed) */
+    FC_ADMIN_ANY, /* an admin of some business (no business needed) */
+    FC_TOKEN      /* a program with an API token ("Authorization: Bearer"); no session */
 };
 
 typedef struct fc_route {
@@ -73,7 +75,8 @@ typedef struct fc_ctx {
     at_session session;
     at_user user;
     at_actor actor;
-    at_business business; /* FC_ADMIN routes: the checked business */
+    at_api_token api_token; /* FC_TOKEN routes: the checked token */
+    at_business business; /* FC_ADMIN routes: the checked business; FC_TOKEN: the token's */
     at_business *businesses; /* the businesses this admin may manage */
     size_t nbusinesses;
     char flash[AT_FLASH_BUF];
@@ -135,6 +138,11 @@ void vw_time(fc_ctx *c, at_time t);
 /* ISO 8601 UTC, for XML attributes: "2026-11-29T10:00:00.000000Z". */
 char *vw_iso(at_time t, char *buf, size_t len);
 
+/* Tables: <thead> with one column header each; a row of one cell that
+ * says the table is empty. */
+void vw_table_head(fc_ctx *c, const char *const *heads, size_t n);
+void vw_empty_row(fc_ctx *c, int colspan, const char *text);
+
 /* Forms. */
 void vw_form_begin(fc_ctx *c, const char *method, const char *action, const char *cls);
 void vw_hidden(fc_ctx *c, const char *name, const char *value);
@@ -168,6 +176,9 @@ int h_task_edit(fc_ctx *c);
 int h_task_delete_form(fc_ctx *c);
 int h_task_delete(fc_ctx *c);
 int h_audit(fc_ctx *c);
+int h_executors(fc_ctx *c);
+int h_api_enqueue(fc_ctx *c);
+int h_api_task(fc_ctx *c);
 
 /* State kept in the URL of the task list, carried by every link and form
  * that returns to it. */
@@ -185,6 +196,15 @@ void fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv, cons
 const char *fc_status_word(const at_task *t, const at_pause_rule *rule);
 /* A task's attributes and children in the XML views (rule: what holds it). */
 void fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_rule *rule);
+/* ", 40 of 100 done (40%)" for a running task that reports progress. */
+void fc_progress_text(fc_ctx *c, const at_task *t);
+/* One task of c->business with the rule that holds it, if any (*paused;
+ * paused NULL: not looked up); on failure the error page is set and -1
+ * returned. */
+int fc_task_load(fc_ctx *c, uint64_t id, at_task *t, at_pause_rule *rule, int *paused);
+/* The XML document of one task (root "task"), as the detail page and the
+ * API answer it. */
+void fc_xml_task_document(fc_ctx *c, const at_task *t, const at_pause_rule *rule);
 /* Who paused, when, until when and why; name_target adds what is paused. */
 void fc_rule_note(fc_ctx *c, const at_pause_rule *r, const char *element, bool name_target);
 /* Hidden inputs carrying lv (for forms that return to the list). */

@@ -68,27 +68,12 @@ h_audit(fc_ctx *c)
     vw_end(c);
     vw_start(c, "div", "table-wrap");
     vw_start(c, "table", "audit");
-    vw_start(c, "thead", NULL);
-    vw_start(c, "tr", NULL);
     static const char *const heads[] = {"Time (UTC)", "Actor", "Action", "Target", "Reason",
                                         "Detail"};
-    for (size_t k = 0; k < 6; k++) {
-        vw_start(c, "th", NULL);
-        vw_attr(c, "scope", "col");
-        vw_text(c, heads[k]);
-        vw_end(c);
-    }
-    vw_end(c);
-    vw_end(c);
+    vw_table_head(c, heads, 6);
     vw_start(c, "tbody", NULL);
-    if (n == 0) {
-        vw_start(c, "tr", NULL);
-        vw_start(c, "td", "empty");
-        vw_attr(c, "colspan", "6");
-        vw_text(c, "Nothing has been recorded yet");
-        vw_end(c);
-        vw_end(c);
-    }
+    if (n == 0)
+        vw_empty_row(c, 6, "Nothing has been recorded yet");
     for (size_t i = 0; i < n; i++) {
         char target[AT_NAME_BUF + 32];
         snprintf(target, sizeof target, "%s %s",

@@ -8,14 +8,18 @@
 #include <string.h>
 #include <time.h>
 
+#include <asynctasks/plugin.h>
+
 #include "app.h"
 
-static int
-load(fc_ctx *c, at_task *t, at_pause_rule *rule, int *paused)
+int
+fc_task_load(fc_ctx *c, uint64_t id, at_task *t, at_pause_rule *rule, int *paused)
 {
     at_error err;
-    if (at_task_get(c->db, c->business.id, c->path_id, t, &err))
+    if (at_task_get(c->db, c->business.id, id, t, &err))
         return fc_fail(c, &err), -1;
+    if (!paused)
+        return 0;
     *paused = 0;
     if (t->state == AT_TASK_QUEUED &&
         at_pause_check(c->db, c->business.id, t->user_id, t->task_type_id, paused, rule, &err)) {
@@ -44,23 +48,45 @@ row_time(fc_ctx *c, const char *label, at_time t)
     vw_end(c);
 }
 
+void
+fc_xml_task_document(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
+{
+    vw_xml_begin(c, "task");
+    vw_attr(c, "business", c->business.slug);
+    fc_xml_task_fields(c, t, rule);
+    if (t->result)
+        vw_elem(c, "result", NULL, t->result);
+    vw_elem(c, "payload", NULL, t->payload ? t->payload : "");
+    vw_xml_end(c);
+}
+
+/* "850 ms", "12.4 s", "3 min 20 s", "2 h 5 min" */
+static char *
+duration(int64_t us, char *buf, size_t len)
+{
+    int64_t ms = us / 1000, s = us / 1000000;
+    if (ms < 1000)
+        snprintf(buf, len, "%" PRId64 " ms", ms);
+    else if (s < 60)
+        snprintf(buf, len, "%.1f s", (double) us / 1e6);
+    else if (s < 3600)
+        snprintf(buf, len, "%" PRId64 " min %" PRId64 " s", s / 60, s % 60);
+    else
+        snprintf(buf, len, "%" PRId64 " h %" PRId64 " min", s / 3600, s / 60 % 60);
+    return buf;
+}
+
 int
 h_task(fc_ctx *c)
 {
     at_task t;
     at_pause_rule rule;
     int paused;
-    if (load(c, &t, &rule, &paused))
+    if (fc_task_load(c, c->path_id, &t, &rule, &paused))
         return 0;
     char buf[64];
     if (c->want_xml) {
-        vw_xml_begin(c, "task");
-        vw_attr(c, "business", c->business.slug);
-        fc_xml_task_fields(c, &t, paused ? &rule : NULL);
-        if (t.result)
-            vw_elem(c, "result", NULL, t.result);
-        vw_elem(c, "payload", NULL, t.payload ? t.payload : "");
-        vw_xml_end(c);
+        fc_xml_task_document(c, &t, paused ? &rule : NULL);
         at_task_clear(&t);
         return 0;
     }
@@ -89,6 +115,14 @@ h_task(fc_ctx *c)
     row(c, "Priority", buf);
     snprintf(buf, sizeof buf, "%u of %u", t.attempts, t.max_attempts);
     row(c, "Attempts", buf);
+    if (t.state == AT_TASK_RUNNING && t.progress_total > 0) {
+        vw_elem(c, "dt", NULL, "Progress");
+        vw_start(c, "dd", NULL);
+        fc_progress_text(c, &t);
+        vw_end(c);
+    }
+    if (t.duration_us >= 0)
+        row(c, "Duration", duration(t.duration_us, buf, sizeof buf));
     if (t.last_error)
         row(c, "Last error", t.last_error);
     if (t.result)
@@ -114,8 +148,69 @@ local_value(at_time t, char *buf, size_t len)
     return buf;
 }
 
+/* One field per declared parameter, filled from payload: a number for
+ * INT, a choice for BOOL, a line of text for STRING. */
+static void
+param_field(fc_ctx *c, const at_param_decl *d, size_t k, const char *payload)
+{
+    char id[32], hint[40], name[32], value[AT_PARAM_VALUE_MAX * 4 + 1];
+    snprintf(id, sizeof id, "edit-param-%zu", k);
+    snprintf(hint, sizeof hint, "edit-param-%zu-hint", k);
+    snprintf(name, sizeof name, "param.%zu", k);
+    int has = payload && at_params_get(payload, strlen(payload), d->name, value, sizeof value) == 1;
+    if (!has)
+        value[0] = 0;
+    bool limited = d->min != 0 || d->max != 0;
+    vw_start(c, "div", "field param");
+    vw_label(c, id, d->name);
+    if (d->type == AT_PLUGIN_PARAM_BOOL) {
+        char unset[AT_PARAM_VALUE_MAX * 4 + 32];
+        snprintf(unset, sizeof unset, d->has_default ? "(default: %s)" : "(not set)",
+                 d->default_value);
+        const char *values[] = {"", "true", "false", NULL};
+        const char *labels[] = {unset, "true", "false"};
+        /* a required one has no "not set" */
+        size_t first = d->required ? 1 : 0;
+        vw_select(c, id, name, NULL, values + first, labels + first, value);
+    } else {
+        vw_start(c, "input", NULL);
+        vw_attr(c, "type", d->type == AT_PLUGIN_PARAM_INT ? "number" : "text");
+        vw_attr(c, "id", id);
+        vw_attr(c, "name", name);
+        vw_attr(c, "value", value);
+        if (d->has_default)
+            vw_attr(c, "placeholder", d->default_value);
+        if (d->type == AT_PLUGIN_PARAM_INT) {
+            vw_attr(c, "step", "1");
+            if (limited) {
+                vw_attrf(c, "min", "%" PRId64, d->min);
+                vw_attrf(c, "max", "%" PRId64, d->max);
+            }
+        } else {
+            vw_attrf(c, "maxlength", "%" PRId64, limited ? d->max : (int64_t) AT_PARAM_VALUE_MAX);
+            if (limited && d->min > 0)
+                vw_attrf(c, "minlength", "%" PRId64, d->min);
+        }
+        if (d->required)
+            vw_attr(c, "required", "required");
+        if (d->description[0])
+            vw_attr(c, "aria-describedby", hint);
+        vw_end_void(c);
+    }
+    if (d->description[0]) {
+        vw_start(c, "p", "hint");
+        vw_attr(c, "id", hint);
+        vw_text(c, d->description);
+        vw_end(c);
+    }
+    vw_end(c);
+}
+
+/* The Edit form showing t (or what was sent for it); d[0..n) are the
+ * declared parameters of its type, none: the payload as text. */
 static int
-edit_page(fc_ctx *c, const at_task *t, const char *message, int status)
+edit_page(fc_ctx *c, const at_task *t, const at_param_decl *d, size_t n, const char *message,
+          int status)
 {
     fc_listview lv;
     fc_listview_from(c, &lv);
@@ -167,15 +262,23 @@ edit_page(fc_ctx *c, const at_task *t, const char *message, int status)
     vw_attr(c, "required", "required");
     vw_end_void(c);
     vw_end(c);
-    vw_start(c, "div", "field");
-    vw_label(c, "edit-payload", "Payload");
-    vw_start(c, "textarea", NULL);
-    vw_attr(c, "id", "edit-payload");
-    vw_attr(c, "name", "payload");
-    vw_attr(c, "rows", "10");
-    vw_text(c, t->payload ? t->payload : "");
-    vw_end(c);
-    vw_end(c);
+    if (n > 0) {
+        vw_start(c, "fieldset", "params");
+        vw_elem(c, "legend", NULL, "Parameters");
+        for (size_t k = 0; k < n; k++)
+            param_field(c, &d[k], k, t->payload);
+        vw_end(c);
+    } else {
+        vw_start(c, "div", "field");
+        vw_label(c, "edit-payload", "Payload");
+        vw_start(c, "textarea", NULL);
+        vw_attr(c, "id", "edit-payload");
+        vw_attr(c, "name", "payload");
+        vw_attr(c, "rows", "10");
+        vw_text(c, t->payload ? t->payload : "");
+        vw_end(c);
+        vw_end(c);
+    }
     vw_start(c, "div", "dialog-buttons");
     vw_link(c, back, "button secondary", "Cancel");
     vw_button(c, "submit", "primary", "Save");
@@ -184,25 +287,63 @@ edit_page(fc_ctx *c, const at_task *t, const char *message, int status)
     return vw_page_end(c);
 }
 
+static int
+load_decls(fc_ctx *c, const at_task *t, at_param_decl **d, size_t *n)
+{
+    at_error err;
+    if (at_task_type_params(c->db, t->task_type_id, d, n, &err))
+        return fc_fail(c, &err), -1;
+    return 0;
+}
+
 int
 h_task_edit_form(fc_ctx *c)
 {
     at_task t;
-    at_pause_rule rule;
-    int paused;
-    if (load(c, &t, &rule, &paused))
+    if (fc_task_load(c, c->path_id, &t, NULL, NULL))
         return 0;
-    int rc;
+    at_param_decl *d = NULL;
+    size_t n = 0;
     if (t.state != AT_TASK_QUEUED) {
         char msg[160];
         snprintf(msg, sizeof msg, "Task #%" PRIu64 " is %s: only a queued or paused task can be edited.",
                  t.id, at_task_state_str(t.state));
-        rc = fc_error(c, 409, msg);
-    } else {
-        rc = edit_page(c, &t, NULL, 200);
+        fc_error(c, 409, msg);
+    } else if (load_decls(c, &t, &d, &n) == 0) {
+        edit_page(c, &t, d, n, NULL, 200);
     }
+    free(d);
     at_task_clear(&t);
-    return rc;
+    return 0;
+}
+
+/* The payload the parameter fields make: "name=value" lines in the
+ * declared order, empty fields left out (the default then applies).
+ * malloc'd into *out; on a refusal, the message is in err. */
+static int
+params_payload(fc_ctx *c, const at_param_decl *d, size_t n, char **out, at_error *err)
+{
+    size_t cap = 1;
+    const fc_kv *v[AT_PARAMS_MAX] = {0};
+    for (size_t k = 0; k < n && k < AT_PARAMS_MAX; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "param.%zu", k);
+        v[k] = fc_kv_get(&c->form, key);
+        if (v[k] && v[k]->len && strpbrk(v[k]->value, "\r\n"))
+            return at_error_set(err, AT_EINVAL, "parameter %s must be one line", d[k].name);
+        if (v[k])
+            cap += strlen(d[k].name) + v[k]->len + 2;
+    }
+    char *p = malloc(cap);
+    if (!p)
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    size_t j = 0;
+    for (size_t k = 0; k < n && k < AT_PARAMS_MAX; k++)
+        if (v[k] && v[k]->len)
+            j += (size_t) snprintf(p + j, cap - j, "%s=%s\n", d[k].name, v[k]->value);
+    p[j] = 0;
+    *out = p;
+    return at_params_check(d, n, p, j, err);
 }
 
 int
@@ -210,6 +351,14 @@ h_task_edit(fc_ctx *c)
 {
     fc_listview lv;
     fc_listview_from(c, &lv);
+    at_task t;
+    if (fc_task_load(c, c->path_id, &t, NULL, NULL))
+        return 0;
+    at_param_decl *d = NULL;
+    size_t n = 0;
+    char *built = NULL;
+    if (load_decls(c, &t, &d, &n))
+        goto out;
     const fc_value *payload = fc_arg(c, "payload");
     /* the form always sends the field: sent empty is an empty payload,
      * not sent at all keeps the old one */
@@ -220,26 +369,47 @@ h_task_edit(fc_ctx *c)
     e.has_run_at = 1;
     e.run_at = fc_arg(c, "run_at")->t;
     e.payload = payload->present ? payload->s : sent ? "" : NULL;
-    e.payload_len = e.payload ? strlen(e.payload) : 0;
     at_error err;
-    int rc = at_task_update(c->db, &c->actor, c->business.id, c->path_id,
-                            (unsigned) fc_arg(c, "version")->i, &e, &err);
-    if (rc == AT_ECONFLICT || rc == AT_ESTATE) {
-        /* show what is there now, and say why nothing was saved */
-        at_task t;
-        at_error err2;
-        if (rc == AT_ECONFLICT && at_task_get(c->db, c->business.id, c->path_id, &t, &err2) == AT_OK) {
-            edit_page(c, &t, err.msg, 409);
-            at_task_clear(&t);
-            return 0;
-        }
-        return fc_fail(c, &err);
+    int rc = AT_OK;
+    if (n > 0) {
+        /* a type with parameters: the payload is what its fields make */
+        rc = params_payload(c, d, n, &built, &err);
+        e.payload = built;
     }
-    if (rc)
-        return fc_fail(c, &err);
-    fc_flash(c, "Task #%" PRIu64 " saved.", c->path_id);
-    char url[4096];
-    return fc_redirect(c, fc_list_url(c, &lv, url, sizeof url));
+    e.payload_len = e.payload ? strlen(e.payload) : 0;
+    if (rc == AT_OK)
+        rc = at_task_update(c->db, &c->actor, c->business.id, c->path_id,
+                            (unsigned) fc_arg(c, "version")->i, &e, &err);
+    if (rc == AT_EINVAL) {
+        /* the form again, as it was filled in, and what is wrong with it */
+        at_task shown = t;
+        shown.priority = e.priority;
+        shown.run_at = e.run_at;
+        if (e.payload)
+            shown.payload = (char *) e.payload; /* borrowed: shown is not cleared */
+        edit_page(c, &shown, d, n, err.msg, 400);
+    } else if (rc == AT_ECONFLICT) {
+        /* show what is there now, and say why nothing was saved */
+        at_task now;
+        at_error err2;
+        if (at_task_get(c->db, c->business.id, c->path_id, &now, &err2) == AT_OK) {
+            edit_page(c, &now, d, n, err.msg, 409);
+            at_task_clear(&now);
+        } else {
+            fc_fail(c, &err);
+        }
+    } else if (rc) {
+        fc_fail(c, &err);
+    } else {
+        fc_flash(c, "Task #%" PRIu64 " saved.", c->path_id);
+        char url[4096];
+        fc_redirect(c, fc_list_url(c, &lv, url, sizeof url));
+    }
+out:
+    free(built);
+    free(d);
+    at_task_clear(&t);
+    return 0;
 }
 
 int
@@ -248,7 +418,7 @@ h_task_delete_form(fc_ctx *c)
     at_task t;
     at_pause_rule rule;
     int paused;
-    if (load(c, &t, &rule, &paused))
+    if (fc_task_load(c, c->path_id, &t, &rule, &paused))
         return 0;
     fc_listview lv;
     fc_listview_from(c, &lv);

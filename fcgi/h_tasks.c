@@ -97,6 +97,16 @@ fc_rule_note(fc_ctx *c, const at_pause_rule *r, const char *element, bool name_t
     vw_end(c);
 }
 
+void
+fc_progress_text(fc_ctx *c, const at_task *t)
+{
+    if (t->state != AT_TASK_RUNNING || t->progress_total == 0)
+        return;
+    uint64_t done = t->progress_done < t->progress_total ? t->progress_done : t->progress_total;
+    vw_textf(c, ", %" PRIu64 " of %" PRIu64 " done (%u%%)", t->progress_done, t->progress_total,
+             (unsigned) (done * 100 / t->progress_total));
+}
+
 static void
 status_cell(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
 {
@@ -110,6 +120,7 @@ status_cell(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
         vw_start(c, "span", "detail");
         vw_text(c, "since ");
         vw_time(c, t->started_at);
+        fc_progress_text(c, t);
         vw_end(c);
     } else if (t->state == AT_TASK_FAILED && t->last_error) {
         vw_elem(c, "span", "detail", t->last_error);
@@ -363,6 +374,12 @@ fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
     vw_attrf(c, "attempts", "%u", t->attempts);
     vw_attrf(c, "max-attempts", "%u", t->max_attempts);
     vw_attrf(c, "version", "%u", t->version);
+    if (t->state == AT_TASK_RUNNING && t->progress_total > 0) {
+        vw_attrf(c, "progress-done", "%" PRIu64, t->progress_done);
+        vw_attrf(c, "progress-total", "%" PRIu64, t->progress_total);
+    }
+    if (t->duration_us >= 0)
+        vw_attrf(c, "duration-us", "%" PRId64, t->duration_us);
     if (rule) {
         vw_start(c, "paused-by", NULL);
         vw_attr(c, "scope", at_scope_str(rule->scope));
@@ -376,6 +393,14 @@ fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
     }
     if (t->last_error)
         vw_elem(c, "error", NULL, t->last_error);
+}
+
+/* The rule that holds t: only a queued task is held; one that runs or
+ * has ended is not, whatever rules there are now. */
+static const at_pause_rule *
+holding(const at_pause_set *rules, const at_task *t)
+{
+    return t->state == AT_TASK_QUEUED ? at_pause_match(rules, t->user_id, t->task_type_id) : NULL;
 }
 
 static void
@@ -450,8 +475,7 @@ h_tasks(fc_ctx *c)
         vw_attrf(c, "total", "%" PRIu64, total);
         vw_attr(c, "total-is-minimum", more ? "true" : "false");
         for (size_t i = 0; i < page.n; i++)
-            xml_task(c, &page.rows[i],
-                     at_pause_match(&rules, page.rows[i].user_id, page.rows[i].task_type_id));
+            xml_task(c, &page.rows[i], holding(&rules, &page.rows[i]));
         vw_start(c, "page", NULL);
         if (page.has_next)
             vw_attr(c, "next", page.next);
@@ -521,17 +545,10 @@ h_tasks(fc_ctx *c)
     vw_end(c);
     vw_end(c); /* thead */
     vw_start(c, "tbody", NULL);
-    if (page.n == 0) {
-        vw_start(c, "tr", NULL);
-        vw_start(c, "td", "empty");
-        vw_attr(c, "colspan", "5");
-        vw_text(c, "There are no tasks to show");
-        vw_end(c);
-        vw_end(c);
-    }
+    if (page.n == 0)
+        vw_empty_row(c, 5, "There are no tasks to show");
     for (size_t i = 0; i < page.n; i++)
-        task_row(c, &lv, &page.rows[i],
-                 at_pause_match(&rules, page.rows[i].user_id, page.rows[i].task_type_id));
+        task_row(c, &lv, &page.rows[i], holding(&rules, &page.rows[i]));
     vw_end(c); /* tbody */
     vw_end(c); /* table */
     vw_end(c); /* div */

@@ -414,6 +414,63 @@ param(FCGX_Request *r, const char *name)
     return v ? v : "";
 }
 
+/* The session of a browser: a page that needs one sends the visitor to the
+ * login page and back; every POST must carry the CSRF token. */
+static int
+check_visitor(fc_ctx *c, bool post)
+{
+    if (load_session(c))
+        return -1;
+    if (c->route->access != FC_PUBLIC && !c->logged_in) {
+        if (post || c->want_xml) {
+            fc_error(c, post ? 403 : 401, "Your session has ended: log in again.");
+            return -1;
+        }
+        char next[4096], url[4200];
+        snprintf(next, sizeof next, "%s%s%s", c->path, c->query[0] ? "?" : "", c->query);
+        const char *pairs[] = {"next", next};
+        char q[4200];
+        snprintf(url, sizeof url, "/login?%s", vw_query(q, sizeof q, pairs, 1));
+        fc_redirect(c, url);
+        return -1;
+    }
+    if (post && check_csrf(c))
+        return -1;
+    return 0;
+}
+
+/* A program's API token (RFC 6750). Cookies are not looked at: a browser
+ * never sends this header by itself, so a page of another site cannot
+ * make one of these requests, and the API needs no CSRF token. */
+static int
+check_bearer(fc_ctx *c, FCGX_Request *r)
+{
+    const char *h = param(r, "HTTP_AUTHORIZATION");
+    at_error err;
+    if (!*h) {
+        fc_add_header(c, "WWW-Authenticate", "Bearer realm=\"asynctasks\"");
+        fc_error(c, 401, "This address needs an API token: send the header "
+                         "\"Authorization: Bearer TOKEN\".");
+        return -1;
+    }
+    const char *tok = strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : "";
+    while (*tok == ' ')
+        tok++;
+    int rc = at_api_token_check(c->db, tok, &c->api_token, &err);
+    if (rc == AT_EDENIED) {
+        fc_add_header(c, "WWW-Authenticate", "Bearer realm=\"asynctasks\", error=\"invalid_token\"");
+        fc_error(c, 401, "The API token is not valid: it is unknown, revoked or malformed.");
+        return -1;
+    }
+    if (rc == AT_OK)
+        rc = at_business_get_by_id(c->db, c->api_token.business_id, &c->business, &err);
+    if (rc) {
+        fc_fail(c, &err);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 read_body(fc_ctx *c, FCGX_Request *r)
 {
@@ -502,6 +559,9 @@ run(fc_ctx *c, FCGX_Request *r)
         return;
     }
     negotiate(c, r);
+    /* the API speaks XML only, its refusals included */
+    if (strncmp(c->path, "/api/", 5) == 0)
+        c->want_xml = true;
     if (fc_parse_cookies(param(r, "HTTP_COOKIE"), &c->cookies, &err)) {
         fc_error(c, 400, err.msg);
         return;
@@ -521,22 +581,7 @@ run(fc_ctx *c, FCGX_Request *r)
     bool post = strcmp(c->method, "POST") == 0;
     if (post && read_body(c, r))
         return;
-    if (load_session(c))
-        return;
-    if (rt->access != FC_PUBLIC && !c->logged_in) {
-        if (post || c->want_xml) {
-            fc_error(c, post ? 403 : 401, "Your session has ended: log in again.");
-            return;
-        }
-        char next[4096], url[4200];
-        snprintf(next, sizeof next, "%s%s%s", c->path, c->query[0] ? "?" : "", c->query);
-        const char *pairs[] = {"next", next};
-        char q[4200];
-        snprintf(url, sizeof url, "/login?%s", vw_query(q, sizeof q, pairs, 1));
-        fc_redirect(c, url);
-        return;
-    }
-    if (post && check_csrf(c))
+    if (rt->access == FC_TOKEN ? check_bearer(c, r) : check_visitor(c, post))
         return;
     /* who may not use the page at all hears so before anything about its
      * parameters */

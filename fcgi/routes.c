@@ -84,6 +84,18 @@ static const fc_param p_audit[] = {
     FORMAT,
 };
 
+static const fc_param p_executors[] = {FORMAT};
+
+/* The API: the same names and forms as the CLI's enqueue and the Edit
+ * form. */
+static const fc_param p_api_enqueue[] = {
+    {"user", FC_P_TEXT, 1, 0, AT_NAME_MAX, NULL, NULL},
+    {"type", FC_P_TEXT, 1, 0, AT_TYPE_NAME_MAX, NULL, NULL},
+    {"payload", FC_P_MULTILINE, 0, 0, AT_PAYLOAD_MAX, NULL, NULL},
+    {"priority", FC_P_INT, 0, AT_PRIORITY_MIN, AT_PRIORITY_MAX, NULL, "0"},
+    {"run_at", FC_P_TIME, 0, 0, 0, NULL, NULL},
+};
+
 const fc_route fc_routes[] = {
     {"GET", "/", h_root, FC_PUBLIC, p_none, N(p_none)},
     {"GET", "/login", h_login_form, FC_PUBLIC, p_login_form, N(p_login_form)},
@@ -111,5 +123,8 @@ const fc_route fc_routes[] = {
     {"POST", "/admin/async-tasks/tasks/{id}/delete", h_task_delete, FC_ADMIN, p_task_delete,
      N(p_task_delete)},
     {"GET", "/admin/audit-log", h_audit, FC_ADMIN, p_audit, N(p_audit)},
+    {"GET", "/admin/executors", h_executors, FC_ADMIN_ANY, p_executors, N(p_executors)},
+    {"POST", "/api/v1/tasks", h_api_enqueue, FC_TOKEN, p_api_enqueue, N(p_api_enqueue)},
+    {"GET", "/api/v1/tasks/{id}", h_api_task, FC_TOKEN, NULL, 0},
 };
 const size_t fc_nroutes = N(fc_routes);

@@ -221,6 +221,32 @@ vw_query(char *buf, size_t len, const char *const *pairs, size_t npairs)
     return buf;
 }
 
+void
+vw_table_head(fc_ctx *c, const char *const *heads, size_t n)
+{
+    vw_start(c, "thead", NULL);
+    vw_start(c, "tr", NULL);
+    for (size_t k = 0; k < n; k++) {
+        vw_start(c, "th", NULL);
+        vw_attr(c, "scope", "col");
+        vw_text(c, heads[k]);
+        vw_end(c);
+    }
+    vw_end(c);
+    vw_end(c);
+}
+
+void
+vw_empty_row(fc_ctx *c, int colspan, const char *text)
+{
+    vw_start(c, "tr", NULL);
+    vw_start(c, "td", "empty");
+    vw_attrf(c, "colspan", "%d", colspan);
+    vw_text(c, text);
+    vw_end(c);
+    vw_end(c);
+}
+
 /* ---- forms ---- */
 
 void
@@ -335,6 +361,9 @@ layout_header(fc_ctx *c)
         vw_end(c);
         vw_start(c, "li", NULL);
         vw_link(c, "/admin/audit-log", NULL, "Audit Log");
+        vw_end(c);
+        vw_start(c, "li", NULL);
+        vw_link(c, "/admin/executors", NULL, "Executors");
         vw_end(c);
         vw_end(c); /* ul */
         vw_end(c); /* details */

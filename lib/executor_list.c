@@ -1,1 +1,48 @@
-/* executor_list.c: placeholder, being written. */
+/* executor_list.c: the executors of every supervisor, with what each is
+ * running, for the Executors page. The supervisors write these rows;
+ * this file only reads them. */
+#include "config.h"
+
+#include <string.h>
+
+#include "internal.h"
+
+#include <asynctasks/run.h>
+
+static int
+fill(const db_res *r, void *elem, at_error *err)
+{
+    (void) err;
+    at_executor_info *e = elem;
+    memset(e, 0, sizeof *e);
+    e->id = db_u64(r, 0);
+    e->supervisor_id = db_u64(r, 1);
+    db_copy(r, 2, e->host, sizeof e->host);
+    e->pid = (int) db_i64(r, 3);
+    e->supervisor_pid = (int) db_i64(r, 4);
+    e->started_at = db_time(r, 5);
+    e->heartbeat_at = db_time(r, 6);
+    e->supervisor_heartbeat_at = db_time(r, 7);
+    e->tasks_run = db_u64(r, 8);
+    e->task_id = db_u64(r, 9);
+    e->task_business_id = db_u64(r, 10);
+    db_copy(r, 11, e->task_type, sizeof e->task_type);
+    db_copy(r, 12, e->task_user, sizeof e->task_user);
+    e->task_started_at = db_time(r, 13);
+    return AT_OK;
+}
+
+int
+at_executor_list(at_db *db, at_executor_info **out, size_t *n, at_error *err)
+{
+    /* A current_task_id whose task is gone (deleted meanwhile) reads as
+     * idle: the LEFT JOIN finds no task. */
+    return db_rows(db, DB_RETRY,
+                   "SELECT e.id, e.supervisor_id, e.host, e.pid, e.supervisor_pid, e.started_at, "
+                   "e.heartbeat_at, s.heartbeat_at, e.tasks_run, t.id, t.business_id, "
+                   "t.type_name, t.user_name, COALESCE(e.task_started_at, t.started_at) "
+                   "FROM executors e JOIN supervisors s ON s.id = e.supervisor_id "
+                   "LEFT JOIN tasks t ON t.id = e.current_task_id "
+                   "ORDER BY e.host, e.pid, e.id",
+                   NULL, 0, sizeof **out, fill, (void **) out, n, err);
+}

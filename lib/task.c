@@ -133,7 +133,8 @@ at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err)
 #define TASK_COLS                                                                                  \
     "id, business_id, user_id, task_type_id, user_name, type_name, state, priority, run_at, "      \
     "created_at, updated_at, started_at, finished_at, attempts, max_attempts, version, "           \
-    "cancel_requested, payload_size, last_error, result, payload, payload_encoding"
+    "cancel_requested, payload_size, last_error, result, payload, payload_encoding, "           \
+    "progress_done, progress_total, duration_us"
 
 static int
 task_row(const db_res *r, at_task *t, bool with_payload, at_error *err)
@@ -157,6 +158,11 @@ task_row(const db_res *r, at_task *t, bool with_payload, at_error *err)
     t->version = (unsigned) db_u64(r, 15);
     t->cancel_requested = (int) db_i64(r, 16);
     t->payload_size = (size_t) db_u64(r, 17);
+    /* the progress columns come last in both column lists */
+    unsigned pc = with_payload ? 22 : 20;
+    t->progress_done = db_u64(r, pc);
+    t->progress_total = db_u64(r, pc + 1);
+    t->duration_us = db_isnull(r, pc + 2) ? -1 : db_i64(r, pc + 2);
     bool oom = false;
     t->last_error = db_dup(r, 18, &oom);
     t->result = db_dup(r, 19, &oom);

@@ -26,7 +26,8 @@
 #define LIST_COLS                                                                                  \
     "id, business_id, user_id, task_type_id, user_name, type_name, state, priority, run_at, "      \
     "created_at, updated_at, started_at, finished_at, attempts, max_attempts, version, "           \
-    "cancel_requested, payload_size, LEFT(last_error, 300), LEFT(result, 300)"
+    "cancel_requested, payload_size, LEFT(last_error, 300), LEFT(result, 300), "                 \
+    "progress_done, progress_total, duration_us"
 
 static const struct {
     const char *name;

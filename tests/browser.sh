@@ -123,7 +123,38 @@ for n in $(seq 0 7); do
         --payload-file - <<<"{\"run\": \"$RUN\", \"b\": $n}"
     TASKS_B+="$OUT"$'\t'"${B_USERS[$u]}"$'\t'"${TYPES[$t]}"$'\n'
 done
-diag "seeded 40 tasks in $A_SLUG and 8 in $B_SLUG"
+# A task type that declares parameters (registered through the library, as
+# the supervisor registers a plugin's), and a task of it in A, listed with
+# the others. Its name holds no RUN: the type searches for RUN find the
+# three above only.
+REGISTER=$top_builddir/tests/register-type
+[ -x "$REGISTER" ] || bail "$REGISTER is missing (make check builds it)"
+PTYPE=params-form-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+"$REGISTER" "$CONF" "$PTYPE" "count:int:1:-:1:100:How many" "title:string:0:untitled:1:20:The title" \
+    "urgent:bool:0:false:0:0:Hurry" >/dev/null || bail "cannot register $PTYPE"
+cli enqueue --business "$A_SLUG" --user "$(email_of 3)" --type "$PTYPE" --run-at +2d \
+    --payload-file - <<<$'count=3\ntitle=Größe'
+PARAM_TASK=$OUT
+TASKS_A+="$OUT"$'\t'"${A_USERS[3]}"$'\t'"$PTYPE"$'\n'
+diag "seeded 41 tasks in $A_SLUG and 8 in $B_SLUG"
+
+# An executor running one of A's tasks, as a supervisor would record it.
+# Executor rows are seen by every test: the lock (see tests/http.sh) is
+# held while this one exists.
+DB=$(sed -n 's/^db_name *= *//p' "$CONF")
+q() { mariadb --defaults-file="${ASYNCTASKS_TEST_CLIENT_CNF:?}" --batch --skip-column-names "$DB" -e "$1"; }
+exec 9>"${TMPDIR:-/tmp}/asynctasks-executors-$DB.lock"
+flock -w 600 9 || bail "cannot lock the executors"
+EX_HOST=bt-host-$RUN SUP_PID=$((20000 + RANDOM % 10000)) EX_PID=$((30000 + RANDOM % 10000))
+RUNNING=$(printf '%s' "$TASKS_A" | sed -n 8p | cut -f1)
+SUP=$(q "INSERT INTO supervisors (host, pid, started_at, heartbeat_at)
+         VALUES ('$EX_HOST', $SUP_PID, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)); SELECT LAST_INSERT_ID()") ||
+    bail "cannot add a supervisor row"
+q "INSERT INTO executors (host, pid, supervisor_pid, started_at, heartbeat_at, current_task_id,
+   supervisor_id, task_started_at)
+   VALUES ('$EX_HOST', $EX_PID, $SUP_PID, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6),
+   $RUNNING, $SUP, UTC_TIMESTAMP(6))" || bail "cannot add an executor row"
+trap 'q "DELETE FROM executors WHERE supervisor_id = $SUP; DELETE FROM supervisors WHERE id = $SUP"' EXIT
 
 export BT_URL=$ASYNCTASKS_TEST_URL BT_ARTIFACTS=$ARTIFACTS BT_BROWSER=$BROWSER
 export BT_ADMIN_EMAIL=$ADMIN_EMAIL BT_ADMIN_NAME=$ADMIN_NAME BT_PASSWORD=$PASSWORD
@@ -134,6 +165,8 @@ BT_B_USERS=$(printf '%s\n' "${B_USERS[@]}")
 BT_TYPES=$(printf '%s\n' "${TYPES[@]}")
 export BT_A_USERS BT_B_USERS BT_TYPES
 export BT_TASKS_A=$TASKS_A BT_TASKS_B=$TASKS_B
+export BT_PARAM_TASK=$PARAM_TASK BT_EXECUTOR_HOST=$EX_HOST BT_EXECUTOR_PID=$EX_PID
+export BT_SUPERVISOR_PID=$SUP_PID
 export NODE_PATH=$MODULES${NODE_PATH:+:$NODE_PATH}
 
 node "$top_srcdir/tests/browser/admin.test.js"

@@ -26,16 +26,11 @@ fi
 for tool in curl xmllint gzip awk pgrep; do
     command -v "$tool" >/dev/null || bail "$tool is needed"
 done
-RNG=$top_srcdir/docs/views.rng
-[ -r "$RNG" ] || bail "$RNG is missing"
 START=$(date +%s)
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/at-http.XXXXXX") || bail "mktemp"
-trap 'rm -rf -- "$WORK"' EXIT
-ART=${ASYNCTASKS_TEST_ARTIFACTS:+$ASYNCTASKS_TEST_ARTIFACTS/http}
-DB=$(sed -n 's/^db_name *= *//p' "$ASYNCTASKS_TEST_CONFIG")
-[ -n "$DB" ] || bail "no db_name in $ASYNCTASKS_TEST_CONFIG"
-q() { sql --raw "$DB" -e "$1"; }
+# requests and checks: req, took, hdr, xp, status_is, valid, sec, q ...
+HTTP_TEST=http
+# shellcheck source=http_lib.sh
+. "$top_srcdir/tests/http_lib.sh"
 
 MASTER=$(cat "$PIDFILE")
 kill -0 "$MASTER" 2>/dev/null || bail "the app (pid $MASTER) is not running"
@@ -45,186 +40,6 @@ WORKERS=$(workers)
 LOG_AT=0
 [ -n "$FCGI_LOG" ] && [ -f "$FCGI_LOG" ] && LOG_AT=$(stat -c %s -- "$FCGI_LOG")
 curl -s -o /dev/null "$URL/login" || bail "nothing answers at $URL"
-
-# ---- requests ----
-
-HF=$WORK/headers BF=$WORK/body
-# req JAR CURL-ARGS...: one request, with the cookie jar JAR ("" for
-# none). ST is the status, LOC the Location and CT the Content-Type; the
-# headers are in $HF (and, by lower-cased name, in HV and HC), the body
-# in $BF and in BODY.
-declare -A HV HC
-req() {
-    local jar=$1
-    shift
-    ST=$(curl -sS -o "$BF" -D "$HF" -w '%{http_code}' ${jar:+-b "$jar" -c "$jar"} "$@" \
-        2>"$WORK/curl.err") || ST="$ST (curl: $(head -c 200 "$WORK/curl.err"))"
-    took
-}
-# req_next JAR CURL-ARGS...: req, then GET /login in the same client (ST2
-# is its status): "is the app still answering?" at the cost of one curl.
-req_next() {
-    local jar=$1 out
-    shift
-    out=$(curl -sS -o "$BF" -D "$HF" -w '%{http_code}' ${jar:+-b "$jar" -c "$jar"} "$@" \
-        --next -sS -o /dev/null -w ' %{http_code}' "$URL/login" 2>"$WORK/curl.err")
-    ST=${out%% *} ST2=${out#* }
-    took
-}
-# took: reads the last response into HV, HC (headers by lower-cased name:
-# values, one a line, and how many), LOC, CT and BODY.
-took() {
-    local line name val
-    HV=() HC=()
-    while IFS= read -r line; do
-        line=${line%$'\r'}
-        if [[ $line == HTTP/* ]]; then # a new block (after "100 Continue")
-            HV=() HC=()
-            continue
-        fi
-        [[ $line == *:* ]] || continue
-        name=${line%%:*} val=${line#*:}
-        name=${name,,} val=${val#"${val%%[! $'\t']*}"}
-        HV[$name]+=$val$'\n'
-        HC[$name]=$((${HC[$name]:-0} + 1))
-    done <"$HF"
-    LOC=${HV[location]:-} CT=${HV[content-type]:-}
-    LOC=${LOC%$'\n'} CT=${CT%$'\n'}
-    BODY=
-    IFS= read -r -d '' BODY <"$BF"
-}
-
-# hdr NAME: the values of header NAME of the last response, one a line.
-hdr() {
-    local v=${HV[${1,,}]:-}
-    printf '%s' "${v%$'\n'}"
-}
-hcount() { printf '%s' "${HC[${1,,}]:-0}"; }
-set_cookie() { hdr Set-Cookie | sed -n "s/^$1=\([^;]*\).*/\1/p"; }
-jar_cookie() { awk -v n="$2" '$6 == n { print $7 }' "$1"; }
-csrf_in_body() {
-    local t=${BODY#*name=\"csrf\" value=\"}
-    [ "$t" = "$BODY" ] || printf '%s' "${t%%\"*}"
-}
-
-# xp XPATH [FILE]: the string value of XPATH in the body (names are
-# matched with local-name(), so that namespaces need no prefix).
-xp() { xmllint --xpath "$1" "${2:-$BF}" 2>/dev/null; }
-
-# Percent-encodes like the app does (all but A-Z a-z 0-9 - _ . ~).
-enc() {
-    local LC_ALL=C s=$1 i c out=
-    for ((i = 0; i < ${#s}; i++)); do
-        c=${s:i:1}
-        case $c in
-        [A-Za-z0-9._~-]) out+=$c ;;
-        *)
-            printf -v c '%%%02X' "'$c"
-            out+=$c
-            ;;
-        esac
-    done
-    printf '%s' "$out"
-}
-rand_token() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
-
-# ---- checks ----
-
-# keep: saves the last response for a failed check, and says why.
-keep() {
-    if [ -n "$ART" ]; then
-        mkdir -p -- "$ART" && cp -- "$HF" "$ART/$T_N.headers" && cp -- "$BF" "$ART/$T_N.body"
-    fi
-    local msg
-    msg=$(xp 'string(//*[@class="error-message"])')
-    [ -n "$msg" ] || msg=$(xp 'string(/*[local-name()="error"]/@message)')
-    [ -n "$msg" ] && diag "the response says: $msg"
-    return 0
-}
-status_is() { # status_is WANT NAME
-    if [ "$ST" = "$1" ]; then
-        ok 0 "$2"
-    else
-        ok 1 "$2"
-        diag "got status $ST, want $1"
-        keep
-    fi
-}
-body_has() { # body_has STRING NAME
-    if [[ $BODY == *"$1"* ]]; then
-        ok 0 "$2"
-    else
-        ok 1 "$2"
-        diag "the body lacks: $1"
-        keep
-    fi
-}
-wellformed() { # wellformed NAME: the body is well-formed XML
-    local err
-    if err=$(xmllint --noout "$BF" 2>&1); then
-        ok 0 "$1"
-    else
-        ok 1 "$1"
-        diag "$(printf '%s' "$err" | head -n 5)"
-        keep
-    fi
-}
-valid() { # valid NAME: the body is an XML view that docs/views.rng accepts
-    local err
-    if err=$(xmllint --noout --relaxng "$RNG" "$BF" 2>&1); then
-        ok 0 "$1"
-    else
-        ok 1 "$1"
-        diag "$(printf '%s' "$err" | head -n 5)"
-        keep
-    fi
-}
-# no_raw NAME: nothing hostile came out as markup, and the page parses.
-no_raw() {
-    local bad=
-    [[ $BODY == *'<script>'* ]] && bad="$bad <script>"
-    [[ $BODY == *'<img'* ]] && bad="$bad <img"
-    [[ $BODY == *'onerror=alert(1)>'* ]] && bad="$bad onerror=...>"
-    if [ -z "$bad" ]; then
-        ok 0 "$1: no raw markup from the data"
-    else
-        ok 1 "$1: no raw markup from the data"
-        diag "raw:$bad"
-        keep
-    fi
-    wellformed "$1: well-formed"
-}
-
-# sec_check: sets SECP to what is wrong with the security headers of the
-# last response (nothing when all is well).
-sec_check() {
-    local csp=${HV[content-security-policy]:-} xcto=${HV[x-content-type-options]:-}
-    local rp=${HV[referrer-policy]:-} h
-    SECP=
-    for h in content-security-policy x-content-type-options referrer-policy; do
-        [ "${HC[$h]:-0}" = 1 ] || SECP="$SECP; ${HC[$h]:-0} copies of $h"
-    done
-    csp=${csp%%$'\n'*} xcto=${xcto%%$'\n'*} rp=${rp%%$'\n'*}
-    case $csp in *unsafe-inline* | *unsafe-eval*) SECP="$SECP; CSP allows unsafe code" ;; esac
-    case $csp in *"frame-ancestors 'none'"* | *"frame-ancestors 'self'"*) ;; *) SECP="$SECP; CSP lacks frame-ancestors" ;; esac
-    case $csp in *"default-src 'none'"* | *"default-src 'self'"*) ;; *) SECP="$SECP; CSP lacks default-src" ;; esac
-    [ "$xcto" = nosniff ] || SECP="$SECP; X-Content-Type-Options is '$xcto'"
-    case $rp in
-    no-referrer | same-origin | strict-origin | strict-origin-when-cross-origin) ;;
-    *) SECP="$SECP; Referrer-Policy is '$rp'" ;;
-    esac
-    SECP=${SECP#; }
-}
-sec() { # sec NAME
-    sec_check
-    if [ -z "$SECP" ]; then
-        ok 0 "$1: security headers, one copy each"
-    else
-        ok 1 "$1: security headers, one copy each"
-        diag "$SECP"
-        keep
-    fi
-}
 
 # alive NAME: after req_next, the app still runs the very processes it ran
 # at the start (a worker that crashed would have been replaced), and it
@@ -543,6 +358,7 @@ matrix GET "/admin/async-tasks/tasks/$T_ED/delete" "business=$A" "<h1>Delete tas
     anon=login mem=403 bb=404 ba=200 pa=200
 matrix GET /admin/audit-log "business=$A" "<h1>Audit Log</h1>" anon=login mem=403 bb=404 \
     ba=200 pa=200
+matrix GET /admin/executors "" "<h1>Executors</h1>" anon=login mem=403 bb=200 ba=200 pa=200
 
 matrix POST /admin/async-tasks/pause-user "business=$A&target={U}&reason=matrix" "" anon=ended \
     mem=403 bb=404 "ba=303:$LIST" "pa=303:$LIST"
@@ -863,6 +679,141 @@ req "${JAR[ba]}" -G --data-urlencode "user=\"><script>alert(1)</script>" "$URL$L
 no_raw "a search with markup, shown back"
 is "$(xp 'string(//*[@id="q-user"]/@value)')" "\"><script>alert(1)</script>" \
     "a search with markup is shown back as typed"
+
+# ==== live statuses ====
+
+enqueue T_RUN upl "$T1"
+enqueue T_FAIL upl "$T2"
+enqueue T_CAN upl "$T1"
+enqueue T_OK upl "$T2"
+enqueue T_QUE upl "$T1"
+# the states the executors leave tasks in, written as they write them
+q "UPDATE tasks SET state = 'running', attempts = 1, started_at = '2030-01-02 03:04:05',
+   progress_done = 40, progress_total = 160 WHERE id = $T_RUN;
+   UPDATE tasks SET state = 'failed', attempts = 3, started_at = UTC_TIMESTAMP(6),
+   finished_at = UTC_TIMESTAMP(6), duration_us = 2500000,
+   last_error = 'disk <full> & \"more\"' WHERE id = $T_FAIL;
+   UPDATE tasks SET state = 'cancelled', attempts = 1, finished_at = UTC_TIMESTAMP(6)
+   WHERE id = $T_CAN;
+   UPDATE tasks SET state = 'succeeded', attempts = 2, finished_at = UTC_TIMESTAMP(6),
+   duration_us = 185000000, result = 'wrote <3> files' WHERE id = $T_OK"
+# a rule that holds the user's queued task, and not the others
+cli pause user --business "$A" "${EMAIL[upl]}" --reason "live"
+row() { xp "string(//*[@id='task-$1']$2)"; }
+req "${JAR[ba]}" "$URL$LIST"
+status_is 200 "the pending list with a running task: 200"
+is "$(row "$T_RUN" /@data-status)" running "a running task is listed as pending, running"
+like "$(row "$T_RUN" "//*[@class='detail']")" '^since 2030-01-02 03:04:05, 40 of 160 done \(25%\)$' \
+    "a running task: since when, and its progress"
+is "$(row "$T_RUN" "//*[@class='held-by']")" "" "a running task of a paused user is not held by the rule"
+is "$(row "$T_QUE" /@data-status)" paused "the paused user's queued task: paused"
+like "$(row "$T_QUE" "//*[@class='held-by']")" 'paused by .*: live$' "the paused user's queued task: the rule"
+is "$(row "$T_FAIL" /@data-status)" "" "a failed task is not in the pending list"
+req "${JAR[ba]}" "$URL$LIST&status=finished"
+is "$(row "$T_FAIL" /@data-status) $(row "$T_CAN" /@data-status) $(row "$T_OK" /@data-status)" \
+    "failed cancelled succeeded" "the finished list: failed, cancelled, succeeded"
+is "$(row "$T_FAIL" "//*[@class='detail']")" 'disk <full> & "more"' "a failed task: its error, as text"
+is "$(row "$T_FAIL" "//*[@class='held-by']")" "" "a failed task of a paused user is not held by the rule"
+no_raw "the finished list"
+req "${JAR[ba]}" "$URL$LIST&status=all&format=xml"
+valid "the XML list with live states: valid"
+is "$(xp "concat(//*[local-name()='task'][@id='$T_RUN']/@progress-done, '/', //*[local-name()='task'][@id='$T_RUN']/@progress-total)")" \
+    "40/160" "the XML list: a running task's progress"
+is "$(xp "string(//*[local-name()='task'][@id='$T_OK']/@duration-us)")" 185000000 \
+    "the XML list: how long a finished task took"
+is "$(xp "count(//*[local-name()='task'][@id='$T_RUN' or @id='$T_FAIL']/*[local-name()='paused-by'])")" 0 \
+    "the XML list: no rule holds a running or failed task"
+dd() { xp "string(//*[local-name()='dt'][.='$1']/following-sibling::*[local-name()='dd'][1])"; }
+req "${JAR[ba]}" "$URL/admin/async-tasks/tasks/$T_RUN?business=$A"
+is "$(dd Status) | $(dd 'Started at') | $(dd Attempts) | $(dd Progress)" \
+    "running | 2030-01-02 03:04:05 UTC | 1 of 3 | , 40 of 160 done (25%)" \
+    "the page of a running task: status, start, attempts, progress"
+req "${JAR[ba]}" "$URL/admin/async-tasks/tasks/$T_FAIL?business=$A"
+is "$(dd Status) | $(dd Attempts) | $(dd Duration) | $(dd 'Last error')" \
+    'failed | 3 of 3 | 2.5 s | disk <full> & "more"' \
+    "the page of a failed task: status, attempts, duration, error"
+no_raw "the page of a failed task"
+req "${JAR[ba]}" "$URL/admin/async-tasks/tasks/$T_OK?business=$A"
+is "$(dd Status) | $(dd Duration) | $(dd Result)" "succeeded | 3 min 5 s | wrote <3> files" \
+    "the page of a succeeded task: status, duration, result"
+req "${JAR[ba]}" "$URL/admin/async-tasks/tasks/$T_CAN?business=$A"
+is "$(dd Status)" cancelled "the page of a cancelled task: cancelled"
+req "${JAR[ba]}" "$URL/admin/async-tasks/tasks/$T_QUE?business=$A"
+is "$(dd Status)" paused "the page of a held task: paused"
+like "$(dd 'Held by')" "^user ${NAME[upl]}, paused by " "the page of a held task: the rule"
+cli resume all --business "$A"
+
+# ==== executors ====
+
+# Executor rows are global: the browser test makes some too. Each holds
+# this lock while rows of its own exist, so that "none" can be seen.
+exec 9>"${TMPDIR:-/tmp}/asynctasks-executors-$DB.lock"
+flock -w 600 9 || bail "cannot lock the executors"
+is "$(q "SELECT COUNT(*) FROM executors")" 0 "no executor rows before the test makes any"
+req "${JAR[ba]}" "$URL/admin/executors"
+status_is 200 "the Executors page without executors: 200"
+body_has "There are no executors running" "the Executors page without executors says so"
+req "${JAR[ba]}" "$URL/admin/executors?format=xml"
+valid "the XML Executors view without executors: valid"
+is "$(xp 'count(//*[local-name()="executor"])')" 0 "the XML Executors view without executors: none"
+enqueue T_EXB ub "$T1" "$B"
+SUP=$(q "INSERT INTO supervisors (host, pid, started_at, heartbeat_at)
+         VALUES ('host-$RUN', 4100, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)); SELECT LAST_INSERT_ID()")
+xrow() { # xrow PID TASK STARTED HEARTBEAT: an executor row; prints its id
+    q "INSERT INTO executors (host, pid, supervisor_pid, started_at, heartbeat_at, current_task_id,
+       supervisor_id, task_started_at, tasks_run)
+       VALUES ('host-$RUN', $1, 4100, '2030-01-01 00:00:00', $4, $2, $SUP, $3, 7);
+       SELECT LAST_INSERT_ID()"
+}
+EX_A=$(xrow 4101 "$T_RUN" "'2030-01-02 03:04:05'" "UTC_TIMESTAMP(6)")
+EX_B=$(xrow 4102 "$T_EXB" "UTC_TIMESTAMP(6)" "UTC_TIMESTAMP(6)")
+EX_IDLE=$(xrow 4103 NULL NULL "UTC_TIMESTAMP(6) - INTERVAL 5 MINUTE")
+er() { xp "string(//*[@id='executor-$1']$2)"; }
+for role in ba pa bb; do
+    req "${JAR[$role]}" "$URL/admin/executors"
+    status_is 200 "the Executors page as ${WHO[$role]}: 200"
+    no_raw "the Executors page as ${WHO[$role]}"
+    is "$(er "$EX_IDLE" "/*[@class='host']") $(er "$EX_IDLE" "/*[@class='pid']") $(er "$EX_IDLE" "/*[@class='supervisor-pid']")" \
+        "host-$RUN 4103 4100" "the Executors page as ${WHO[$role]}: host, pid, supervisor pid"
+    is "$(er "$EX_IDLE" /@data-state) $(er "$EX_IDLE" "//*[contains(@class, 'status-stale')]")" "idle stale" \
+        "the Executors page as ${WHO[$role]}: an idle executor, its old heartbeat marked stale"
+    is "$(er "$EX_A" "//*[contains(@class, 'status-stale')]")" "" \
+        "the Executors page as ${WHO[$role]}: a fresh heartbeat is not stale"
+    is "$(er "$EX_A" "/*[@class='started']")" "2030-01-01 00:00:00" \
+        "the Executors page as ${WHO[$role]}: when the executor started"
+done
+# what each may see of the task an executor runs
+req "${JAR[ba]}" "$URL/admin/executors"
+is "$(er "$EX_A" /@data-state)" running "the admin of A sees what runs for A"
+like "$(er "$EX_A" "/*[@class='current-task']")" "^#$T_RUN $T1 for ${NAME[upl]} \(.*\)since 2030-01-02 03:04:05$" \
+    "the admin of A: the task's id, type, user and start"
+is "$(er "$EX_A" "//*[local-name()='a']/@href")" "/admin/async-tasks/tasks/$T_RUN?business=$A" \
+    "the admin of A: a link to the task"
+is "$(er "$EX_B" /@data-state) $(er "$EX_B" "/*[@class='current-task']")" "busy busy" \
+    "the admin of A sees only that B's executor is busy"
+ok "$([[ $BODY != *"${NAME[ub]}"* && $BODY != *"task-$T_EXB"* && $BODY != *"/tasks/$T_EXB?"* ]]; echo $?)" \
+    "the admin of A learns nothing of B's task"
+req "${JAR[bb]}" "$URL/admin/executors"
+is "$(er "$EX_A" /@data-state) $(er "$EX_B" /@data-state)" "busy running" \
+    "the admin of B sees B's task and not A's"
+req "${JAR[pa]}" "$URL/admin/executors"
+is "$(er "$EX_A" /@data-state) $(er "$EX_B" /@data-state)" "running running" \
+    "a platform admin sees every task"
+req "${JAR[ba]}" "$URL/admin/executors?format=xml"
+status_is 200 "the XML Executors view: 200"
+valid "the XML Executors view: valid"
+ex() { xp "string(//*[local-name()='executor'][@id='$1']/$2)"; }
+is "$(ex "$EX_A" @state) $(ex "$EX_A" "*[local-name()='current-task']/@id") $(ex "$EX_A" @stale)" \
+    "running $T_RUN false" "the XML Executors view: A's task, fresh"
+is "$(ex "$EX_B" @state) $(xp "count(//*[local-name()='executor'][@id='$EX_B']/*)")" "busy 0" \
+    "the XML Executors view: B's task hidden"
+is "$(ex "$EX_IDLE" @state) $(ex "$EX_IDLE" @stale) $(ex "$EX_IDLE" @tasks-run)" "idle true 7" \
+    "the XML Executors view: idle, stale, tasks run"
+req "${JAR[ba]}" "$URL$LIST"
+like "$(xp 'string(//*[local-name()="nav"]//*[local-name()="a"][.="Executors"]/@href)')" '^/admin/executors$' \
+    "the Admin menu leads to Executors"
+q "DELETE FROM executors WHERE supervisor_id = $SUP; DELETE FROM supervisors WHERE id = $SUP"
+exec 9>&-
 
 # ==== CSRF ====
 

@@ -42,6 +42,8 @@ typedef struct at_task {
     unsigned max_attempts;
     unsigned version; /* bumped by every change: optimistic concurrency */
     int cancel_requested;
+    uint64_t progress_done, progress_total; /* of the running attempt; total 0: unknown */
+    int64_t duration_us;                    /* of the last attempt; -1: none yet */
     size_t payload_size; /* uncompressed */
     char *payload;       /* NUL-terminated UTF-8; only from at_task_get */
     char *last_error;    /* may be NULL */

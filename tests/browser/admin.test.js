@@ -1,7 +1,8 @@
 /* admin.test.js: the Async Tasks screen as a business admin uses it, in a
  * headless browser: log in, Admin -> Async Tasks, switch business, search,
  * sort, Pause User, Pause Task Type, Resume All, edit and delete a task,
- * keyboard use of the dialogs, the screen without script, log out. Prints
+ * the Executors page, the Edit form of a type with parameters, keyboard
+ * use of the dialogs, the screen without script, log out. Prints
  * TAP: one point per step, the plan at the end; exits non-zero on failure.
  * tests/browser.sh seeds the data and passes it in BT_* variables. Every
  * console error and page error fails the step it happens in (a Content
@@ -14,7 +15,8 @@ const { chromium } = require('playwright-core');
 const env = process.env;
 for (const k of ['BT_URL', 'BT_ARTIFACTS', 'BT_ADMIN_EMAIL', 'BT_PASSWORD', 'BT_A_SLUG', 'BT_A_NAME',
   'BT_B_SLUG', 'BT_B_NAME', 'BT_A_USERS', 'BT_B_USERS', 'BT_TYPES', 'BT_TASKS_A', 'BT_TASKS_B',
-  'BT_SEARCH_USER', 'BT_ADMIN_NAME']) {
+  'BT_SEARCH_USER', 'BT_ADMIN_NAME', 'BT_PARAM_TASK', 'BT_EXECUTOR_HOST', 'BT_EXECUTOR_PID',
+  'BT_SUPERVISOR_PID']) {
   if (!env[k]) {
     console.log(`Bail out! ${k} is not set: run this through tests/browser.sh`);
     process.exit(1);
@@ -354,9 +356,9 @@ async function main() {
     await (await field(page, 'Sort by')).waitFor();
     await (await field(page, 'Order')).waitFor();
     const list = await rows(page);
-    eq(ids(list), ids(A.tasks), `the 40 tasks of ${A.slug}, newest first`);
+    eq(ids(list), ids(A.tasks), `the ${A.tasks.length} tasks of ${A.slug}, newest first`);
     inOrder(list, 'created', 'desc', 'the default order');
-    eq(await countText(page), '40 tasks', 'the count');
+    eq(await countText(page), `${A.tasks.length} tasks`, 'the count');
     const row = page.locator(`#task-${list[0].id}`);
     await row.getByRole('link', { name: 'Edit' }).waitFor();
     await row.getByRole('link', { name: 'Delete' }).waitFor();
@@ -844,6 +846,79 @@ async function main() {
     allowed = /status of 404/;
     const resp = await page.goto(`${BASE}${LIST}/tasks/${doomed.id}?business=${A.slug}`);
     eq(resp.status(), 404, 'the task\'s page is gone');
+  });
+
+  const running = A.tasks[7];
+  await step('Executors: the Admin menu leads to the page, which shows the executor and its task', async () => {
+    await goList(page, {});
+    await page.locator('header nav summary', { hasText: 'Admin' }).click();
+    const item = page.locator('header nav').getByRole('link', { name: 'Executors', exact: true });
+    await item.waitFor({ state: 'visible' });
+    await nav(page, (u) => u.pathname === '/admin/executors', () => item.click());
+    eq((await page.locator('h1').textContent()).trim(), 'Executors', 'the page heading');
+    const heads = (await page.locator('table.executors thead th').allTextContents()).map((t) => t.trim());
+    eq(heads, ['Host', 'PID', 'Supervisor PID', 'Started', 'Current task', 'Heartbeat'], 'the columns');
+    const row = page.locator('table.executors tbody tr', { hasText: env.BT_EXECUTOR_HOST });
+    eq(await row.count(), 1, 'one row for the executor the test made');
+    const cells = (await row.locator('td').allTextContents()).map((t) => t.trim().replace(/\s+/g, ' '));
+    eq(cells.slice(0, 3), [env.BT_EXECUTOR_HOST, env.BT_EXECUTOR_PID, env.BT_SUPERVISOR_PID],
+      'host, pid and supervisor pid');
+    assert(cells[4].startsWith(`#${running.id} ${running.type} for ${running.user}`), 'the task it runs',
+      cells[4]);
+    await shot(page, '20-executors');
+    await nav(page, (u) => u.pathname === `${LIST}/tasks/${running.id}`,
+      () => row.getByRole('link', { name: `#${running.id}` }).click());
+    eq((await page.locator('h1').textContent()).trim(), `Task #${running.id}`, 'the link leads to the task');
+  });
+
+  const withParams = Number(env.BT_PARAM_TASK);
+  /* (Playwright's inputValue wants upper-case node names, which XHTML's
+   * are not) */
+  const valueOf = (control) => control.evaluate((e) => e.value);
+  await step('edit a task whose type declares parameters: one field each, saved as its payload', async () => {
+    await page.goto(`${BASE}${LIST}/tasks/${withParams}/edit?business=${A.slug}`);
+    eq((await page.locator('h1').textContent()).trim(), `Edit task #${withParams}`, 'the heading');
+    assert(await page.locator('textarea[name=payload]').count() === 0, 'no payload text box');
+    const count = await field(page, 'count');
+    eq([await count.getAttribute('type'), await count.getAttribute('min'), await count.getAttribute('max'),
+      await valueOf(count)], ['number', '1', '100', '3'], 'count: a number from 1 to 100, as stored');
+    const title = await field(page, 'title');
+    eq([await title.getAttribute('type'), await title.getAttribute('maxlength'),
+      await title.getAttribute('placeholder'), await valueOf(title)], ['text', '20', 'untitled', 'Größe'],
+    'title: text of at most 20, its default as the placeholder, as stored');
+    const hint = await title.getAttribute('aria-describedby');
+    eq((await page.locator(`[id="${hint}"]`).textContent()).trim(), 'The title', 'title: its description as a hint');
+    const urgent = await field(page, 'urgent');
+    eq(await urgent.evaluate((e) => e.localName), 'select', 'urgent: a choice');
+    /* a value the form refuses comes back with the message, as typed */
+    await count.fill('7');
+    await title.fill('Ünïcode ½');
+    await urgent.selectOption('true');
+    await (await field(page, 'Priority (-1000 to 1000, higher first)')).fill('5');
+    await shot(page, '21-edit-params');
+    await nav(page, (u) => u.pathname === LIST, () => page.getByRole('button', { name: 'Save' }).click());
+    eq(await flash(page), `Task #${withParams} saved.`, 'the flash message');
+    await page.goto(`${BASE}${LIST}/tasks/${withParams}?business=${A.slug}`);
+    eq(await page.locator('pre.payload').textContent(), 'count=7\ntitle=Ünïcode ½\nurgent=true\n',
+      'the payload the fields made');
+  });
+
+  await step('edit with parameters: a value out of range shows the form again with the message', async () => {
+    await page.goto(`${BASE}${LIST}/tasks/${withParams}/edit?business=${A.slug}`);
+    const count = await field(page, 'count');
+    allowed = /status of 400/; /* the browser logs the 400 it is shown */
+    /* past the browser's own check, to see the server's */
+    await count.evaluate((e) => { e.removeAttribute('max'); });
+    await count.fill('500');
+    const loaded = page.waitForEvent('load');
+    const resp = page.waitForResponse((r) => r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Save' }).click();
+    eq((await resp).status(), 400, 'the answer is 400');
+    await loaded;
+    eq((await page.locator('[role=alert]').textContent()).trim(), 'parameter count must be from 1 to 100',
+      'the message names the parameter');
+    eq(await valueOf(await field(page, 'count')), '500', 'the value as typed');
+    eq(await valueOf(await field(page, 'urgent')), 'true', 'the other values kept');
   });
 
   /* without script: plain pages and forms */
