@@ -72,20 +72,11 @@ h_api_enqueue(fc_ctx *c)
     req.payload_len = req.payload ? strlen(req.payload) : 0;
     req.priority = (int) fc_arg(c, "priority")->i;
     req.run_at = run_at->present ? run_at->t : 0;
-    /* a payload of a type with parameters must fit their declarations;
-     * the message names the parameter */
-    at_param_decl *d = NULL;
-    size_t n = 0;
-    int rc = at_task_type_params(c->db, type.id, &d, &n, &err);
-    if (rc == AT_OK)
-        rc = at_params_check(d, n, req.payload, req.payload_len, &err);
-    free(d);
+    /* enqueue checks the payload against the type's parameters (the
+     * message names the parameter) and wakes an idle executor */
     uint64_t id = 0;
-    if (rc == AT_OK)
-        rc = at_task_enqueue(c->db, &req, &id, &err);
-    if (rc)
+    if (at_task_enqueue(c->db, &req, &id, &err))
         return fc_fail(c, &err);
-    at_wake(c->db);
     char url[128];
     snprintf(url, sizeof url, "/admin/async-tasks/tasks/%" PRIu64 "?business=%s", id,
              c->business.slug);
