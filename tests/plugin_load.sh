@@ -17,16 +17,6 @@ done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/at-plugin.XXXXXX") || bail "mktemp"
 trap 'rm -rf -- "$WORK"' EXIT
 
-# has TEXT STRING NAME: TEXT contains STRING, taken literally.
-has() {
-    if printf '%s' "$1" | grep -Fq -- "$2"; then
-        ok 0 "$3"
-    else
-        ok 1 "$3"
-        printf '#   text: %s\n#   lacks: %s\n' "$1" "$2" | head -n 40
-    fi
-}
-
 # ---- plugin check: what a good plugin declares ----
 
 run plugin check "$PL/sleep.so"
