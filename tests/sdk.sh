@@ -12,10 +12,12 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/at-sdk.XXXXXX") || bail "mktemp"
 trap 'rm -rf -- "$WORK"' EXIT
 DEST=$WORK/dest
 
+# Every make here is one of its own, not a part of the one running the
+# tests.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
 # ---- install ----
-# A make of its own, not a part of the one running the tests.
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$top_builddir" install DESTDIR="$DEST" \
-    >"$WORK/install.log" 2>&1
+make -C "$top_builddir" install DESTDIR="$DEST" >"$WORK/install.log" 2>&1
 rc=$?
 is "$rc" 0 "make install DESTDIR=... succeeds"
 [ "$rc" = 0 ] || sed 's/^/# /' "$WORK/install.log" | tail -n 20
@@ -55,8 +57,12 @@ rc=$?
 is "$rc" 0 "the example builds with its own Makefile against the installed SDK"
 [ "$rc" = 0 ] || sed 's/^/# /' "$WORK/build.log" | tail -n 20
 like "$(cat "$WORK/build.log")" "$DEST/[^ ]*include" "the compiler was given the installed headers"
-! grep -q -i 'warning' "$WORK/build.log"
-ok $? "without warnings"
+if grep -q 'warning:' "$WORK/build.log"; then
+    ok 1 "without warnings"
+    sed 's/^/# /' "$WORK/build.log" | tail -n 20
+else
+    ok 0 "without warnings"
+fi
 needed=$(readelf -d "$WORK/hello/hello.so" 2>&1 | grep NEEDED)
 ok "$(! grep -q asynctasks <<<"$needed"; echo $?)" "hello.so does not link against asynctasks"
 
