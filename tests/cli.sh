@@ -29,16 +29,6 @@ check() {
     like "$OUT" "$re" "$name: output"
 }
 
-# has TEXT STRING NAME: TEXT contains STRING, taken literally.
-has() {
-    if printf '%s' "$1" | grep -Fq -- "$2"; then
-        ok 0 "$3"
-    else
-        ok 1 "$3"
-        printf '#   text: %s\n#   lacks: %s\n' "$1" "$2" | head -n 40
-    fi
-}
-
 # checkf WANT-RC STRING NAME ARGS...: check, with a literal string.
 checkf() {
     local want=$1 s=$2 name=$3

@@ -50,6 +50,16 @@ like() { # like TEXT EXTENDED-REGEX NAME
     fi
 }
 
+# has TEXT STRING NAME: TEXT contains STRING, taken literally.
+has() {
+    if printf '%s' "$1" | grep -Fq -- "$2"; then
+        ok 0 "$3"
+    else
+        ok 1 "$3"
+        printf '#   text: %s\n#   lacks: %s\n' "$1" "$2" | head -n 40
+    fi
+}
+
 diag() { printf '# %s\n' "$*"; }
 
 bail() {

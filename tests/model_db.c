@@ -60,15 +60,26 @@ main(void)
     is_int(n, 1, "exactly one audit entry");
     free(v);
 
-    /* a write that is not idempotent is not repeated: it says what happened */
+    /* a write that is not idempotent is not repeated: it says what happened;
+     * the slug is unique, so a second add succeeds only if the first wrote
+     * nothing */
+    kill_connection(at_db_thread_id(db));
+    char slug[AT_SLUG_BUF];
+    snprintf(slug, sizeof slug, "db-once-%s", testdb_tag());
+    uint64_t bid = 0;
+    int rc = at_business_add(db, slug, slug, &bid, &err);
+    ok(rc == AT_EDB, "a business add on the killed connection fails");
+    has_str(err.msg, "lost the connection to the database", "saying the connection was lost");
+    ok(at_business_add(db, slug, slug, &bid, &err) == AT_OK && bid != 0,
+       "the next add reconnects and succeeds: the first wrote nothing");
+
+    /* an enqueue reads the type's parameters first, and that read
+     * reconnects: the task is written once */
     kill_connection(at_db_thread_id(db));
     at_enqueue req = {biz, user, type, NULL, 0, 0, 0};
     uint64_t tid = 0;
-    int rc = at_task_enqueue(db, &req, &tid, &err);
-    ok(rc == AT_EDB, "an enqueue on the killed connection fails");
-    has_str(err.msg, "lost the connection to the database", "saying the connection was lost");
     ok(at_task_enqueue(db, &req, &tid, &err) == AT_OK && tid != 0,
-       "the next enqueue reconnects and succeeds");
+       "an enqueue after the kill reconnects and succeeds: %s", err.msg);
     at_task_query q = {biz, AT_SORT_CREATED, 0, AT_FILTER_ALL, NULL, NULL, NULL, NULL, 10};
     at_task_page page;
     ok(at_task_list(db, &q, &page, &err) == AT_OK && page.n == 1,
