@@ -26,6 +26,39 @@ else
     ok 0 "(root-only checks do not apply)"
 fi
 
+# ---- started as root with user = NAME, it runs as NAME ----
+if [ "$(id -u)" -eq 0 ]; then
+    id asynctasks >/dev/null 2>&1 ||
+        useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin asynctasks
+    P=$SVDIR/priv
+    mkdir -p "$P/plugins" && cp "$(plugin_so noop)" "$P/plugins/" && chmod -R a+rX "$P" && chmod 0777 "$P"
+    chmod 0711 "$SVDIR"
+    { grep -Ev '^(user|plugin_dir|pidfile) ' "$SVCONF"; echo "user = asynctasks"
+      echo "plugin_dir = $P/plugins"; echo "pidfile = $P/sv.pid"; } >"$P/asynctasks.conf"
+    chmod a+r "$P/asynctasks.conf"
+    sock=$(sed -n 's/^db_socket = //p' "$SVCONF")
+    "$SVD" --config "$P/asynctasks.conf" >"$P/log" 2>&1 &
+    ppid=$!
+    if runuser -u asynctasks -- sh -c 'test -w "$1"' sh "$sock" 2>/dev/null; then
+        wait_for 20 "SELECT COUNT(*) = 2 FROM executors e JOIN supervisors s ON s.id = e.supervisor_id WHERE s.pid = $ppid AND e.pid > 0"
+        is "$(ps -o user= -p "$ppid" | tr -d ' ')" asynctasks "started as root with user = asynctasks, it runs as asynctasks"
+        is "$(for k in $(children_of "$ppid"); do ps -o user= -p "$k"; done | sort -u | tr -d ' ')" \
+            asynctasks "... and so do its executors"
+        sv_stop "$ppid"
+    else
+        # the database socket is out of the account's reach from here: the
+        # supervisor must still have changed user before trying it
+        wait "$ppid"
+        is "$?" 69 "started as root with user = asynctasks, it fails on the unreachable database (69)"
+        ok 0 "(the executors' account is checked where the socket is reachable)"
+    fi
+    like "$(cat "$P/log")" 'running as asynctasks \(uid [0-9]+\)' "... after becoming asynctasks"
+else
+    ok 0 "(root-only checks do not apply)"
+    ok 0 "(root-only checks do not apply)"
+    ok 0 "(root-only checks do not apply)"
+fi
+
 # ---- --check ----
 OUT=$("$SVD" --config "$SVCONF" --check 2>&1)
 is "$?" 0 "--check loads every plugin"

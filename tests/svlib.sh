@@ -116,5 +116,7 @@ sv_cleanup() {
     local p
     for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
     wait 2>/dev/null
+    # tests/http_lib.sh's scratch directory, whose trap this one replaces
+    [ -z "${WORK:-}" ] || rm -rf -- "$WORK"
 }
 trap sv_cleanup EXIT
