@@ -213,19 +213,19 @@ bad 400 "^parameter run_at: " "POST with a run_at that is no time" "user=$UA" "t
 bad 400 "email" "POST with a user that is no email" "user=not an email" "type=$T"
 bad 400 "task type" "POST with a type name that cannot be" "user=$UA" "type=Bad Type!"
 bad 404 "task type '$RUN.none'" "POST with a type that does not exist" "user=$UA" "type=$RUN.none"
-bad 400 "parameter count is required" "POST of a type with parameters, without a required one" \
+bad 400 "parameter 'count' is required" "POST of a type with parameters, without a required one" \
     "user=$UA" "type=$TP" "payload=title=x"
-bad 400 "parameter count must be from 1 to 100" "POST with a parameter out of range" \
+bad 400 "parameter 'count' must be 1 to 100, not 500" "POST with a parameter out of range" \
     "user=$UA" "type=$TP" "payload=count=500"
-bad 400 "parameter count must be a whole number" "POST with a parameter of the wrong type" \
+bad 400 "parameter 'count' must be a whole number, not 'many'" "POST with a parameter of the wrong type" \
     "user=$UA" "type=$TP" "payload=count=many"
-bad 400 "parameter colour is not a parameter of this task type" "POST with an undeclared parameter" \
+bad 400 "unknown parameter 'colour' (declared: count, title, urgent)" "POST with an undeclared parameter" \
     "user=$UA" "type=$TP" "payload=count=1
 colour=red"
-bad 400 "parameter urgent must be true or false" "POST with a bad boolean" \
+bad 400 "parameter 'urgent' must be 'true' or 'false', not 'maybe'" "POST with a bad boolean" \
     "user=$UA" "type=$TP" "payload=count=1
 urgent=maybe"
-bad 400 "parameter title must be 1 to 20 characters long" "POST with a string too long" \
+bad 400 "parameter 'title' is too long: 21 characters, at most 20" "POST with a string too long" \
     "user=$UA" "type=$TP" "payload=count=1
 title=$(printf 'x%.0s' $(seq 21))"
 is "$(ntasks)" "$N2" "no bad request enqueued anything"

@@ -32,4 +32,5 @@ id=$(enqueue test.nap "ms=1")
 wait_for 10 "SELECT state = 'succeeded' FROM tasks WHERE id = $id"
 ok $? "a task enqueued after the restart runs"
 sv_stop
+sv_log_clean
 done_testing

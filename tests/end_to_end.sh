@@ -104,4 +104,5 @@ body_has "$(hostname)" "... listing this host's executors"
 
 sv_stop
 cli token revoke "$B" e2e >/dev/null
+sv_log_clean
 done_testing

@@ -102,4 +102,5 @@ created=$(in_force t.created_at)
 ok $([ "$created" -gt 0 ] && echo 0 || echo 1) "the check sees tasks created under a pause ($created of them)"
 is "$(in_force a.started_at)" 0 "no task started while a pause matching it was in force"
 sv_stop
+sv_log_clean
 done_testing

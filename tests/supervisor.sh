@@ -274,6 +274,5 @@ wait_for 5 "SELECT state = 'succeeded' FROM tasks WHERE id = $id"
 ok $? "... running tasks"
 sv_stop
 
-grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$SVDIR/sv.log" >/dev/null
-ok $(($? == 0)) "no sanitizer report in the supervisor's log"
+sv_log_clean
 done_testing

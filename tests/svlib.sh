@@ -40,7 +40,7 @@ sv_setup() {
 # database keys stay as fresh_db wrote them).
 sv_conf() {
     local base=$SVDIR/base.conf
-    [ -f "$base" ] || grep -Ev '^(plugin_dir|executors|spool_dir|log_level) ' "$SVCONF" >"$base"
+    [ -f "$base" ] || grep -Ev '^(plugin_dir|executors|spool_dir|log_level|pidfile|user) ' "$SVCONF" >"$base"
     [ -f "$SVDIR/extra.conf" ] || cat >"$SVDIR/extra.conf" <<EOF
 plugin_dir = $SVDIR/plugins
 spool_dir = $SVDIR/spool
@@ -84,6 +84,18 @@ sv_stop() {
     local pid=${1:-$SVPID}
     kill -TERM "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
+}
+
+# sv_log_clean : a test point: no sanitizer report in the supervisor's log
+# (the executors write there too).
+sv_log_clean() {
+    if grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$SVDIR/sv.log" >/dev/null 2>&1; then
+        ok 1 "no sanitizer report in the supervisor's log"
+        grep -E -A5 'AddressSanitizer|LeakSanitizer|runtime error:' "$SVDIR/sv.log" | head -n 30 |
+            sed 's/^/#   /'
+    else
+        ok 0 "no sanitizer report in the supervisor's log"
+    fi
 }
 
 # q SQL : one value from the test database.

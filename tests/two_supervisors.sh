@@ -27,4 +27,5 @@ is "$(q "SELECT COUNT(DISTINCT executor_id) FROM task_attempts")" 4 "all four ex
 sv_stop "$one"
 sv_stop "$two"
 is "$(q "SELECT COUNT(*) FROM supervisors")" 0 "both unregistered on SIGTERM"
+sv_log_clean
 done_testing

@@ -915,7 +915,7 @@ async function main() {
     await page.getByRole('button', { name: 'Save' }).click();
     eq((await resp).status(), 400, 'the answer is 400');
     await loaded;
-    eq((await page.locator('[role=alert]').textContent()).trim(), 'parameter count must be from 1 to 100',
+    eq((await page.locator('[role=alert]').textContent()).trim(), "payload line 1: parameter 'count' must be 1 to 100, not 500",
       'the message names the parameter');
     eq(await valueOf(await field(page, 'count')), '500', 'the value as typed');
     eq(await valueOf(await field(page, 'urgent')), 'true', 'the other values kept');
