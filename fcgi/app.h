@@ -196,8 +196,9 @@ void fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv, cons
 const char *fc_status_word(const at_task *t, const at_pause_rule *rule);
 /* A task's attributes and children in the XML views (rule: what holds it). */
 void fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_rule *rule);
-/* ", 40 of 100 done (40%)" for a running task that reports progress. */
-void fc_progress_text(fc_ctx *c, const at_task *t);
+/* "40 of 100 done (40%)", after before, for a running task that reports
+ * progress; nothing for others. */
+void fc_progress_text(fc_ctx *c, const at_task *t, const char *before);
 /* One task of c->business with the rule that holds it, if any (*paused;
  * paused NULL: not looked up); on failure the error page is set and -1
  * returned. */

@@ -118,7 +118,7 @@ h_task(fc_ctx *c)
     if (t.state == AT_TASK_RUNNING && t.progress_total > 0) {
         vw_elem(c, "dt", NULL, "Progress");
         vw_start(c, "dd", NULL);
-        fc_progress_text(c, &t);
+        fc_progress_text(c, &t, "");
         vw_end(c);
     }
     if (t.duration_us >= 0)

@@ -98,13 +98,13 @@ fc_rule_note(fc_ctx *c, const at_pause_rule *r, const char *element, bool name_t
 }
 
 void
-fc_progress_text(fc_ctx *c, const at_task *t)
+fc_progress_text(fc_ctx *c, const at_task *t, const char *before)
 {
     if (t->state != AT_TASK_RUNNING || t->progress_total == 0)
         return;
     uint64_t done = t->progress_done < t->progress_total ? t->progress_done : t->progress_total;
-    vw_textf(c, ", %" PRIu64 " of %" PRIu64 " done (%u%%)", t->progress_done, t->progress_total,
-             (unsigned) (done * 100 / t->progress_total));
+    vw_textf(c, "%s%" PRIu64 " of %" PRIu64 " done (%u%%)", before, t->progress_done,
+             t->progress_total, (unsigned) (done * 100 / t->progress_total));
 }
 
 static void
@@ -120,7 +120,7 @@ status_cell(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
         vw_start(c, "span", "detail");
         vw_text(c, "since ");
         vw_time(c, t->started_at);
-        fc_progress_text(c, t);
+        fc_progress_text(c, t, ", ");
         vw_end(c);
     } else if (t->state == AT_TASK_FAILED && t->last_error) {
         vw_elem(c, "span", "detail", t->last_error);

@@ -726,7 +726,7 @@ is "$(xp "count(//*[local-name()='task'][@id='$T_RUN' or @id='$T_FAIL']/*[local-
 dd() { xp "string(//*[local-name()='dt'][.='$1']/following-sibling::*[local-name()='dd'][1])"; }
 req "${JAR[ba]}" "$URL/admin/async-tasks/tasks/$T_RUN?business=$A"
 is "$(dd Status) | $(dd 'Started at') | $(dd Attempts) | $(dd Progress)" \
-    "running | 2030-01-02 03:04:05 UTC | 1 of 3 | , 40 of 160 done (25%)" \
+    "running | 2030-01-02 03:04:05 UTC | 1 of 3 | 40 of 160 done (25%)" \
     "the page of a running task: status, start, attempts, progress"
 req "${JAR[ba]}" "$URL/admin/async-tasks/tasks/$T_FAIL?business=$A"
 is "$(dd Status) | $(dd Attempts) | $(dd Duration) | $(dd 'Last error')" \
