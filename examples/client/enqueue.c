@@ -1,11 +1,12 @@
 /* enqueue.c: the C client API in a few lines: enqueue one task and print
  * its id, or with --wait, wait until it has finished and print how.
  *
- *   enqueue [--config FILE] [--wait] BUSINESS USER-EMAIL TYPE [PAYLOAD]
+ *   enqueue [--config FILE] [--priority N] [--wait] BUSINESS USER-EMAIL TYPE [PAYLOAD]
  *
  * Build against an installed asynctasks:
  *   cc enqueue.c -o enqueue $(pkg-config --cflags --libs asynctasks) */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,18 +16,20 @@ int
 main(int argc, char **argv)
 {
     const char *config = NULL;
-    int wait = 0, i = 1;
+    int wait = 0, priority = 0, i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
             config = argv[++i];
+        else if (strcmp(argv[i], "--priority") == 0 && i + 1 < argc)
+            priority = atoi(argv[++i]); /* the library checks the range */
         else if (strcmp(argv[i], "--wait") == 0)
             wait = 1;
         else
             break;
     }
     if (argc - i < 3 || argc - i > 4) {
-        fprintf(stderr, "usage: enqueue [--config FILE] [--wait] BUSINESS USER-EMAIL TYPE "
-                        "[PAYLOAD]\n");
+        fprintf(stderr, "usage: enqueue [--config FILE] [--priority N] [--wait] BUSINESS "
+                        "USER-EMAIL TYPE [PAYLOAD]\n");
         return 64;
     }
     at_error err;
@@ -36,7 +39,7 @@ main(int argc, char **argv)
         return 69;
     }
     at_client_task t = {.business = argv[i], .user = argv[i + 1], .type = argv[i + 2],
-                        .payload = argc - i == 4 ? argv[i + 3] : NULL};
+                        .payload = argc - i == 4 ? argv[i + 3] : NULL, .priority = priority};
     uint64_t id;
     int rc = 0;
     if (at_client_enqueue(c, &t, &id, &err) != AT_OK) {
