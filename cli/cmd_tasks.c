@@ -228,8 +228,10 @@ tasks_list(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* "--business SLUG ID", the arguments of show and delete: the business
+ * and the task id, or the exit status to return. */
 static int
-tasks_show(cli *c, int argc, char **argv)
+business_and_id(cli *c, int argc, char **argv, const char *sub, at_business *b, uint64_t *id)
 {
     static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
                                          {NULL, 0, NULL, 0}};
@@ -242,18 +244,26 @@ tasks_show(cli *c, int argc, char **argv)
             return cli_bad_option("tasks");
     }
     if (!slug || argc - optind != 1)
-        return cli_usage("tasks", "tasks show needs --business and one task ID");
-    long long id;
-    if (cli_number("task ID", argv[optind], 1, INT64_MAX, &id))
+        return cli_usage("tasks", "tasks %s needs --business and one task ID", sub);
+    long long n;
+    if (cli_number("task ID", argv[optind], 1, INT64_MAX, &n))
         return EXIT_USAGE;
+    *id = (uint64_t) n;
+    return cli_business(c, slug, b);
+}
+
+static int
+tasks_show(cli *c, int argc, char **argv)
+{
     at_business b;
-    int rc = cli_business(c, slug, &b);
+    uint64_t id;
+    int rc = business_and_id(c, argc, argv, "show", &b, &id);
     if (rc)
         return rc;
     at_error err = {0};
     at_db *db = cli_db(c, 1);
     at_task t;
-    if (at_task_get(db, b.id, (uint64_t) id, &t, &err))
+    if (at_task_get(db, b.id, id, &t, &err))
         return cli_fail(&err);
     at_pause_set rules;
     if (at_pause_load(db, b.id, &rules, &err)) {
@@ -299,30 +309,17 @@ tasks_show(cli *c, int argc, char **argv)
 static int
 tasks_delete(cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
-                                         {NULL, 0, NULL, 0}};
-    const char *slug = NULL;
-    int o;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (o == 'b')
-            slug = optarg;
-        else
-            return cli_bad_option("tasks");
-    }
-    if (!slug || argc - optind != 1)
-        return cli_usage("tasks", "tasks delete needs --business and one task ID");
-    long long id;
-    if (cli_number("task ID", argv[optind], 1, INT64_MAX, &id))
-        return EXIT_USAGE;
     at_business b;
-    int rc = cli_business(c, slug, &b);
+    uint64_t id;
+    int rc = business_and_id(c, argc, argv, "delete", &b, &id);
     if (rc)
         return rc;
     at_error err = {0};
     int cancelling = 0;
-    if (at_task_delete(cli_db(c, 1), &c->actor, b.id, (uint64_t) id, &cancelling, &err))
+    if (at_task_delete(cli_db(c, 1), &c->actor, b.id, id, &cancelling, &err))
         return cli_fail(&err);
-    printf(cancelling ? "task %lld is running: cancel requested\n" : "task %lld deleted\n", id);
+    printf(cancelling ? "task %llu is running: cancel requested\n" : "task %llu deleted\n",
+           (unsigned long long) id);
     return EXIT_OK;
 }
 

@@ -180,13 +180,9 @@ run_one(sv *s, at_db *db, uint64_t exec_id, int pipe_fd, at_claim *c)
 int
 sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGUSR2, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    sv_signal(SIGUSR1, on_signal);
+    sv_signal(SIGUSR2, on_signal);
+    sv_signal(SIGTERM, on_signal);
     signal(SIGHUP, SIG_IGN);
     signal(SIGINT, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);

@@ -202,14 +202,10 @@ main(int argc, char **argv)
     if (gethostname(s->host, sizeof s->host - 1) < 0)
         snprintf(s->host, sizeof s->host, "localhost");
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGCHLD, &sa, NULL);
+    sv_signal(SIGTERM, on_signal);
+    sv_signal(SIGINT, on_signal);
+    sv_signal(SIGHUP, on_signal);
+    sv_signal(SIGCHLD, on_signal);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGUSR1, SIG_IGN);
     signal(SIGUSR2, SIG_IGN);

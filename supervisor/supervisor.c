@@ -30,6 +30,18 @@
 
 volatile sig_atomic_t sv_got_term, sv_got_hup, sv_got_chld;
 
+/* A handler without SA_RESTART: the signal cuts poll() and sleeps short,
+ * which is how the loops notice it. */
+void
+sv_signal(int sig, void (*fn)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+}
+
 int64_t
 sv_now_ms(void)
 {

@@ -69,6 +69,7 @@ typedef struct sv {
 extern volatile sig_atomic_t sv_got_term, sv_got_hup, sv_got_chld;
 
 int64_t sv_now_ms(void);
+void sv_signal(int sig, void (*fn)(int));
 
 /* supervisor.c */
 int sv_run(sv *s);

@@ -125,10 +125,7 @@ xml_error 401 "POST with Basic credentials"
 # a browser's session is not a token: the API never looks at cookies
 J=$WORK/jar
 : >"$J"
-req "$J" "$URL/login"
-LTOK=$(csrf_in_body)
-req "$J" --data-urlencode "csrf=$LTOK" --data-urlencode "email=$UADM" \
-    --data-urlencode "password=$PW" "$URL/login"
+login_form "$J" "$UADM" "$PW"
 status_is 303 "the admin of A logs in"
 req "$J" --data-urlencode "user=$UA" --data-urlencode "type=$T" "$URL/api/v1/tasks"
 xml_error 401 "POST with a session cookie and no token"

@@ -76,10 +76,7 @@ like "$OUT" 'no-such-business' "... by name"
 # ---- pause in the admin screen holds; Resume All there releases ----
 JAR=$WORK/jar
 : >"$JAR"
-req "$JAR" "$URL/login"
-tok=$(csrf_in_body)
-req "$JAR" --data-urlencode "csrf=$tok" --data-urlencode "email=admin-$$@e2e.example" \
-    --data-urlencode "password=$PW" "$URL/login"
+login_form "$JAR" "admin-$$@e2e.example" "$PW"
 status_is 303 "the business admin logs in"
 req "$JAR" "$URL/admin/async-tasks?business=$B"
 CSRF=$(csrf_in_body)

@@ -130,13 +130,10 @@ declare -A WHO=([anon]="anonymous" [mem]="a member who administers nothing"
 # login ROLE: logs ROLE in as a browser does (the form, then the post)
 # with a jar of its own; CSRF[ROLE] is the session's token.
 login() {
-    local role=$1 jar=$WORK/jar.$1 tok
+    local role=$1 jar=$WORK/jar.$1
     : >"$jar"
     JAR[$role]=$jar
-    req "$jar" "$URL/login"
-    tok=$(csrf_in_body)
-    req "$jar" --data-urlencode "csrf=$tok" --data-urlencode "email=${EMAIL[$role]}" \
-        --data-urlencode "password=$PW" "$URL/login"
+    login_form "$jar" "${EMAIL[$role]}" "$PW"
     status_is 303 "log in as ${WHO[$role]}: 303"
     is "$LOC" /admin/async-tasks "log in as ${WHO[$role]}: to the task list"
     req "$jar" "$URL/admin/audit-log?business=$A"

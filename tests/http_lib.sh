@@ -194,3 +194,13 @@ sec() { # sec NAME
         keep
     fi
 }
+
+# login_form JAR EMAIL PASSWORD: the login form's two requests (its page for
+# the CSRF token, then the POST); ST and LOC are the POST's.
+login_form() {
+    local jar=$1 tok
+    req "$jar" "$URL/login"
+    tok=$(csrf_in_body)
+    req "$jar" --data-urlencode "csrf=$tok" --data-urlencode "email=$2" \
+        --data-urlencode "password=$3" "$URL/login"
+}

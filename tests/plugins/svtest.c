@@ -10,14 +10,22 @@ static const at_plugin_param nap_params[] = {
      .description = "How long to nap, in milliseconds"},
 };
 
-static int
-nap(const at_host *host, at_job *job, void *state)
+/* The ms parameter (the host has checked it is 0..600000). */
+static long
+ms_of(const at_host *host, at_job *job)
 {
-    (void) state;
     const char *v = host->param(job, "ms");
     long ms = 0;
     for (const char *p = v ? v : ""; *p >= '0' && *p <= '9'; p++)
         ms = ms * 10 + (*p - '0');
+    return ms;
+}
+
+static int
+nap(const at_host *host, at_job *job, void *state)
+{
+    (void) state;
+    long ms = ms_of(host, job);
     for (long done = 0; done < ms; done += 10) {
         if (host->should_stop(job))
             return AT_PLUGIN_CANCELLED;
@@ -34,10 +42,7 @@ static int
 stubborn(const at_host *host, at_job *job, void *state)
 {
     (void) state;
-    const char *v = host->param(job, "ms");
-    long ms = 0;
-    for (const char *p = v ? v : ""; *p >= '0' && *p <= '9'; p++)
-        ms = ms * 10 + (*p - '0');
+    long ms = ms_of(host, job);
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0)
         ;
