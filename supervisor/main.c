@@ -244,7 +244,6 @@ out:
     if (sv_pidfile_fd >= 0)
         unlink(pidfile ? pidfile : s->cfg->pidfile);
     at_plugins_free(s->plugins);
-    free(s->type_ids);
     free(s->pending);
     at_db_close(s->db);
     at_config_free(s->cfg);

@@ -62,9 +62,6 @@ sv_load_plugins(sv *s)
      * keep their own copies from their fork. */
     at_plugins_free(s->plugins);
     s->plugins = NULL;
-    free(s->type_ids);
-    s->type_ids = NULL;
-    s->ntypes = 0;
     if (at_plugins_load(s->cfg->plugin_dir, &set, &err) != AT_OK) {
         at_log(AT_LOG_ERROR, "plugins: %s", err.msg);
         return -1;
@@ -215,8 +212,10 @@ fill_up(sv *s)
     size_t want = s->cfg->executors, have = count_live(s, 0);
     for (size_t i = 0; i < SV_EXECUTORS_MAX && have < want; i++)
         if (!s->slots[i].pid) {
-            if (spawn(s, &s->slots[i]) < 0)
+            if (spawn(s, &s->slots[i]) < 0) {
+                s->spawn_after_ms = sv_now_ms() + 1000; /* the database is away */
                 break;
+            }
             have++;
         }
 }

@@ -50,8 +50,6 @@ typedef struct sv {
     at_config *cfg;
     at_db *db;
     at_plugin_set *plugins;
-    uint64_t *type_ids; /* of the loaded handlers */
-    size_t ntypes;
     uint64_t id; /* supervisors row */
     char host[AT_HOST_BUF];
     int wake_fd; /* UDP socket idle executors wait on; -1: none */
