@@ -216,7 +216,7 @@ bad 400 "parameter 'count' must be 1 to 100, not 500" "POST with a parameter out
     "user=$UA" "type=$TP" "payload=count=500"
 bad 400 "parameter 'count' must be a whole number, not 'many'" "POST with a parameter of the wrong type" \
     "user=$UA" "type=$TP" "payload=count=many"
-bad 400 "unknown parameter 'colour' (declared: count, title, urgent)" "POST with an undeclared parameter" \
+bad 400 "unknown parameter 'colour' \\(declared: count, title, urgent\\)" "POST with an undeclared parameter" \
     "user=$UA" "type=$TP" "payload=count=1
 colour=red"
 bad 400 "parameter 'urgent' must be 'true' or 'false', not 'maybe'" "POST with a bad boolean" \
