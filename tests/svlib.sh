@@ -99,7 +99,7 @@ sv_log_clean() {
 }
 
 # q SQL : one value from the test database.
-q() { sql "$SVDB" -e "$1"; }
+q() { sql --raw "$SVDB" -e "$1"; }
 
 # wait_for SECONDS SQL : polls until SQL returns 1; fails after SECONDS.
 wait_for() {
