@@ -2,11 +2,12 @@
  * business, newest first, as a gzip'd CSV file (RFC 4180, a header row,
  * CRLF line ends) into the spool directory. The file appears under its
  * final name only when complete: it is written under a hidden temporary
- * name and renamed. The result is "path=FILE\nrows=N". */
+ * name and renamed. The result is "path=FILE\nrows=N". It declares no
+ * parameters and ignores its payload, so that any payload a platform
+ * already sends with its export tasks keeps working. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,15 +15,6 @@
 #include <zlib.h>
 
 #include <asynctasks/plugin.h>
-
-static const at_plugin_param params[] = {
-    {.name = "level",
-     .type = AT_PLUGIN_PARAM_INT,
-     .default_value = "6",
-     .min = 1,
-     .max = 9,
-     .description = "gzip compression level: 1 fastest, 9 smallest"},
-};
 
 static const char *const header[] = {"id",          "user",     "type",      "state", "created_at",
                                      "started_at", "finished_at", "attempts", "last_error"};
@@ -119,8 +111,7 @@ run(const at_host *host, at_job *job, void *state)
         host->error(job, "cannot create %s: %s", tmp, strerror(errno));
         return AT_PLUGIN_RETRY;
     }
-    char mode[4] = {'w', 'b', (char) ('0' + atoi(host->param(job, "level"))), 0};
-    export e = {host, job, gzdopen(fd, mode), 0, 0, 0};
+    export e = {host, job, gzdopen(fd, "wb6"), 0, 0, 0};
     if (!e.gz) {
         close(fd);
         unlink(tmp);
@@ -165,8 +156,6 @@ run(const at_host *host, at_job *job, void *state)
 static const at_plugin_task_type types[] = {
     {.name = "export",
      .description = "Exports the business's tasks as a gzip'd CSV file into the spool directory",
-     .params = params,
-     .nparams = sizeof params / sizeof params[0],
      .timeout_s = 3600,
      .max_attempts = 3,
      .run = run},

@@ -210,13 +210,11 @@ main(void)
     }
     raw_sql("UPDATE tasks SET last_error = '%s', state = 'failed', attempts = 3 WHERE id = %llu",
             "line one\\nline \\\"two\\\", done", (unsigned long long) first);
-    at_enqueue req = {biz, plain, h->type_id, "level=9", 7, 0, 0};
-    ok(at_task_enqueue(db, &req, &task, &err) == AT_OK, "an export task is enqueued: %s",
-       err.msg);
-    req.payload = "level=10";
-    req.payload_len = 8;
-    uint64_t refused;
-    ok(at_task_enqueue(db, &req, &refused, &err) == AT_EINVAL, "a level of 10 is refused");
+    /* export declares no parameters: any payload is taken, and ignored */
+#define PAYLOAD "{\"format\":\"csv\"}"
+    at_enqueue req = {biz, plain, h->type_id, PAYLOAD, strlen(PAYLOAD), 0, 0};
+    ok(at_task_enqueue(db, &req, &task, &err) == AT_OK,
+       "an export task with a free-form payload is enqueued: %s", err.msg);
     raw_sql("UPDATE tasks SET state = 'running', lease_owner = %d, started_at = UTC_TIMESTAMP(6)"
             " WHERE id = %llu",
             EXECUTOR, (unsigned long long) task);
@@ -230,8 +228,8 @@ main(void)
                         .business_id = biz,
                         .user_id = plain,
                         .attempt = 1,
-                        .payload = "level=9",
-                        .payload_len = 7,
+                        .payload = PAYLOAD,
+                        .payload_len = strlen(PAYLOAD),
                         .spool_dir = spool_slash,
                         .db = db,
                         .executor_id = EXECUTOR};

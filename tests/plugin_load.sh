@@ -33,7 +33,7 @@ has "$OUT" "    parameter ms: int, optional, default '0', 0 to 999" "check print
 run plugin check "$PL/noop.so" "$PL/export.so"
 is "$RC" 0 "check of two good plugins: exit 0"
 has "$OUT" "  task type noop" "the first is printed"
-has "$OUT" "    parameter level: int, optional, default '6', 1 to 9" "and the second"
+has "$OUT" "  task type export" "and the second"
 
 # A plugin built with longer structs than this host's: stepped through by
 # the sizes it declares, what the host does not know ignored.
