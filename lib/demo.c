@@ -156,7 +156,7 @@ batch_tx(at_db *db, void *vctx, at_error *err)
     struct batch_ctx *c = vctx;
     /* One payload shape per task type: text before and after a number. */
     static const char *const payloads[][2] = {
-        {"level=", ""}, {"{\"source\":\"upload-", ".xlsx\"}"},
+        {"{\"format\":\"csv\",\"rows\":", "}"}, {"{\"source\":\"upload-", ".xlsx\"}"},
         {"{\"period_days\":", "}"},           {"{\"list\":\"newsletter\",\"recipients\":", "}"},
         {"{\"images\":", "}"},                {"{\"invoice\":\"INV-", "\"}"},
         {"{\"calendar\":\"team-", "\"}"},     {"{\"older_than_days\":", "}"}};
@@ -182,9 +182,8 @@ batch_tx(at_db *db, void *vctx, at_error *err)
             at_time created = c->now - (at_time) ((r >> 40) % (30ULL * 86400)) * 1000000 -
                               (at_time) (rnd(c->seed) % 1000000);
             at_time run_at = done ? created : c->now + (at_time) ((r >> 20) % 600) * 1000000;
-            /* export takes a compression level, 1 to 9 */
-            unsigned num = (unsigned) ((r >> 16) % (t == 0 ? 9 : 9000)) + 1;
-            snprintf(text[i], sizeof text[i], "%s%u%s", payloads[t][0], num, payloads[t][1]);
+            snprintf(text[i], sizeof text[i], "%s%u%s", payloads[t][0], (unsigned) ((r >> 16) % 9000) + 1,
+                     payloads[t][1]);
             args_add(&a, da_u64(c->biz[b]));
             args_add(&a, da_u64(m->id));
             args_add(&a, da_u64(c->type_ids[t]));
