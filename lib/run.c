@@ -3,8 +3,11 @@
  * recovery of tasks whose executor vanished.
  *
  * A claimed task carries a lease: lease_owner (the executor's row) and
- * lease_until (the type's timeout plus AT_LEASE_GRACE). Every write that
- * ends an attempt checks the lease, so an executor that lost its task to
+ * lease_until, AT_LEASE_S ahead and renewed by every heartbeat of the
+ * executor's supervisor (whose own timeout kill bounds a run). When a
+ * supervisor or its host vanishes, its tasks' leases run out within
+ * AT_LEASE_S and another supervisor recovers them. Every write that ends
+ * an attempt checks the lease, so an executor that lost its task to
  * recovery can never overwrite what the next attempt records. */
 #include "config.h"
 
@@ -50,6 +53,13 @@ at_supervisor_heartbeat(at_db *db, uint64_t id, at_error *err)
         rc = db_exec(db, DB_RETRY,
                      "UPDATE executors SET heartbeat_at = UTC_TIMESTAMP(6) WHERE supervisor_id = ?",
                      a, 1, NULL, NULL, err);
+    db_arg l[] = {da_u64(AT_LEASE_S), da_u64(id)};
+    if (rc == AT_OK)
+        rc = db_exec(db, DB_RETRY,
+                     "UPDATE tasks t JOIN executors e ON t.id = e.current_task_id "
+                     "SET t.lease_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
+                     "WHERE e.supervisor_id = ? AND t.lease_owner = e.id AND t.state = 'running'",
+                     l, 2, NULL, NULL, err);
     return rc ? at_error_wrap(err, "heartbeat") : AT_OK;
 }
 
@@ -186,7 +196,7 @@ struct claim_ctx {
     size_t ntypes;
     at_claim *out;
     int claimed;
-    int held; /* the re-check found the task paused */
+    int held; /* the task found cannot run now: look further */
 };
 
 struct candidate {
@@ -263,8 +273,7 @@ claim_tx(at_db *db, void *vctx, at_error *err)
     if ((rc = db_row(db, 0, "SELECT timeout_s FROM task_types WHERE id = ?", ta, 1, fill_timeout,
                      &timeout, "task type", err)))
         return rc;
-    db_arg u[] = {da_u64(x->executor_id), da_u64((uint64_t) timeout + AT_LEASE_GRACE),
-                  da_u64(c.id)};
+    db_arg u[] = {da_u64(x->executor_id), da_u64(AT_LEASE_S), da_u64(c.id)};
     if ((rc = db_exec(db, 0,
                       "UPDATE tasks SET state = 'running', attempts = attempts + 1, "
                       "lease_owner = ?, lease_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
@@ -274,7 +283,18 @@ claim_tx(at_db *db, void *vctx, at_error *err)
                       u, AT_COUNT(u), NULL, NULL, err)))
         return rc;
     at_task t;
-    if ((rc = at_task_get(db, c.business_id, c.id, &t, err)))
+    if ((rc = at_task_get(db, c.business_id, c.id, &t, err)) == AT_EINVAL || rc == AT_EIO) {
+        /* A payload that cannot be read would stop every claim at this
+         * task: it fails, here, and the claim looks further. */
+        db_arg f[] = {da_str(err->msg), da_u64(c.id)};
+        x->held = 1;
+        return db_exec(db, 0,
+                       "UPDATE tasks SET state = 'failed', lease_owner = NULL, "
+                       "lease_until = NULL, finished_at = UTC_TIMESTAMP(6), last_error = ?, "
+                       "version = version + 1, updated_at = UTC_TIMESTAMP(6) WHERE id = ?",
+                       f, 2, NULL, NULL, err);
+    }
+    if (rc)
         return rc;
     db_arg h[] = {da_u64(t.id), da_u64(t.attempts), da_u64(t.business_id), da_time(t.started_at),
                   da_u64(x->executor_id)};

@@ -214,6 +214,15 @@ like "$(q "SELECT last_error IS NULL FROM tasks WHERE id = $lost")" 1 "... its s
 grep -q 'recovered 1 task whose lease ran out' "$SVDIR/sv.log"
 ok $? "... and the log tells"
 
+# ---- a stored payload that cannot be read fails alone ----
+bad=$(enqueue test.nap "ms=1")
+q "UPDATE tasks SET state = 'cancelled' WHERE id = $bad" # out of the way while broken
+q "UPDATE tasks SET payload = 'not deflated', payload_encoding = 1, payload_size = 5, state = 'queued' WHERE id = $bad"
+good=$(enqueue noop)
+wait_for 10 "SELECT COUNT(*) = 2 FROM tasks WHERE (id = $bad AND state = 'failed') OR (id = $good AND state = 'succeeded')"
+ok $? "a task whose stored payload is damaged fails, and the queue goes on"
+like "$(q "SELECT last_error FROM tasks WHERE id = $bad")" 'does not decompress' "... saying why"
+
 # ---- SIGTERM: running tasks finish within the grace ----
 a=$(enqueue test.nap "ms=1500")
 b=$(enqueue test.nap "ms=1500")

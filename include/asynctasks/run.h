@@ -16,15 +16,16 @@ extern "C" {
 #define AT_HOST_BUF    256
 #define AT_RESULT_MAX  (64u * 1024u) /* bytes of a task's result text */
 #define AT_ERRTEXT_MAX (16u * 1024u) /* bytes of a task's error text */
-#define AT_LEASE_GRACE 30            /* seconds a lease outlives the timeout */
+#define AT_LEASE_S     90            /* a lease's length; the supervisor's heartbeat renews it */
 
 /* ---- supervisors and executors ---- */
 
 /* Registers a supervisor of this host (*id); wake_addr "ip:port" or "". */
 int at_supervisor_register(at_db *db, const char *host, int pid, const char *wake_addr,
                            uint64_t *id, at_error *err);
-/* Heartbeat of the supervisor and of its executors' rows. AT_ENOTFOUND
- * when the row is gone (removed as stale): register again. */
+/* Heartbeat of the supervisor and of its executors' rows, renewing the
+ * leases of the tasks they run. AT_ENOTFOUND when the row is gone
+ * (removed as stale): register again. */
 int at_supervisor_heartbeat(at_db *db, uint64_t id, at_error *err);
 /* Removes the supervisor and its executors' rows. */
 int at_supervisor_unregister(at_db *db, uint64_t id, at_error *err);
@@ -91,7 +92,7 @@ void at_claim_clear(at_claim *c);
  * re-checks the business's pause rules with a fresh read: a task found
  * paused is left queued, untouched (no attempt spent), and the claim
  * looks further. Marks the task running with a lease of
- * timeout + AT_LEASE_GRACE seconds owned by executor_id, and records the
+ * AT_LEASE_S seconds owned by executor_id, and records the
  * attempt. *claimed 0 when there is nothing to run. */
 int at_claim_next(at_db *db, uint64_t executor_id, const uint64_t *type_ids, size_t ntypes,
                   at_claim *out, int *claimed, at_error *err);
