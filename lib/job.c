@@ -419,6 +419,8 @@ at_job_run(at_handler *h, const at_job_info *info, at_job_outcome *out, at_error
     if (status < AT_PLUGIN_OK || status > AT_PLUGIN_CANCELLED) {
         rc = finish(out, AT_PLUGIN_RETRY, "task type '%s': handler returned unknown status %d",
                     h->type.name, status);
+    } else if (status == AT_PLUGIN_CANCELLED && !job.error && info->stop && *info->stop) {
+        rc = finish(out, status, "cancelled on request: the handler stopped");
     } else if (status != AT_PLUGIN_OK && !job.error) {
         rc = finish(out, status, "task type '%s' %s without saying why", h->type.name,
                     status == AT_PLUGIN_CANCELLED ? "was cancelled" : "failed");

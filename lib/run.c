@@ -96,14 +96,6 @@ at_executor_set_pid(at_db *db, uint64_t id, int pid, at_error *err)
 }
 
 int
-at_executor_heartbeat(at_db *db, uint64_t id, at_error *err)
-{
-    db_arg a[] = {da_u64(id)};
-    return db_exec(db, DB_RETRY, "UPDATE executors SET heartbeat_at = UTC_TIMESTAMP(6) WHERE id = ?",
-                   a, 1, NULL, NULL, err);
-}
-
-int
 at_executor_unregister(at_db *db, uint64_t id, at_error *err)
 {
     db_arg a[] = {da_u64(id)};

@@ -28,8 +28,9 @@ static size_t naddrs;
 static at_time fetched_at;
 static int sock = -1;
 
-int
-at_wake_addr_parse(const char *text, struct sockaddr_in *out)
+/* "a.b.c.d:port" into an address: 0, or -1 when malformed. */
+static int
+wake_addr_parse(const char *text, struct sockaddr_in *out)
 {
     char host[32];
     const char *colon = strrchr(text, ':');
@@ -77,7 +78,7 @@ refresh(at_db *db)
     }
     naddrs = 0;
     for (size_t i = 0; i < n; i++)
-        if (at_wake_addr_parse(v[i].text, &addrs[naddrs]) == 0)
+        if (wake_addr_parse(v[i].text, &addrs[naddrs]) == 0)
             naddrs++;
     free(v);
     fetched_at = now;

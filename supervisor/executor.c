@@ -166,11 +166,6 @@ run_one(sv *s, at_db *db, uint64_t exec_id, int pipe_fd, at_claim *c)
             o.error = strdup(err.msg);
         }
     }
-    if (o.status == AT_PLUGIN_CANCELLED && stop_task) {
-        /* the handler honoured a cancel: say so rather than its default */
-        free(o.error);
-        o.error = strdup("cancelled on request: the handler stopped");
-    }
     say(pipe_fd, "R %llu\n", (unsigned long long) c->task_id);
     record(s, db, exec_id, c, &o);
     say(pipe_fd, "D %llu\n", (unsigned long long) c->task_id);

@@ -11,7 +11,6 @@ HTTP_TEST=end_to_end
 . "$top_srcdir/tests/svlib.sh"
 
 URL=${ASYNCTASKS_TEST_URL:?ASYNCTASKS_TEST_URL is not set: run the tests through dev/check}
-SVCONF=$ASYNCTASKS_TEST_CONFIG
 SVDIR=$WORK/sv
 SVDB=$DB
 mkdir -p "$SVDIR/plugins" "$SVDIR/spool"

@@ -46,7 +46,6 @@ int at_supervisor_reap(at_db *db, uint64_t supervisor_id, const char *why, unsig
 int at_executor_register(at_db *db, uint64_t supervisor_id, const char *host, int pid,
                          int supervisor_pid, uint64_t *id, at_error *err);
 int at_executor_set_pid(at_db *db, uint64_t id, int pid, at_error *err);
-int at_executor_heartbeat(at_db *db, uint64_t id, at_error *err);
 int at_executor_unregister(at_db *db, uint64_t id, at_error *err);
 
 /* For the Executors page: every executor with its supervisor's host,
@@ -153,9 +152,6 @@ int at_cancel_requests(at_db *db, uint64_t supervisor_id, at_cancel_req **out, s
  * for a second. */
 void at_wake(at_db *db);
 
-struct sockaddr_in;
-/* "a.b.c.d:port" into an address: 0, or -1 when malformed. */
-int at_wake_addr_parse(const char *text, struct sockaddr_in *out);
 
 #ifdef __cplusplus
 }
