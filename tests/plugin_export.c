@@ -15,6 +15,7 @@
 
 #include <asynctasks/loader.h>
 
+#include "rawdb.h"
 #include "tap.h"
 #include "testdb.h"
 
@@ -23,51 +24,10 @@
 #define TRICKY     "Smith, \"Jo\"" /* a user name CSV must quote */
 #define TRICKY_ERR "line one\nline \"two\", done"
 
-static MYSQL *raw;
+static MYSQL *raw; /* see rawdb.h */
 
 /* The test reaches states only executors make (a running task with a
  * lease, a last error) straight through the client library. */
-static void __attribute__((format(printf, 1, 2)))
-raw_sql(const char *fmt, ...)
-{
-    char q[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    if (mysql_query(raw, q))
-        bail("%s: %s", q, mysql_error(raw));
-}
-
-/* A number column of one task. */
-static unsigned long long
-task_col(const char *col, uint64_t id)
-{
-    char q[256];
-    snprintf(q, sizeof q, "SELECT %s FROM tasks WHERE id = %llu", col, (unsigned long long) id);
-    if (mysql_query(raw, q))
-        bail("%s: %s", q, mysql_error(raw));
-    MYSQL_RES *r = mysql_store_result(raw);
-    MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
-    unsigned long long v = row && row[0] ? strtoull(row[0], NULL, 10) : ~0ull;
-    mysql_free_result(r);
-    return v;
-}
-
-static void
-raw_open(void)
-{
-    at_config *cfg;
-    at_error err = {0};
-    if (at_config_parse_file(getenv("ASYNCTASKS_TEST_CONFIG"), &cfg, &err))
-        bail("%s", err.msg);
-    raw = mysql_init(NULL);
-    if (!raw || !mysql_real_connect(raw, cfg->db_socket ? "localhost" : cfg->db_host,
-                                    cfg->db_user, cfg->db_password, cfg->db_name, cfg->db_port,
-                                    cfg->db_socket, 0))
-        bail("cannot connect: %s", raw ? mysql_error(raw) : "out of memory");
-    at_config_free(cfg);
-}
 
 /* ---- reading the export back ---- */
 
@@ -182,7 +142,7 @@ main(void)
     if (!build)
         bail("top_builddir is not set: run the tests through make check");
     at_db *db = testdb_open();
-    raw_open();
+    raw = rawdb_open();
     at_error err = {0};
 
     char dir[4096];
@@ -208,14 +168,14 @@ main(void)
         if (!first)
             first = id;
     }
-    raw_sql("UPDATE tasks SET last_error = '%s', state = 'failed', attempts = 3 WHERE id = %llu",
+    rawdb_sql(raw, "UPDATE tasks SET last_error = '%s', state = 'failed', attempts = 3 WHERE id = %llu",
             "line one\\nline \\\"two\\\", done", (unsigned long long) first);
     /* export declares no parameters: any payload is taken, and ignored */
 #define PAYLOAD "{\"format\":\"csv\"}"
     at_enqueue req = {biz, plain, h->type_id, PAYLOAD, strlen(PAYLOAD), 0, 0};
     ok(at_task_enqueue(db, &req, &task, &err) == AT_OK,
        "an export task with a free-form payload is enqueued: %s", err.msg);
-    raw_sql("UPDATE tasks SET state = 'running', lease_owner = %d, started_at = UTC_TIMESTAMP(6)"
+    rawdb_sql(raw, "UPDATE tasks SET state = 'running', lease_owner = %d, started_at = UTC_TIMESTAMP(6)"
             " WHERE id = %llu",
             EXECUTOR, (unsigned long long) task);
 
@@ -281,16 +241,16 @@ main(void)
     unlink(path);
 
     /* progress: in the task row, owner-checked */
-    is_int(task_col("progress_done", task), NTASKS + 1,
+    is_int(rawdb_task_col(raw, "progress_done", task), NTASKS + 1,
            "progress done is the row count");
-    is_int(task_col("progress_total", task), NTASKS + 1,
+    is_int(rawdb_task_col(raw, "progress_total", task), NTASKS + 1,
            "progress total too, at the end");
-    raw_sql("UPDATE tasks SET progress_done = 0, progress_total = 0 WHERE id = %llu",
+    rawdb_sql(raw, "UPDATE tasks SET progress_done = 0, progress_total = 0 WHERE id = %llu",
             (unsigned long long) task);
     info.executor_id = EXECUTOR + 1;
     ok(at_job_run(h, &info, &out, &err) == AT_OK && out.status == AT_PLUGIN_OK,
        "an export by an executor without the lease runs");
-    is_int(task_col("progress_done", task), 0,
+    is_int(rawdb_task_col(raw, "progress_done", task), 0,
            "but writes no progress to the task");
     if (out.result && sscanf(out.result, "path=%4095[^\n]", path) == 1)
         unlink(path);

@@ -1,0 +1,53 @@
+/* rawdb.c: see rawdb.h. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <asynctasks/asynctasks.h>
+
+#include "rawdb.h"
+#include "tap.h"
+
+MYSQL *
+rawdb_open(void)
+{
+    at_config *cfg;
+    at_error err = {0};
+    if (at_config_parse_file(getenv("ASYNCTASKS_TEST_CONFIG"), &cfg, &err))
+        bail("%s", err.msg);
+    MYSQL *raw = mysql_init(NULL);
+    if (!raw || !mysql_real_connect(raw, cfg->db_socket ? "localhost" : cfg->db_host,
+                                    cfg->db_user, cfg->db_password, cfg->db_name, cfg->db_port,
+                                    cfg->db_socket, 0))
+        bail("cannot connect: %s", raw ? mysql_error(raw) : "out of memory");
+    at_config_free(cfg);
+    return raw;
+}
+
+void
+rawdb_sql(MYSQL *raw, const char *fmt, ...)
+{
+    char q[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof q, fmt, ap);
+    va_end(ap);
+    if (mysql_query(raw, q))
+        bail("%s: %s", q, mysql_error(raw));
+}
+
+unsigned long long
+rawdb_task_col(MYSQL *raw, const char *col, unsigned long long id)
+{
+    char q[256];
+    snprintf(q, sizeof q, "SELECT %s FROM tasks WHERE id = %llu", col, id);
+    if (mysql_query(raw, q))
+        bail("%s: %s", q, mysql_error(raw));
+    MYSQL_RES *r = mysql_store_result(raw);
+    MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+    unsigned long long v = row && row[0] ? strtoull(row[0], NULL, 10) : ~0ull;
+    mysql_free_result(r);
+    return v;
+}

@@ -1,0 +1,16 @@
+/* rawdb.h: the test database straight through the client library, for the
+ * states and the interleavings the product's API does not make on demand
+ * (a lease, a transaction left open). */
+#ifndef AT_RAWDB_H
+#define AT_RAWDB_H
+
+#include <mysql.h>
+
+/* Connects with $ASYNCTASKS_TEST_CONFIG's account; bails out on failure. */
+MYSQL *rawdb_open(void);
+/* Runs a statement; bails out on failure. */
+void rawdb_sql(MYSQL *raw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A number column of one task (~0 when there is none). */
+unsigned long long rawdb_task_col(MYSQL *raw, const char *col, unsigned long long id);
+
+#endif
