@@ -36,6 +36,44 @@ at_supervisor_register(at_db *db, const char *host, int pid, const char *wake_ad
     return rc ? at_error_wrap(err, "register supervisor") : AT_OK;
 }
 
+struct running {
+    uint64_t task_id, executor_id;
+};
+
+static int
+fill_running(const db_res *r, void *elem, at_error *err)
+{
+    struct running *x = elem;
+    x->task_id = db_u64(r, 0);
+    x->executor_id = db_u64(r, 1);
+    return AT_OK;
+}
+
+/* The leases of the tasks the supervisor's executors run. The list is a
+ * plain read and each task is renewed alone: a statement that locked
+ * executor rows and then task rows would deadlock with the claim and the
+ * finish, which lock a task and then its executor. */
+static int
+renew_leases(at_db *db, uint64_t supervisor_id, at_error *err)
+{
+    struct running *v = NULL;
+    size_t n = 0;
+    db_arg a[] = {da_u64(supervisor_id)};
+    int rc = db_rows(db, DB_RETRY,
+                     "SELECT current_task_id, id FROM executors "
+                     "WHERE supervisor_id = ? AND current_task_id IS NOT NULL",
+                     a, 1, sizeof *v, fill_running, (void **) &v, &n, err);
+    for (size_t i = 0; rc == AT_OK && i < n; i++) {
+        db_arg u[] = {da_u64(AT_LEASE_S), da_u64(v[i].task_id), da_u64(v[i].executor_id)};
+        rc = db_exec(db, DB_RETRY,
+                     "UPDATE tasks SET lease_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
+                     "WHERE id = ? AND lease_owner = ? AND state = 'running'",
+                     u, AT_COUNT(u), NULL, NULL, err);
+    }
+    free(v);
+    return rc;
+}
+
 /* The supervisor speaks for its executors too: an executor inside a
  * handler cannot write, and a live supervisor means live children. */
 int
@@ -53,13 +91,8 @@ at_supervisor_heartbeat(at_db *db, uint64_t id, at_error *err)
         rc = db_exec(db, DB_RETRY,
                      "UPDATE executors SET heartbeat_at = UTC_TIMESTAMP(6) WHERE supervisor_id = ?",
                      a, 1, NULL, NULL, err);
-    db_arg l[] = {da_u64(AT_LEASE_S), da_u64(id)};
     if (rc == AT_OK)
-        rc = db_exec(db, DB_RETRY,
-                     "UPDATE tasks t JOIN executors e ON t.id = e.current_task_id "
-                     "SET t.lease_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
-                     "WHERE e.supervisor_id = ? AND t.lease_owner = e.id AND t.state = 'running'",
-                     l, 2, NULL, NULL, err);
+        rc = renew_leases(db, id, err);
     return rc ? at_error_wrap(err, "heartbeat") : AT_OK;
 }
 

@@ -12,8 +12,9 @@ sv_setup restart svtest
 sv_conf executors 3 poll_interval_ms 200
 sv_start
 ids=""
-for i in $(seq 1 $N); do ids="$ids${ids:+,}$(enqueue test.nap "ms=300")"; done
-wait_for 20 "SELECT COUNT(*) >= 6 FROM tasks WHERE id IN ($ids) AND state = 'succeeded'"
+# a second each: whenever the outage starts, all three executors are mid-task
+for i in $(seq 1 $N); do ids="$ids${ids:+,}$(enqueue test.nap "ms=1000")"; done
+wait_for 30 "SELECT COUNT(*) >= 3 FROM tasks WHERE id IN ($ids) AND state = 'succeeded'"
 ok $? "tasks are running before the restart"
 bash -c '. "$1/dev/lib.sh" && at_db_stop && sleep 2 && at_db_start' restart \
     "$ASYNCTASKS_TEST_ROOT" >"$SVDIR/restart.log" 2>&1
