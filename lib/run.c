@@ -36,14 +36,15 @@ at_supervisor_register(at_db *db, const char *host, int pid, const char *wake_ad
     return rc ? at_error_wrap(err, "register supervisor") : AT_OK;
 }
 
-struct running {
+/* A task and the executor whose lease it carries. */
+struct leased_task {
     uint64_t task_id, executor_id;
 };
 
 static int
-fill_running(const db_res *r, void *elem, at_error *err)
+fill_leased_task(const db_res *r, void *elem, at_error *err)
 {
-    struct running *x = elem;
+    struct leased_task *x = elem;
     x->task_id = db_u64(r, 0);
     x->executor_id = db_u64(r, 1);
     return AT_OK;
@@ -56,13 +57,13 @@ fill_running(const db_res *r, void *elem, at_error *err)
 static int
 renew_leases(at_db *db, uint64_t supervisor_id, at_error *err)
 {
-    struct running *v = NULL;
+    struct leased_task *v = NULL;
     size_t n = 0;
     db_arg a[] = {da_u64(supervisor_id)};
     int rc = db_rows(db, DB_RETRY,
                      "SELECT current_task_id, id FROM executors "
                      "WHERE supervisor_id = ? AND current_task_id IS NOT NULL",
-                     a, 1, sizeof *v, fill_running, (void **) &v, &n, err);
+                     a, 1, sizeof *v, fill_leased_task, (void **) &v, &n, err);
     for (size_t i = 0; rc == AT_OK && i < n; i++) {
         db_arg u[] = {da_u64(AT_LEASE_S), da_u64(v[i].task_id), da_u64(v[i].executor_id)};
         rc = db_exec(db, DB_RETRY,
@@ -552,37 +553,24 @@ at_executor_fail_task(at_db *db, uint64_t executor_id, int outcome, const char *
     return rc == AT_ESTATE ? AT_OK : rc;
 }
 
-struct expired {
-    uint64_t task_id, owner;
-};
-
-static int
-fill_expired(const db_res *r, void *elem, at_error *err)
-{
-    struct expired *e = elem;
-    e->task_id = db_u64(r, 0);
-    e->owner = db_u64(r, 1);
-    return AT_OK;
-}
-
 int
 at_recover_expired(at_db *db, unsigned backoff_s, uint64_t *recovered, at_error *err)
 {
     *recovered = 0;
-    struct expired *v = NULL;
+    struct leased_task *v = NULL;
     size_t n = 0;
     db_arg lim[] = {da_u64(RECOVER_BATCH)};
     int rc = db_rows(db, DB_RETRY,
                      "SELECT id, lease_owner FROM tasks WHERE state = 'running' "
                      "AND lease_until < UTC_TIMESTAMP(6) ORDER BY lease_until LIMIT ?",
-                     lim, 1, sizeof *v, fill_expired, (void **) &v, &n, err);
+                     lim, 1, sizeof *v, fill_leased_task, (void **) &v, &n, err);
     for (size_t i = 0; rc == AT_OK && i < n; i++) {
         char msg[160];
         snprintf(msg, sizeof msg,
                  "lease expired: executor #%llu stopped answering (its host or supervisor "
                  "went away)",
-                 (unsigned long long) v[i].owner);
-        rc = at_task_finish(db, v[i].owner, v[i].task_id, AT_OUTCOME_RETRY, NULL, msg, backoff_s,
+                 (unsigned long long) v[i].executor_id);
+        rc = at_task_finish(db, v[i].executor_id, v[i].task_id, AT_OUTCOME_RETRY, NULL, msg, backoff_s,
                             err);
         if (rc == AT_ESTATE)
             rc = AT_OK; /* finished meanwhile */
