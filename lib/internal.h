@@ -184,6 +184,12 @@ char *at_like_pattern(const char *s, char *out, size_t outlen);
  * everything but the payload). */
 int at_task_row_list(const db_res *r, at_task *t, at_error *err);
 
+/* The checks every way into the tasks table makes (task.c): a priority in
+ * range, and a payload that fits its type's declared parameters. */
+int at_task_check_priority(int p, at_error *err);
+int at_task_check_payload(struct at_db *db, uint64_t type_id, const char *payload, size_t len,
+                          at_error *err);
+
 /* Writes one audit entry inside the caller's transaction. */
 int at_audit_write(struct at_db *db, uint64_t business_id, const at_actor *actor,
                    const char *action, const char *target_kind, uint64_t target_id,

@@ -1,5 +1,5 @@
-/* task.c: one task: enqueue, read, edit, delete. Listing is in
- * task_list.c. */
+/* task.c: one task: read, edit, delete. Enqueue is in enqueue.c,
+ * listing in task_list.c. */
 #include "config.h"
 
 #include <stdio.h>
@@ -37,8 +37,8 @@ at_task_clear(at_task *t)
     t->payload = t->last_error = t->result = NULL;
 }
 
-static int
-check_priority(int p, at_error *err)
+int
+at_task_check_priority(int p, at_error *err)
 {
     if (p < AT_PRIORITY_MIN || p > AT_PRIORITY_MAX)
         return at_error_set(err, AT_EINVAL, "priority must be %d to %d, not %d", AT_PRIORITY_MIN,
@@ -46,29 +46,11 @@ check_priority(int p, at_error *err)
     return AT_OK;
 }
 
-/* After an enqueue matched nothing, finds out which reference was wrong. */
-static int
-explain_missing(at_db *db, const at_enqueue *req, at_error *err)
-{
-    at_business b;
-    at_user u;
-    at_task_type t;
-    at_error tmp;
-    if (at_business_get_by_id(db, req->business_id, &b, &tmp))
-        return at_error_set(err, tmp.code, "enqueue: %s", tmp.msg);
-    if (at_user_get_by_id(db, req->user_id, &u, &tmp))
-        return at_error_set(err, tmp.code, "enqueue: %s", tmp.msg);
-    if (at_task_type_get_by_id(db, req->task_type_id, &t, &tmp))
-        return at_error_set(err, tmp.code, "enqueue: %s", tmp.msg);
-    return at_error_set(err, AT_ENOTFOUND, "enqueue: user '%s' is not a member of business '%s'",
-                        u.email, b.slug);
-}
-
 /* A payload must fit the parameters its type declares; a type that
  * declares none takes any text. An unknown type passes here and is named
  * by the statement that finds it missing. */
-static int
-check_payload(at_db *db, uint64_t type_id, const char *payload, size_t len, at_error *err)
+int
+at_task_check_payload(at_db *db, uint64_t type_id, const char *payload, size_t len, at_error *err)
 {
     at_param_decl *d;
     size_t n;
@@ -79,55 +61,6 @@ check_payload(at_db *db, uint64_t type_id, const char *payload, size_t len, at_e
         rc = at_params_check(d, n, payload, len, err);
     free(d);
     return rc;
-}
-
-int
-at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err)
-{
-    int rc = check_priority(req->priority, err);
-    if (rc)
-        return at_error_wrap(err, "enqueue");
-    if (req->run_at < 0)
-        return at_error_set(err, AT_EINVAL, "enqueue: run-at time is before 1970");
-    if ((rc = check_payload(db, req->task_type_id, req->payload, req->payload_len, err)))
-        return at_error_wrap(err, "enqueue");
-    unsigned char *blob = NULL;
-    size_t bloblen = 0;
-    int enc = 0;
-    if (req->payload &&
-        (rc = at_payload_encode(req->payload, req->payload_len, &blob, &bloblen, &enc, err)))
-        return at_error_wrap(err, "enqueue");
-    /* One statement copies the names the list sorts on and the type's
-     * attempt limit, and proves membership: all or nothing. */
-    db_arg a[] = {da_i64(req->priority),
-                  da_time(req->run_at),
-                  req->payload ? da_blob(blob, bloblen) : da_null(),
-                  da_i64(enc),
-                  da_u64(req->payload ? req->payload_len : 0),
-                  da_u64(req->task_type_id),
-                  da_u64(req->business_id),
-                  da_u64(req->user_id)};
-    uint64_t affected = 0, newid = 0;
-    rc = db_exec(db, 0,
-                 "INSERT INTO tasks (business_id, user_id, task_type_id, user_name, type_name, "
-                 "priority, run_at, max_attempts, payload, payload_encoding, payload_size, "
-                 "created_at, updated_at) "
-                 "SELECT m.business_id, u.id, t.id, u.name, t.name, ?, "
-                 "COALESCE(?, UTC_TIMESTAMP(6)), t.max_attempts, ?, ?, ?, "
-                 "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) "
-                 "FROM memberships m JOIN users u ON u.id = m.user_id "
-                 "JOIN task_types t ON t.id = ? "
-                 "WHERE m.business_id = ? AND m.user_id = ?",
-                 a, AT_COUNT(a), &affected, &newid, err);
-    free(blob);
-    if (rc)
-        return at_error_wrap(err, "enqueue");
-    if (affected == 0)
-        return explain_missing(db, req, err);
-    if (id)
-        *id = newid;
-    at_wake(db);
-    return AT_OK;
 }
 
 #define TASK_COLS                                                                                  \
@@ -248,7 +181,7 @@ update_tx(at_db *db, void *vctx, at_error *err)
         goto out;
     }
     const at_task_edit *e = c->edit;
-    if (e->payload && (rc = check_payload(db, t.task_type_id, e->payload, e->payload_len, err))) {
+    if (e->payload && (rc = at_task_check_payload(db, t.task_type_id, e->payload, e->payload_len, err))) {
         at_error_wrap(err, "task #%llu", (unsigned long long) c->id);
         goto out;
     }
@@ -309,7 +242,7 @@ at_task_update(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t 
     int rc = at_actor_check(actor, err);
     if (rc)
         return rc;
-    if (edit->has_priority && (rc = check_priority(edit->priority, err)))
+    if (edit->has_priority && (rc = at_task_check_priority(edit->priority, err)))
         return rc;
     if (edit->has_run_at && edit->run_at <= 0)
         return at_error_set(err, AT_EINVAL, "run-at time must be after 1970");

@@ -67,6 +67,17 @@ typedef struct at_enqueue {
 
 int at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err);
 
+#define AT_ENQUEUE_MANY_MAX 1000
+
+/* Enqueues n tasks (1..AT_ENQUEUE_MANY_MAX) in one transaction: all or
+ * none. Every item is checked; when any is bad nothing is written, err
+ * names the first ("task 3 of 10: ...") and item_errs (n entries, may be
+ * NULL) holds each item's own error (code AT_OK for good ones). ids (n
+ * entries, may be NULL) receives the new ids in order. The executors are
+ * woken once. */
+int at_task_enqueue_many(at_db *db, const at_enqueue *reqs, size_t n, uint64_t *ids,
+                         at_error *item_errs, at_error *err);
+
 /* Reads one task of the business, payload decompressed. */
 int at_task_get(at_db *db, uint64_t business_id, uint64_t id, at_task *out, at_error *err);
 
@@ -126,6 +137,17 @@ int at_task_list(at_db *db, const at_task_query *q, at_task_page *page, at_error
 int at_task_count(at_db *db, const at_task_query *q, unsigned cap, uint64_t *count, int *more,
                   at_error *err);
 void at_task_page_free(at_task_page *page);
+
+/* The totals a business admin sees, exact, read in O(1). */
+typedef struct at_task_counts {
+    uint64_t queued;         /* waiting to run, held by no rule */
+    uint64_t paused;         /* queued and held by a live pause rule */
+    uint64_t running;
+    uint64_t failed;         /* in state failed */
+    uint64_t finished_today; /* finished since 00:00 UTC, whatever the outcome */
+} at_task_counts;
+
+int at_task_counts_get(at_db *db, uint64_t business_id, at_task_counts *out, at_error *err);
 
 /* The database's query plan for q, one line per plan row, as
  * "table<TAB>type<TAB>key<TAB>rows<TAB>extra". For operators and tests. */
