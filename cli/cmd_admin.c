@@ -59,13 +59,44 @@ cmd_migrate(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+static int
+business_set(cli *c, int argc, char **argv)
+{
+    if (argc != 5 || strcmp(argv[3], "--max-running") != 0)
+        return cli_usage("business", "business set takes SLUG --max-running N|default");
+    long long cap = AT_CAP_DEFAULT;
+    if (strcmp(argv[4], "default") != 0 &&
+        cli_number("--max-running", argv[4], 0, AT_CAP_MAX, &cap))
+        return EXIT_USAGE;
+    at_business b;
+    int rc = cli_business(c, argv[2], &b);
+    if (rc)
+        return rc;
+    at_error err = {0};
+    if (at_business_cap_set(cli_db(c, 1), &c->actor, b.id, cap, &err))
+        return cli_fail(&err);
+    if (cap == AT_CAP_DEFAULT)
+        printf("business %s: max running is the default (%u%s)\n", b.slug, c->cfg->max_running,
+               c->cfg->max_running ? "" : ": no cap");
+    else if (cap == 0)
+        printf("business %s: no cap on running tasks\n", b.slug);
+    else
+        printf("business %s: at most %lld running tasks\n", b.slug, cap);
+    return EXIT_OK;
+}
+
 int
 cmd_business(cli *c, int argc, char **argv)
 {
-    static const char help[] = "usage: asynctasks business add SLUG NAME\n"
-                               "       asynctasks business list\n\n"
-                               "SLUG: 1-64 of a-z, 0-9 and '-', used on the command line and in\n"
-                               "URLs. NAME: the display name.\n";
+    static const char help[] =
+        "usage: asynctasks business add SLUG NAME\n"
+        "       asynctasks business list\n"
+        "       asynctasks business set SLUG --max-running N|default\n\n"
+        "SLUG: 1-64 of a-z, 0-9 and '-', used on the command line and in\n"
+        "URLs. NAME: the display name.\n"
+        "--max-running: the most tasks of the business that run at once, over\n"
+        "all supervisors: N from 1 to 1000000, 0 for no cap, or 'default' for\n"
+        "max_running of asynctasks.conf. Audited.\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
         return hc;
@@ -86,12 +117,28 @@ cmd_business(cli *c, int argc, char **argv)
         size_t n;
         if (at_business_list(cli_db(c, 1), &v, &n, &err))
             return cli_fail(&err);
-        printf("%-6s %-24s %s\n", "ID", "SLUG", "NAME");
-        for (size_t i = 0; i < n; i++)
-            printf("%-6llu %-24s %s\n", (unsigned long long) v[i].id, v[i].slug, v[i].name);
+        printf("%-6s %-24s %-12s %s\n", "ID", "SLUG", "MAX RUNNING", "NAME");
+        for (size_t i = 0; i < n; i++) {
+            int64_t cap;
+            if (at_business_cap_get(cli_db(c, 1), v[i].id, &cap, &err)) {
+                free(v);
+                return cli_fail(&err);
+            }
+            char cs[24];
+            if (cap == AT_CAP_DEFAULT)
+                snprintf(cs, sizeof cs, "default");
+            else if (cap == 0)
+                snprintf(cs, sizeof cs, "none");
+            else
+                snprintf(cs, sizeof cs, "%lld", (long long) cap);
+            printf("%-6llu %-24s %-12s %s\n", (unsigned long long) v[i].id, v[i].slug, cs,
+                   v[i].name);
+        }
         free(v);
         return EXIT_OK;
     }
+    if (strcmp(argv[1], "set") == 0)
+        return business_set(c, argc, argv);
     return cli_usage("business", "unknown subcommand '%s'", argv[1]);
 }
 

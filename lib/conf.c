@@ -64,6 +64,8 @@ static const struct key keys[] = {
     {"cancel_grace", K_UINT, F(cancel_grace), 0, 3600, "seconds"},
     {"retry_backoff", K_UINT, F(retry_backoff), 1, 86400, "seconds"},
     {"executor_max_rss_mb", K_UINT, F(executor_max_rss_mb), 16, 1048576, "MiB"},
+    {"max_running", K_UINT, F(max_running), 0, 1000000,
+     "the running tasks a business may have (0: any number)"},
 };
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};

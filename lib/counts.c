@@ -1,7 +1,21 @@
 /* counts.c: the totals of a business's tasks that its admin sees: queued,
- * paused, running, failed, and finished today. */
+ * paused, running, failed, and finished today.
+ *
+ * They are counters, changed by the same transactions that change the
+ * tasks (enqueue, claim, the end of an attempt, edit, delete, a pause that
+ * flips lanes), so a page reads them in O(1) and they are exact. Each
+ * business has up to COUNT_SLOTS rows; a connection always writes the same
+ * slot, so concurrent enqueues and finishes seldom wait on one row, and
+ * the total is the sum over the slots. "Finished today" is kept per slot
+ * with the day it counts; a slot last written yesterday counts 0 today.
+ *
+ * at_counts_rebuild recomputes the lanes and the counters of a business
+ * from its tasks (after a restore, or writes that bypassed the library);
+ * at_counts_verify compares them without writing. */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -10,11 +24,11 @@ static int
 fill_counts(const db_res *r, void *elem, at_error *err)
 {
     at_task_counts *c = elem;
-    c->queued = db_u64(r, 0);
-    c->paused = db_u64(r, 1);
-    c->running = db_u64(r, 2);
-    c->failed = db_u64(r, 3);
-    c->finished_today = db_u64(r, 4);
+    uint64_t *v[] = {&c->queued, &c->paused, &c->running, &c->failed, &c->finished_today};
+    for (unsigned i = 0; i < AT_COUNT(v); i++) {
+        int64_t x = db_i64(r, i);
+        *v[i] = x > 0 ? (uint64_t) x : 0;
+    }
     return AT_OK;
 }
 
@@ -22,22 +36,262 @@ int
 at_task_counts_get(at_db *db, uint64_t business_id, at_task_counts *out, at_error *err)
 {
     memset(out, 0, sizeof *out);
-    db_arg a[] = {da_u64(business_id), da_u64(business_id)};
+    db_arg a[] = {da_u64(business_id)};
     int rc = db_row(db, DB_RETRY,
-                    "SELECT COALESCE(SUM(t.state = 'queued' AND NOT EXISTS (SELECT 1 FROM "
-                    "pause_rules p WHERE p.business_id = t.business_id AND ((p.scope = 'user' "
-                    "AND p.target_id = t.user_id) OR (p.scope = 'task_type' AND p.target_id = "
-                    "t.task_type_id)) AND (p.paused_until IS NULL OR p.paused_until > "
-                    "UTC_TIMESTAMP(6)))), 0), "
-                    "COALESCE(SUM(t.state = 'queued' AND EXISTS (SELECT 1 FROM "
-                    "pause_rules p WHERE p.business_id = t.business_id AND ((p.scope = 'user' "
-                    "AND p.target_id = t.user_id) OR (p.scope = 'task_type' AND p.target_id = "
-                    "t.task_type_id)) AND (p.paused_until IS NULL OR p.paused_until > "
-                    "UTC_TIMESTAMP(6)))), 0), "
-                    "COALESCE(SUM(t.state = 'running'), 0), COALESCE(SUM(t.state = 'failed'), 0), "
-                    "(SELECT COUNT(*) FROM tasks f WHERE f.business_id = ? AND f.finished = 1 "
-                    "AND f.finished_at >= UTC_DATE()) "
-                    "FROM tasks t WHERE t.business_id = ?",
-                    a, 2, fill_counts, out, "counts", err);
+                    "SELECT COALESCE(SUM(queued), 0), COALESCE(SUM(paused), 0), "
+                    "COALESCE(SUM(running), 0), COALESCE(SUM(failed), 0), "
+                    "COALESCE(SUM(IF(finished_day = UTC_DATE(), finished, 0)), 0) "
+                    "FROM task_counts WHERE business_id = ?",
+                    a, 1, fill_counts, out, "counts", err);
     return rc ? at_error_wrap(err, "task counts") : AT_OK;
+}
+
+static int
+by_business(const void *x, const void *y)
+{
+    const counts_delta *a = x, *b = y;
+    return a->business_id < b->business_id ? -1 : a->business_id > b->business_id;
+}
+
+static bool
+is_zero(const counts_delta *d)
+{
+    return !d->queued && !d->paused && !d->running && !d->failed && !d->finished_today;
+}
+
+/* Rows in business order: transactions that change several businesses'
+ * counters lock their rows in one order. */
+int
+counts_add(at_db *db, const counts_delta *d, size_t n, at_error *err)
+{
+    counts_delta *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!is_zero(&d[i]))
+            v[k++] = d[i];
+    qsort(v, k, sizeof *v, by_business);
+    strbuf sql = {0};
+    arglist a = {0};
+    sb_add(&sql, "INSERT INTO task_counts (business_id, slot, queued, paused, running, failed, "
+                 "finished_day, finished) VALUES ");
+    for (size_t i = 0; i < k; i++) {
+        sb_add(&sql, i ? ", (?, ?, ?, ?, ?, ?, UTC_DATE(), ?)" : "(?, ?, ?, ?, ?, ?, UTC_DATE(), ?)");
+        args_add(&a, da_u64(v[i].business_id));
+        args_add(&a, da_u64(db_slot(db)));
+        args_add(&a, da_i64(v[i].queued));
+        args_add(&a, da_i64(v[i].paused));
+        args_add(&a, da_i64(v[i].running));
+        args_add(&a, da_i64(v[i].failed));
+        args_add(&a, da_i64(v[i].finished_today));
+    }
+    sb_add(&sql, " ON DUPLICATE KEY UPDATE queued = queued + VALUES(queued), "
+                 "paused = paused + VALUES(paused), running = running + VALUES(running), "
+                 "failed = failed + VALUES(failed), "
+                 "finished = IF(finished_day = UTC_DATE(), finished, 0) + VALUES(finished), "
+                 "finished_day = UTC_DATE()");
+    int rc = k ? db_exec_sb(db, 0, &sql, &a, NULL, NULL, err) : AT_OK;
+    sb_free(&sql);
+    args_free(&a);
+    free(v);
+    return rc;
+}
+
+counts_delta *
+counts_acc_get(counts_acc *acc, uint64_t business_id)
+{
+    for (size_t i = 0; i < acc->n; i++)
+        if (acc->v[i].business_id == business_id)
+            return &acc->v[i];
+    if (acc->n == acc->cap) {
+        size_t cap = acc->cap ? acc->cap * 2 : 4;
+        counts_delta *v = realloc(acc->v, cap * sizeof *v);
+        if (!v) {
+            acc->oom = true;
+            return NULL;
+        }
+        acc->v = v;
+        acc->cap = cap;
+    }
+    counts_delta *d = &acc->v[acc->n++];
+    memset(d, 0, sizeof *d);
+    d->business_id = business_id;
+    return d;
+}
+
+int
+counts_acc_write(at_db *db, counts_acc *acc, at_error *err)
+{
+    if (acc->oom)
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    return acc->n ? counts_add(db, acc->v, acc->n, err) : AT_OK;
+}
+
+void
+counts_acc_free(counts_acc *acc)
+{
+    free(acc->v);
+    memset(acc, 0, sizeof *acc);
+}
+
+/* ---- rebuild and verify ---- */
+
+/* The true totals, counted from the tasks and the lanes' held flags. */
+static int
+count_actual(at_db *db, uint64_t business_id, at_task_counts *out, at_error *err)
+{
+    memset(out, 0, sizeof *out);
+    db_arg a[] = {da_u64(business_id), da_u64(business_id)};
+    return db_row(db, 0,
+                  "SELECT COALESCE(SUM(t.state = 'queued' AND NOT COALESCE(l.held, 0)), 0), "
+                  "COALESCE(SUM(t.state = 'queued' AND COALESCE(l.held, 0)), 0), "
+                  "COALESCE(SUM(t.state = 'running'), 0), COALESCE(SUM(t.state = 'failed'), 0), "
+                  "COALESCE(SUM(t.finished = 1 AND t.finished_at >= UTC_DATE()), 0) "
+                  "FROM tasks t LEFT JOIN lanes l ON l.business_id = ? "
+                  "AND l.user_id = t.user_id AND l.task_type_id = t.task_type_id "
+                  "AND l.priority = t.priority WHERE t.business_id = ?",
+                  a, AT_COUNT(a), fill_counts, out, "counts", err);
+}
+
+static int
+lock_all(at_db *db, uint64_t business_id, at_error *err)
+{
+    db_arg a[] = {da_u64(business_id)};
+    uint64_t id;
+    int rc = db_query_u64(db, 0, "SELECT id FROM businesses WHERE id = ? FOR UPDATE", a, 1, &id,
+                          err);
+    if (rc == AT_ENOTFOUND)
+        return at_error_set(err, AT_ENOTFOUND, "no business #%llu",
+                            (unsigned long long) business_id);
+    if (rc == AT_OK)
+        rc = db_exec(db, 0, "SELECT id FROM lanes WHERE business_id = ? FOR UPDATE", a, 1, NULL,
+                     NULL, err);
+    if (rc == AT_OK)
+        rc = db_exec(db, 0, "SELECT slot FROM task_counts WHERE business_id = ? FOR UPDATE", a, 1,
+                     NULL, NULL, err);
+    return rc;
+}
+
+static int
+rebuild_lanes(at_db *db, uint64_t business_id, at_error *err)
+{
+    db_arg a[] = {da_u64(business_id)};
+    int rc = db_exec(db, 0, "DELETE FROM lanes WHERE business_id = ?", a, 1, NULL, NULL, err);
+    strbuf sql = {0};
+    sb_add(&sql, "INSERT INTO lanes (business_id, user_id, task_type_id, priority, held, queued) "
+                 "SELECT g.business_id, g.user_id, g.task_type_id, g.priority, ");
+    pause_held_sql(&sql, "g.business_id", "g.user_id", "g.task_type_id");
+    sb_add(&sql, ", g.n FROM (SELECT business_id, user_id, task_type_id, priority, COUNT(*) AS n "
+                 "FROM tasks WHERE business_id = ? AND state = 'queued' "
+                 "GROUP BY business_id, user_id, task_type_id, priority) g");
+    if (rc == AT_OK)
+        rc = sql.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
+                     : db_exec(db, 0, sql.p, a, 1, NULL, NULL, err);
+    sb_free(&sql);
+    if (rc == AT_OK)
+        rc = lanes_refresh_business(db, business_id, err);
+    return rc;
+}
+
+struct rebuild_ctx {
+    uint64_t business_id;
+    at_task_counts before, after;
+};
+
+static int
+rebuild_tx(at_db *db, void *vctx, at_error *err)
+{
+    struct rebuild_ctx *x = vctx;
+    int rc = lock_all(db, x->business_id, err);
+    if (rc == AT_OK)
+        rc = at_task_counts_get(db, x->business_id, &x->before, err);
+    if (rc == AT_OK)
+        rc = rebuild_lanes(db, x->business_id, err);
+    if (rc == AT_OK)
+        rc = count_actual(db, x->business_id, &x->after, err);
+    db_arg a[] = {da_u64(x->business_id)};
+    if (rc == AT_OK)
+        rc = db_exec(db, 0, "DELETE FROM task_counts WHERE business_id = ?", a, 1, NULL, NULL,
+                     err);
+    if (rc == AT_OK) {
+        counts_delta d = {x->business_id,
+                          (int64_t) x->after.queued,
+                          (int64_t) x->after.paused,
+                          (int64_t) x->after.running,
+                          (int64_t) x->after.failed,
+                          (int64_t) x->after.finished_today};
+        rc = counts_add(db, &d, 1, err);
+    }
+    /* lane ids changed: leftover lane work starts over, harmlessly */
+    if (rc == AT_OK)
+        rc = db_exec(db, 0, "UPDATE lane_work SET after_lane_id = 0 WHERE business_id = ?", a, 1,
+                     NULL, NULL, err);
+    return rc;
+}
+
+int
+at_counts_rebuild(at_db *db, uint64_t business_id, at_task_counts *before, at_task_counts *after,
+                  at_error *err)
+{
+    struct rebuild_ctx x = {.business_id = business_id};
+    int rc = db_tx(db, false, rebuild_tx, &x, err);
+    if (rc)
+        return at_error_wrap(err, "rebuild the counters of business #%llu",
+                             (unsigned long long) business_id);
+    if (before)
+        *before = x.before;
+    if (after)
+        *after = x.after;
+    return AT_OK;
+}
+
+int
+at_counts_rebuild_all(at_db *db, at_error *err)
+{
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    int rc = db_rows(db, DB_RETRY, "SELECT id FROM businesses ORDER BY id", NULL, 0, sizeof *ids,
+                     db_fill_u64, (void **) &ids, &n, err);
+    for (size_t i = 0; rc == AT_OK && i < n; i++)
+        rc = at_counts_rebuild(db, ids[i], NULL, NULL, err);
+    free(ids);
+    return rc;
+}
+
+/* Lanes whose queued count or held flag disagrees with the tasks and the
+ * rules, and queued tasks without a lane. */
+static int
+count_bad_lanes(at_db *db, uint64_t business_id, uint64_t *bad, at_error *err)
+{
+    strbuf sql = {0};
+    sb_add(&sql, "SELECT (SELECT COUNT(*) FROM lanes l LEFT JOIN (SELECT user_id, task_type_id, "
+                 "priority, COUNT(*) AS n FROM tasks WHERE business_id = ? AND state = 'queued' "
+                 "GROUP BY user_id, task_type_id, priority) g ON g.user_id = l.user_id "
+                 "AND g.task_type_id = l.task_type_id AND g.priority = l.priority "
+                 "WHERE l.business_id = ? AND (l.queued <> COALESCE(g.n, 0) OR l.held <> ");
+    pause_held_sql(&sql, "l.business_id", "l.user_id", "l.task_type_id");
+    sb_add(&sql, ")) + (SELECT COUNT(*) FROM tasks t WHERE t.business_id = ? "
+                 "AND t.state = 'queued' AND NOT EXISTS (SELECT 1 FROM lanes l "
+                 "WHERE l.business_id = t.business_id AND l.user_id = t.user_id "
+                 "AND l.task_type_id = t.task_type_id AND l.priority = t.priority))");
+    db_arg a[] = {da_u64(business_id), da_u64(business_id), da_u64(business_id)};
+    int rc = sql.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
+                     : db_query_u64(db, DB_RETRY, sql.p, a, AT_COUNT(a), bad, err);
+    sb_free(&sql);
+    return rc;
+}
+
+int
+at_counts_verify(at_db *db, uint64_t business_id, at_task_counts *stored, at_task_counts *actual,
+                 uint64_t *bad_lanes, at_error *err)
+{
+    int rc = at_task_counts_get(db, business_id, stored, err);
+    if (rc == AT_OK)
+        rc = count_actual(db, business_id, actual, err);
+    if (rc == AT_OK)
+        rc = count_bad_lanes(db, business_id, bad_lanes, err);
+    return rc ? at_error_wrap(err, "verify the counters of business #%llu",
+                              (unsigned long long) business_id)
+              : AT_OK;
 }

@@ -8,16 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <errmsg.h>
 #include <mysqld_error.h>
 
 #include "internal.h"
 
-#define STMT_CACHE_MAX 96
+#define STMT_CACHE_MAX 192
+#define COUNT_SLOTS    8 /* rows per business in task_counts */
 
 struct stmt_entry {
     char *sql;
+    uint64_t hash;
     MYSQL_STMT *st;
     uint64_t used; /* last use, for eviction */
     bool busy;     /* a db_res is reading from it */
@@ -32,7 +35,24 @@ struct at_db {
     uint64_t tick;
     bool in_tx;
     unsigned last_errno; /* of the last failed call, 0 after success */
+    unsigned slot;       /* of task_counts, fixed for the connection's life */
 };
+
+/* FNV-1a: statements are found by hash first, then compared. */
+static uint64_t
+sql_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char) *s) * 1099511628211ull;
+    return h;
+}
+
+unsigned
+db_slot(const at_db *db)
+{
+    return db->slot;
+}
 
 static bool
 errno_lost(unsigned e)
@@ -177,6 +197,8 @@ at_db_open(const at_config *cfg, at_db **out, at_error *err)
     db->name = at_strdup(cfg->db_name);
     db->port = cfg->db_port;
     db->timeout = cfg->db_timeout ? cfg->db_timeout : 10;
+    static unsigned opened;
+    db->slot = ((unsigned) getpid() + opened++) % COUNT_SLOTS;
     int rc = connect_db(db, err);
     if (rc) {
         at_db_close(db);
@@ -215,8 +237,9 @@ stmt_get(at_db *db, const char *sql, MYSQL_STMT **out, struct stmt_entry **entry
     *out = NULL;
     *entry = NULL;
     bool busy = false;
+    uint64_t hash = sql_hash(sql);
     for (size_t i = 0; i < db->ncache; i++) {
-        if (strcmp(db->cache[i].sql, sql) == 0) {
+        if (db->cache[i].hash == hash && strcmp(db->cache[i].sql, sql) == 0) {
             if (db->cache[i].busy) {
                 busy = true;
                 break;
@@ -257,7 +280,7 @@ stmt_get(at_db *db, const char *sql, MYSQL_STMT **out, struct stmt_entry **entry
     if (!copy)
         return AT_OK; /* uncached, still usable */
     struct stmt_entry *e = &db->cache[db->ncache++];
-    *e = (struct stmt_entry){copy, st, ++db->tick, false};
+    *e = (struct stmt_entry){copy, hash, st, ++db->tick, false};
     *entry = e;
     return AT_OK;
 }
@@ -666,8 +689,8 @@ db_rows(at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigned
     return AT_OK;
 }
 
-static int
-fill_u64(const db_res *r, void *elem, at_error *err)
+int
+db_fill_u64(const db_res *r, void *elem, at_error *err)
 {
     *(uint64_t *) elem = db_u64(r, 0);
     return AT_OK;
@@ -684,7 +707,17 @@ int
 db_query_u64(at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigned nargs,
              uint64_t *out, at_error *err)
 {
-    return db_row(db, flags, sql, args, nargs, fill_u64, out, "such row", err);
+    return db_row(db, flags, sql, args, nargs, db_fill_u64, out, "such row", err);
+}
+
+/* Transaction control as plain queries: no values, and one round trip
+ * each (autocommit stays on outside transactions). */
+static int
+tx_query(at_db *db, const char *q, at_error *err)
+{
+    if (mysql_real_query(db->my, q, strlen(q)))
+        return fail_my(db, mysql_errno(db->my), mysql_error(db->my), err);
+    return AT_OK;
 }
 
 int
@@ -695,8 +728,8 @@ db_tx(at_db *db, bool idempotent, db_tx_fn fn, void *ctx, at_error *err)
         int rc = AT_OK;
         if (!db->my && (rc = connect_db(db, err)) != AT_OK)
             return rc;
-        if (mysql_autocommit(db->my, 0)) {
-            rc = fail_my(db, mysql_errno(db->my), mysql_error(db->my), err);
+        db->last_errno = 0;
+        if ((rc = tx_query(db, "START TRANSACTION", err)) != AT_OK) {
             if (errno_lost(db->last_errno) && lost_retries++ == 0) {
                 disconnect(db);
                 continue;
@@ -704,20 +737,15 @@ db_tx(at_db *db, bool idempotent, db_tx_fn fn, void *ctx, at_error *err)
             return rc;
         }
         db->in_tx = true;
-        db->last_errno = 0;
         bool committing = false;
         rc = fn(db, ctx, err);
         if (rc == AT_OK && db->my) {
             committing = true;
-            if (mysql_commit(db->my))
-                rc = fail_my(db, mysql_errno(db->my), mysql_error(db->my), err);
+            rc = tx_query(db, "COMMIT", err);
         }
         unsigned e = db->last_errno;
-        if (db->my && !errno_lost(e)) {
-            if (rc != AT_OK)
-                mysql_rollback(db->my);
-            mysql_autocommit(db->my, 1);
-        }
+        if (rc != AT_OK && db->my && !errno_lost(e))
+            mysql_rollback(db->my);
         db->in_tx = false;
         if (rc == AT_OK)
             return AT_OK;
@@ -734,6 +762,17 @@ db_tx(at_db *db, bool idempotent, db_tx_fn fn, void *ctx, at_error *err)
         }
         return rc;
     }
+}
+
+int
+at_db_rows_read(at_db *db, uint64_t *n, at_error *err)
+{
+    return db_query_u64(db, DB_RETRY,
+                        "SELECT CAST(SUM(VARIABLE_VALUE) AS UNSIGNED) "
+                        "FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME IN "
+                        "('HANDLER_READ_FIRST', 'HANDLER_READ_KEY', 'HANDLER_READ_NEXT', "
+                        "'HANDLER_READ_PREV', 'HANDLER_READ_RND', 'HANDLER_READ_RND_NEXT')",
+                        NULL, 0, n, err);
 }
 
 unsigned long

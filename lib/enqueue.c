@@ -1,8 +1,14 @@
-/* enqueue.c: new tasks, one at a time or many in one transaction.
+/* enqueue.c: new tasks, one or many in one transaction.
  *
  * Every way in (the CLI, the HTTP API, the C client, demo data) comes
- * through here, so the checks are made once: priority, run-at, the payload
- * against its type's parameters, membership of the user in the business. */
+ * through here, so the checks are made once: priority, run-at, the user's
+ * membership of the business, the task type, the payload against the
+ * type's parameters. One statement resolves and checks every item and
+ * takes the businesses' rows in share mode: a pause (which takes its
+ * business's row exclusively) either committed before, and the new tasks'
+ * lanes are born held, or waits for this transaction to commit and then
+ * flips their lanes itself. Then one multi-row INSERT, the lanes and the
+ * counters. The executors are woken once. */
 #include "config.h"
 
 #include <stdio.h>
@@ -11,125 +17,332 @@
 
 #include "internal.h"
 
-/* After an enqueue matched nothing, finds out which reference was wrong. */
-static int
-explain_missing(at_db *db, const at_enqueue *req, at_error *err)
-{
-    at_business b;
-    at_user u;
-    at_task_type t;
-    at_error tmp;
-    if (at_business_get_by_id(db, req->business_id, &b, &tmp))
-        return at_error_set(err, tmp.code, "%s", tmp.msg);
-    if (at_user_get_by_id(db, req->user_id, &u, &tmp))
-        return at_error_set(err, tmp.code, "%s", tmp.msg);
-    if (at_task_type_get_by_id(db, req->task_type_id, &t, &tmp))
-        return at_error_set(err, tmp.code, "%s", tmp.msg);
-    return at_error_set(err, AT_ENOTFOUND, "user '%s' is not a member of business '%s'", u.email,
-                        b.slug);
-}
-
-/* What can be checked without writing. */
-static int
-check_request(at_db *db, const at_enqueue *req, at_error *err)
-{
-    int rc = at_task_check_priority(req->priority, err);
-    if (rc)
-        return rc;
-    if (req->run_at < 0)
-        return at_error_set(err, AT_EINVAL, "run-at time is before 1970");
-    return at_task_check_payload(db, req->task_type_id, req->payload, req->payload_len, err);
-}
-
-/* One INSERT ... SELECT copies the names the list sorts on and the type's
- * attempt limit, and proves membership: all or nothing. */
-static int
-insert_one(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err)
-{
-    unsigned char *blob = NULL;
-    size_t bloblen = 0;
-    int enc = 0;
-    int rc;
-    if (req->payload &&
-        (rc = at_payload_encode(req->payload, req->payload_len, &blob, &bloblen, &enc, err)))
-        return rc;
-    db_arg a[] = {da_i64(req->priority),
-                  da_time(req->run_at),
-                  req->payload ? da_blob(blob, bloblen) : da_null(),
-                  da_i64(enc),
-                  da_u64(req->payload ? req->payload_len : 0),
-                  da_u64(req->task_type_id),
-                  da_u64(req->business_id),
-                  da_u64(req->user_id)};
-    uint64_t affected = 0, newid = 0;
-    rc = db_exec(db, 0,
-                 "INSERT INTO tasks (business_id, user_id, task_type_id, user_name, type_name, "
-                 "priority, run_at, max_attempts, payload, payload_encoding, payload_size, "
-                 "created_at, updated_at) "
-                 "SELECT m.business_id, u.id, t.id, u.name, t.name, ?, "
-                 "COALESCE(?, UTC_TIMESTAMP(6)), t.max_attempts, ?, ?, ?, "
-                 "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) "
-                 "FROM memberships m JOIN users u ON u.id = m.user_id "
-                 "JOIN task_types t ON t.id = ? "
-                 "WHERE m.business_id = ? AND m.user_id = ?",
-                 a, AT_COUNT(a), &affected, &newid, err);
-    free(blob);
-    if (rc)
-        return rc;
-    if (affected == 0)
-        return explain_missing(db, req, err);
-    if (id)
-        *id = newid;
-    return AT_OK;
-}
-
-int
-at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err)
-{
-    int rc = check_request(db, req, err);
-    if (rc == AT_OK)
-        rc = insert_one(db, req, id, err);
-    if (rc)
-        return at_error_wrap(err, "enqueue");
-    at_wake(db);
-    return AT_OK;
-}
+/* One request as the transaction sees it. */
+struct item {
+    const at_enqueue *req;
+    int resolved;
+    char user_name[AT_NAME_BUF];
+    char type_name[AT_TYPE_NAME_BUF];
+    unsigned max_attempts;
+    char *params; /* the type's declarations, as stored */
+    unsigned char *blob;
+    size_t bloblen;
+    int enc;
+};
 
 struct many_ctx {
     const at_enqueue *reqs;
     size_t n;
     uint64_t *ids;
     at_error *item_errs;
-    size_t nbad;
-    size_t first_bad;
+    struct item *items;
+    at_time now;
+    size_t nbad, first_bad;
+    at_error first;
+    /* the last type's decoded parameters: items mostly share a type */
+    uint64_t decl_type;
+    at_param_decl *decls;
+    size_t ndecls;
 };
+
+static void
+items_clear(struct many_ctx *x)
+{
+    free(x->decls);
+    x->decls = NULL;
+    x->ndecls = 0;
+    x->decl_type = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        free(x->items[i].params);
+        free(x->items[i].blob);
+    }
+    memset(x->items, 0, x->n * sizeof *x->items);
+}
+
+/* Records what is wrong with item i. */
+static void
+item_bad(struct many_ctx *x, size_t i, const at_error *e)
+{
+    if (x->item_errs)
+        x->item_errs[i] = *e;
+    if (x->nbad++ == 0) {
+        x->first_bad = i;
+        x->first = *e;
+    }
+}
+
+/* What can be checked without the database. */
+static int
+check_plain(const at_enqueue *req, at_error *err)
+{
+    int rc = at_task_check_priority(req->priority, err);
+    if (rc == AT_OK && req->run_at < 0)
+        rc = at_error_set(err, AT_EINVAL, "run-at time is before 1970");
+    if (rc == AT_OK && req->payload && req->payload_len > AT_PAYLOAD_MAX)
+        rc = at_error_set(err, AT_EINVAL, "the payload is %zu bytes, more than %u",
+                          req->payload_len, AT_PAYLOAD_MAX);
+    return rc;
+}
+
+static const char *const item_cols[] = {"i UNSIGNED", "b UNSIGNED", "u UNSIGNED", "t UNSIGNED"};
+
+static int
+fill_resolved(const db_res *r, void *elem, at_error *err)
+{
+    struct many_ctx *x = elem;
+    uint64_t i = db_u64(r, 0);
+    if (i >= x->n)
+        return at_error_set(err, AT_EDB, "enqueue: the database answered for item %llu",
+                            (unsigned long long) i);
+    struct item *it = &x->items[i];
+    bool oom = false;
+    it->resolved = 1;
+    db_copy(r, 1, it->user_name, sizeof it->user_name);
+    db_copy(r, 2, it->type_name, sizeof it->type_name);
+    it->max_attempts = (unsigned) db_u64(r, 3);
+    it->params = db_dup(r, 4, &oom);
+    x->now = db_time(r, 5);
+    return oom ? at_error_set(err, AT_ENOMEM, "out of memory") : AT_OK;
+}
+
+/* Resolves every item in one statement: the names the list sorts on, the
+ * type's attempt limit and parameters, the membership, the clock; and
+ * takes the businesses' (and the rows it reads') locks in share mode. */
+static int
+resolve(at_db *db, struct many_ctx *x, at_error *err)
+{
+    strbuf sql = {0};
+    arglist a = {0};
+    sb_add(&sql, "SELECT x.i, u.name, t.name, t.max_attempts, t.params, UTC_TIMESTAMP(6) FROM ");
+    sb_rows(&sql, item_cols, AT_COUNT(item_cols), x->n);
+    sb_add(&sql, " x JOIN businesses b ON b.id = x.b "
+                 "JOIN memberships m ON m.business_id = x.b AND m.user_id = x.u "
+                 "JOIN users u ON u.id = x.u JOIN task_types t ON t.id = x.t "
+                 "LOCK IN SHARE MODE");
+    for (size_t i = 0; i < x->n; i++) {
+        args_add(&a, da_u64(i));
+        args_add(&a, da_u64(x->reqs[i].business_id));
+        args_add(&a, da_u64(x->reqs[i].user_id));
+        args_add(&a, da_u64(x->reqs[i].task_type_id));
+    }
+    db_res r;
+    int rc = sb_failed(&sql, &a) ? at_error_set(err, AT_ENOMEM, "out of memory")
+                                 : db_query(db, 0, sql.p, a.v, (unsigned) a.n, &r, err);
+    sb_free(&sql);
+    args_free(&a);
+    if (rc)
+        return rc;
+    while ((rc = db_fetch(&r, err)) == 1)
+        if ((rc = fill_resolved(&r, x, err)))
+            break;
+    db_res_close(&r);
+    return rc < 0 ? rc : AT_OK;
+}
+
+/* An item the resolving statement did not return: which reference was
+ * wrong. */
+static int
+explain_missing(at_db *db, const at_enqueue *req, at_error *err)
+{
+    at_business b;
+    at_user u;
+    at_task_type t;
+    int rc;
+    if ((rc = at_business_get_by_id(db, req->business_id, &b, err)) ||
+        (rc = at_user_get_by_id(db, req->user_id, &u, err)) ||
+        (rc = at_task_type_get_by_id(db, req->task_type_id, &t, err)))
+        return rc;
+    return at_error_set(err, AT_ENOTFOUND, "user '%s' is not a member of business '%s'", u.email,
+                        b.slug);
+}
+
+/* The payload against the declarations of its type, decoded once per
+ * type. */
+static int
+check_payload(struct many_ctx *x, size_t i, at_error *err)
+{
+    struct item *it = &x->items[i];
+    const at_enqueue *req = it->req;
+    if (!it->params || !it->params[0])
+        return AT_OK;
+    if (x->decl_type != req->task_type_id) {
+        free(x->decls);
+        x->decls = NULL;
+        x->ndecls = 0;
+        x->decl_type = 0;
+        int rc = at_params_decode(it->params, &x->decls, &x->ndecls, err);
+        if (rc)
+            return rc;
+        x->decl_type = req->task_type_id;
+    }
+    if (!x->ndecls)
+        return AT_OK;
+    return at_params_check(x->decls, x->ndecls, req->payload,
+                           req->payload ? req->payload_len : 0, err);
+}
+
+/* Every check of every item, so the caller hears of each bad one. */
+static int
+check_items(at_db *db, struct many_ctx *x, at_error *err)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        at_error e = {0};
+        struct item *it = &x->items[i];
+        int rc = check_plain(it->req, &e);
+        if (rc == AT_OK && !it->resolved)
+            rc = explain_missing(db, it->req, &e);
+        if (rc == AT_OK)
+            rc = check_payload(x, i, &e);
+        if (rc == AT_OK && it->req->payload)
+            rc = at_payload_encode(it->req->payload, it->req->payload_len, &it->blob,
+                                   &it->bloblen, &it->enc, &e);
+        if (rc == AT_EDB || rc == AT_ENOMEM) {
+            *err = e;
+            return rc;
+        }
+        if (rc)
+            item_bad(x, i, &e);
+    }
+    return x->nbad ? x->first.code : AT_OK;
+}
+
+/* One multi-row INSERT; the ids of a single statement's rows follow each
+ * other (InnoDB hands out a multi-row INSERT's ids as one block). */
+static int
+insert_items(at_db *db, struct many_ctx *x, at_error *err)
+{
+    strbuf sql = {0};
+    arglist a = {0};
+    sb_add(&sql, "INSERT INTO tasks (business_id, user_id, task_type_id, user_name, type_name, "
+                 "priority, run_at, max_attempts, payload, payload_encoding, payload_size, "
+                 "created_at, updated_at) VALUES ");
+    for (size_t i = 0; i < x->n; i++) {
+        const struct item *it = &x->items[i];
+        const at_enqueue *req = it->req;
+        sb_add(&sql, i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                       : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        args_add(&a, da_u64(req->business_id));
+        args_add(&a, da_u64(req->user_id));
+        args_add(&a, da_u64(req->task_type_id));
+        args_add(&a, da_str(it->user_name));
+        args_add(&a, da_str(it->type_name));
+        args_add(&a, da_i64(req->priority));
+        args_add(&a, da_time(req->run_at ? req->run_at : x->now));
+        args_add(&a, da_u64(it->max_attempts));
+        args_add(&a, req->payload ? da_blob(it->blob, it->bloblen) : da_null());
+        args_add(&a, da_i64(it->enc));
+        args_add(&a, da_u64(req->payload ? req->payload_len : 0));
+        args_add(&a, da_time(x->now));
+        args_add(&a, da_time(x->now));
+    }
+    uint64_t first = 0, affected = 0;
+    int rc = db_exec_sb(db, 0, &sql, &a, &affected, &first, err);
+    if (rc == AT_OK && affected != x->n)
+        rc = at_error_set(err, AT_EDB, "enqueue: %llu of %zu rows were written",
+                          (unsigned long long) affected, x->n);
+    for (size_t i = 0; rc == AT_OK && i < x->n; i++)
+        x->ids[i] = first + i;
+    return rc;
+}
+
+static int
+same_lane(const lane_key *a, const lane_key *b)
+{
+    return a->business_id == b->business_id && a->user_id == b->user_id &&
+           a->type_id == b->type_id && a->priority == b->priority;
+}
+
+/* The new tasks by lane: how many, and the first by (run_at, id). */
+static int
+enter_lanes(at_db *db, struct many_ctx *x, at_error *err)
+{
+    lane_add *v = calloc(x->n, sizeof *v);
+    if (!v)
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    size_t nv = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        const at_enqueue *req = x->items[i].req;
+        lane_key k = {req->business_id, req->user_id, req->task_type_id, req->priority};
+        at_time run_at = req->run_at ? req->run_at : x->now;
+        size_t j = 0;
+        while (j < nv && !same_lane(&v[j].key, &k))
+            j++;
+        if (j == nv)
+            v[nv++] = (lane_add){k, 0, run_at, x->ids[i]};
+        v[j].n++;
+        if (run_at < v[j].run_at) {
+            v[j].run_at = run_at;
+            v[j].id = x->ids[i];
+        }
+    }
+    int rc = lanes_enter(db, v, nv, err);
+    free(v);
+    return rc;
+}
 
 static int
 many_tx(at_db *db, void *vctx, at_error *err)
 {
     struct many_ctx *x = vctx;
+    items_clear(x);
     x->nbad = 0; /* a rerun after a deadlock starts afresh */
-    for (size_t i = 0; i < x->n; i++) {
-        uint64_t id = 0;
-        at_error e = {0};
-        int rc = insert_one(db, &x->reqs[i], &id, &e);
-        if (rc == AT_EDB || rc == AT_ENOMEM) {
-            *err = e;
-            return rc;
-        }
-        if (rc) {
-            if (x->item_errs)
-                x->item_errs[i] = e;
-            if (x->nbad++ == 0) {
-                x->first_bad = i;
-                *err = e;
-            }
-            continue;
-        }
-        if (x->ids)
-            x->ids[i] = id;
+    for (size_t i = 0; i < x->n; i++)
+        x->items[i].req = &x->reqs[i];
+    int rc = resolve(db, x, err);
+    if (rc == AT_OK)
+        rc = check_items(db, x, err);
+    if (rc == AT_OK)
+        rc = insert_items(db, x, err);
+    if (rc == AT_OK)
+        rc = enter_lanes(db, x, err);
+    return rc;
+}
+
+static int
+enqueue(at_db *db, const at_enqueue *reqs, size_t n, uint64_t *ids, at_error *item_errs,
+        at_error *err)
+{
+    struct item *items = calloc(n, sizeof *items);
+    uint64_t *own_ids = ids ? NULL : calloc(n, sizeof *own_ids);
+    if (!items || (!ids && !own_ids)) {
+        free(items);
+        free(own_ids);
+        return at_error_set(err, AT_ENOMEM, "out of memory");
     }
-    return x->nbad ? err->code : AT_OK;
+    if (item_errs)
+        memset(item_errs, 0, n * sizeof *item_errs);
+    struct many_ctx x = {.reqs = reqs, .n = n, .ids = ids ? ids : own_ids,
+                         .item_errs = item_errs, .items = items};
+    int rc = db_tx(db, false, many_tx, &x, err);
+    items_clear(&x);
+    free(items);
+    free(own_ids);
+    if (rc && x.nbad) {
+        if (n == 1)
+            return at_error_set(err, x.first.code, "enqueue: %s", x.first.msg);
+        if (x.nbad == 1)
+            return at_error_set(err, x.first.code,
+                                "enqueue: task %zu of %zu: %s: nothing was enqueued",
+                                x.first_bad + 1, n, x.first.msg);
+        return at_error_set(err, x.first.code,
+                            "enqueue: %zu of %zu tasks are invalid, the first is task %zu: %s: "
+                            "nothing was enqueued",
+                            x.nbad, n, x.first_bad + 1, x.first.msg);
+    }
+    if (rc)
+        return at_error_wrap(err, "enqueue");
+    at_wake(db);
+    return AT_OK;
+}
+
+int
+at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err)
+{
+    uint64_t newid = 0;
+    int rc = enqueue(db, req, 1, &newid, NULL, err);
+    if (rc == AT_OK && id)
+        *id = newid;
+    return rc;
 }
 
 int
@@ -139,39 +352,5 @@ at_task_enqueue_many(at_db *db, const at_enqueue *reqs, size_t n, uint64_t *ids,
     if (n == 0 || n > AT_ENQUEUE_MANY_MAX)
         return at_error_set(err, AT_EINVAL, "enqueue: 1 to %d tasks at once, not %zu",
                             AT_ENQUEUE_MANY_MAX, n);
-    struct many_ctx x = {reqs, n, ids, item_errs, 0, 0};
-    if (item_errs)
-        memset(item_errs, 0, n * sizeof *item_errs);
-    /* Checks first, every item: the caller hears of each bad one. */
-    for (size_t i = 0; i < n; i++) {
-        at_error e = {0};
-        int rc = check_request(db, &reqs[i], &e);
-        if (rc == AT_EDB || rc == AT_ENOMEM) {
-            *err = e;
-            return at_error_wrap(err, "enqueue");
-        }
-        if (rc) {
-            if (item_errs)
-                item_errs[i] = e;
-            if (x.nbad++ == 0) {
-                x.first_bad = i;
-                *err = e;
-            }
-        }
-    }
-    int rc = x.nbad ? err->code : db_tx(db, false, many_tx, &x, err);
-    if (rc && x.nbad) {
-        at_error first = *err;
-        if (x.nbad == 1)
-            return at_error_set(err, first.code, "enqueue: task %zu of %zu: %s: nothing was enqueued",
-                                x.first_bad + 1, n, first.msg);
-        return at_error_set(err, first.code,
-                            "enqueue: %zu of %zu tasks are invalid, the first is task %zu: %s: "
-                            "nothing was enqueued",
-                            x.nbad, n, x.first_bad + 1, first.msg);
-    }
-    if (rc)
-        return at_error_wrap(err, "enqueue");
-    at_wake(db);
-    return AT_OK;
+    return enqueue(db, reqs, n, ids, item_errs, err);
 }

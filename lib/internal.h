@@ -127,6 +127,9 @@ int db_row(struct at_db *db, unsigned flags, const char *sql, const db_arg *args
 int db_rows(struct at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigned nargs,
             size_t elem_size, db_fill_fn fill, void **out, size_t *n, at_error *err);
 
+/* Fills a uint64_t from the first column. */
+int db_fill_u64(const db_res *res, void *elem, at_error *err);
+
 /* The first column of one row as a number. */
 int db_query_u64(struct at_db *db, unsigned flags, const char *sql, const db_arg *args,
                  unsigned nargs, uint64_t *out, at_error *err);
@@ -155,6 +158,10 @@ typedef struct strbuf {
 void sb_add(strbuf *b, const char *s);
 void sb_placeholders(strbuf *b, size_t n); /* "?, ?, ?" */
 void sb_free(strbuf *b);
+/* Rows of bound values as a derived table, each column "name TYPE"
+ * ("b UNSIGNED", "r DATETIME(6)"): the values go into the arglist row by
+ * row. */
+void sb_rows(strbuf *b, const char *const *cols, size_t ncols, size_t nrows);
 
 typedef struct arglist {
     db_arg *v;
@@ -163,6 +170,14 @@ typedef struct arglist {
 } arglist;
 void args_add(arglist *l, db_arg a);
 void args_free(arglist *l);
+/* Whether building the statement or its arguments ran out of memory. */
+bool sb_failed(const strbuf *b, const arglist *a);
+/* db_exec and db_rows of a built statement (a may be NULL); both are
+ * freed, whatever happens. */
+int db_exec_sb(struct at_db *db, unsigned flags, strbuf *sql, arglist *a, uint64_t *affected,
+               uint64_t *insert_id, at_error *err);
+int db_rows_sb(struct at_db *db, unsigned flags, strbuf *sql, arglist *a, size_t elem_size,
+               db_fill_fn fill, void **out, size_t *n, at_error *err);
 
 /* ---- text and time ---- */
 
@@ -189,6 +204,141 @@ int at_task_row_list(const db_res *r, at_task *t, at_error *err);
 int at_task_check_priority(int p, at_error *err);
 int at_task_check_payload(struct at_db *db, uint64_t type_id, const char *payload, size_t len,
                           at_error *err);
+
+/* ---- lanes (lane.c) and counters (counts.c) ---- */
+
+typedef struct lane_key {
+    uint64_t business_id, user_id, type_id;
+    int priority;
+} lane_key;
+
+/* Tasks entering a lane: n of them, the earliest by (run_at, id) given. */
+typedef struct lane_add {
+    lane_key key;
+    unsigned n;
+    at_time run_at;
+    uint64_t id;
+} lane_add;
+
+/* Adds queued tasks to their lanes (a new lane is held when a live rule
+ * names it) and counts them as queued or paused. */
+int lanes_enter(struct at_db *db, const lane_add *v, size_t n, at_error *err);
+/* Changes a lane's queued count by delta and recomputes its head from its
+ * tasks; for tasks that leave it (claimed, deleted) or move in it. */
+int lane_refresh(struct at_db *db, const lane_key *k, int64_t delta, at_error *err);
+/* A queued task left its lane for good (deleted, or moved to another
+ * lane): the lane's count and head, and the queued or paused total. */
+int lane_task_gone(struct at_db *db, const lane_key *k, at_error *err);
+/* Recomputes the heads of all lanes of a business. */
+int lanes_refresh_business(struct at_db *db, uint64_t business_id, at_error *err);
+/* Brings one lane's held flag in line with the rules (a lane whose flag
+ * lagged: the re-check found a task of it held). */
+int lane_rehold_one(struct at_db *db, const lane_key *k, at_error *err);
+/* Pause targets besides AT_SCOPE_USER and AT_SCOPE_TASK_TYPE: every held
+ * lane of the business (after rules were removed). */
+#define LANE_SCOPE_HELD 3
+#define LANE_CHUNK      2000 /* lanes per transaction when flags are brought in line */
+/* Brings the held flags of up to max lanes of one pause target in line
+ * with the live rules, in lane id order after *after (see lane.c). */
+int lanes_rehold(struct at_db *db, uint64_t business_id, int scope, uint64_t target, unsigned max,
+                 uint64_t *after, int *done, at_error *err);
+/* The same inside a change of rules: the first chunk now, the rest left
+ * as lane work (*left set) for at_lane_work_run after the commit. */
+int lanes_rehold_target(struct at_db *db, uint64_t business_id, int scope, uint64_t target,
+                        int *left, at_error *err);
+/* Marks lanes whose head's run_at has come as due. */
+int lanes_wake_due(struct at_db *db, uint64_t *woken, at_error *err);
+
+/* Changes to a business's totals. */
+typedef struct counts_delta {
+    uint64_t business_id;
+    int64_t queued, paused, running, failed, finished_today;
+} counts_delta;
+int counts_add(struct at_db *db, const counts_delta *d, size_t n, at_error *err);
+
+/* Deltas gathered per business over a transaction, written once. */
+typedef struct counts_acc {
+    counts_delta *v;
+    size_t n, cap;
+    bool oom;
+} counts_acc;
+counts_delta *counts_acc_get(counts_acc *acc, uint64_t business_id); /* NULL: out of memory */
+int counts_acc_write(struct at_db *db, counts_acc *acc, at_error *err);
+void counts_acc_free(counts_acc *acc);
+
+/* ---- the end of attempts (finish.c) ---- */
+
+/* How one claimed task ended, as its executor (or whoever recovers it)
+ * reports it. */
+typedef struct finish_rec {
+    uint64_t task_id;
+    int outcome;         /* AT_OUTCOME_*; REQUEUE refunds the attempt */
+    int ran;             /* the handler ran: an attempt row is written */
+    at_time started_at;  /* of the run, database clock; 0: unknown */
+    int64_t duration_us; /* of the run */
+    const char *result, *error;
+    unsigned backoff_s;
+    int held;            /* given back because a rule holds it: its lane's
+                          * flag is brought in line with the rules */
+    /* set by the write: the task's state after it (0: the lease was lost
+     * and nothing was written) and the outcome recorded */
+    int final_state, final_outcome;
+} finish_rec;
+
+/* Writes the ends of tasks whose lease executor_id holds, inside the
+ * caller's transaction; counter changes go into acc. */
+int finish_in_tx(struct at_db *db, uint64_t executor_id, finish_rec *v, size_t n,
+                 counts_acc *acc, at_error *err);
+/* The same as a transaction of its own. */
+int finish_many(struct at_db *db, uint64_t executor_id, finish_rec *v, size_t n, at_error *err);
+
+/* ---- claiming (claim.c) ---- */
+
+typedef struct claim_req {
+    uint64_t executor_id;
+    const uint64_t *types;  /* the task types this executor runs */
+    const unsigned *limits; /* per type: most tasks of it in one batch */
+    size_t ntypes;
+    unsigned max;            /* tasks at most */
+    unsigned cap_default;    /* running tasks a business may have, when it sets none; 0: any */
+    uint64_t after_business; /* the claim serves the next business after this one */
+} claim_req;
+
+/* A claimed task, and why it cannot run when its payload is damaged. */
+typedef struct claimed {
+    at_claim c;
+    char *payload_error;
+} claimed;
+void claimed_clear(claimed *t);
+
+/* Claims up to q->max due tasks of one business (out has room for
+ * q->max), inside the caller's transaction; *business is the business
+ * served (0: none had work). Counter changes go into acc. */
+int claim_in_tx(struct at_db *db, const claim_req *q, claimed *out, size_t *n, uint64_t *business,
+                counts_acc *acc, at_error *err);
+
+/* What the re-check before a run found. */
+typedef struct recheck_res {
+    int mine;       /* still claimed by this executor */
+    int cancel;     /* its cancel was requested */
+    uint64_t epoch; /* of its business's rules */
+    at_time now;    /* the database clock: the run's start */
+} recheck_res;
+/* The re-check statement; run it outside a transaction. */
+int recheck(struct at_db *db, uint64_t executor_id, uint64_t task_id, recheck_res *out,
+            at_error *err);
+
+/* The SQL twin of at_pause_match for the lanes: appends an expression,
+ * true when a live rule names user u or task type t of business b (column
+ * references, constant text). */
+void pause_held_sql(strbuf *sql, const char *b, const char *u, const char *t);
+
+/* Removes the rules whose expiry has passed, business by business, and
+ * lets their lanes go; *expired counts the businesses. */
+int pause_expire_due(struct at_db *db, uint64_t *expired, at_error *err);
+
+/* The counters slot this connection writes. */
+unsigned db_slot(const struct at_db *db);
 
 /* Writes one audit entry inside the caller's transaction. */
 int at_audit_write(struct at_db *db, uint64_t business_id, const at_actor *actor,

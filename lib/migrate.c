@@ -9,6 +9,8 @@
 #include <mysqld_error.h>
 
 #include "internal.h"
+
+#define LANES_VERSION 4 /* the migration that brought lanes and counters */
 #include "schema_sql.h"
 
 /* one lock per database: other databases on the server migrate freely */
@@ -162,6 +164,10 @@ at_migrate(at_db *db, int *applied, at_error *err)
         if (rc == AT_OK)
             (*applied)++;
     }
+    /* Lanes and counters came with migration 4: made from the tasks that
+     * were there before it. */
+    if (rc == AT_OK && current < LANES_VERSION && at_schema_latest() >= LANES_VERSION)
+        rc = at_counts_rebuild_all(db, err);
     at_error tmp;
     db_arg rl[] = {da_str(lock_name)};
     uint64_t ignored;

@@ -16,6 +16,12 @@
 #include "internal.h"
 
 #define PAUSE_TARGETS_MAX 1000
+/* How long a pause or resume call goes on bringing lane flags in line
+ * after its commit before leaving the rest to the dispatcher. A pause
+ * returns quickly (its rule already holds); a resume waits longer, so
+ * that what it released is runnable when it returns. */
+#define PAUSE_LANES_BUDGET_MS  300
+#define RESUME_LANES_BUDGET_MS 3000
 
 const char *
 at_scope_str(int scope)
@@ -35,15 +41,35 @@ at_scope_parse(const char *s)
     return 0;
 }
 
-/* Takes the business's row lock for the rest of the transaction. */
+void
+pause_held_sql(strbuf *sql, const char *b, const char *u, const char *t)
+{
+    static const char live[] = " AND (pr.paused_until IS NULL OR pr.paused_until > "
+                               "UTC_TIMESTAMP(6)))";
+    sb_add(sql, "(EXISTS (SELECT 1 FROM pause_rules pr WHERE pr.business_id = ");
+    sb_add(sql, b);
+    sb_add(sql, " AND pr.scope = 'user' AND pr.target_id = ");
+    sb_add(sql, u);
+    sb_add(sql, live);
+    sb_add(sql, " OR EXISTS (SELECT 1 FROM pause_rules pr WHERE pr.business_id = ");
+    sb_add(sql, b);
+    sb_add(sql, " AND pr.scope = 'task_type' AND pr.target_id = ");
+    sb_add(sql, t);
+    sb_add(sql, live);
+    sb_add(sql, ")");
+}
+
+/* Takes the business's row lock for the rest of the transaction, and
+ * bumps its epoch: an executor's cached rules of an older epoch are read
+ * again before its next run. */
 static int
 lock_business(at_db *db, uint64_t business_id, at_error *err)
 {
-    uint64_t id;
+    uint64_t n = 0;
     db_arg a[] = {da_u64(business_id)};
-    int rc = db_query_u64(db, 0, "SELECT id FROM businesses WHERE id = ? FOR UPDATE", a, 1, &id,
-                          err);
-    if (rc == AT_ENOTFOUND)
+    int rc = db_exec(db, 0, "UPDATE businesses SET pause_epoch = pause_epoch + 1 WHERE id = ?", a,
+                     1, &n, NULL, err);
+    if (rc == AT_OK && n == 0)
         return at_error_set(err, AT_ENOTFOUND, "no business #%llu",
                             (unsigned long long) business_id);
     return rc;
@@ -83,15 +109,42 @@ target_name(at_db *db, uint64_t business_id, int scope, uint64_t target, char *n
     return rc;
 }
 
-/* Expired rules hold nothing; removing them keeps the set small. */
+struct expired {
+    int scope;
+    uint64_t target;
+};
+
 static int
-purge_expired(at_db *db, uint64_t business_id, at_error *err)
+fill_expired(const db_res *r, void *elem, at_error *err)
 {
+    struct expired *e = elem;
+    e->scope = at_scope_parse(db_col(r, 0, NULL));
+    e->target = db_u64(r, 1);
+    return AT_OK;
+}
+
+/* Expired rules hold nothing: removing them keeps the set small and lets
+ * their lanes go. The caller holds the business row. */
+static int
+expire_rules(at_db *db, uint64_t business_id, int *left, at_error *err)
+{
+    struct expired *v = NULL;
+    size_t n = 0;
     db_arg a[] = {da_u64(business_id)};
-    return db_exec(db, 0,
-                   "DELETE FROM pause_rules WHERE business_id = ? "
-                   "AND paused_until IS NOT NULL AND paused_until <= UTC_TIMESTAMP(6)",
-                   a, 1, NULL, NULL, err);
+    int rc = db_rows(db, 0,
+                     "SELECT scope, target_id FROM pause_rules WHERE business_id = ? "
+                     "AND paused_until IS NOT NULL AND paused_until <= UTC_TIMESTAMP(6) "
+                     "FOR UPDATE",
+                     a, 1, sizeof *v, fill_expired, (void **) &v, &n, err);
+    if (rc == AT_OK && n)
+        rc = db_exec(db, 0,
+                     "DELETE FROM pause_rules WHERE business_id = ? "
+                     "AND paused_until IS NOT NULL AND paused_until <= UTC_TIMESTAMP(6)",
+                     a, 1, NULL, NULL, err);
+    for (size_t i = 0; rc == AT_OK && i < n; i++)
+        rc = lanes_rehold_target(db, business_id, v[i].scope, v[i].target, left, err);
+    free(v);
+    return rc;
 }
 
 struct add_ctx {
@@ -102,15 +155,17 @@ struct add_ctx {
     size_t n;
     const char *reason;
     at_time until;
+    int lanes_left; /* lane bookkeeping continues after the commit */
 };
 
 static int
 add_tx(at_db *db, void *vctx, at_error *err)
 {
     struct add_ctx *c = vctx;
+    c->lanes_left = 0;
     int rc = lock_business(db, c->business_id, err);
     if (rc == AT_OK)
-        rc = purge_expired(db, c->business_id, err);
+        rc = expire_rules(db, c->business_id, &c->lanes_left, err);
     at_time now = 0;
     if (rc == AT_OK)
         rc = at_db_now(db, &now, err);
@@ -152,10 +207,25 @@ add_tx(at_db *db, void *vctx, at_error *err)
                      "paused_at = VALUES(paused_at), paused_until = VALUES(paused_until)",
                      a, AT_COUNT(a), NULL, NULL, err);
         if (rc == AT_OK)
+            rc = lanes_rehold_target(db, c->business_id, c->scope, c->targets[i],
+                                     &c->lanes_left, err);
+        if (rc == AT_OK)
             rc = at_audit_write(db, c->business_id, c->actor, "pause", at_scope_str(c->scope),
                                 c->targets[i], name, c->reason, detail, err);
     }
     return rc;
+}
+
+/* Lane flags left over by a change of many lanes, after its commit: the
+ * change holds already (the executors' re-check reads the rules), the
+ * flags follow within budget_ms here, or soon after in a supervisor's
+ * dispatcher. A failure here is no failure of the change. */
+static void
+finish_lanes(at_db *db, int left, unsigned budget_ms)
+{
+    at_error ignore;
+    if (left)
+        at_lane_work_run(db, budget_ms, NULL, &ignore);
 }
 
 static int
@@ -185,8 +255,11 @@ at_pause_add(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
                             PAUSE_TARGETS_MAX);
     if (until < 0)
         return at_error_set(err, AT_EINVAL, "pause expiry is before 1970");
-    struct add_ctx c = {actor, business_id, scope, targets, n, reason ? reason : "", until};
-    return db_tx(db, false, add_tx, &c, err);
+    struct add_ctx c = {actor, business_id, scope, targets, n, reason ? reason : "", until, 0};
+    rc = db_tx(db, false, add_tx, &c, err);
+    if (rc == AT_OK)
+        finish_lanes(db, c.lanes_left, PAUSE_LANES_BUDGET_MS);
+    return rc;
 }
 
 struct resume_ctx {
@@ -194,15 +267,17 @@ struct resume_ctx {
     uint64_t business_id;
     int scope;
     uint64_t target;
+    int lanes_left;
 };
 
 static int
 resume_tx(at_db *db, void *vctx, at_error *err)
 {
     struct resume_ctx *c = vctx;
+    c->lanes_left = 0;
     int rc = lock_business(db, c->business_id, err);
     if (rc == AT_OK)
-        rc = purge_expired(db, c->business_id, err);
+        rc = expire_rules(db, c->business_id, &c->lanes_left, err);
     if (rc)
         return rc;
     char name[AT_NAME_BUF] = "";
@@ -218,8 +293,11 @@ resume_tx(at_db *db, void *vctx, at_error *err)
         return at_error_set(err, AT_ENOTFOUND, "%s %s is not paused",
                             c->scope == AT_SCOPE_USER ? "user" : "task type",
                             name[0] ? name : "(unknown)");
-    return at_audit_write(db, c->business_id, c->actor, "resume", at_scope_str(c->scope),
-                          c->target, name, NULL, NULL, err);
+    rc = lanes_rehold_target(db, c->business_id, c->scope, c->target, &c->lanes_left, err);
+    if (rc == AT_OK)
+        rc = at_audit_write(db, c->business_id, c->actor, "resume", at_scope_str(c->scope),
+                            c->target, name, NULL, NULL, err);
+    return rc;
 }
 
 int
@@ -231,10 +309,12 @@ at_pause_resume(at_db *db, const at_actor *actor, uint64_t business_id, int scop
         rc = check_scope(scope, err);
     if (rc)
         return rc;
-    struct resume_ctx c = {actor, business_id, scope, target};
+    struct resume_ctx c = {actor, business_id, scope, target, 0};
     rc = db_tx(db, false, resume_tx, &c, err);
-    if (rc == AT_OK)
+    if (rc == AT_OK) {
+        finish_lanes(db, c.lanes_left, RESUME_LANES_BUDGET_MS);
         at_wake(db); /* the tasks it held may run now */
+    }
     return rc;
 }
 
@@ -332,42 +412,8 @@ struct all_ctx {
     uint64_t business_id;
     unsigned removed;
     uint64_t released;
+    int lanes_left;
 };
-
-static int
-count_held(at_db *db, const at_pause_set *set, uint64_t *count, at_error *err)
-{
-    *count = 0;
-    strbuf sql = {0};
-    arglist a = {0};
-    size_t nu = 0, nt = 0;
-    for (size_t i = 0; i < set->n; i++)
-        set->rules[i].scope == AT_SCOPE_USER ? nu++ : nt++;
-    if (nu + nt == 0)
-        return AT_OK;
-    sb_add(&sql, "SELECT COUNT(*) FROM tasks WHERE business_id = ? AND state = 'queued' AND (");
-    args_add(&a, da_u64(set->business_id));
-    for (int pass = 0; pass < 2; pass++) {
-        int scope = pass == 0 ? AT_SCOPE_USER : AT_SCOPE_TASK_TYPE;
-        size_t k = pass == 0 ? nu : nt;
-        if (!k)
-            continue;
-        if (pass == 1 && nu)
-            sb_add(&sql, " OR ");
-        sb_add(&sql, pass == 0 ? "user_id IN (" : "task_type_id IN (");
-        sb_placeholders(&sql, k);
-        sb_add(&sql, ")");
-        for (size_t i = 0; i < set->n; i++)
-            if (set->rules[i].scope == scope)
-                args_add(&a, da_u64(set->rules[i].target_id));
-    }
-    sb_add(&sql, ")");
-    int rc = sql.oom || a.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
-                              : db_query_u64(db, 0, sql.p, a.v, (unsigned) a.n, count, err);
-    sb_free(&sql);
-    args_free(&a);
-    return rc;
-}
 
 static int
 all_tx(at_db *db, void *vctx, at_error *err)
@@ -375,17 +421,23 @@ all_tx(at_db *db, void *vctx, at_error *err)
     struct all_ctx *c = vctx;
     c->removed = 0;
     c->released = 0;
+    c->lanes_left = 0;
     int rc = lock_business(db, c->business_id, err);
     at_pause_set set = {0};
+    db_arg a[] = {da_u64(c->business_id)};
     if (rc == AT_OK)
         rc = at_pause_load(db, c->business_id, &set, err);
+    /* what the rules held: the queued tasks of the held lanes */
     if (rc == AT_OK)
-        rc = count_held(db, &set, &c->released, err);
-    if (rc == AT_OK) {
-        db_arg a[] = {da_u64(c->business_id)};
+        rc = db_query_u64(db, 0,
+                          "SELECT COALESCE(SUM(queued), 0) FROM lanes FORCE INDEX (lanes_held) "
+                          "WHERE held = 1 AND business_id = ?",
+                          a, 1, &c->released, err);
+    if (rc == AT_OK)
         rc = db_exec(db, 0, "DELETE FROM pause_rules WHERE business_id = ?", a, 1, NULL, NULL,
                      err);
-    }
+    if (rc == AT_OK)
+        rc = lanes_rehold_target(db, c->business_id, LANE_SCOPE_HELD, 0, &c->lanes_left, err);
     for (size_t i = 0; rc == AT_OK && i < set.n; i++) {
         const at_pause_rule *r = &set.rules[i];
         /* the reason is the pause's; the resume itself has none */
@@ -409,13 +461,46 @@ at_pause_resume_all(at_db *db, const at_actor *actor, uint64_t business_id,
     int rc = at_actor_check(actor, err);
     if (rc)
         return rc;
-    struct all_ctx c = {actor, business_id, 0, 0};
+    struct all_ctx c = {actor, business_id, 0, 0, 0};
     rc = db_tx(db, false, all_tx, &c, err);
-    if (rc == AT_OK)
+    if (rc == AT_OK) {
+        finish_lanes(db, c.lanes_left, RESUME_LANES_BUDGET_MS);
         at_wake(db);
+    }
     if (rules_removed)
         *rules_removed = rc ? 0 : c.removed;
     if (tasks_released)
         *tasks_released = rc ? 0 : c.released;
+    return rc;
+}
+
+/* ---- expiry, for the supervisors' dispatcher ---- */
+
+static int
+expire_tx(at_db *db, void *vctx, at_error *err)
+{
+    uint64_t *business_id = vctx;
+    int left = 0;
+    int rc = lock_business(db, *business_id, err);
+    if (rc == AT_OK)
+        rc = expire_rules(db, *business_id, &left, err);
+    return rc;
+}
+
+int
+pause_expire_due(at_db *db, uint64_t *expired, at_error *err)
+{
+    *expired = 0;
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    int rc = db_rows(db, DB_RETRY,
+                     "SELECT DISTINCT business_id FROM pause_rules FORCE INDEX (pause_rules_until) "
+                     "WHERE paused_until <= UTC_TIMESTAMP(6) LIMIT 100",
+                     NULL, 0, sizeof *ids, db_fill_u64, (void **) &ids, &n, err);
+    for (size_t i = 0; rc == AT_OK && i < n; i++)
+        rc = db_tx(db, false, expire_tx, &ids[i], err);
+    free(ids);
+    if (rc == AT_OK)
+        *expired = n;
     return rc;
 }

@@ -1,6 +1,7 @@
-/* run.c: the database side of running tasks: supervisors and executors,
- * the claim with its pause re-check, the end of an attempt, and the
- * recovery of tasks whose executor vanished.
+/* run.c: the database side of supervisors and executors: registration,
+ * heartbeats with the leases they renew, what executors are running, and
+ * the recovery of tasks whose executor vanished. The claim is in claim.c
+ * and worker.c, the end of attempts in finish.c.
  *
  * A claimed task carries a lease: lease_owner (the executor's row) and
  * lease_until, AT_LEASE_S ahead and renewed by every heartbeat of the
@@ -8,7 +9,15 @@
  * supervisor or its host vanishes, its tasks' leases run out within
  * AT_LEASE_S and another supervisor recovers them. Every write that ends
  * an attempt checks the lease, so an executor that lost its task to
- * recovery can never overwrite what the next attempt records. */
+ * recovery can never overwrite what the next attempt records.
+ *
+ * An executor writes nothing when a task starts (its batch was marked
+ * running when claimed): its supervisor learns of starts from its pipe
+ * and publishes them, with the task's start time, within a tenth of a
+ * second.
+ * So recovery without the pipe's knowledge counts a task whose start was
+ * published as run (its attempt is spent), and one whose start was not as
+ * never started (given back, attempt refunded). */
 #include "config.h"
 
 #include <stdio.h>
@@ -17,8 +26,6 @@
 
 #include "internal.h"
 
-#define CLAIM_TYPES_MAX  4096
-#define BACKOFF_MAX_S    3600u
 #define RECOVER_BATCH    100
 #define STALE_SUPERVISOR "INTERVAL 10 MINUTE" /* rows older than this are removed */
 
@@ -36,42 +43,45 @@ at_supervisor_register(at_db *db, const char *host, int pid, const char *wake_ad
     return rc ? at_error_wrap(err, "register supervisor") : AT_OK;
 }
 
-/* A task and the executor whose lease it carries. */
-struct leased_task {
-    uint64_t task_id, executor_id;
-};
-
 static int
-fill_leased_task(const db_res *r, void *elem, at_error *err)
+fill_id(const db_res *r, void *elem, at_error *err)
 {
-    struct leased_task *x = elem;
-    x->task_id = db_u64(r, 0);
-    x->executor_id = db_u64(r, 1);
+    *(uint64_t *) elem = db_u64(r, 0);
     return AT_OK;
 }
 
-/* The leases of the tasks the supervisor's executors run. The list is a
- * plain read and each task is renewed alone: a statement that locked
- * executor rows and then task rows would deadlock with the claim and the
- * finish, which lock a task and then its executor. */
+/* The executors of a supervisor (a plain read). */
+static int
+executors_of(at_db *db, uint64_t supervisor_id, uint64_t **ids, size_t *n, at_error *err)
+{
+    db_arg a[] = {da_u64(supervisor_id)};
+    return db_rows(db, DB_RETRY, "SELECT id FROM executors WHERE supervisor_id = ? ORDER BY id",
+                   a, 1, sizeof **ids, fill_id, (void **) ids, n, err);
+}
+
+/* The leases of the tasks the supervisor's executors hold, in one
+ * statement through the lease_owner index (so in id order per executor,
+ * as the ends of attempts lock them). */
 static int
 renew_leases(at_db *db, uint64_t supervisor_id, at_error *err)
 {
-    struct leased_task *v = NULL;
+    uint64_t *ids = NULL;
     size_t n = 0;
-    db_arg a[] = {da_u64(supervisor_id)};
-    int rc = db_rows(db, DB_RETRY,
-                     "SELECT current_task_id, id FROM executors "
-                     "WHERE supervisor_id = ? AND current_task_id IS NOT NULL",
-                     a, 1, sizeof *v, fill_leased_task, (void **) &v, &n, err);
-    for (size_t i = 0; rc == AT_OK && i < n; i++) {
-        db_arg u[] = {da_u64(AT_LEASE_S), da_u64(v[i].task_id), da_u64(v[i].executor_id)};
-        rc = db_exec(db, DB_RETRY,
-                     "UPDATE tasks SET lease_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
-                     "WHERE id = ? AND lease_owner = ? AND state = 'running'",
-                     u, AT_COUNT(u), NULL, NULL, err);
-    }
-    free(v);
+    int rc = executors_of(db, supervisor_id, &ids, &n, err);
+    strbuf sql = {0};
+    arglist a = {0};
+    sb_add(&sql, "UPDATE tasks SET lease_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
+                 "WHERE state = 'running' AND lease_owner IN (");
+    args_add(&a, da_u64(AT_LEASE_S));
+    sb_placeholders(&sql, n);
+    for (size_t i = 0; i < n; i++)
+        args_add(&a, da_u64(ids[i]));
+    sb_add(&sql, ")");
+    free(ids);
+    if (rc == AT_OK && n)
+        rc = db_exec_sb(db, DB_RETRY, &sql, &a, NULL, NULL, err);
+    sb_free(&sql);
+    args_free(&a);
     return rc;
 }
 
@@ -95,6 +105,42 @@ at_supervisor_heartbeat(at_db *db, uint64_t id, at_error *err)
     if (rc == AT_OK)
         rc = renew_leases(db, id, err);
     return rc ? at_error_wrap(err, "heartbeat") : AT_OK;
+}
+
+static const char *const state_cols[] = {"id UNSIGNED", "task UNSIGNED", "sa DATETIME(6)",
+                                         "runs UNSIGNED"};
+
+int
+at_executors_publish(at_db *db, const at_executor_state *v, size_t n, at_error *err)
+{
+    if (n == 0)
+        return AT_OK;
+    strbuf sql = {0}, st = {0};
+    arglist a = {0};
+    sb_add(&sql, "UPDATE executors e JOIN ");
+    sb_rows(&sql, state_cols, AT_COUNT(state_cols), n);
+    sb_add(&sql, " r ON r.id = e.id SET e.current_task_id = NULLIF(r.task, 0), "
+                 "e.task_started_at = r.sa, e.tasks_run = r.runs");
+    /* and the start of each running task, for its page */
+    sb_add(&st, "UPDATE tasks t JOIN ");
+    sb_rows(&st, state_cols, AT_COUNT(state_cols), n);
+    sb_add(&st, " r ON t.id = r.task AND t.lease_owner = r.id SET t.started_at = r.sa "
+                "WHERE t.state = 'running' AND t.started_at IS NULL");
+    for (size_t i = 0; i < n; i++) {
+        args_add(&a, da_u64(v[i].executor_id));
+        args_add(&a, da_u64(v[i].task_id));
+        args_add(&a, da_time(v[i].task_id ? v[i].task_started_at : 0));
+        args_add(&a, da_u64(v[i].tasks_run));
+    }
+    int rc = sb_failed(&sql, &a) || st.oom
+                 ? at_error_set(err, AT_ENOMEM, "out of memory")
+                 : db_exec(db, DB_RETRY, sql.p, a.v, (unsigned) a.n, NULL, NULL, err);
+    if (rc == AT_OK)
+        rc = db_exec(db, DB_RETRY, st.p, a.v, (unsigned) a.n, NULL, NULL, err);
+    sb_free(&sql);
+    sb_free(&st);
+    args_free(&a);
+    return rc ? at_error_wrap(err, "publish the executors' tasks") : AT_OK;
 }
 
 int
@@ -154,428 +200,134 @@ at_supervisor_list_host(at_db *db, const char *host, at_supervisor_ref **out, si
                    1, sizeof **out, fill_local, (void **) out, n, err);
 }
 
-/* ---- claiming ---- */
-
-void
-at_claim_clear(at_claim *c)
-{
-    if (!c)
-        return;
-    free(c->payload);
-    memset(c, 0, sizeof *c);
-}
-
-/* The claim query: the most urgent due task of the given types that no
- * live rule holds, skipping rows other executors have locked. Only the
- * tasks table is locked: the pause subqueries are plain reads. */
-static int
-claim_sql(strbuf *sql, arglist *a, const uint64_t *type_ids, size_t ntypes)
-{
-    sb_add(sql, "SELECT t.id, t.business_id, t.user_id, t.task_type_id, t.max_attempts "
-                "FROM tasks t FORCE INDEX (tasks_ready) "
-                "WHERE t.state = 'queued' AND t.run_at <= UTC_TIMESTAMP(6) "
-                "AND t.task_type_id IN (");
-    sb_placeholders(sql, ntypes);
-    for (size_t i = 0; i < ntypes; i++)
-        args_add(a, da_u64(type_ids[i]));
-    sb_add(sql, ") AND NOT EXISTS (SELECT 1 FROM pause_rules p WHERE p.business_id = t.business_id "
-                "AND p.scope = 'user' AND p.target_id = t.user_id "
-                "AND (p.paused_until IS NULL OR p.paused_until > UTC_TIMESTAMP(6))) "
-                "AND NOT EXISTS (SELECT 1 FROM pause_rules p WHERE p.business_id = t.business_id "
-                "AND p.scope = 'task_type' AND p.target_id = t.task_type_id "
-                "AND (p.paused_until IS NULL OR p.paused_until > UTC_TIMESTAMP(6))) "
-                "ORDER BY t.priority DESC, t.run_at, t.id LIMIT 1");
-    return sql->oom || a->oom ? AT_ENOMEM : AT_OK;
-}
-
-static int
-check_types(size_t ntypes, at_error *err)
-{
-    if (ntypes == 0 || ntypes > CLAIM_TYPES_MAX)
-        return at_error_set(err, AT_EINVAL, "claim: 1 to %d task types, not %zu",
-                            CLAIM_TYPES_MAX, ntypes);
-    return AT_OK;
-}
-
-int
-at_claim_explain(at_db *db, const uint64_t *type_ids, size_t ntypes, char **plan, at_error *err)
-{
-    *plan = NULL;
-    int rc = check_types(ntypes, err);
-    if (rc)
-        return rc;
-    strbuf sql = {0};
-    arglist a = {0};
-    sb_add(&sql, "EXPLAIN ");
-    if (claim_sql(&sql, &a, type_ids, ntypes) == AT_OK)
-        rc = db_explain(db, sql.p, a.v, (unsigned) a.n, plan, err);
-    else
-        rc = at_error_set(err, AT_ENOMEM, "out of memory");
-    sb_free(&sql);
-    args_free(&a);
-    return rc;
-}
-
-struct claim_ctx {
-    uint64_t executor_id;
-    const uint64_t *type_ids;
-    size_t ntypes;
-    at_claim *out;
-    int claimed;
-    int held; /* the task found cannot run now: look further */
-};
-
-struct candidate {
-    uint64_t id, business_id, user_id, type_id;
-    unsigned max_attempts;
-};
-
-static int
-fill_candidate(const db_res *r, void *elem, at_error *err)
-{
-    struct candidate *c = elem;
-    c->id = db_u64(r, 0);
-    c->business_id = db_u64(r, 1);
-    c->user_id = db_u64(r, 2);
-    c->type_id = db_u64(r, 3);
-    c->max_attempts = (unsigned) db_u64(r, 4);
-    return AT_OK;
-}
-
-/* The re-check: the business row in share mode orders this transaction
- * after every pause that has committed and before every pause still to
- * come (pauses take the row exclusively), and the rules are read afresh
- * under it. */
-static int
-recheck_paused(at_db *db, const struct candidate *c, int *held, at_error *err)
-{
-    uint64_t bid;
-    db_arg a[] = {da_u64(c->business_id)};
-    int rc = db_query_u64(db, 0, "SELECT id FROM businesses WHERE id = ? LOCK IN SHARE MODE", a, 1,
-                          &bid, err);
-    if (rc)
-        return rc;
-    at_pause_set set;
-    if ((rc = at_pause_load(db, c->business_id, &set, err)))
-        return rc;
-    *held = at_pause_match(&set, c->user_id, c->type_id) != NULL;
-    at_pause_set_free(&set);
-    return AT_OK;
-}
-
-static int
-fill_timeout(const db_res *r, void *elem, at_error *err)
-{
-    *(unsigned *) elem = (unsigned) db_u64(r, 0);
-    return AT_OK;
-}
-
-static int
-claim_tx(at_db *db, void *vctx, at_error *err)
-{
-    struct claim_ctx *x = vctx;
-    x->claimed = x->held = 0;
-    strbuf sql = {0};
-    arglist a = {0};
-    struct candidate c;
-    int rc = claim_sql(&sql, &a, x->type_ids, x->ntypes);
-    sb_add(&sql, " FOR UPDATE SKIP LOCKED");
-    if (rc == AT_OK && !sql.oom)
-        rc = db_row(db, 0, sql.p, a.v, (unsigned) a.n, fill_candidate, &c, "runnable task", err);
-    else
-        rc = at_error_set(err, AT_ENOMEM, "out of memory");
-    sb_free(&sql);
-    args_free(&a);
-    if (rc == AT_ENOTFOUND)
-        return AT_OK; /* nothing to run */
-    if (rc)
-        return rc;
-
-    if ((rc = recheck_paused(db, &c, &x->held, err)) || x->held)
-        return rc; /* a held task stays as it was: commit changes nothing */
-
-    unsigned timeout = 300;
-    db_arg ta[] = {da_u64(c.type_id)};
-    if ((rc = db_row(db, 0, "SELECT timeout_s FROM task_types WHERE id = ?", ta, 1, fill_timeout,
-                     &timeout, "task type", err)))
-        return rc;
-    db_arg u[] = {da_u64(x->executor_id), da_u64(AT_LEASE_S), da_u64(c.id)};
-    if ((rc = db_exec(db, 0,
-                      "UPDATE tasks SET state = 'running', attempts = attempts + 1, "
-                      "lease_owner = ?, lease_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
-                      "started_at = UTC_TIMESTAMP(6), finished_at = NULL, duration_us = NULL, "
-                      "progress_done = 0, progress_total = 0, version = version + 1, "
-                      "updated_at = UTC_TIMESTAMP(6) WHERE id = ?",
-                      u, AT_COUNT(u), NULL, NULL, err)))
-        return rc;
-    at_task t;
-    if ((rc = at_task_get(db, c.business_id, c.id, &t, err)) == AT_EINVAL || rc == AT_EIO) {
-        /* A payload that cannot be read would stop every claim at this
-         * task: it fails, here, and the claim looks further. */
-        db_arg f[] = {da_str(err->msg), da_u64(c.id)};
-        x->held = 1;
-        return db_exec(db, 0,
-                       "UPDATE tasks SET state = 'failed', lease_owner = NULL, "
-                       "lease_until = NULL, finished_at = UTC_TIMESTAMP(6), last_error = ?, "
-                       "version = version + 1, updated_at = UTC_TIMESTAMP(6) WHERE id = ?",
-                       f, 2, NULL, NULL, err);
-    }
-    if (rc)
-        return rc;
-    db_arg h[] = {da_u64(t.id), da_u64(t.attempts), da_u64(t.business_id), da_time(t.started_at),
-                  da_u64(x->executor_id)};
-    rc = db_exec(db, 0,
-                 "INSERT INTO task_attempts (task_id, attempt, business_id, executor_id, host, "
-                 "pid, started_at) SELECT ?, ?, ?, e.id, e.host, e.pid, ? FROM executors e "
-                 "WHERE e.id = ? "
-                 "ON DUPLICATE KEY UPDATE executor_id = VALUES(executor_id), host = VALUES(host), "
-                 "pid = VALUES(pid), started_at = VALUES(started_at), finished_at = NULL, "
-                 "outcome = 'running', error = NULL",
-                 h, AT_COUNT(h), NULL, NULL, err);
-    db_arg e[] = {da_u64(t.id), da_time(t.started_at), da_u64(x->executor_id)};
-    if (rc == AT_OK)
-        rc = db_exec(db, 0,
-                     "UPDATE executors SET current_task_id = ?, task_started_at = ? WHERE id = ?",
-                     e, AT_COUNT(e), NULL, NULL, err);
-    if (rc == AT_OK) {
-        at_claim *o = x->out;
-        o->task_id = t.id;
-        o->business_id = t.business_id;
-        o->user_id = t.user_id;
-        o->task_type_id = t.task_type_id;
-        o->attempt = t.attempts;
-        o->max_attempts = t.max_attempts;
-        o->timeout_s = timeout;
-        o->started_at = t.started_at;
-        o->payload_len = t.payload ? t.payload_size : 0;
-        o->payload = t.payload ? t.payload : strdup("");
-        t.payload = NULL;
-        if (!o->payload)
-            rc = at_error_set(err, AT_ENOMEM, "out of memory");
-        x->claimed = rc == AT_OK;
-    }
-    at_task_clear(&t);
-    return rc;
-}
-
-int
-at_claim_next(at_db *db, uint64_t executor_id, const uint64_t *type_ids, size_t ntypes,
-              at_claim *out, int *claimed, at_error *err)
-{
-    memset(out, 0, sizeof *out);
-    *claimed = 0;
-    int rc = check_types(ntypes, err);
-    if (rc)
-        return rc;
-    struct claim_ctx x = {executor_id, type_ids, ntypes, out, 0, 0};
-    /* A task the re-check found held was paused between the claim query
-     * and the re-check; the next query no longer sees it. */
-    for (int round = 0; round < 8; round++) {
-        if ((rc = db_tx(db, false, claim_tx, &x, err))) {
-            at_claim_clear(out);
-            return at_error_wrap(err, "claim");
-        }
-        if (!x.held)
-            break;
-    }
-    *claimed = x.claimed;
-    return AT_OK;
-}
-
-/* ---- the end of an attempt ---- */
-
-const char *
-at_outcome_str(int outcome)
-{
-    switch (outcome) {
-    case AT_OUTCOME_SUCCEEDED: return "succeeded";
-    case AT_OUTCOME_RETRY: return "retry";
-    case AT_OUTCOME_FAILED: return "failed";
-    case AT_OUTCOME_CANCELLED: return "cancelled";
-    case AT_OUTCOME_REQUEUE: return "requeued";
-    default: return "?";
-    }
-}
-
-struct finish_ctx {
-    uint64_t executor_id, task_id;
-    int outcome;
-    const char *result, *error;
-    unsigned backoff_s;
-    int final_state; /* what the task became */
-};
+/* ---- recovery ---- */
 
 struct leased {
-    unsigned attempts, max_attempts;
-    int cancel_requested;
+    uint64_t id, owner;
+    at_time started_at;
 };
 
 static int
 fill_leased(const db_res *r, void *elem, at_error *err)
 {
     struct leased *l = elem;
-    l->attempts = (unsigned) db_u64(r, 0);
-    l->max_attempts = (unsigned) db_u64(r, 1);
-    l->cancel_requested = (int) db_i64(r, 2);
+    l->id = db_u64(r, 0);
+    l->owner = db_u64(r, 1);
+    l->started_at = db_time(r, 2);
     return AT_OK;
 }
 
-static unsigned
-backoff(unsigned base, unsigned attempts)
-{
-    unsigned long long d = base ? base : 1;
-    for (unsigned i = 1; i < attempts && d < BACKOFF_MAX_S; i++)
-        d *= 2;
-    return d > BACKOFF_MAX_S ? BACKOFF_MAX_S : (unsigned) d;
-}
-
-/* Text cut to max bytes at a character boundary. */
-static void
-cut_text(const char *s, size_t max, char **out)
-{
-    *out = NULL;
-    if (!s)
-        return;
-    size_t n = strlen(s);
-    if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char) s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    *out = strndup(s, n);
-}
-
 static int
-finish_tx(at_db *db, void *vctx, at_error *err)
+leased_by(at_db *db, uint64_t executor_id, struct leased **v, size_t *n, at_error *err)
 {
-    struct finish_ctx *x = vctx;
-    struct leased l;
-    db_arg a[] = {da_u64(x->task_id), da_u64(x->executor_id)};
-    int rc = db_row(db, 0,
-                    "SELECT attempts, max_attempts, cancel_requested FROM tasks "
-                    "WHERE id = ? AND lease_owner = ? AND state = 'running' FOR UPDATE",
-                    a, 2, fill_leased, &l, "leased task", err);
-    if (rc == AT_ENOTFOUND)
-        return at_error_set(err, AT_ESTATE, "task #%llu is no longer leased to executor #%llu",
-                            (unsigned long long) x->task_id,
-                            (unsigned long long) x->executor_id);
-    if (rc)
-        return rc;
+    db_arg a[] = {da_u64(executor_id)};
+    return db_rows(db, DB_RETRY,
+                   "SELECT id, lease_owner, started_at FROM tasks FORCE INDEX (tasks_lease_owner) "
+                   "WHERE lease_owner = ? AND state = 'running' ORDER BY id",
+                   a, 1, sizeof **v, fill_leased, (void **) v, n, err);
+}
 
-    int outcome = x->outcome;
-    if (l.cancel_requested && outcome != AT_OUTCOME_SUCCEEDED)
-        outcome = AT_OUTCOME_CANCELLED;
-    if (outcome == AT_OUTCOME_RETRY && l.attempts >= l.max_attempts)
-        outcome = AT_OUTCOME_FAILED;
-    int state = outcome == AT_OUTCOME_SUCCEEDED   ? AT_TASK_SUCCEEDED
-                : outcome == AT_OUTCOME_FAILED    ? AT_TASK_FAILED
-                : outcome == AT_OUTCOME_CANCELLED ? AT_TASK_CANCELLED
-                                                  : AT_TASK_QUEUED;
-    unsigned delay = outcome == AT_OUTCOME_RETRY ? backoff(x->backoff_s, l.attempts) : 0;
-    unsigned attempts = outcome == AT_OUTCOME_REQUEUE && l.attempts > 0 ? l.attempts - 1
-                                                                        : l.attempts;
-    int final = state != AT_TASK_QUEUED;
-    const char *error = x->error;
-    if (!error && outcome == AT_OUTCOME_CANCELLED)
-        error = "cancelled on request";
-    char *res = NULL, *errtext = NULL;
-    cut_text(x->result, AT_RESULT_MAX, &res);
-    cut_text(error, AT_ERRTEXT_MAX, &errtext);
-    if ((x->result && !res) || (error && !errtext)) {
-        free(res);
-        free(errtext);
-        return at_error_set(err, AT_ENOMEM, "out of memory");
+static const at_exec_returned *
+returned_of(const at_exec_report *r, uint64_t task_id)
+{
+    for (size_t i = 0; r && i < r->nreturned; i++)
+        if (r->returned[i].task_id == task_id)
+            return &r->returned[i];
+    return NULL;
+}
+
+/* The end of every task an executor held, from what the supervisor knows
+ * (r, may be NULL) and, where it knows nothing, from whether the task's
+ * start was published. */
+static int
+recover_executor(at_db *db, uint64_t executor_id, const at_exec_report *r, const char *why,
+                 unsigned backoff_s, size_t *ended, at_error *err)
+{
+    struct leased *v = NULL;
+    size_t n = 0;
+    *ended = 0;
+    int rc = leased_by(db, executor_id, &v, &n, err);
+    finish_rec *f = rc == AT_OK && n ? calloc(n, sizeof *f) : NULL;
+    if (rc == AT_OK && n && !f)
+        rc = at_error_set(err, AT_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == AT_OK && i < n; i++) {
+        const at_exec_returned *ret = returned_of(r, v[i].id);
+        finish_rec *x = &f[i];
+        x->task_id = v[i].id;
+        x->backoff_s = backoff_s;
+        if (r && r->task_id == v[i].id) { /* it died in this one */
+            *x = (finish_rec){.task_id = v[i].id,
+                              .outcome = r->outcome,
+                              .ran = 1,
+                              .started_at = r->started_at,
+                              .error = why,
+                              .backoff_s = backoff_s};
+        } else if (ret) { /* it ran, and the executor died before writing how it ended */
+            x->outcome = ret->outcome;
+            x->ran = 1;
+            x->started_at = ret->started_at;
+            x->duration_us = ret->duration_us;
+            x->error = ret->outcome == AT_OUTCOME_SUCCEEDED
+                           ? NULL
+                           : "the executor died before it recorded this attempt's error";
+        } else if (!r && v[i].started_at) { /* published as started */
+            *x = (finish_rec){.task_id = v[i].id,
+                              .outcome = AT_OUTCOME_RETRY,
+                              .ran = 1,
+                              .started_at = v[i].started_at,
+                              .error = why,
+                              .backoff_s = backoff_s};
+        } else { /* claimed, never started */
+            x->outcome = AT_OUTCOME_REQUEUE;
+        }
     }
-    db_arg u[] = {da_str(at_task_state_str(state)),
-                  da_i64(final),
-                  da_str(errtext),
-                  da_str(res),
-                  da_u64(attempts),
-                  da_i64(outcome == AT_OUTCOME_REQUEUE),
-                  da_i64(!final),
-                  da_u64(delay),
-                  da_u64(x->task_id)};
-    rc = db_exec(db, 0,
-                 "UPDATE tasks SET state = ?, lease_owner = NULL, lease_until = NULL, "
-                 "finished_at = IF(?, UTC_TIMESTAMP(6), NULL), "
-                 "duration_us = TIMESTAMPDIFF(MICROSECOND, started_at, UTC_TIMESTAMP(6)), "
-                 "last_error = ?, result = ?, attempts = ?, "
-                 "started_at = IF(?, NULL, started_at), "
-                 "run_at = IF(?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND, run_at), "
-                 "version = version + 1, updated_at = UTC_TIMESTAMP(6) WHERE id = ?",
-                 u, AT_COUNT(u), NULL, NULL, err);
-    db_arg h[] = {da_str(at_outcome_str(outcome)), da_str(errtext), da_u64(x->task_id),
-                  da_u64(l.attempts)};
-    if (rc == AT_OK)
-        rc = db_exec(db, 0,
-                     "UPDATE task_attempts SET finished_at = UTC_TIMESTAMP(6), outcome = ?, "
-                     "error = ? WHERE task_id = ? AND attempt = ?",
-                     h, AT_COUNT(h), NULL, NULL, err);
-    db_arg e[] = {da_u64(x->executor_id), da_u64(x->task_id)};
-    if (rc == AT_OK)
-        rc = db_exec(db, 0,
-                     "UPDATE executors SET current_task_id = NULL, task_started_at = NULL, "
-                     "tasks_run = tasks_run + 1 WHERE id = ? AND current_task_id = ?",
-                     e, 2, NULL, NULL, err);
-    free(res);
-    free(errtext);
-    x->final_state = state;
+    if (rc == AT_OK && n)
+        rc = finish_many(db, executor_id, f, n, err);
+    for (size_t i = 0; rc == AT_OK && i < n; i++)
+        *ended += f[i].final_state != 0;
+    free(f);
+    free(v);
     return rc;
 }
 
 int
-at_task_finish(at_db *db, uint64_t executor_id, uint64_t task_id, int outcome, const char *result,
-               const char *error, unsigned backoff_s, at_error *err)
+at_executor_recover(at_db *db, uint64_t executor_id, const at_exec_report *r,
+                    unsigned backoff_s, at_error *err)
 {
-    if (outcome < AT_OUTCOME_SUCCEEDED || outcome > AT_OUTCOME_REQUEUE)
-        return at_error_set(err, AT_EINVAL, "finish: unknown outcome %d", outcome);
-    struct finish_ctx x = {executor_id, task_id, outcome, result, error, backoff_s, 0};
-    /* The lease check makes a rerun after a lost COMMIT harmless: it finds
-     * the lease gone and reports AT_ESTATE. */
-    int rc = db_tx(db, true, finish_tx, &x, err);
-    return rc ? at_error_wrap(err, "finish task #%llu", (unsigned long long) task_id) : AT_OK;
-}
-
-int
-at_executor_fail_task(at_db *db, uint64_t executor_id, int outcome, const char *error,
-                      unsigned backoff_s, at_error *err)
-{
-    uint64_t task_id = 0;
-    db_arg a[] = {da_u64(executor_id)};
-    int rc = db_query_u64(db, DB_RETRY,
-                          "SELECT t.id FROM executors e JOIN tasks t ON t.id = e.current_task_id "
-                          "WHERE e.id = ? AND t.lease_owner = e.id AND t.state = 'running'",
-                          a, 1, &task_id, err);
-    if (rc == AT_ENOTFOUND)
-        return AT_OK;
-    if (rc == AT_OK)
-        rc = at_task_finish(db, executor_id, task_id, outcome, NULL, error, backoff_s, err);
-    return rc == AT_ESTATE ? AT_OK : rc;
+    size_t ended;
+    int rc = recover_executor(db, executor_id, r, r ? r->why : NULL, backoff_s, &ended, err);
+    return rc ? at_error_wrap(err, "recover the tasks of executor #%llu",
+                              (unsigned long long) executor_id)
+              : AT_OK;
 }
 
 int
 at_recover_expired(at_db *db, unsigned backoff_s, uint64_t *recovered, at_error *err)
 {
     *recovered = 0;
-    struct leased_task *v = NULL;
+    struct leased *v = NULL;
     size_t n = 0;
     db_arg lim[] = {da_u64(RECOVER_BATCH)};
     int rc = db_rows(db, DB_RETRY,
-                     "SELECT id, lease_owner FROM tasks WHERE state = 'running' "
-                     "AND lease_until < UTC_TIMESTAMP(6) ORDER BY lease_until LIMIT ?",
-                     lim, 1, sizeof *v, fill_leased_task, (void **) &v, &n, err);
+                     "SELECT id, lease_owner, started_at FROM tasks FORCE INDEX (tasks_lease_owner) "
+                     "WHERE lease_owner IS NOT NULL AND state = 'running' "
+                     "AND lease_until < UTC_TIMESTAMP(6) LIMIT ?",
+                     lim, 1, sizeof *v, fill_leased, (void **) &v, &n, err);
+    /* by executor: each one's tasks end in one transaction */
     for (size_t i = 0; rc == AT_OK && i < n; i++) {
+        int seen = 0;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = v[k].owner == v[i].owner;
+        if (seen)
+            continue;
         char msg[160];
         snprintf(msg, sizeof msg,
                  "lease expired: executor #%llu stopped answering (its host or supervisor "
                  "went away)",
-                 (unsigned long long) v[i].executor_id);
-        rc = at_task_finish(db, v[i].executor_id, v[i].task_id, AT_OUTCOME_RETRY, NULL, msg, backoff_s,
-                            err);
-        if (rc == AT_ESTATE)
-            rc = AT_OK; /* finished meanwhile */
-        else if (rc == AT_OK)
-            ++*recovered;
+                 (unsigned long long) v[i].owner);
+        size_t ended = 0;
+        rc = recover_executor(db, v[i].owner, NULL, msg, backoff_s, &ended, err);
+        *recovered += ended;
     }
     free(v);
     /* Rows of supervisors long gone: their tasks have been recovered by
@@ -593,24 +345,17 @@ at_recover_expired(at_db *db, unsigned backoff_s, uint64_t *recovered, at_error 
     return rc ? at_error_wrap(err, "recover") : AT_OK;
 }
 
-static int
-fill_id(const db_res *r, void *elem, at_error *err)
-{
-    *(uint64_t *) elem = db_u64(r, 0);
-    return AT_OK;
-}
-
 int
 at_supervisor_reap(at_db *db, uint64_t supervisor_id, const char *why, unsigned backoff_s,
                    at_error *err)
 {
     uint64_t *ids = NULL;
     size_t n = 0;
-    db_arg a[] = {da_u64(supervisor_id)};
-    int rc = db_rows(db, DB_RETRY, "SELECT id FROM executors WHERE supervisor_id = ?", a, 1,
-                     sizeof *ids, fill_id, (void **) &ids, &n, err);
-    for (size_t i = 0; rc == AT_OK && i < n; i++)
-        rc = at_executor_fail_task(db, ids[i], AT_OUTCOME_RETRY, why, backoff_s, err);
+    int rc = executors_of(db, supervisor_id, &ids, &n, err);
+    for (size_t i = 0; rc == AT_OK && i < n; i++) {
+        size_t ended;
+        rc = recover_executor(db, ids[i], NULL, why, backoff_s, &ended, err);
+    }
     free(ids);
     if (rc == AT_OK)
         rc = at_supervisor_unregister(db, supervisor_id, err);
@@ -632,8 +377,8 @@ at_cancel_requests(at_db *db, uint64_t supervisor_id, at_cancel_req **out, size_
 {
     db_arg a[] = {da_u64(supervisor_id)};
     return db_rows(db, DB_RETRY,
-                   "SELECT t.id, e.id FROM executors e JOIN tasks t ON t.id = e.current_task_id "
-                   "WHERE e.supervisor_id = ? AND t.cancel_requested = 1 "
-                   "AND t.state = 'running' AND t.lease_owner = e.id",
+                   "SELECT t.id, e.id FROM executors e JOIN tasks t FORCE INDEX "
+                   "(tasks_lease_owner) ON t.lease_owner = e.id "
+                   "WHERE e.supervisor_id = ? AND t.cancel_requested = 1 AND t.state = 'running'",
                    a, 1, sizeof **out, fill_cancel, (void **) out, n, err);
 }

@@ -69,3 +69,64 @@ args_free(arglist *l)
     free(l->v);
     memset(l, 0, sizeof *l);
 }
+
+/* Rows of bound values as a derived table: "(SELECT CAST(? AS T) AS c,
+ * ... UNION ALL SELECT CAST(? AS T), ...)". Each column is "name TYPE";
+ * the casts give every column its type whatever the values bound. */
+void
+sb_rows(strbuf *b, const char *const *cols, size_t ncols, size_t nrows)
+{
+    sb_add(b, "(");
+    for (size_t r = 0; r < nrows; r++) {
+        sb_add(b, r ? " UNION ALL SELECT " : "SELECT ");
+        for (size_t c = 0; c < ncols; c++) {
+            const char *sp = strchr(cols[c], ' ');
+            char name[64];
+            size_t nl = sp ? (size_t) (sp - cols[c]) : strlen(cols[c]);
+            if (nl >= sizeof name)
+                nl = sizeof name - 1;
+            memcpy(name, cols[c], nl);
+            name[nl] = 0;
+            sb_add(b, c ? ", CAST(? AS " : "CAST(? AS ");
+            sb_add(b, sp ? sp + 1 : "CHAR");
+            sb_add(b, ")");
+            if (r == 0) {
+                sb_add(b, " AS ");
+                sb_add(b, name);
+            }
+        }
+    }
+    sb_add(b, ")");
+}
+
+bool
+sb_failed(const strbuf *b, const arglist *a)
+{
+    return b->oom || (a && a->oom);
+}
+
+int
+db_exec_sb(struct at_db *db, unsigned flags, strbuf *sql, arglist *a, uint64_t *affected,
+           uint64_t *insert_id, at_error *err)
+{
+    int rc = sb_failed(sql, a) ? at_error_set(err, AT_ENOMEM, "out of memory")
+                               : db_exec(db, flags, sql->p, a ? a->v : NULL,
+                                         a ? (unsigned) a->n : 0, affected, insert_id, err);
+    sb_free(sql);
+    if (a)
+        args_free(a);
+    return rc;
+}
+
+int
+db_rows_sb(struct at_db *db, unsigned flags, strbuf *sql, arglist *a, size_t elem_size,
+           db_fill_fn fill, void **out, size_t *n, at_error *err)
+{
+    int rc = sb_failed(sql, a) ? at_error_set(err, AT_ENOMEM, "out of memory")
+                               : db_rows(db, flags, sql->p, a ? a->v : NULL,
+                                         a ? (unsigned) a->n : 0, elem_size, fill, out, n, err);
+    sb_free(sql);
+    if (a)
+        args_free(a);
+    return rc;
+}

@@ -150,6 +150,52 @@ at_task_get(at_db *db, uint64_t business_id, uint64_t id, at_task *out, at_error
     return get(db, business_id, id, false, out, err);
 }
 
+static lane_key
+lane_of(const at_task *t)
+{
+    lane_key k = {t->business_id, t->user_id, t->task_type_id, t->priority};
+    return k;
+}
+
+/* An edited queued task: a new priority moves it to another lane; a new
+ * run-at may change its lane's head. */
+static int
+move_in_lanes(at_db *db, const at_task *t, int prio, at_time run_at, at_error *err)
+{
+    lane_key k = lane_of(t);
+    if (prio == t->priority)
+        return run_at == t->run_at ? AT_OK : lane_refresh(db, &k, 0, err);
+    int rc = lane_task_gone(db, &k, err);
+    k.priority = prio;
+    lane_add add = {k, 1, run_at, t->id};
+    if (rc == AT_OK)
+        rc = lanes_enter(db, &add, 1, err);
+    return rc;
+}
+
+/* A deleted task's part of the totals. */
+static int
+uncount(at_db *db, const at_task *t, at_error *err)
+{
+    if (t->state == AT_TASK_QUEUED) {
+        lane_key k = lane_of(t);
+        return lane_task_gone(db, &k, err);
+    }
+    counts_delta d = {.business_id = t->business_id};
+    if (t->state == AT_TASK_FAILED)
+        d.failed = -1;
+    if (t->finished_at) {
+        at_time now = 0;
+        int rc = at_db_now(db, &now, err);
+        if (rc)
+            return rc;
+        at_time day = now - now % (86400LL * 1000000);
+        if (t->finished_at >= day)
+            d.finished_today = -1;
+    }
+    return counts_add(db, &d, 1, err);
+}
+
 struct update_ctx {
     const at_actor *actor;
     uint64_t business_id, id;
@@ -224,6 +270,8 @@ update_tx(at_db *db, void *vctx, at_error *err)
                      "updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND business_id = ?",
                      a, AT_COUNT(a), NULL, NULL, err);
     }
+    if (rc == AT_OK)
+        rc = move_in_lanes(db, &t, prio, run_at, err);
     if (rc == AT_OK) {
         char name[AT_NAME_BUF + AT_TYPE_NAME_BUF + 8];
         snprintf(name, sizeof name, "%s / %s", t.type_name, t.user_name);
@@ -291,6 +339,8 @@ delete_tx(at_db *db, void *vctx, at_error *err)
     } else {
         rc = db_exec(db, 0, "DELETE FROM tasks WHERE id = ? AND business_id = ?", a, 2, NULL, NULL,
                      err);
+        if (rc == AT_OK)
+            rc = uncount(db, &t, err);
         if (rc == AT_OK)
             rc = at_audit_write(db, c->business_id, c->actor, "delete", "task", c->id, name, NULL,
                                 detail, err);

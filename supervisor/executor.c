@@ -1,11 +1,15 @@
-/* executor.c: one executor process: claims a task, runs it through its
- * plugin, records how it ended, and again, until told to stop.
+/* executor.c: one executor process: takes the next task from its worker
+ * (which claims in batches and re-checks the business's pause rules
+ * immediately before each run, so a task a pause holds never starts),
+ * runs it through its plugin, hands back how it ended, and again, until
+ * told to stop.
  *
- * It opens its own database connection after the fork. The claim itself
- * re-checks the business's pause rules immediately before the task is
- * marked running (at_claim_next), so a task a pause holds never starts.
- * SIGUSR1 asks the running task to stop (cancel: should_stop turns true);
- * SIGUSR2 asks the executor to exit once its task is done (drain). */
+ * It opens its own database connection after the fork. It tells its
+ * supervisor on the pipe when a task starts and when its handler
+ * returns, with the outcome: if the executor dies before the outcome is
+ * written, the supervisor writes it. SIGUSR1 asks the running task to
+ * stop (cancel: should_stop turns true); SIGUSR2 asks the executor to
+ * exit once its task is done (drain). */
 #include "config.h"
 
 #include <errno.h>
@@ -103,45 +107,23 @@ outcome_of(int status)
     }
 }
 
-/* Writes how the attempt ended, waiting out a database that is away. */
-static void
-record(sv *s, at_db *db, uint64_t exec_id, const at_claim *c, const at_job_outcome *o)
+static int64_t
+now_us(void)
 {
-    int outcome = outcome_of(o->status);
-    int64_t give_up = sv_now_ms() + FINISH_RETRY_S * 1000;
-    int waited = 0;
-    for (;;) {
-        at_error err;
-        int rc = at_task_finish(db, exec_id, c->task_id, outcome, o->result, o->error,
-                                s->cfg->retry_backoff, &err);
-        if (rc == AT_OK) {
-            at_log(waited ? AT_LOG_WARN : AT_LOG_INFO, "task #%llu attempt %u: %s%s%s%s",
-                   (unsigned long long) c->task_id, c->attempt, at_outcome_str(outcome),
-                   o->error ? ": " : "", o->error ? o->error : "",
-                   waited ? " (recorded once the database was back)" : "");
-            return;
-        }
-        if (rc != AT_EDB || sv_now_ms() > give_up) {
-            /* AT_ESTATE: the lease was lost and the task recovered; the
-             * next attempt's record is the one that counts. */
-            at_log(AT_LOG_WARN, "task #%llu: result not recorded: %s",
-                   (unsigned long long) c->task_id, err.msg);
-            return;
-        }
-        if (!waited++)
-            at_log(AT_LOG_WARN, "task #%llu: %s; retrying for up to %d s",
-                   (unsigned long long) c->task_id, err.msg, FINISH_RETRY_S);
-        sleep_ms(500);
-    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void
-run_one(sv *s, at_db *db, uint64_t exec_id, int pipe_fd, at_claim *c)
+run_one(sv *s, at_db *db, at_worker *w, uint64_t exec_id, int pipe_fd, at_claim *c)
 {
     at_handler *h = at_plugins_find_id(s->plugins, c->task_type_id);
     at_job_outcome o = {0};
-    say(pipe_fd, "S %llu %u\n", (unsigned long long) c->task_id, c->timeout_s);
+    say(pipe_fd, "S %llu %u %lld\n", (unsigned long long) c->task_id, c->timeout_s,
+        (long long) c->started_at);
     stop_task = 0;
+    int64_t t0 = now_us();
     if (!h) {
         /* claimed only types we handle; a reload in between is the one way */
         o.status = AT_PLUGIN_RETRY;
@@ -166,10 +148,35 @@ run_one(sv *s, at_db *db, uint64_t exec_id, int pipe_fd, at_claim *c)
             o.error = strdup(err.msg);
         }
     }
-    say(pipe_fd, "R %llu\n", (unsigned long long) c->task_id);
-    record(s, db, exec_id, c, &o);
-    say(pipe_fd, "D %llu\n", (unsigned long long) c->task_id);
+    int64_t dur = now_us() - t0;
+    int outcome = outcome_of(o.status);
+    say(pipe_fd, "R %llu %d %lld\n", (unsigned long long) c->task_id, outcome, (long long) dur);
+    at_error err;
+    if (at_worker_done(w, c, outcome, o.result, o.error, dur, s->cfg->retry_backoff, &err))
+        at_log(AT_LOG_WARN, "task #%llu: %s", (unsigned long long) c->task_id, err.msg);
     at_job_outcome_clear(&o);
+}
+
+/* Before leaving: the tasks claimed and not started go back, and the ends
+ * are written, waiting out a database that is away for a while. */
+static void
+leave(at_worker *w)
+{
+    int64_t give_up = sv_now_ms() + FINISH_RETRY_S * 1000;
+    for (int waited = 0;; waited++) {
+        at_error err;
+        if (at_worker_release(w, &err) == AT_OK)
+            return;
+        if (sv_now_ms() > give_up) {
+            at_log(AT_LOG_WARN, "executor: %s; leaving %zu results to the lease's recovery",
+                   err.msg, at_worker_pending(w));
+            return;
+        }
+        if (!waited)
+            at_log(AT_LOG_WARN, "executor: %s; retrying for up to %d s", err.msg,
+                   FINISH_RETRY_S);
+        sleep_ms(500);
+    }
 }
 
 int
@@ -201,27 +208,30 @@ sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd)
     at_plugins_init(s->plugins);
     uint64_t *types = NULL;
     size_t ntypes = at_plugins_runnable(s->plugins, &types);
+    at_worker *w = NULL;
     if (ntypes == 0)
         at_log(AT_LOG_WARN, "executor: no task type can run here (no plugin loaded or "
                             "initialised); idle");
+    else if (at_worker_open(db, exec_id, types, ntypes, s->cfg->max_running, &w, &err) != AT_OK)
+        at_log(AT_LOG_ERROR, "executor: %s; idle", err.msg);
 
     while (!drain) {
         at_claim c;
-        int claimed = 0;
-        if (ntypes == 0) {
+        int got = 0;
+        if (!w) {
             wait_for_work(-1, s->cfg->poll_interval_ms);
             continue;
         }
-        if (at_claim_next(db, exec_id, types, ntypes, &c, &claimed, &err) != AT_OK) {
+        if (at_worker_next(w, &c, &got, &err) != AT_OK) {
             at_log(AT_LOG_WARN, "executor: %s", err.msg);
             sleep_ms(s->cfg->poll_interval_ms);
             continue;
         }
-        if (!claimed) {
+        if (!got) {
             wait_for_work(s->wake_fd, s->cfg->poll_interval_ms);
             continue;
         }
-        run_one(s, db, exec_id, pipe_fd, &c);
+        run_one(s, db, w, exec_id, pipe_fd, &c);
         at_claim_clear(&c);
         size_t rss = rss_mb();
         if (rss > s->cfg->executor_max_rss_mb) {
@@ -232,6 +242,9 @@ sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd)
             break;
         }
     }
+    if (w)
+        leave(w);
+    at_worker_close(w);
     free(types);
     at_plugins_fini(s->plugins);
     at_db_close(db);

@@ -27,6 +27,7 @@
 #define YOUNG_MS          5000  /* an executor dying sooner counts as dying young */
 #define BACKOFF_MAX_MS    30000
 #define PENDING_MAX       1024
+#define PUBLISH_MS        100
 
 volatile sig_atomic_t sv_got_term, sv_got_hup, sv_got_chld;
 
@@ -87,33 +88,50 @@ sv_load_plugins(sv *s)
     return 0;
 }
 
-/* ---- results the database could not take yet ---- */
+/* ---- ends the database could not take yet ---- */
 
-static void
-fail_task(sv *s, uint64_t exec_id, int outcome, const char *why)
+static int
+recover(sv *s, sv_pending *p, at_error *err)
 {
+    p->report.why = p->why;
+    p->report.returned = p->returned;
+    int rc = at_executor_recover(s->db, p->exec_id, &p->report, s->cfg->retry_backoff, err);
+    if (rc == AT_OK)
+        rc = at_executor_unregister(s->db, p->exec_id, err);
+    return rc;
+}
+
+/* Ends the tasks of an executor that died, from what its pipe said; kept
+ * for later while the database is away. */
+static void
+fail_tasks(sv *s, const sv_slot *slot, int outcome, const char *why)
+{
+    sv_pending p;
+    memset(&p, 0, sizeof p);
+    p.exec_id = slot->exec_id;
+    snprintf(p.why, sizeof p.why, "%s", why);
+    p.report.task_id = slot->task_ms || slot->task_id ? slot->task_id : 0;
+    p.report.started_at = slot->task_started_at;
+    p.report.outcome = outcome;
+    p.report.nreturned = slot->nreturned < SV_RETURNED_MAX ? slot->nreturned : SV_RETURNED_MAX;
+    memcpy(p.returned, slot->returned, sizeof p.returned);
     at_error err;
-    int rc = at_executor_fail_task(s->db, exec_id, outcome, why, s->cfg->retry_backoff, &err);
-    if (rc == AT_OK)
-        rc = at_executor_unregister(s->db, exec_id, &err);
-    if (rc == AT_OK)
+    if (recover(s, &p, &err) == AT_OK)
         return;
-    at_log(AT_LOG_WARN, "executor #%llu: %s; will retry", (unsigned long long) exec_id, err.msg);
+    at_log(AT_LOG_WARN, "executor #%llu: %s; will retry", (unsigned long long) slot->exec_id,
+           err.msg);
     if (s->npending == s->pending_cap) {
         size_t cap = s->pending_cap ? s->pending_cap * 2 : 16;
-        sv_pending *p = cap <= PENDING_MAX ? realloc(s->pending, cap * sizeof *p) : NULL;
-        if (!p) {
-            at_log(AT_LOG_ERROR, "executor #%llu: dropped; its lease will recover the task",
-                   (unsigned long long) exec_id);
+        sv_pending *v = cap <= PENDING_MAX ? realloc(s->pending, cap * sizeof *v) : NULL;
+        if (!v) {
+            at_log(AT_LOG_ERROR, "executor #%llu: dropped; its leases will recover its tasks",
+                   (unsigned long long) slot->exec_id);
             return;
         }
-        s->pending = p;
+        s->pending = v;
         s->pending_cap = cap;
     }
-    sv_pending *p = &s->pending[s->npending++];
-    p->exec_id = exec_id;
-    p->outcome = outcome;
-    snprintf(p->error, sizeof p->error, "%s", why);
+    s->pending[s->npending++] = p;
 }
 
 static void
@@ -121,14 +139,9 @@ retry_pending(sv *s)
 {
     size_t keep = 0;
     for (size_t i = 0; i < s->npending; i++) {
-        sv_pending p = s->pending[i];
         at_error err;
-        int rc = at_executor_fail_task(s->db, p.exec_id, p.outcome, p.error,
-                                       s->cfg->retry_backoff, &err);
-        if (rc == AT_OK)
-            rc = at_executor_unregister(s->db, p.exec_id, &err);
-        if (rc != AT_OK)
-            s->pending[keep++] = p;
+        if (recover(s, &s->pending[i], &err) != AT_OK)
+            s->pending[keep++] = s->pending[i];
     }
     s->npending = keep;
 }
@@ -252,8 +265,8 @@ executor_died(sv *s, sv_slot *slot, int status)
                (unsigned long long) slot->task_id, why);
     else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && slot->kill == SV_KILL_NONE)
         at_log(AT_LOG_WARN, "executor pid %d ended: %s", (int) slot->pid, why);
-    /* Whether or not the pipe said so, the database knows what it ran. */
-    fail_task(s, slot->exec_id, outcome, why);
+    /* What the pipe said, and the database for the rest. */
+    fail_tasks(s, slot, outcome, why);
 
     int64_t now = sv_now_ms();
     int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -288,19 +301,26 @@ reap(sv *s)
 static void
 on_line(sv *s, sv_slot *slot, const char *line)
 {
+    (void) s;
     unsigned long long task = 0;
     unsigned timeout = 0;
-    if (sscanf(line, "S %llu %u", &task, &timeout) == 2) {
+    long long at = 0;
+    int outcome = 0;
+    if (sscanf(line, "S %llu %u %lld", &task, &timeout, &at) == 3) {
         slot->task_id = task;
+        slot->task_started_at = at;
         slot->timeout_s = timeout ? timeout : 300;
         slot->task_ms = sv_now_ms();
         slot->cancel_ms = 0;
-    } else if (sscanf(line, "R %llu", &task) == 1) {
-        slot->task_ms = 0; /* recording: no timeout applies */
-    } else if (sscanf(line, "D %llu", &task) == 1) {
+        slot->changed = 1;
+    } else if (sscanf(line, "R %llu %d %lld", &task, &outcome, &at) == 3) {
+        at_exec_returned *r = &slot->returned[slot->nreturned++ % SV_RETURNED_MAX];
+        *r = (at_exec_returned){task, outcome, slot->task_started_at, at};
         slot->task_id = 0;
-        slot->task_ms = 0;
+        slot->task_ms = 0; /* the handler returned: no timeout applies */
         slot->cancel_ms = 0;
+        slot->tasks_run++;
+        slot->changed = 1;
     } else if (line[0] == 'X') {
         at_log(AT_LOG_INFO, "executor pid %d leaves: %s", (int) slot->pid, line + 1);
     }
@@ -364,10 +384,14 @@ poll_cancels(sv *s, int64_t now)
         at_log(AT_LOG_DEBUG, "cancel requests: %s", err.msg);
         return;
     }
+    /* A task claimed but not started is cancelled by its executor's
+     * re-check; one that returned is over: only the running one needs the
+     * signal. */
     for (size_t k = 0; k < n; k++)
         for (size_t i = 0; i < SV_EXECUTORS_MAX; i++) {
             sv_slot *e = &s->slots[i];
-            if (e->pid && e->exec_id == v[k].executor_id && !e->cancel_ms && !e->kill) {
+            if (e->pid && e->exec_id == v[k].executor_id && e->task_id == v[k].task_id &&
+                e->task_ms && !e->cancel_ms && !e->kill) {
                 at_log(AT_LOG_INFO, "task #%llu: cancel requested; asking executor pid %d to stop",
                        (unsigned long long) v[k].task_id, (int) e->pid);
                 e->cancel_ms = now;
@@ -418,6 +442,46 @@ heartbeat(sv *s)
     } else if (rc) {
         at_log(AT_LOG_WARN, "%s", err.msg);
     }
+}
+
+/* What each executor runs, for the pages and for recovery, when it
+ * changed: at most every PUBLISH_MS, so a busy executor costs the
+ * database nothing per task. */
+static void
+publish(sv *s)
+{
+    at_executor_state v[SV_EXECUTORS_MAX];
+    size_t n = 0;
+    int changed = 0;
+    for (size_t i = 0; i < SV_EXECUTORS_MAX; i++) {
+        sv_slot *e = &s->slots[i];
+        if (!e->pid)
+            continue;
+        changed |= e->changed;
+        v[n++] = (at_executor_state){e->exec_id, e->task_ms ? e->task_id : 0,
+                                     e->task_ms ? e->task_started_at : 0, e->tasks_run};
+    }
+    at_error err;
+    if (!changed)
+        return;
+    if (at_executors_publish(s->db, v, n, &err) != AT_OK) {
+        at_log(AT_LOG_DEBUG, "%s", err.msg);
+        return;
+    }
+    for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
+        s->slots[i].changed = 0;
+}
+
+/* The periodic work for the database as a whole (at_dispatch). */
+static void
+dispatch(sv *s)
+{
+    int woken = 0;
+    at_error err;
+    if (at_dispatch(s->db, &woken, &err) != AT_OK)
+        at_log(AT_LOG_DEBUG, "%s", err.msg);
+    else if (woken)
+        at_wake(s->db);
 }
 
 /* One old-generation executor at a time is told to leave after its task;
@@ -496,7 +560,7 @@ sv_run(sv *s)
 {
     for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
         s->slots[i].fd = -1;
-    int64_t last_hb = 0, last_cancel = 0, last_recover = 0;
+    int64_t last_hb = 0, last_cancel = 0, last_recover = 0, last_publish = 0, last_dispatch = 0;
     struct pollfd pfd[SV_EXECUTORS_MAX];
     sv_slot *which[SV_EXECUTORS_MAX];
     for (;;) {
@@ -522,6 +586,14 @@ sv_run(sv *s)
         if (now - last_cancel >= CANCEL_POLL_MS) {
             last_cancel = now;
             poll_cancels(s, now);
+        }
+        if (now - last_publish >= PUBLISH_MS) {
+            last_publish = now;
+            publish(s);
+        }
+        if (!s->draining && now - last_dispatch >= TICK_MS) {
+            last_dispatch = now;
+            dispatch(s);
         }
         if (now - last_hb >= (int64_t) s->cfg->heartbeat_interval * 1000) {
             last_hb = now;

@@ -2,10 +2,12 @@
  * executor slots, and the line protocol executors speak on their pipe.
  *
  * Executor to supervisor, one line each:
- *   "S <task> <timeout_s>"  a task has started: its timeout clock runs
- *   "R <task>"              the handler returned: the result is being
- *                           written (no timeout: the database may be down)
- *   "D <task>"              the attempt is recorded; idle again
+ *   "S <task> <timeout_s> <started>"  a task has started (at <started>,
+ *                           microseconds of the database's clock): its
+ *                           timeout clock runs
+ *   "R <task> <outcome> <duration_us>"  the handler returned; the end is
+ *                           written with a later batch (if the executor
+ *                           dies first, the supervisor writes it)
  *   "X <why>"               exiting of its own accord (memory, reload) */
 #ifndef AT_SV_H
 #define AT_SV_H
@@ -18,6 +20,7 @@
 #include <asynctasks/loader.h>
 
 #define SV_EXECUTORS_MAX 256
+#define SV_RETURNED_MAX  32 /* returned tasks remembered per executor: two batches */
 
 /* Why the supervisor killed an executor: decides what its task becomes. */
 enum sv_kill { SV_KILL_NONE = 0, SV_KILL_TIMEOUT, SV_KILL_CANCEL, SV_KILL_SHUTDOWN };
@@ -29,7 +32,12 @@ typedef struct sv_slot {
     unsigned gen;      /* configuration generation it was started with */
     int64_t born_ms;   /* monotonic */
     uint64_t task_id;  /* running now, 0: idle */
+    at_time task_started_at; /* its start, database clock */
     int64_t task_ms;   /* when the task's timeout clock started; 0: stopped */
+    at_exec_returned returned[SV_RETURNED_MAX]; /* ring of the last returned tasks */
+    size_t nreturned;
+    uint64_t tasks_run;
+    int changed;       /* since the last publication */
     unsigned timeout_s;
     int drain_sent;    /* told to finish its task and exit */
     int64_t cancel_ms; /* when it was asked to stop the task; 0: not */
@@ -38,11 +46,13 @@ typedef struct sv_slot {
     size_t linelen;
 } sv_slot;
 
-/* A result the supervisor could not write yet (database away). */
+/* A dead executor's tasks the supervisor could not end yet (database
+ * away). */
 typedef struct sv_pending {
     uint64_t exec_id;
-    int outcome;
-    char error[256];
+    at_exec_report report;
+    at_exec_returned returned[SV_RETURNED_MAX];
+    char why[256];
 } sv_pending;
 
 typedef struct sv {

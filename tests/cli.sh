@@ -108,7 +108,7 @@ has "$OUT" "$WORK/bad-value.conf:$line: executors must be a whole number from 1 
 
 ASYNCTASKS_CONFIG=$C run business list
 is "$RC" 0 "ASYNCTASKS_CONFIG is used without --config: exit 0"
-like "$OUT" '^ID +SLUG +NAME$' "ASYNCTASKS_CONFIG is used without --config: lists"
+like "$OUT" '^ID +SLUG +MAX RUNNING +NAME$' "ASYNCTASKS_CONFIG is used without --config: lists"
 ASYNCTASKS_CONFIG=$WORK/unknown.conf run business list
 is "$RC" 78 "a bad file in ASYNCTASKS_CONFIG: exit 78"
 has "$OUT" "$WORK/unknown.conf:" "a bad file in ASYNCTASKS_CONFIG: names it"
@@ -118,7 +118,7 @@ has "$OUT" "cannot open config file $WORK/missing.conf (from ASYNCTASKS_CONFIG)"
     "ASYNCTASKS_CONFIG naming a missing file: says where the path came from"
 ASYNCTASKS_CONFIG=$WORK/unknown.conf run --config "$C" business list
 is "$RC" 0 "--config wins over a bad ASYNCTASKS_CONFIG: exit 0"
-like "$OUT" '^ID +SLUG +NAME$' "--config wins over a bad ASYNCTASKS_CONFIG: lists"
+like "$OUT" '^ID +SLUG +MAX RUNNING +NAME$' "--config wins over a bad ASYNCTASKS_CONFIG: lists"
 ASYNCTASKS_CONFIG=$C run --config "$WORK/missing.conf" business list
 is "$RC" 78 "--config wins over a good ASYNCTASKS_CONFIG: exit 78"
 has "$OUT" "cannot open config file $WORK/missing.conf (from --config)" \
@@ -144,8 +144,8 @@ check 1 "business 'acme' already exists" "business add a duplicate" business add
 check 65 "business slug 'Bad Slug' may hold only a-z, 0-9 and '-'" "business add 'Bad Slug'" \
     business add "Bad Slug" "Bad"
 is "$(count businesses)" 3 "the refused businesses were not written"
-check 0 '^[0-9]+ +acme +Acme Corp$' "business list shows acme" business list
-like "$OUT" '^[0-9]+ +globex +Globex Inc\.$' "business list shows globex"
+check 0 '^[0-9]+ +acme +default +Acme Corp$' "business list shows acme" business list
+like "$OUT" '^[0-9]+ +globex +default +Globex Inc\.$' "business list shows globex"
 is "$(printf '%s\n' "$OUT" | grep -c .)" 4 "business list: header and three businesses"
 ACME=$(q "SELECT id FROM businesses WHERE slug = 'acme'")
 SHOP=$(q "SELECT id FROM businesses WHERE slug = 'shop'")

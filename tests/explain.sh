@@ -56,18 +56,21 @@ for sort in created user type; do
 done
 diag "$checked plans checked"
 
-# The executors' claim: the most urgent due task across businesses, in
-# priority and run_at order. The ready index serves that order without a
-# sort. The pause subqueries read pause_rules alone (by its unique key, or
-# materialised once while the rules are few).
+# The executors' claim: the best ready lanes of the next business with
+# any, read in the ready index's order (the business a constant found by a
+# subquery on that index alone); then a lane's first due tasks in the lane
+# index's order. No sort and no scan anywhere, and no table but lanes, the
+# caps and tasks.
 plan=$("$AT" tasks claim-plan 2>&1)
-is "$?" 0 "claim-plan prints the claim query's plan"
-tasks_row=$(printf '%s\n' "$plan" | awk -F'\t' '$2 == "t"')
-like "$tasks_row" $'\ttasks_ready\t' "the claim reads the ready index"
-if printf '%s' "$tasks_row" | grep -Eq 'filesort|	ALL	'; then ok 1 "the claim needs no sort and no scan"; else ok 0 "the claim needs no sort and no scan"; fi
-rules=$(printf '%s\n' "$plan" | awk -F'\t' '$2 == "p"')
-is "$(printf '%s\n' "$rules" | wc -l)" 2 "two pause subqueries, on pause_rules"
-is "$(printf '%s\n' "$plan" | awk -F'\t' 'NR > 1 && $2 != "t" && $2 != "p"' | wc -l)" 0 \
+is "$?" 0 "claim-plan prints the claim's plan"
+lanes_row=$(printf '%s\n' "$plan" | awk -F'\t' '$2 == "l"')
+like "$lanes_row" $'\tlanes_ready\t' "the claim reads the ready lanes through their index"
+sub_row=$(printf '%s\n' "$plan" | awk -F'\t' '$1 == "SUBQUERY" && $2 == "lanes"')
+like "$sub_row" 'lanes_ready.*Using index' "the next business comes from the ready index alone"
+tasks_row=$(printf '%s\n' "$plan" | awk -F'\t' '$2 == "tasks"')
+like "$tasks_row" $'\ttasks_lane\t' "a lane's tasks are read through the lane index"
+if printf '%s\n' "$plan" | grep -Eq 'filesort|temporary|	ALL	'; then ok 1 "the claim needs no sort and no scan"; else ok 0 "the claim needs no sort and no scan"; fi
+is "$(printf '%s\n' "$plan" | awk -F'\t' 'NR > 1 && $2 != "l" && $2 != "lanes" && $2 != "bl" && $2 != "tasks"' | wc -l)" 0 \
     "the claim reads no other table"
 
 sql -e "DROP DATABASE asynctasks_test_explain"

@@ -16,7 +16,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/at-migrate.XXXXXX") || bail "mktemp"
 trap 'rm -rf -- "$WORK" "$(dirname -- "$C")" "$(dirname -- "$C2")"' EXIT
 
 TABLES="businesses users memberships platform_admins task_types tasks pause_rules audit_log
-sessions executors schema_version"
+sessions executors schema_version lanes task_counts business_limits lane_work"
 
 # The schema version this build carries, from --version: "... (schema N)".
 run --version
@@ -83,7 +83,7 @@ is "$OUT" "database schema version $LATEST, this build $LATEST (up to date)" \
 
 run --config "$C" business list
 is "$RC" 0 "business list works on a migrated database"
-like "$OUT" '^ID +SLUG +NAME$' "business list prints its header"
+like "$OUT" '^ID +SLUG +MAX RUNNING +NAME$' "business list prints its header"
 
 # ---- the data model ----
 for t in $TABLES; do
@@ -101,8 +101,9 @@ is "$(sql -e "SELECT CONCAT(table_name, '.', column_name, ' ', character_set_nam
 users.password_hash ascii" "every text column is utf8mb4 except the two ASCII tokens"
 
 # The indexes of tasks: every one leads with business_id but the lease
-# index (the expiry sweep crosses businesses), the primary key, and the
-# ones InnoDB adds itself for a foreign key that no listed index covers.
+# holder's index (renewal and recovery cross businesses), the primary
+# key, and the ones InnoDB adds itself for a foreign key that no listed
+# index covers.
 fk_cols=$(sql -e "SELECT CONCAT(constraint_name, ' ', column_name)
                   FROM information_schema.key_column_usage
                   WHERE table_schema = '$DB' AND table_name = 'tasks'
@@ -118,7 +119,7 @@ while IFS='	' read -r idx col ncols; do
     [ -n "$idx" ] || continue
     if [ "$col" = business_id ]; then
         nbiz=$((nbiz + 1))
-    elif [ "$idx" = PRIMARY ] || [ "$idx" = tasks_lease ] || [ "$idx" = tasks_ready ]; then
+    elif [ "$idx" = PRIMARY ] || [ "$idx" = tasks_lease_owner ]; then
         :
     elif [ "$ncols" = 1 ] && printf '%s\n' "$fk_cols" | grep -qx -- "$idx $col"; then
         fkonly="$fkonly $idx"
@@ -128,8 +129,8 @@ while IFS='	' read -r idx col ncols; do
 done <<EOF
 $leads
 EOF
-# the lease index and the claim's ready queue (schema 003) span businesses
-is "$bad" "" "every index of tasks leads with business_id except the lease and ready indexes"
+# the lease holder's index (schema 004) spans businesses
+is "$bad" "" "every index of tasks leads with business_id except the lease holder's"
 [ -z "$fkonly" ] || diag "indexes InnoDB added for foreign keys of tasks:$fkonly"
 for idx in tasks_list_created tasks_list_user tasks_list_type tasks_by_user tasks_by_type; do
     is "$(printf '%s\n' "$leads" | awk -F'\t' -v i="$idx" '$1 == i { print $2 }')" business_id \
@@ -139,14 +140,24 @@ ok "$([ "$nbiz" -ge 5 ]; echo $?)" "tasks has at least 5 indexes leading with bu
 is "$(sql -e "SELECT COUNT(*) FROM information_schema.statistics
               WHERE table_schema = '$DB' AND table_name = 'tasks' AND index_name = 'tasks_claim'")" \
     0 "the per-business claim index of 001 is gone"
+is "$(sql -e "SELECT COUNT(*) FROM information_schema.statistics
+              WHERE table_schema = '$DB' AND table_name = 'tasks'
+                AND index_name IN ('tasks_ready', 'tasks_lease')")" \
+    0 "the cross-business ready and lease indexes of 003 are gone (004 claims through lanes)"
 is "$(sql -e "SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index)
               FROM information_schema.statistics
-              WHERE table_schema = '$DB' AND table_name = 'tasks' AND index_name = 'tasks_ready'")" \
-    "state,priority,run_at,id" "the ready index is (state, priority, run_at, id)"
+              WHERE table_schema = '$DB' AND table_name = 'tasks' AND index_name = 'tasks_lane'")" \
+    "business_id,user_id,task_type_id,priority,finished,run_at,id" \
+    "a lane's tasks are read in claim order: (business, user, type, priority, finished, run_at, id)"
 is "$(sql -e "SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index)
               FROM information_schema.statistics
-              WHERE table_schema = '$DB' AND table_name = 'tasks' AND index_name = 'tasks_lease'")" \
-    "state,lease_until" "the lease index is (state, lease_until)"
+              WHERE table_schema = '$DB' AND table_name = 'tasks' AND index_name = 'tasks_lease_owner'")" \
+    "lease_owner" "the lease index is (lease_owner)"
+is "$(sql -e "SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index)
+              FROM information_schema.statistics
+              WHERE table_schema = '$DB' AND table_name = 'lanes' AND index_name = 'lanes_ready'")" \
+    "ready,business_id,priority,head_run_at,head_id,task_type_id" \
+    "the claim reads ready lanes by business, then priority and head"
 
 # ---- a database newer than this build ----
 sql "$DB" -e "INSERT INTO schema_version VALUES (999, 'future', NOW())" ||

@@ -55,6 +55,7 @@ feeder() {
            JOIN businesses b ON b.slug = 'biz'
            JOIN users u ON u.email = CONCAT('s', (s.seq * 7 + $b) % $USERS + 1, '@storm.example')
            JOIN task_types ty ON ty.name = CONCAT('test.storm.', (s.seq + $b) % 8)" || echo "feed $b failed" >&2
+        "$AT" --config "$SVCONF" counters rebuild --business biz >/dev/null || echo "rebuild $b failed" >&2
         b=$((b + 1))
         sleep 0.2
     done
@@ -102,5 +103,7 @@ created=$(in_force t.created_at)
 ok $([ "$created" -gt 0 ] && echo 0 || echo 1) "the check sees tasks created under a pause ($created of them)"
 is "$(in_force a.started_at)" 0 "no task started while a pause matching it was in force"
 sv_stop
+OUT=$("$AT" --config "$SVCONF" counters check --business biz)
+is "$?" 0 "the business's totals equal the tasks' own count: $(echo $OUT)"
 sv_log_clean
 done_testing

@@ -132,3 +132,10 @@ sv_cleanup() {
     [ -z "${WORK:-}" ] || rm -rf -- "$WORK"
 }
 trap sv_cleanup EXIT
+
+# wait_started SECONDS ID : until task ID's handler has started. A task is
+# "running" from its claim; its start is known (started_at, and its
+# executor's current task) once its supervisor has published it.
+wait_started() {
+    wait_for "$1" "SELECT started_at IS NOT NULL AND state = 'running' FROM tasks WHERE id = $2"
+}

@@ -8,8 +8,8 @@
 #include "tap.h"
 #include "testdb.h"
 
-static at_config *cfg;
-static unsigned counter;
+static at_config *cfg; /* shared by the connections a test opens */
+static unsigned counter, opened;
 
 const char *
 testdb_tag(void)
@@ -32,8 +32,9 @@ testdb_open(void)
         bail("ASYNCTASKS_TEST_CONFIG is not set: run the tests through dev/check");
     at_error err = {0};
     at_db *db;
-    if (at_config_parse_file(path, &cfg, &err))
+    if (!cfg && at_config_parse_file(path, &cfg, &err))
         bail("%s", err.msg);
+    opened++;
     if (at_db_open(cfg, &db, &err))
         bail("%s", err.msg);
     int applied;
@@ -46,7 +47,10 @@ void
 testdb_close(at_db *db)
 {
     at_db_close(db);
-    at_config_free(cfg);
+    if (opened && --opened == 0) {
+        at_config_free(cfg);
+        cfg = NULL;
+    }
 }
 
 uint64_t

@@ -29,6 +29,15 @@ int at_business_list(at_db *db, at_business **out, size_t *n, at_error *err);
 int at_business_list_admin(at_db *db, uint64_t user_id, at_business **out, size_t *n,
                            at_error *err);
 
+/* A business's cap on running tasks, over every supervisor: -1
+ * (AT_CAP_DEFAULT) when it has none of its own and the configured default
+ * (max_running) applies; 0: no cap. Setting it is audited. */
+#define AT_CAP_DEFAULT (-1)
+#define AT_CAP_MAX     1000000
+int at_business_cap_get(at_db *db, uint64_t business_id, int64_t *cap, at_error *err);
+int at_business_cap_set(at_db *db, const at_actor *actor, uint64_t business_id, int64_t cap,
+                        at_error *err);
+
 #ifdef __cplusplus
 }
 #endif

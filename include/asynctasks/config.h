@@ -39,6 +39,8 @@ typedef struct at_config {
     unsigned cancel_grace;        /* seconds a cancelled task gets to stop */
     unsigned retry_backoff;       /* seconds before the first retry */
     unsigned executor_max_rss_mb; /* an executor above this is replaced */
+    unsigned max_running;         /* a business's cap on running tasks, unless it sets its
+                                   * own; 0: none */
 } at_config;
 
 /* Finds the configuration: explicit_path if not NULL, else

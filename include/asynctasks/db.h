@@ -21,6 +21,11 @@ void at_db_close(at_db *db);
  * there is no connection at the moment. */
 unsigned long at_db_thread_id(at_db *db);
 
+/* The rows this connection's statements have read so far (the server's
+ * handler read counters): a diagnostic, for tests that prove a statement
+ * reads no more than it should. */
+int at_db_rows_read(at_db *db, uint64_t *n, at_error *err);
+
 /* Microseconds since the epoch, by the database server's clock: the one
  * clock that pause expiry, leases and run_at are measured against. */
 int at_db_now(at_db *db, int64_t *now, at_error *err);

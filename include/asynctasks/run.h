@@ -17,6 +17,7 @@ extern "C" {
 #define AT_RESULT_MAX  (64u * 1024u) /* bytes of a task's result text */
 #define AT_ERRTEXT_MAX (16u * 1024u) /* bytes of a task's error text */
 #define AT_LEASE_S     90            /* a lease's length; the supervisor's heartbeat renews it */
+#define AT_CLAIM_TYPES_MAX 4096      /* task types one executor may run */
 
 /* ---- supervisors and executors ---- */
 
@@ -39,7 +40,8 @@ typedef struct at_supervisor_ref {
 int at_supervisor_list_host(at_db *db, const char *host, at_supervisor_ref **out, size_t *n,
                             at_error *err);
 /* A supervisor known to be dead (its executors died with it): their tasks
- * are failed (and retried) at once with why, and its rows removed. */
+ * end at once as in at_recover_expired, with why, and its rows are
+ * removed. */
 int at_supervisor_reap(at_db *db, uint64_t supervisor_id, const char *why, unsigned backoff_s,
                        at_error *err);
 
@@ -85,16 +87,43 @@ typedef struct at_claim {
 } at_claim;
 void at_claim_clear(at_claim *c);
 
-/* Claims the most urgent runnable task among the given types: queued,
- * due, not held by a live pause rule; FOR UPDATE SKIP LOCKED. Immediately
- * before marking it running it takes the business row in share mode and
- * re-checks the business's pause rules with a fresh read: a task found
- * paused is left queued, untouched (no attempt spent), and the claim
- * looks further. Marks the task running with a lease of
- * AT_LEASE_S seconds owned by executor_id, and records the
- * attempt. *claimed 0 when there is nothing to run. */
-int at_claim_next(at_db *db, uint64_t executor_id, const uint64_t *type_ids, size_t ntypes,
-                  at_claim *out, int *claimed, at_error *err);
+/* An executor's side of the database: claims batches of due tasks,
+ * re-checks each right before it runs, and writes how tasks ended in
+ * batches (see worker.c). One per executor process, on its connection. */
+typedef struct at_worker at_worker;
+
+/* types: the task types this executor has handlers for. cap_default: the
+ * running tasks a business may have when it sets no cap of its own (0:
+ * any number). */
+int at_worker_open(at_db *db, uint64_t executor_id, const uint64_t *types, size_t ntypes,
+                   unsigned cap_default, at_worker **out, at_error *err);
+/* Frees the worker; writes nothing (at_worker_release first). */
+void at_worker_close(at_worker *w);
+
+/* The next task to run, claimed and re-checked: its business's pause
+ * rules, read afresh when they changed, do not hold it, its cancel was not
+ * requested and this executor still holds it; out->started_at is the
+ * database's time of the re-check. Tasks found held are given back
+ * untouched (no attempt spent). When the batch is used up, the ends
+ * waiting are written and the next batch claimed in one transaction.
+ * *got 0: nothing to run now, and every end has been written. On failure
+ * (the database away) nothing is lost: call again later. */
+int at_worker_next(at_worker *w, at_claim *out, int *got, at_error *err);
+
+/* How the task at_worker_next gave ended; written with the next claim,
+ * or within a few milliseconds. outcome as for at_task_finish;
+ * duration_us is the handler's run time; backoff_s the first retry's
+ * delay. */
+int at_worker_done(at_worker *w, const at_claim *c, int outcome, const char *result,
+                   const char *error, int64_t duration_us, unsigned backoff_s, at_error *err);
+
+/* Writes the ends waiting now. */
+int at_worker_flush(at_worker *w, at_error *err);
+/* Gives back the claimed tasks not started yet and writes the ends
+ * waiting: for an executor that leaves. */
+int at_worker_release(at_worker *w, at_error *err);
+/* How many ends wait to be written. */
+size_t at_worker_pending(const at_worker *w);
 
 /* The SQL plan of the claim query, one line per plan row like
  * at_task_list_explain. */
@@ -120,14 +149,47 @@ const char *at_outcome_str(int outcome);
 int at_task_finish(at_db *db, uint64_t executor_id, uint64_t task_id, int outcome,
                    const char *result, const char *error, unsigned backoff_s, at_error *err);
 
-/* The same for the task an executor was running when it died or was
- * killed; outcome as above, error names why ("killed by signal 11
- * (SIGSEGV)", "timed out after 30 s"). No-op when it runs nothing. */
-int at_executor_fail_task(at_db *db, uint64_t executor_id, int outcome, const char *error,
-                          unsigned backoff_s, at_error *err);
+/* What a supervisor knows, from an executor's pipe, of the executor that
+ * died or was killed: the task it died in, and the tasks whose handler
+ * returned but whose end it may not have written yet. */
+typedef struct at_exec_returned {
+    uint64_t task_id;
+    int outcome;
+    at_time started_at;
+    int64_t duration_us;
+} at_exec_returned;
 
-/* Recovers tasks whose lease has run out (their executor vanished): each
- * attempt counts as failed and is retried while attempts remain.
+typedef struct at_exec_report {
+    uint64_t task_id;    /* running when it died; 0: none */
+    at_time started_at;  /* of that run */
+    int outcome;         /* what it becomes: RETRY, CANCELLED, REQUEUE... */
+    const char *why;     /* "killed by signal 11 (SIGSEGV)", "timed out after 30 s" */
+    const at_exec_returned *returned;
+    size_t nreturned;
+} at_exec_report;
+
+/* Ends every task the executor holds: the one it died in as r says
+ * (error why), the ones that returned with their outcome (a result text
+ * not yet written is lost), and those claimed but never started are
+ * given back with their attempt refunded. Tasks whose end was written
+ * already are left alone. */
+int at_executor_recover(at_db *db, uint64_t executor_id, const at_exec_report *r,
+                        unsigned backoff_s, at_error *err);
+
+/* What each executor of a supervisor runs now, for the Executors page and
+ * the tasks' pages: published by the supervisor within a tenth of a
+ * second. */
+typedef struct at_executor_state {
+    uint64_t executor_id;
+    uint64_t task_id; /* 0: idle */
+    at_time task_started_at;
+    uint64_t tasks_run;
+} at_executor_state;
+int at_executors_publish(at_db *db, const at_executor_state *v, size_t n, at_error *err);
+
+/* Recovers tasks whose lease has run out (their executor vanished): an
+ * attempt whose start was published counts as failed and is retried while
+ * attempts remain; a task claimed but not started is given back.
  * *recovered counts them. */
 int at_recover_expired(at_db *db, unsigned backoff_s, uint64_t *recovered, at_error *err);
 
@@ -143,6 +205,19 @@ typedef struct at_cancel_req {
 } at_cancel_req;
 int at_cancel_requests(at_db *db, uint64_t supervisor_id, at_cancel_req **out, size_t *n,
                        at_error *err);
+
+/* ---- the dispatcher: each supervisor's periodic work ---- */
+
+/* Lanes whose first task's run-at has come become due; pause rules whose
+ * expiry has passed are removed and their lanes released; lane flags left
+ * over by pauses and resumes of many lanes are brought in line, for a
+ * bounded time. *woken is set when tasks may have become runnable (wake
+ * the executors). Cheap when there is nothing to do. */
+int at_dispatch(at_db *db, int *woken, at_error *err);
+
+/* The leftover lane flags alone, in chunks, for at most budget_ms;
+ * *chunks (may be NULL) counts the chunks done. */
+int at_lane_work_run(at_db *db, unsigned budget_ms, unsigned *chunks, at_error *err);
 
 /* ---- wake-up ---- */
 

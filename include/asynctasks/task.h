@@ -149,6 +149,20 @@ typedef struct at_task_counts {
 
 int at_task_counts_get(at_db *db, uint64_t business_id, at_task_counts *out, at_error *err);
 
+/* Recomputes a business's lanes and totals from its tasks and rules, with
+ * its claims and changes held off meanwhile; before and after (may be
+ * NULL) are the totals as they were and as they are. For repairs: after a
+ * restore, or writes to the tables that bypassed the library. */
+int at_counts_rebuild(at_db *db, uint64_t business_id, at_task_counts *before,
+                      at_task_counts *after, at_error *err);
+/* The same for every business. */
+int at_counts_rebuild_all(at_db *db, at_error *err);
+/* Compares without writing: the stored totals, the totals counted from
+ * the tasks, and how many lanes disagree with their tasks or rules (or are
+ * missing). Meaningful when nothing changes meanwhile. */
+int at_counts_verify(at_db *db, uint64_t business_id, at_task_counts *stored,
+                     at_task_counts *actual, uint64_t *bad_lanes, at_error *err);
+
 /* The database's query plan for q, one line per plan row, as
  * "table<TAB>type<TAB>key<TAB>rows<TAB>extra". For operators and tests. */
 int at_task_list_explain(at_db *db, const at_task_query *q, char **plan, at_error *err);
