@@ -290,6 +290,63 @@ recover_executor(at_db *db, uint64_t executor_id, const at_exec_report *r, const
     return rc;
 }
 
+struct release_ctx {
+    uint64_t executor_id;
+    void (*keep)(void *ctx, const uint64_t *ids, size_t n, int *keep_it);
+    void *ctx;
+    size_t released;
+};
+
+static int
+release_tx(at_db *db, void *vctx, at_error *err)
+{
+    struct release_ctx *x = vctx;
+    x->released = 0;
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    db_arg a[] = {da_u64(x->executor_id)};
+    int rc = db_rows(db, 0,
+                     "SELECT id FROM tasks FORCE INDEX (tasks_lease_owner) WHERE lease_owner = ? "
+                     "AND state = 'running' ORDER BY id FOR UPDATE",
+                     a, 1, sizeof *ids, fill_id, (void **) &ids, &n, err);
+    int *keep = rc == AT_OK && n ? calloc(n, sizeof *keep) : NULL;
+    finish_rec *f = rc == AT_OK && n ? calloc(n, sizeof *f) : NULL;
+    if (rc == AT_OK && n && (!keep || !f))
+        rc = at_error_set(err, AT_ENOMEM, "out of memory");
+    size_t k = 0;
+    if (rc == AT_OK && n) {
+        x->keep(x->ctx, ids, n, keep);
+        for (size_t i = 0; i < n; i++)
+            if (!keep[i])
+                f[k++] = (finish_rec){.task_id = ids[i], .outcome = AT_OUTCOME_REQUEUE};
+    }
+    counts_acc acc = {0};
+    if (rc == AT_OK && k)
+        rc = finish_in_tx(db, x->executor_id, f, k, &acc, err);
+    if (rc == AT_OK)
+        rc = counts_acc_write(db, &acc, err);
+    counts_acc_free(&acc);
+    if (rc == AT_OK)
+        x->released = k;
+    free(keep);
+    free(f);
+    free(ids);
+    return rc;
+}
+
+int
+at_executor_release(at_db *db, uint64_t executor_id,
+                    void (*keep)(void *ctx, const uint64_t *ids, size_t n, int *keep_it),
+                    void *ctx, size_t *released, at_error *err)
+{
+    struct release_ctx x = {executor_id, keep, ctx, 0};
+    int rc = db_tx(db, false, release_tx, &x, err);
+    *released = rc ? 0 : x.released;
+    return rc ? at_error_wrap(err, "give back the waiting tasks of executor #%llu",
+                              (unsigned long long) executor_id)
+              : AT_OK;
+}
+
 int
 at_executor_recover(at_db *db, uint64_t executor_id, const at_exec_report *r,
                     unsigned backoff_s, at_error *err)

@@ -58,6 +58,8 @@ struct at_worker {
     uint64_t last_business;
     struct rules_entry rules[RULES_MAX];
     uint64_t tick;
+    void (*before_check)(void *ctx, uint64_t task_id);
+    void *hook_ctx;
 };
 
 static int64_t
@@ -349,6 +351,8 @@ next_of_batch(at_worker *w, at_claim *out, int *got, at_error *err)
         r.error = t->payload_error;
     } else {
         recheck_res x;
+        if (w->before_check)
+            w->before_check(w->hook_ctx, t->c.task_id);
         if ((rc = recheck(w->db, w->executor_id, t->c.task_id, &x, err)))
             return rc; /* the task stays next */
         at_pause_set *set = NULL;
@@ -429,6 +433,13 @@ at_worker_release(at_worker *w, at_error *err)
     if (rc == AT_OK)
         rc = at_worker_flush(w, err);
     return rc;
+}
+
+void
+at_worker_on_check(at_worker *w, void (*fn)(void *ctx, uint64_t task_id), void *ctx)
+{
+    w->before_check = fn;
+    w->hook_ctx = ctx;
 }
 
 size_t

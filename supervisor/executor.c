@@ -107,6 +107,13 @@ outcome_of(int status)
     }
 }
 
+/* Before each re-check: the supervisor must not give back the task. */
+static void
+tell_check(void *ctx, uint64_t task_id)
+{
+    say(*(int *) ctx, "C %llu\n", (unsigned long long) task_id);
+}
+
 static int64_t
 now_us(void)
 {
@@ -214,6 +221,8 @@ sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd)
                             "initialised); idle");
     else if (at_worker_open(db, exec_id, types, ntypes, s->cfg->max_running, &w, &err) != AT_OK)
         at_log(AT_LOG_ERROR, "executor: %s; idle", err.msg);
+    else
+        at_worker_on_check(w, tell_check, &pipe_fd);
 
     while (!drain) {
         at_claim c;

@@ -28,6 +28,7 @@
 #define BACKOFF_MAX_MS    30000
 #define PENDING_MAX       1024
 #define PUBLISH_MS        100
+#define RELEASE_AFTER_MS  200 /* a task this long gives its batch back */
 
 volatile sig_atomic_t sv_got_term, sv_got_hup, sv_got_chld;
 
@@ -306,7 +307,10 @@ on_line(sv *s, sv_slot *slot, const char *line)
     unsigned timeout = 0;
     long long at = 0;
     int outcome = 0;
-    if (sscanf(line, "S %llu %u %lld", &task, &timeout, &at) == 3) {
+    if (sscanf(line, "C %llu", &task) == 1) {
+        slot->checking = task;
+    } else if (sscanf(line, "S %llu %u %lld", &task, &timeout, &at) == 3) {
+        slot->checking = 0;
         slot->task_id = task;
         slot->task_started_at = at;
         slot->timeout_s = timeout ? timeout : 300;
@@ -472,6 +476,49 @@ publish(sv *s)
         s->slots[i].changed = 0;
 }
 
+struct keep_ctx {
+    sv *s;
+    sv_slot *slot;
+};
+
+/* Which of the tasks an executor holds it may be running or about to
+ * start, or has run: its pipe is read first, while they are locked. */
+static void
+keep_started(void *vctx, const uint64_t *ids, size_t n, int *keep)
+{
+    struct keep_ctx *x = vctx;
+    sv_slot *e = x->slot;
+    read_pipe(x->s, e);
+    for (size_t i = 0; i < n; i++) {
+        keep[i] = ids[i] == e->checking || (e->task_ms && ids[i] == e->task_id);
+        for (size_t r = 0; r < SV_RETURNED_MAX && !keep[i]; r++)
+            keep[i] = r < e->nreturned && e->returned[r].task_id == ids[i];
+    }
+}
+
+/* An executor in a long task gives back the rest of its batch, so that
+ * other executors run it meanwhile (once per task). */
+static void
+release_waiting(sv *s, int64_t now)
+{
+    for (size_t i = 0; i < SV_EXECUTORS_MAX; i++) {
+        sv_slot *e = &s->slots[i];
+        if (!e->pid || !e->task_ms || e->kill || e->released_for == e->task_id ||
+            now - e->task_ms < RELEASE_AFTER_MS)
+            continue;
+        e->released_for = e->task_id;
+        struct keep_ctx x = {s, e};
+        size_t n = 0;
+        at_error err;
+        if (at_executor_release(s->db, e->exec_id, keep_started, &x, &n, &err) != AT_OK)
+            at_log(AT_LOG_DEBUG, "%s", err.msg);
+        else if (n)
+            at_log(AT_LOG_INFO, "executor pid %d runs task #%llu for long: %zu task%s of its "
+                   "batch given back", (int) e->pid, (unsigned long long) e->task_id, n,
+                   n == 1 ? "" : "s");
+    }
+}
+
 /* The periodic work for the database as a whole (at_dispatch). */
 static void
 dispatch(sv *s)
@@ -594,6 +641,7 @@ sv_run(sv *s)
         if (!s->draining && now - last_dispatch >= TICK_MS) {
             last_dispatch = now;
             dispatch(s);
+            release_waiting(s, now);
         }
         if (now - last_hb >= (int64_t) s->cfg->heartbeat_interval * 1000) {
             last_hb = now;

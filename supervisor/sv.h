@@ -2,6 +2,8 @@
  * executor slots, and the line protocol executors speak on their pipe.
  *
  * Executor to supervisor, one line each:
+ *   "C <task>"              it is about to re-check <task>, which it may
+ *                           start next
  *   "S <task> <timeout_s> <started>"  a task has started (at <started>,
  *                           microseconds of the database's clock): its
  *                           timeout clock runs
@@ -37,6 +39,8 @@ typedef struct sv_slot {
     at_exec_returned returned[SV_RETURNED_MAX]; /* ring of the last returned tasks */
     size_t nreturned;
     uint64_t tasks_run;
+    uint64_t checking; /* being re-checked: it may start next */
+    uint64_t released_for; /* the long task for which its batch was given back */
     int changed;       /* since the last publication */
     unsigned timeout_s;
     int drain_sent;    /* told to finish its task and exit */

@@ -228,6 +228,41 @@ wait_for 10 "SELECT COUNT(*) = 2 FROM tasks WHERE (id = $bad AND state = 'failed
 ok $? "a task whose stored payload is damaged fails, and the queue goes on"
 like "$(q "SELECT last_error FROM tasks WHERE id = $bad")" 'does not decompress' "... saying why"
 
+# ---- a long task does not hold the rest of its batch ----
+# One executor learns that test.nap is quick, so it claims it in batches:
+# [6 s, quick, quick, quick] of one lane, and starts the long one. A
+# second supervisor then starts: its executor finds the quick ones only
+# if the first supervisor gives them back, and runs them long before the
+# 6 s are over.
+sv_stop
+sv_conf executors 1
+sv_start
+for i in 1 2 3 4 5 6; do enqueue test.nap "ms=0" >/dev/null; done
+wait_for 10 "SELECT COUNT(*) = 0 FROM tasks WHERE state IN ('queued', 'running')"
+"$AT" --config "$SVCONF" pause type --business biz test.nap >/dev/null
+long=$(enqueue test.nap "ms=6000")
+quick=""
+for i in 1 2 3; do quick="$quick${quick:+,}$(enqueue test.nap "ms=0")"; done
+"$AT" --config "$SVCONF" resume type --business biz test.nap >/dev/null
+wait_started 10 "$long"
+first=$SVPID
+sv_start "$SVDIR/second.pid"
+second=$SVPID
+wait_for 15 "SELECT COUNT(*) = 3 FROM tasks WHERE id IN ($quick) AND state = 'succeeded'"
+ok $? "the quick tasks of the batch ran"
+is "$(q "SELECT COUNT(*) FROM tasks WHERE id = $long AND state = 'running'")" 1 \
+    "... while the long one still ran: its batch was given back"
+is "$(q "SELECT COUNT(*) FROM tasks WHERE id IN ($quick) AND attempts = 1")" 3 \
+    "... each in one attempt"
+like "$(cat "$SVDIR/sv.log")" "runs task #$long for long: [1-3] tasks? of its batch given back" \
+    "... which the first supervisor gave back from the long one's batch"
+wait_for 15 "SELECT state = 'succeeded' FROM tasks WHERE id = $long"
+ok $? "the long one ends as it should"
+sv_stop "$second"
+sv_stop "$first"
+sv_conf executors 2
+sv_start
+
 # ---- SIGTERM: running tasks finish within the grace ----
 a=$(enqueue test.nap "ms=1500")
 b=$(enqueue test.nap "ms=1500")

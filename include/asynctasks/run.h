@@ -124,6 +124,21 @@ int at_worker_flush(at_worker *w, at_error *err);
 int at_worker_release(at_worker *w, at_error *err);
 /* How many ends wait to be written. */
 size_t at_worker_pending(const at_worker *w);
+/* fn is called right before each task's re-check: an executor tells its
+ * supervisor, so that the supervisor never gives back a task the
+ * executor may be starting (at_executor_release). */
+void at_worker_on_check(at_worker *w, void (*fn)(void *ctx, uint64_t task_id), void *ctx);
+
+/* Gives back the tasks an executor claimed and has not started, while it
+ * runs a long task: its batch should not wait behind it. The tasks it
+ * holds are locked first; then keep (the supervisor, which drains the
+ * executor's pipe at that moment) marks those to keep: the one running,
+ * the ones that returned, and the one being re-checked. A re-check that
+ * comes later waits for this transaction and finds the task gone.
+ * *released counts the tasks given back. */
+int at_executor_release(at_db *db, uint64_t executor_id,
+                        void (*keep)(void *ctx, const uint64_t *ids, size_t n, int *keep_it),
+                        void *ctx, size_t *released, at_error *err);
 
 /* The SQL plan of the claim query, one line per plan row like
  * at_task_list_explain. */
