@@ -36,8 +36,11 @@ businesses(cli *c, const char *slug, at_business **v, size_t *n)
             return cli_fail(&err);
         }
         int rc = cli_business(c, slug, *v);
-        if (rc)
+        if (rc) {
             free(*v);
+            *v = NULL;
+            *n = 0;
+        }
         return rc;
     }
     if (at_business_list(cli_db(c, 1), v, n, &err))

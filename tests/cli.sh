@@ -518,6 +518,33 @@ is "$(q "SELECT COUNT(*) FROM audit_log WHERE business_id = $SHOP AND actor = 'c
 check 0 '^ID ' "audit list --limit 2" audit list --business shop --limit 2
 is "$(printf '%s\n' "$OUT" | tail -n +2 | grep -c .)" 2 "audit list --limit 2: two entries"
 
+# ---- totals and caps ----
+check 0 '^shop$' "counters show" counters show --business shop
+like "$OUT" 'queued [0-9]+, paused [0-9]+, running 0, failed 0, finished today 0' \
+    "counters show: the five totals"
+check 0 '^shop: ok$' "counters check after enqueues, pauses and resumes" counters check --business shop
+check 0 '^shop: rebuilt, no change$' "counters rebuild finds nothing to mend" counters rebuild --business shop
+q "UPDATE task_counts SET queued = queued + 5 WHERE business_id = $SHOP"
+check 1 '^shop: differs$' "counters check finds a total written around the library" counters check --business shop
+like "$OUT" '^stored +queued' "... and prints what is stored"
+like "$OUT" '^counted +queued' "... and what the tasks say"
+check 0 '^shop: rebuilt$' "counters rebuild mends it" counters rebuild --business shop
+check 0 '^shop: ok$' "... and check agrees" counters check --business shop
+check 64 'counters show needs --business' "counters show without a business" counters show
+check 64 "unknown subcommand 'frob'" "counters frob" counters frob
+check 1 "no business 'nosuch'" "counters check of an unknown business" counters check --business nosuch
+check 0 'business shop: at most 3 running tasks' "business set --max-running" business set shop --max-running 3
+check 0 ' shop +3 ' "business list shows the cap" business list
+check 0 'no cap on running tasks' "business set --max-running 0: no cap" business set shop --max-running 0
+check 0 ' shop +none ' "business list shows no cap" business list
+check 0 'is the default' "business set --max-running default" business set shop --max-running default
+check 64 'max-running' "a cap that is not a number" business set shop --max-running lots
+check 64 'max-running' "a negative cap" business set shop --max-running -1
+check 64 'business set takes' "business set without --max-running" business set shop
+check 1 "no business 'nosuch'" "business set of an unknown business" business set nosuch --max-running 2
+is "$(q "SELECT COUNT(*) FROM audit_log WHERE business_id = $SHOP AND action = 'set' AND target_kind = 'business'")" 3 \
+    "each cap change is audited"
+
 # ---- hostile names ----
 
 EVIL="Robert'); DROP TABLE tasks;-- <b>x</b>"
