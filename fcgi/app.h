@@ -63,6 +63,8 @@ typedef struct fc_ctx {
     const char *accept, *accept_encoding, *content_type, *remote_addr;
     bool https;
     fc_kvlist qs, form, cookies;
+    char *xml_body;      /* an XML body (the API's bulk enqueue), NUL-terminated */
+    size_t xml_body_len; /* its length */
     uint64_t path_id; /* the {id} of the route, 0 if none */
     bool want_xml;    /* ?format=xml, or Accept prefers XML */
     bool xhtml;       /* the client takes application/xhtml+xml */
@@ -179,6 +181,7 @@ int h_audit(fc_ctx *c);
 int h_executors(fc_ctx *c);
 int h_api_enqueue(fc_ctx *c);
 int h_api_task(fc_ctx *c);
+int h_api_enqueue_many(fc_ctx *c); /* h_api_enqueue with an XML body */
 
 /* State kept in the URL of the task list, carried by every link and form
  * that returns to it. */

@@ -59,6 +59,8 @@ h_api_enqueue(fc_ctx *c)
     at_user u;
     at_task_type type;
     at_error err;
+    if (c->xml_body)
+        return h_api_enqueue_many(c);
     if (member(c, fc_arg(c, "user")->s, &u))
         return 0;
     if (at_task_type_get(c->db, fc_arg(c, "type")->s, &type, &err))
