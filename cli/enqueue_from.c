@@ -107,26 +107,25 @@ from_free(from_tasks *t)
 static int
 unescape(char *s, size_t *len, char *msg, size_t msglen)
 {
+    static const char escaped[] = "\\tnr", meant[] = "\\\t\n\r";
     char *w = s;
     for (const char *p = s; *p; p++) {
         if (*p != '\\') {
             *w++ = *p;
             continue;
         }
-        switch (*++p) {
-        case '\\': *w++ = '\\'; break;
-        case 't': *w++ = '\t'; break;
-        case 'n': *w++ = '\n'; break;
-        case 'r': *w++ = '\r'; break;
-        default:
-            if (*p > ' ' && *p < 0x7f)
-                snprintf(msg, msglen, "bad escape '\\%c' in the payload: use \\\\, \\t, \\n or \\r",
-                         *p);
-            else
-                snprintf(msg, msglen, "a backslash in the payload %s: use \\\\, \\t, \\n or \\r",
-                         *p ? "before a character it does not escape" : "at the end of the line");
-            return -1;
+        const char *e = *++p ? strchr(escaped, *p) : NULL;
+        if (e) {
+            *w++ = meant[e - escaped];
+            continue;
         }
+        if (*p > ' ' && *p < 0x7f)
+            snprintf(msg, msglen, "bad escape '\\%c' in the payload: use \\\\, \\t, \\n or \\r",
+                     *p);
+        else
+            snprintf(msg, msglen, "a backslash in the payload %s: use \\\\, \\t, \\n or \\r",
+                     *p ? "before a character it does not escape" : "at the end of the line");
+        return -1;
     }
     *w = 0;
     *len = (size_t) (w - s);
@@ -171,9 +170,10 @@ parse_line(char *s, at_time now, at_task_names *names, at_enqueue *req, char *ms
     size_t n = split(s, f);
     memset(req, 0, sizeof *req);
     if (n < 3) {
-        snprintf(msg, msglen, "a task is business<TAB>user-email<TAB>task-type"
-                              "[<TAB>priority[<TAB>run-at[<TAB>payload]]]: this line has %zu "
-                              "field%s",
+        snprintf(msg, msglen,
+                 "a task is business<TAB>user-email<TAB>task-type"
+                 "[<TAB>priority[<TAB>run-at[<TAB>payload]]]: this line has %zu "
+                 "field%s",
                  n, n == 1 ? "" : "s");
         return -1;
     }
@@ -300,8 +300,7 @@ cli_enqueue_from(cli *c, const char *path, int print_ids)
     from_tasks *t = calloc(1, sizeof *t);
     at_time now = 0;
     at_error *errs = calloc(AT_ENQUEUE_MANY_MAX, sizeof *errs);
-    int rc = errs && t ? at_db_now(db, &now, &err)
-                       : at_error_set(&err, AT_ENOMEM, "out of memory");
+    int rc = errs && t ? at_db_now(db, &now, &err) : at_error_set(&err, AT_ENOMEM, "out of memory");
     if (rc == AT_OK && parse_all(buf, len, now, t))
         rc = at_error_set(&err, AT_ENOMEM, "out of memory");
     if (rc == AT_OK)

@@ -258,15 +258,14 @@ read_children(const xmlNode *task, const char *text_field, fc_bulk_item *it)
                                 "element '%s' is not allowed in a task: only %s is", shown(c->name),
                                 text_field);
         else if (!is_blank_text(c) && !is_aside(c))
-            return at_error_set(&it->err, AT_EINVAL,
-                                "text is not allowed in a task outside its %s", text_field);
+            return at_error_set(&it->err, AT_EINVAL, "text is not allowed in a task outside its %s",
+                                text_field);
     }
     return text_el ? read_text(text_el, text_field, it) : AT_OK;
 }
 
 static void
-read_task(const xmlNode *task, const char *const *attrs, const char *text_field,
-          fc_bulk_item *it)
+read_task(const xmlNode *task, const char *const *attrs, const char *text_field, fc_bulk_item *it)
 {
     size_t cap = 1;
     for (const xmlAttr *a = task->properties; a; a = a->next)

@@ -63,15 +63,6 @@ route_attrs(const fc_route *rt, const char **attrs)
     attrs[k] = NULL;
 }
 
-static const fc_value *
-val(const fc_ctx *c, const fc_value *vals, const char *name)
-{
-    for (size_t k = 0; k < c->route->nparams; k++)
-        if (strcmp(c->route->params[k].name, name) == 0)
-            return &vals[k];
-    return NULL;
-}
-
 /* Each task's fields, checked as a form's: its names and request. */
 static void
 check_fields(fc_ctx *c, const fc_bulk *b, bulk_work *w)
@@ -85,12 +76,9 @@ check_fields(fc_ctx *c, const fc_bulk *b, bulk_work *w)
         if (fc_params_check(c->route->params, c->route->nparams, &b->v[i].fields, c->now, v,
                             &w->errs[i]))
             continue;
-        const fc_value *payload = val(c, v, "payload"), *run_at = val(c, v, "run_at");
-        w->names[i] = (at_task_names){c->business.slug, val(c, v, "user")->s, val(c, v, "type")->s};
-        w->reqs[i].payload = payload->present ? payload->s : NULL;
-        w->reqs[i].payload_len = payload->present ? strlen(payload->s) : 0;
-        w->reqs[i].priority = (int) val(c, v, "priority")->i;
-        w->reqs[i].run_at = run_at->present ? run_at->t : 0;
+        w->names[i] = (at_task_names){c->business.slug, fc_arg_of(c, v, "user")->s,
+                                      fc_arg_of(c, v, "type")->s};
+        fc_api_request(c, v, &w->reqs[i]);
     }
 }
 
@@ -112,8 +100,7 @@ resolve(fc_ctx *c, bulk_work *w, at_error *err)
             names[m] = w->names[i];
             reqs[m++] = w->reqs[i];
         }
-    if (rc == AT_OK && m && (rc = at_resolver_prepare(r, names, reqs, m, errs, &nbad, err)) &&
-        nbad)
+    if (rc == AT_OK && m && (rc = at_resolver_prepare(r, names, reqs, m, errs, &nbad, err)) && nbad)
         rc = AT_OK; /* the items say what is wrong */
     for (size_t j = 0; rc == AT_OK && j < m; j++) {
         w->reqs[at[j]] = reqs[j];

@@ -53,15 +53,21 @@ drop_body(fc_ctx *c)
 }
 
 const fc_value *
-fc_arg(const fc_ctx *c, const char *name)
+fc_arg_of(const fc_ctx *c, const fc_value *vals, const char *name)
 {
     static const fc_value absent = {0};
     if (!c->route)
         return &absent;
     for (size_t k = 0; k < c->route->nparams; k++)
         if (strcmp(c->route->params[k].name, name) == 0)
-            return &c->p[k];
+            return &vals[k];
     return &absent;
+}
+
+const fc_value *
+fc_arg(const fc_ctx *c, const char *name)
+{
+    return fc_arg_of(c, c->p, name);
 }
 
 int

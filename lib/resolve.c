@@ -31,7 +31,8 @@ enum kind { K_BUSINESS, K_USER, K_TYPE, K_COUNT };
 static const char *const lookup_sql[K_COUNT] = {
     "SELECT j.pos, b.id " NAMES_TABLE(XSTR(AT_SLUG_MAX)) "JOIN businesses b ON b.slug = j.name",
     "SELECT j.pos, u.id " NAMES_TABLE(XSTR(AT_NAME_MAX)) "JOIN users u ON u.email = j.name",
-    "SELECT j.pos, t.id " NAMES_TABLE(XSTR(AT_TYPE_NAME_MAX)) "JOIN task_types t ON t.name = j.name",
+    "SELECT j.pos, t.id " NAMES_TABLE(
+        XSTR(AT_TYPE_NAME_MAX)) "JOIN task_types t ON t.name = j.name",
 };
 
 static const char members_sql[] =
@@ -169,8 +170,8 @@ lookup(at_resolver *r, const char *sql, namemap *map, const char *const *names,
     db_arg a[] = {da_strn(json, jlen)};
     struct hit *hits = NULL;
     size_t nhits = 0;
-    int rc = db_rows(r->db, DB_RETRY, sql, a, 1, sizeof *hits, fill_hit, (void **) &hits, &nhits,
-                     err);
+    int rc =
+        db_rows(r->db, DB_RETRY, sql, a, 1, sizeof *hits, fill_hit, (void **) &hits, &nhits, err);
     free(json);
     for (size_t i = 0; rc == AT_OK && i < nhits; i++)
         if (hits[i].pos >= 1 && hits[i].pos <= n)
@@ -248,8 +249,8 @@ not_a_member(const at_task_names *t, at_error *e)
 }
 
 static int
-resolve_ids(at_resolver *r, const at_task_names *names, at_enqueue *reqs, size_t n,
-            at_error *errs, at_error *err)
+resolve_ids(at_resolver *r, const at_task_names *names, at_enqueue *reqs, size_t n, at_error *errs,
+            at_error *err)
 {
     const char **want = malloc(n * sizeof *want);
     if (!want)
@@ -364,8 +365,9 @@ summarize(const at_error *errs, size_t n, size_t *nbad, at_error *err)
     if (*nbad == 1)
         return at_error_set(err, errs[first].code, "task %zu of %zu: %s", first + 1, n,
                             errs[first].msg);
-    return at_error_set(err, errs[first].code, "%zu of %zu tasks are invalid, the first is task %zu: %s",
-                        *nbad, n, first + 1, errs[first].msg);
+    return at_error_set(err, errs[first].code,
+                        "%zu of %zu tasks are invalid, the first is task %zu: %s", *nbad, n,
+                        first + 1, errs[first].msg);
 }
 
 int

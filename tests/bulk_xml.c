@@ -68,15 +68,16 @@ bad_task(const char *task, const char *want, const char *what)
 static void
 test_good(void)
 {
-    const char *doc = HEAD "<!-- a mailing -->\n" OPEN "\n"
-                           "  <task user=\"bob@example.com\" type=\"report\" priority=\"-7\" "
-                           "run_at=\"+1h\">\n"
-                           "    <payload>month=2026-10 &amp; &lt;all&gt;&#13;\nline  two </payload>\n"
-                           "  </task>\n"
-                           "  <?note ignored?><task type=\"noop\" user=\"zoë@example.com\"/>\n"
-                           "  <task user=\"c@d.e\" type=\"x\"><payload><![CDATA[<raw> & ]]>"
-                           "<!-- not text -->tail</payload></task>\n"
-                           "</tasks>\n";
+    const char *doc =
+        HEAD "<!-- a mailing -->\n" OPEN "\n"
+             "  <task user=\"bob@example.com\" type=\"report\" priority=\"-7\" "
+             "run_at=\"+1h\">\n"
+             "    <payload>month=2026-10 &amp; &lt;all&gt;&#13;\nline  two </payload>\n"
+             "  </task>\n"
+             "  <?note ignored?><task type=\"noop\" user=\"zoë@example.com\"/>\n"
+             "  <task user=\"c@d.e\" type=\"x\"><payload><![CDATA[<raw> & ]]>"
+             "<!-- not text -->tail</payload></task>\n"
+             "</tasks>\n";
     fc_bulk b;
     at_error err;
     ok(parse(doc, &b, &err) == AT_OK, "three tasks: read (%s)", err.msg);
@@ -104,9 +105,10 @@ test_documents_refused(void)
     refused(OPEN "<task user=\"a\">", "not well-formed XML: line 1", "a document cut short");
     refused("<tasks><task user=\"a@b.c\" type=\"t\"/></tasks>",
             "root must be <tasks xmlns=\"urn:asynctasks:api:1\">", "no namespace");
-    refused("<tasks xmlns=\"urn:other\"><task/></tasks>", "root must be <tasks", "another namespace");
-    refused("<task xmlns=\"urn:asynctasks:api:1\" user=\"a@b.c\" type=\"t\"/>", "root must be <tasks",
-            "a task as the root");
+    refused("<tasks xmlns=\"urn:other\"><task/></tasks>", "root must be <tasks",
+            "another namespace");
+    refused("<task xmlns=\"urn:asynctasks:api:1\" user=\"a@b.c\" type=\"t\"/>",
+            "root must be <tasks", "a task as the root");
     refused("<tasks xmlns=\"urn:asynctasks:api:1\" mode=\"fast\"><task/></tasks>",
             "takes no attributes", "an attribute on tasks");
     refused(OPEN "</tasks>", "holds no task", "no task");
@@ -117,20 +119,27 @@ test_documents_refused(void)
             "text between tasks");
     refused(OPEN "<task user=\"&nobody;\"/></tasks>", "Entity 'nobody' not defined",
             "an entity never declared");
-    refused(OPEN "<task user=\"\xff\xfe\"/></tasks>", "not well-formed XML", "bytes that are not UTF-8");
-    refused("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>" OPEN "<task user=\"caf\xe9\"/></tasks>",
+    refused(OPEN "<task user=\"\xff\xfe\"/></tasks>", "not well-formed XML",
+            "bytes that are not UTF-8");
+    refused("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>" OPEN
+            "<task user=\"caf\xe9\"/></tasks>",
             "not well-formed XML", "Latin-1 declared: read as UTF-8 all the same");
 }
 
 static void
 test_hostile(void)
 {
-    refused(HEAD "<!DOCTYPE tasks [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
-                 "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">"
-                 "<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\"><!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">"
-                 "<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\"><!ENTITY h \"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">]>"
-            OPEN "<task user=\"&h;\" type=\"t\"><payload>&h;&h;&h;&h;</payload></task></tasks>",
-            "DTDs and entity declarations are not accepted", "entity expansion (billion laughs)");
+    refused(
+        HEAD
+        "<!DOCTYPE tasks [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+        "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d "
+        "\"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">"
+        "<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\"><!ENTITY f "
+        "\"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">"
+        "<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\"><!ENTITY h "
+        "\"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">]>" OPEN
+        "<task user=\"&h;\" type=\"t\"><payload>&h;&h;&h;&h;</payload></task></tasks>",
+        "DTDs and entity declarations are not accepted", "entity expansion (billion laughs)");
     refused(HEAD "<!DOCTYPE tasks [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>" OPEN
                  "<task user=\"a@b.c\" type=\"t\"><payload>&x;</payload></task></tasks>",
             "DTDs and entity declarations are not accepted", "an external entity (XXE)");
@@ -182,14 +191,14 @@ test_tasks_refused(void)
              "two payloads");
     bad_task("<task><payload>a<b/></payload></task>", "the payload holds text, not elements",
              "an element in the payload");
-    bad_task("<task><payload kind=\"x\">a</payload></task>", "the payload element takes no attributes",
-             "an attribute on the payload");
+    bad_task("<task><payload kind=\"x\">a</payload></task>",
+             "the payload element takes no attributes", "an attribute on the payload");
     bad_task("<task>loose</task>", "text is not allowed in a task outside its payload",
              "text outside the payload");
     bad_task("<task user=\"a&#x85;b@c.d\"/>", "user holds characters that are not allowed",
              "a C1 control character in an attribute");
-    bad_task("<task><payload>x&#x7f;</payload></task>", "payload holds characters that are not allowed",
-             "DEL in the payload");
+    bad_task("<task><payload>x&#x7f;</payload></task>",
+             "payload holds characters that are not allowed", "DEL in the payload");
 }
 
 int

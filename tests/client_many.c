@@ -67,8 +67,8 @@ good_tasks(size_t n)
     if (!v)
         bail("out of memory");
     for (size_t i = 0; i < n; i++)
-        v[i] = (at_client_task){.business = slug, .user = email, .type = type_name,
-                                .priority = (int) (i % 1000)};
+        v[i] = (at_client_task){
+            .business = slug, .user = email, .type = type_name, .priority = (int) (i % 1000)};
     return v;
 }
 
@@ -108,10 +108,11 @@ test_all_or_nothing(void)
     int rc = at_client_enqueue_many(client, t, 5, ids, errs, &err);
     ok(rc == AT_ENOTFOUND, "two bad of five: refused");
     is_int(tasks_of_business(), before, "two bad of five: nothing was written");
-    is_str(err.msg,
-           "enqueue: 2 of 5 tasks are invalid, the first is task 2: no task type 'no.such.type.cm': "
-           "nothing was enqueued",
-           "the message counts the bad ones and names the first");
+    is_str(
+        err.msg,
+        "enqueue: 2 of 5 tasks are invalid, the first is task 2: no task type 'no.such.type.cm': "
+        "nothing was enqueued",
+        "the message counts the bad ones and names the first");
     is_str(errs[1].msg, "no task type 'no.such.type.cm'", "the second task's own error");
     char want[512];
     snprintf(want, sizeof want,
@@ -130,7 +131,8 @@ test_limits(void)
     ok(at_client_enqueue_many(client, t, 0, NULL, NULL, &err) == AT_EINVAL, "no task: refused");
     ok(at_client_enqueue_many(client, t, AT_ENQUEUE_MANY_MAX + 1, NULL, NULL, &err) == AT_EINVAL,
        "1,001 tasks: refused");
-    has_str(err.msg, "1 to 1000 tasks at once, not 1001", "1,001 tasks: the message says the limit");
+    has_str(err.msg, "1 to 1000 tasks at once, not 1001",
+            "1,001 tasks: the message says the limit");
     is_int(tasks_of_business(), before, "neither wrote anything");
     uint64_t *ids = calloc(AT_ENQUEUE_MANY_MAX, sizeof *ids);
     err = (at_error){0};

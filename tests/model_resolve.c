@@ -38,8 +38,8 @@ setup(void)
     member = testdb_user(db, biz, "Rita Resolve");
     stranger = testdb_user(db, testdb_business(db, "resolve-other"), "Otto Other");
     plain = testdb_type(db, "resolve");
-    at_param_decl count = {.name = "count", .type = AT_PLUGIN_PARAM_INT, .required = 1,
-                           .min = 1, .max = 10};
+    at_param_decl count = {
+        .name = "count", .type = AT_PLUGIN_PARAM_INT, .required = 1, .min = 1, .max = 10};
     snprintf(typed_name, sizeof typed_name, "resolve.typed-%s", testdb_tag());
     if (at_task_type_register_params(db, typed_name, "", 60, 3, &count, 1, &typed, &err) ||
         at_business_get_by_id(db, biz, &b, &err) || at_task_type_get_by_id(db, plain, &t, &err))
@@ -71,8 +71,8 @@ test_good(void)
     for (char *p = upper; *p; p++)
         if (*p >= 'a' && *p <= 'z')
             *p = (char) (*p - 'a' + 'A');
-    at_task_names names[] = {{slug, email, plain_name}, {slug, upper, plain_name},
-                             {slug, email, typed_name}};
+    at_task_names names[] = {
+        {slug, email, plain_name}, {slug, upper, plain_name}, {slug, email, typed_name}};
     at_enqueue reqs[3] = {{0}};
     reqs[2].payload = "count=3";
     reqs[2].payload_len = 7;
@@ -82,10 +82,10 @@ test_good(void)
     ok(rc == AT_OK && nbad == 0, "three good tasks: prepared (%s)", err.msg);
     ok(reqs[0].business_id == biz && reqs[0].user_id == member && reqs[0].task_type_id == plain,
        "the ids are those of the names");
-    is_int(reqs[1].user_id, member, "an email in other case is the same user, as the database compares");
+    is_int(reqs[1].user_id, member,
+           "an email in other case is the same user, as the database compares");
     is_int(reqs[2].task_type_id, typed, "a type with parameters and a payload that fits them");
-    ok(errs[0].code == AT_OK && errs[1].code == AT_OK && errs[2].code == AT_OK,
-       "no item errors");
+    ok(errs[0].code == AT_OK && errs[1].code == AT_OK && errs[2].code == AT_OK, "no item errors");
 }
 
 /* One bad item among good ones: its message, and only its. */
@@ -145,8 +145,8 @@ test_bad_items(void)
 static void
 test_many_bad(void)
 {
-    at_task_names names[] = {{slug, email, "gone.a"}, {slug, email, plain_name},
-                             {slug, email, "gone.b"}};
+    at_task_names names[] = {
+        {slug, email, "gone.a"}, {slug, email, plain_name}, {slug, email, "gone.b"}};
     at_enqueue reqs[3] = {{0}};
     at_error err = {0};
     size_t nbad = 0;

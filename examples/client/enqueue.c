@@ -66,8 +66,11 @@ main(int argc, char **argv)
         fprintf(stderr, "enqueue: %s\n", err.msg);
         return 69;
     }
-    at_client_task t = {.business = argv[i], .user = argv[i + 1], .type = argv[i + 2],
-                        .payload = argc - i == 4 ? argv[i + 3] : NULL, .priority = priority};
+    at_client_task t = {.business = argv[i],
+                        .user = argv[i + 1],
+                        .type = argv[i + 2],
+                        .payload = argc - i == 4 ? argv[i + 3] : NULL,
+                        .priority = priority};
     at_client_task *tasks = calloc(count ? (size_t) count : 1, sizeof *tasks);
     uint64_t *ids = calloc(count ? (size_t) count : 1, sizeof *ids);
     int rc = 0, failed;
