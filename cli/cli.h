@@ -81,6 +81,8 @@ int cmd_platform_admin(cli *c, int argc, char **argv);
 int cmd_type(cli *c, int argc, char **argv);
 int cmd_demo_data(cli *c, int argc, char **argv);
 int cmd_enqueue(cli *c, int argc, char **argv);
+/* enqueue --from: the tasks of a file of tab-separated lines (enqueue_from.c). */
+int cli_enqueue_from(cli *c, const char *path, int print_ids);
 int cmd_tasks(cli *c, int argc, char **argv);
 int cmd_pause(cli *c, int argc, char **argv);
 int cmd_resume(cli *c, int argc, char **argv);

@@ -1,4 +1,4 @@
-/* cmd_tasks.c: enqueue a task, list, show and delete tasks. */
+/* cmd_tasks.c: enqueue a task (many: enqueue_from.c), list, show and delete tasks. */
 #include "config.h"
 
 #include <getopt.h>
@@ -13,13 +13,23 @@ cmd_enqueue(cli *c, int argc, char **argv)
     static const char help[] =
         "usage: asynctasks enqueue --business SLUG --user EMAIL --type TYPE\n"
         "                          [--payload TEXT|--payload-file FILE|-] [--priority N]\n"
-        "                          [--run-at TIME]\n\n"
+        "                          [--run-at TIME]\n"
+        "       asynctasks enqueue --from FILE|- [--ids]\n\n"
         "Adds a task for the user (a member of the business) and prints its id.\n"
         "The payload is UTF-8 text of at most 4 MiB, given as TEXT, or read from\n"
         "FILE or standard input ('-'); for a task type with parameters it is\n"
         "name=value lines. Priority: -1000 to 1000, higher runs first\n"
         "(default 0). TIME: YYYY-MM-DD[ HH:MM[:SS]] in UTC, now, or +N with s, m,\n"
-        "h or d (default: now).\n";
+        "h or d (default: now).\n\n"
+        "With --from, adds the tasks of FILE (or standard input), one a line:\n"
+        "  business<TAB>user-email<TAB>task-type[<TAB>priority[<TAB>run-at[<TAB>payload]]]\n"
+        "An empty priority is 0, an empty run-at now; the payload is the rest of\n"
+        "the line, with \\\\, \\t, \\n and \\r for a backslash, tab, LF and CR.\n"
+        "Blank lines and lines starting with # are skipped; CRLF line ends are\n"
+        "fine. Every line is checked first; when any is bad, the bad lines are\n"
+        "named and nothing is enqueued. Then the tasks are enqueued in\n"
+        "transactions of at most 1000, and 'enqueued N tasks' is printed; with\n"
+        "--ids, the new tasks' ids instead, one a line, in the order of the lines.\n";
     static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
                                          {"user", required_argument, NULL, 'u'},
                                          {"type", required_argument, NULL, 't'},
@@ -27,15 +37,19 @@ cmd_enqueue(cli *c, int argc, char **argv)
                                          {"payload", required_argument, NULL, 'T'},
                                          {"priority", required_argument, NULL, 'P'},
                                          {"run-at", required_argument, NULL, 'r'},
+                                         {"from", required_argument, NULL, 'f'},
+                                         {"ids", no_argument, NULL, 'I'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *slug = NULL, *email = NULL, *type = NULL, *pfile = NULL, *run_at = NULL,
-               *ptext = NULL;
+               *ptext = NULL, *from = NULL;
     long long prio = 0;
-    int o;
+    int o, one_task = 0, ids = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
         case 'h': fputs(help, stdout); return EXIT_OK;
+        case 'f': from = optarg; continue;
+        case 'I': ids = 1; continue;
         case 'b': slug = optarg; break;
         case 'u': email = optarg; break;
         case 't': type = optarg; break;
@@ -48,9 +62,17 @@ cmd_enqueue(cli *c, int argc, char **argv)
             break;
         default: return cli_bad_option("enqueue");
         }
+        one_task = 1; /* an option of the one task */
     }
     if (optind != argc)
         return cli_usage("enqueue", "unexpected argument '%s'", argv[optind]);
+    if (from && one_task)
+        return cli_usage("enqueue", "with --from, the tasks' fields come from the file's lines, "
+                                    "not from options");
+    if (from)
+        return cli_enqueue_from(c, from, ids);
+    if (ids)
+        return cli_usage("enqueue", "--ids goes with --from");
     if (!slug || !email || !type)
         return cli_usage("enqueue", "enqueue needs --business, --user and --type");
     if (pfile && ptext)

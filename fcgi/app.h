@@ -63,6 +63,8 @@ typedef struct fc_ctx {
     const char *accept, *accept_encoding, *content_type, *remote_addr;
     bool https;
     fc_kvlist qs, form, cookies;
+    char *xml_body;      /* an XML body (the API's bulk enqueue), NUL-terminated */
+    size_t xml_body_len; /* its length */
     uint64_t path_id; /* the {id} of the route, 0 if none */
     bool want_xml;    /* ?format=xml, or Accept prefers XML */
     bool xhtml;       /* the client takes application/xhtml+xml */
@@ -95,6 +97,9 @@ typedef struct fc_ctx {
 /* The value of parameter name of the current route (NULL when the route
  * declares none such; ->present 0 when absent). */
 const fc_value *fc_arg(const fc_ctx *c, const char *name);
+/* The same in vals, a set of the route's parameters checked apart (the
+ * tasks of a bulk enqueue). */
+const fc_value *fc_arg_of(const fc_ctx *c, const fc_value *vals, const char *name);
 
 /* Responses. Each returns 0 so that handlers can "return fc_...". */
 int fc_redirect(fc_ctx *c, const char *location);
@@ -179,6 +184,10 @@ int h_audit(fc_ctx *c);
 int h_executors(fc_ctx *c);
 int h_api_enqueue(fc_ctx *c);
 int h_api_task(fc_ctx *c);
+int h_api_enqueue_many(fc_ctx *c); /* h_api_enqueue with an XML body */
+/* The payload, priority and run-at of a task the API was sent, from vals
+ * (the route's parameters, checked); the ids are the caller's. */
+void fc_api_request(const fc_ctx *c, const fc_value *vals, at_enqueue *req);
 
 /* State kept in the URL of the task list, carried by every link and form
  * that returns to it. */

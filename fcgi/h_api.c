@@ -53,25 +53,34 @@ member(fc_ctx *c, const char *email, at_user *u)
     return 0;
 }
 
+void
+fc_api_request(const fc_ctx *c, const fc_value *vals, at_enqueue *req)
+{
+    const fc_value *payload = fc_arg_of(c, vals, "payload"), *run_at = fc_arg_of(c, vals, "run_at");
+    memset(req, 0, sizeof *req);
+    req->payload = payload->present ? payload->s : NULL;
+    req->payload_len = req->payload ? strlen(req->payload) : 0;
+    req->priority = (int) fc_arg_of(c, vals, "priority")->i;
+    req->run_at = run_at->present ? run_at->t : 0;
+}
+
 int
 h_api_enqueue(fc_ctx *c)
 {
     at_user u;
     at_task_type type;
     at_error err;
+    if (c->xml_body)
+        return h_api_enqueue_many(c);
     if (member(c, fc_arg(c, "user")->s, &u))
         return 0;
     if (at_task_type_get(c->db, fc_arg(c, "type")->s, &type, &err))
         return fc_fail(c, &err); /* a malformed name is 400, an unknown one 404 */
-    const fc_value *payload = fc_arg(c, "payload"), *run_at = fc_arg(c, "run_at");
-    at_enqueue req = {0};
+    at_enqueue req;
+    fc_api_request(c, c->p, &req);
     req.business_id = c->business.id;
     req.user_id = u.id;
     req.task_type_id = type.id;
-    req.payload = payload->present ? payload->s : NULL;
-    req.payload_len = req.payload ? strlen(req.payload) : 0;
-    req.priority = (int) fc_arg(c, "priority")->i;
-    req.run_at = run_at->present ? run_at->t : 0;
     /* enqueue checks the payload against the type's parameters (the
      * message names the parameter) and wakes an idle executor */
     uint64_t id = 0;

@@ -31,6 +31,7 @@ status_text(int status)
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return status >= 500 ? "Internal Server Error" : "Error";
@@ -52,15 +53,21 @@ drop_body(fc_ctx *c)
 }
 
 const fc_value *
-fc_arg(const fc_ctx *c, const char *name)
+fc_arg_of(const fc_ctx *c, const fc_value *vals, const char *name)
 {
     static const fc_value absent = {0};
     if (!c->route)
         return &absent;
     for (size_t k = 0; k < c->route->nparams; k++)
         if (strcmp(c->route->params[k].name, name) == 0)
-            return &c->p[k];
+            return &vals[k];
     return &absent;
+}
+
+const fc_value *
+fc_arg(const fc_ctx *c, const char *name)
+{
+    return fc_arg_of(c, c->p, name);
 }
 
 int
@@ -471,6 +478,24 @@ check_bearer(fc_ctx *c, FCGX_Request *r)
     return 0;
 }
 
+/* Whether a Content-Type names the media type (any parameters after). */
+static bool
+media_type_is(const char *content_type, const char *type)
+{
+    size_t n = strlen(type);
+    return strncasecmp(content_type, type, n) == 0 &&
+           (content_type[n] == 0 || content_type[n] == ';' || content_type[n] == ' ');
+}
+
+/* The API also takes an XML document of many tasks; its handler reads it
+ * (fcgi/bulk_xml.c) once the token is checked, and checks each task
+ * against the route's parameters. */
+static bool
+takes_xml(const fc_ctx *c)
+{
+    return c->route->access == FC_TOKEN && media_type_is(c->content_type, "application/xml");
+}
+
 static int
 read_body(fc_ctx *c, FCGX_Request *r)
 {
@@ -487,10 +512,14 @@ read_body(fc_ctx *c, FCGX_Request *r)
         fc_error(c, 413, msg);
         return -1;
     }
-    if (len == 0)
+    bool xml = takes_xml(c);
+    if (len == 0 && !xml)
         return 0;
-    if (strncasecmp(c->content_type, "application/x-www-form-urlencoded", 33) != 0) {
-        fc_error(c, 415, "Forms must be sent as application/x-www-form-urlencoded.");
+    if (!xml && strncasecmp(c->content_type, "application/x-www-form-urlencoded", 33) != 0) {
+        fc_error(c, 415, c->route->access == FC_TOKEN
+                             ? "Send a form (application/x-www-form-urlencoded), or many tasks "
+                               "as an XML document (application/xml)."
+                             : "Forms must be sent as application/x-www-form-urlencoded.");
         return -1;
     }
     char *body = malloc(len + 1);
@@ -505,6 +534,11 @@ read_body(fc_ctx *c, FCGX_Request *r)
         return -1;
     }
     body[len] = 0;
+    if (xml) {
+        c->xml_body = body;
+        c->xml_body_len = (size_t) len;
+        return 0;
+    }
     at_error err;
     int rc = fc_parse_urlencoded(body, len, &c->form, &err);
     free(body);
@@ -595,7 +629,8 @@ run(fc_ctx *c, FCGX_Request *r)
         fc_fail(c, &err);
         return;
     }
-    if (fc_params_check(rt->params, rt->nparams, post ? &c->form : &c->qs, c->now, c->p, &err)) {
+    if (!c->xml_body &&
+        fc_params_check(rt->params, rt->nparams, post ? &c->form : &c->qs, c->now, c->p, &err)) {
         fc_error(c, 400, err.msg);
         return;
     }
@@ -625,6 +660,7 @@ fc_handle(FCGX_Request *r, at_db *db, const at_config *cfg)
     if (c.route)
         fc_params_free(c.p, c.route->nparams);
     free(c.businesses);
+    free(c.xml_body);
     fc_kvlist_free(&c.qs);
     fc_kvlist_free(&c.form);
     fc_kvlist_free(&c.cookies);

@@ -51,6 +51,12 @@ need(const char *what, const char *v, at_error *err)
     return AT_OK;
 }
 
+static size_t
+payload_len(const at_client_task *t)
+{
+    return t->payload && !t->payload_len ? strlen(t->payload) : t->payload_len;
+}
+
 int
 at_client_enqueue(at_client *c, const at_client_task *t, uint64_t *id, at_error *err)
 {
@@ -73,11 +79,42 @@ at_client_enqueue(at_client *c, const at_client_task *t, uint64_t *id, at_error 
         .user_id = u.id,
         .task_type_id = ty.id,
         .payload = t->payload,
-        .payload_len = t->payload && !t->payload_len ? strlen(t->payload) : t->payload_len,
+        .payload_len = payload_len(t),
         .priority = t->priority,
         .run_at = t->run_at,
     };
     return at_task_enqueue(c->db, &req, id, err);
+}
+
+int
+at_client_enqueue_many(at_client *c, const at_client_task *tasks, size_t n, uint64_t *ids,
+                       at_error *item_errs, at_error *err)
+{
+    if (n == 0 || n > AT_ENQUEUE_MANY_MAX) /* refused there, with the limit */
+        return at_task_enqueue_many(c->db, NULL, n, ids, item_errs, err);
+    at_task_names *names = calloc(n, sizeof *names);
+    at_enqueue *reqs = calloc(n, sizeof *reqs);
+    at_resolver *r = NULL;
+    size_t nbad;
+    int rc = names && reqs ? at_resolver_open(c->db, &r, err)
+                           : at_error_set(err, AT_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == AT_OK && i < n; i++) {
+        names[i] = (at_task_names){tasks[i].business, tasks[i].user, tasks[i].type};
+        reqs[i].payload = tasks[i].payload;
+        reqs[i].payload_len = payload_len(&tasks[i]);
+        reqs[i].priority = tasks[i].priority;
+        reqs[i].run_at = tasks[i].run_at;
+    }
+    if (rc == AT_OK && (rc = at_resolver_prepare(r, names, reqs, n, item_errs, &nbad, err))) {
+        at_error first = *err;
+        at_error_set(err, rc, "enqueue: %s%s", first.msg, nbad ? ": nothing was enqueued" : "");
+    }
+    if (rc == AT_OK)
+        rc = at_task_enqueue_many(c->db, reqs, n, ids, item_errs, err);
+    at_resolver_close(r);
+    free(names);
+    free(reqs);
+    return rc;
 }
 
 int

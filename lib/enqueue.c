@@ -71,19 +71,6 @@ item_bad(struct many_ctx *x, size_t i, const at_error *e)
     }
 }
 
-/* What can be checked without the database. */
-static int
-check_plain(const at_enqueue *req, at_error *err)
-{
-    int rc = at_task_check_priority(req->priority, err);
-    if (rc == AT_OK && req->run_at < 0)
-        rc = at_error_set(err, AT_EINVAL, "run-at time is before 1970");
-    if (rc == AT_OK && req->payload && req->payload_len > AT_PAYLOAD_MAX)
-        rc = at_error_set(err, AT_EINVAL, "the payload is %zu bytes, more than %u",
-                          req->payload_len, AT_PAYLOAD_MAX);
-    return rc;
-}
-
 static const char *const item_cols[] = {"i UNSIGNED", "b UNSIGNED", "u UNSIGNED", "t UNSIGNED"};
 
 static int
@@ -156,16 +143,17 @@ explain_missing(at_db *db, const at_enqueue *req, at_error *err)
                         b.slug);
 }
 
-/* The payload against the declarations of its type, decoded once per
- * type. */
+/* The declarations of item i's type, decoded once per type: items
+ * mostly share a type. */
 static int
-check_payload(struct many_ctx *x, size_t i, at_error *err)
+decls_of(struct many_ctx *x, size_t i, const at_param_decl **d, size_t *n, at_error *err)
 {
     struct item *it = &x->items[i];
-    const at_enqueue *req = it->req;
-    if (!it->params || !it->params[0])
+    *d = NULL;
+    *n = 0;
+    if (!it->resolved || !it->params || !it->params[0])
         return AT_OK;
-    if (x->decl_type != req->task_type_id) {
+    if (x->decl_type != it->req->task_type_id) {
         free(x->decls);
         x->decls = NULL;
         x->ndecls = 0;
@@ -173,12 +161,11 @@ check_payload(struct many_ctx *x, size_t i, at_error *err)
         int rc = at_params_decode(it->params, &x->decls, &x->ndecls, err);
         if (rc)
             return rc;
-        x->decl_type = req->task_type_id;
+        x->decl_type = it->req->task_type_id;
     }
-    if (!x->ndecls)
-        return AT_OK;
-    return at_params_check(x->decls, x->ndecls, req->payload,
-                           req->payload ? req->payload_len : 0, err);
+    *d = x->decls;
+    *n = x->ndecls;
+    return AT_OK;
 }
 
 /* Every check of every item, so the caller hears of each bad one. */
@@ -188,11 +175,13 @@ check_items(at_db *db, struct many_ctx *x, at_error *err)
     for (size_t i = 0; i < x->n; i++) {
         at_error e = {0};
         struct item *it = &x->items[i];
-        int rc = check_plain(it->req, &e);
+        const at_param_decl *d;
+        size_t nd;
+        int rc = decls_of(x, i, &d, &nd, &e);
+        if (rc == AT_OK)
+            rc = at_task_check_request(it->req, d, nd, &e);
         if (rc == AT_OK && !it->resolved)
             rc = explain_missing(db, it->req, &e);
-        if (rc == AT_OK)
-            rc = check_payload(x, i, &e);
         if (rc == AT_OK && it->req->payload)
             rc = at_payload_encode(it->req->payload, it->req->payload_len, &it->blob,
                                    &it->bloblen, &it->enc, &e);

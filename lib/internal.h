@@ -179,6 +179,20 @@ int db_exec_sb(struct at_db *db, unsigned flags, strbuf *sql, arglist *a, uint64
 int db_rows_sb(struct at_db *db, unsigned flags, strbuf *sql, arglist *a, size_t elem_size,
                db_fill_fn fill, void **out, size_t *n, at_error *err);
 
+/* ---- caches of bulk work (namemap.c) ---- */
+
+/* A hash map from byte strings (copied in) to numbers. A value's address
+ * holds until the next put. */
+typedef struct namemap {
+    struct namemap_slot *slots;
+    size_t cap, n;
+} namemap;
+/* The value under key[0..len), or NULL when there is none. */
+uint64_t *namemap_get(const namemap *m, const void *key, size_t len);
+/* Stores value under key, replacing any; NULL when out of memory. */
+uint64_t *namemap_put(namemap *m, const void *key, size_t len, uint64_t value);
+void namemap_free(namemap *m);
+
 /* ---- text and time ---- */
 
 /* Copies src into dst (size dstlen) and returns dst; never overflows. */
@@ -204,6 +218,10 @@ int at_task_row_list(const db_res *r, at_task *t, at_error *err);
 int at_task_check_priority(int p, at_error *err);
 int at_task_check_payload(struct at_db *db, uint64_t type_id, const char *payload, size_t len,
                           at_error *err);
+/* All that enqueue checks of one request without the database, given the
+ * declarations d[0..n) of its type: priority, run-at, the payload's text
+ * and its fit to the declarations. */
+int at_task_check_request(const at_enqueue *req, const at_param_decl *d, size_t n, at_error *err);
 
 /* ---- lanes (lane.c) and counters (counts.c) ---- */
 

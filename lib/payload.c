@@ -9,12 +9,8 @@
 #include "internal.h"
 
 int
-at_payload_encode(const char *in, size_t len, unsigned char **out, size_t *outlen, int *encoding,
-                  at_error *err)
+at_payload_check(const char *in, size_t len, at_error *err)
 {
-    *out = NULL;
-    *outlen = 0;
-    *encoding = 0;
     if (len > AT_PAYLOAD_MAX)
         return at_error_set(err, AT_EINVAL, "payload is too large: %zu bytes, at most %u", len,
                             AT_PAYLOAD_MAX);
@@ -22,6 +18,19 @@ at_payload_encode(const char *in, size_t len, unsigned char **out, size_t *outle
         return at_error_set(err, AT_EINVAL, "payload contains a NUL byte: it must be text");
     if (!at_utf8_valid(in, len))
         return at_error_set(err, AT_EINVAL, "payload is not valid UTF-8");
+    return AT_OK;
+}
+
+int
+at_payload_encode(const char *in, size_t len, unsigned char **out, size_t *outlen, int *encoding,
+                  at_error *err)
+{
+    *out = NULL;
+    *outlen = 0;
+    *encoding = 0;
+    int rc = at_payload_check(in, len, err);
+    if (rc)
+        return rc;
     if (len > AT_PAYLOAD_COMPRESS) {
         uLongf cap = compressBound((uLong) len);
         unsigned char *z = malloc(cap);

@@ -47,8 +47,15 @@ at_task_check_priority(int p, at_error *err)
 }
 
 /* A payload must fit the parameters its type declares; a type that
- * declares none takes any text. An unknown type passes here and is named
- * by the statement that finds it missing. */
+ * declares none takes any text. */
+static int
+payload_fits(const at_param_decl *d, size_t n, const char *payload, size_t len, at_error *err)
+{
+    return n ? at_params_check(d, n, payload, len, err) : AT_OK;
+}
+
+/* An unknown type passes here and is named by the statement that finds it
+ * missing. */
 int
 at_task_check_payload(at_db *db, uint64_t type_id, const char *payload, size_t len, at_error *err)
 {
@@ -57,10 +64,23 @@ at_task_check_payload(at_db *db, uint64_t type_id, const char *payload, size_t l
     int rc = at_task_type_params(db, type_id, &d, &n, err);
     if (rc == AT_ENOTFOUND)
         return AT_OK;
-    if (rc == AT_OK && n)
-        rc = at_params_check(d, n, payload, len, err);
+    if (rc == AT_OK)
+        rc = payload_fits(d, n, payload, len, err);
     free(d);
     return rc;
+}
+
+int
+at_task_check_request(const at_enqueue *req, const at_param_decl *d, size_t n, at_error *err)
+{
+    int rc = at_task_check_priority(req->priority, err);
+    if (rc)
+        return rc;
+    if (req->run_at < 0)
+        return at_error_set(err, AT_EINVAL, "run-at time is before 1970");
+    if (req->payload && (rc = at_payload_check(req->payload, req->payload_len, err)))
+        return rc;
+    return payload_fits(d, n, req->payload, req->payload_len, err);
 }
 
 #define TASK_COLS                                                                                  \

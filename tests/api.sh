@@ -24,11 +24,6 @@ HTTP_TEST=api
 . "$top_srcdir/tests/http_lib.sh"
 curl -s -o /dev/null "$URL/login" || bail "nothing answers at $URL"
 
-cli() {
-    run --config "$ASYNCTASKS_TEST_CONFIG" "$@"
-    [ "$RC" = 0 ] || bail "asynctasks $*: $OUT"
-}
-
 # ---- the data of this run ----
 
 RUN=api$$t$(date +%s)

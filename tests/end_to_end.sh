@@ -68,6 +68,12 @@ ENQ=$top_builddir/examples/client/enqueue
 OUT=$("$ENQ" --config "$SVCONF" --wait "$B" "worker-$$@e2e.example" sleep "seconds=1" 2>&1)
 is "$?" 0 "the C client API enqueues and waits"
 like "$OUT" $'^[0-9]+\nsucceeded$' "... the sleep task succeeded ($OUT)"
+OUT=$("$ENQ" --config "$SVCONF" --count 3 --wait "$B" "worker-$$@e2e.example" sleep "ms=50" 2>&1)
+is "$?" 0 "the C client API enqueues three at once and waits"
+like "$OUT" $'^[0-9]+\n[0-9]+\n[0-9]+\nsucceeded\nsucceeded\nsucceeded$' "... the three sleep tasks succeeded ($OUT)"
+OUT=$("$ENQ" --config "$SVCONF" --count 2 "$B" "worker-$$@e2e.example" no.such.type 2>&1)
+is "$?" 66 "the C client API refuses a bulk enqueue of an unknown type"
+like "$OUT" "the first is task 1: no task type 'no.such.type'" "... naming the first bad task"
 OUT=$("$ENQ" --config "$SVCONF" no-such-business "worker-$$@e2e.example" noop 2>&1)
 is "$?" 66 "the C client API reports an unknown business"
 like "$OUT" 'no-such-business' "... by name"

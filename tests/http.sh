@@ -32,30 +32,10 @@ HTTP_TEST=http
 # shellcheck source=http_lib.sh
 . "$top_srcdir/tests/http_lib.sh"
 
-MASTER=$(cat "$PIDFILE")
-kill -0 "$MASTER" 2>/dev/null || bail "the app (pid $MASTER) is not running"
-workers() { pgrep -P "$MASTER" | sort -n | tr '\n' ' '; }
-WORKERS=$(workers)
-[ -n "$WORKERS" ] || bail "the app (pid $MASTER) has no workers"
+watch_app "$PIDFILE"
 LOG_AT=0
 [ -n "$FCGI_LOG" ] && [ -f "$FCGI_LOG" ] && LOG_AT=$(stat -c %s -- "$FCGI_LOG")
 curl -s -o /dev/null "$URL/login" || bail "nothing answers at $URL"
-
-# alive NAME: after req_next, the app still runs the very processes it ran
-# at the start (a worker that crashed would have been replaced), and it
-# answered the request that came next.
-alive() {
-    local now
-    now=$(workers)
-    if kill -0 "$MASTER" 2>/dev/null && [ "$now" = "$WORKERS" ] && [ "$ST2" = 200 ]; then
-        ok 0 "$1: the app is alive, same workers, next request answered"
-    else
-        ok 1 "$1: the app is alive, same workers, next request answered"
-        diag "master $MASTER $(kill -0 "$MASTER" 2>/dev/null && echo alive || echo gone);" \
-            "workers were: $WORKERS now: $now; next request: $ST2"
-        WORKERS=$now
-    fi
-}
 
 # ---- the data of this run ----
 
@@ -63,10 +43,6 @@ RUN=h$$t$(date +%s)
 A=${RUN}a B=${RUN}b GHOST=${RUN}zz
 diag "run $RUN: businesses $A and $B"
 PW="pw $RUN & 'q' \"d\" =+%25 ü"
-cli() {
-    run --config "$ASYNCTASKS_TEST_CONFIG" "$@"
-    [ "$RC" = 0 ] || bail "asynctasks $*: $OUT"
-}
 cli business add "$A" "Business A <b>$RUN</b> &amp;"
 cli business add "$B" "Business B $RUN"
 A_ID=$(q "SELECT id FROM businesses WHERE slug = '$A'")

@@ -1,10 +1,11 @@
 # tests/http_lib.sh: requests and checks shared by the HTTP tests
-# (tests/http.sh, tests/api.sh): one curl request with its status,
-# headers and body; XPath on the body; the checks that save a failed
-# response for later; q, SQL on the test database. Sourced after
-# tests/lib.sh with HTTP_TEST naming the test; sets WORK (a scratch
-# directory, removed at exit), RNG (docs/views.rng), ART (where failed
-# responses go) and DB.
+# (tests/http.sh, tests/api.sh, tests/api_bulk.sh): one curl request with
+# its status, headers and body; XPath on the body; the checks that save a
+# failed response for later; q, SQL on the test database; cli, the command
+# line on it; whether the app outlived a request (watch_app, alive).
+# Sourced after tests/lib.sh with HTTP_TEST naming the test; sets WORK (a
+# scratch directory, removed at exit), RNG (docs/views.rng), ART (where
+# failed responses go) and DB.
 
 RNG=$top_srcdir/docs/views.rng
 [ -r "$RNG" ] || bail "$RNG is missing"
@@ -14,6 +15,13 @@ ART=${ASYNCTASKS_TEST_ARTIFACTS:+$ASYNCTASKS_TEST_ARTIFACTS/$HTTP_TEST}
 DB=$(sed -n 's/^db_name *= *//p' "$ASYNCTASKS_TEST_CONFIG")
 [ -n "$DB" ] || bail "no db_name in $ASYNCTASKS_TEST_CONFIG"
 q() { sql --raw "$DB" -e "$1"; }
+
+# cli ARGS...: the command line on the test database; bails out on failure
+# (OUT is its output).
+cli() {
+    run --config "$ASYNCTASKS_TEST_CONFIG" "$@"
+    [ "$RC" = 0 ] || bail "asynctasks $*: $OUT"
+}
 
 # ---- requests ----
 
@@ -138,9 +146,11 @@ wellformed() { # wellformed NAME: the body is well-formed XML
         keep
     fi
 }
-valid() { # valid NAME: the body is an XML view that docs/views.rng accepts
+# valid NAME [SCHEMA [FILE]]: the body (or FILE) is a document that
+# docs/views.rng (or SCHEMA) accepts.
+valid() {
     local err
-    if err=$(xmllint --noout --relaxng "$RNG" "$BF" 2>&1); then
+    if err=$(xmllint --noout --relaxng "${2:-$RNG}" "${3:-$BF}" 2>&1); then
         ok 0 "$1"
     else
         ok 1 "$1"
@@ -192,6 +202,31 @@ sec() { # sec NAME
         ok 1 "$1: security headers, one copy each"
         diag "$SECP"
         keep
+    fi
+}
+
+# watch_app PIDFILE: notes the app's master process and its workers, for
+# alive.
+watch_app() {
+    MASTER=$(cat "$1")
+    kill -0 "$MASTER" 2>/dev/null || bail "the app (pid $MASTER) is not running"
+    WORKERS=$(workers)
+    [ -n "$WORKERS" ] || bail "the app (pid $MASTER) has no workers"
+}
+workers() { pgrep -P "$MASTER" | sort -n | tr '\n' ' '; }
+# alive NAME: after req_next, the app still runs the very processes it ran
+# at the start (a worker that crashed would have been replaced), and it
+# answered the request that came next.
+alive() {
+    local now
+    now=$(workers)
+    if kill -0 "$MASTER" 2>/dev/null && [ "$now" = "$WORKERS" ] && [ "$ST2" = 200 ]; then
+        ok 0 "$1: the app is alive, same workers, next request answered"
+    else
+        ok 1 "$1: the app is alive, same workers, next request answered"
+        diag "master $MASTER $(kill -0 "$MASTER" 2>/dev/null && echo alive || echo gone);" \
+            "workers were: $WORKERS now: $now; next request: $ST2"
+        WORKERS=$now
     fi
 }
 

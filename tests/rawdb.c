@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <asynctasks/asynctasks.h>
 
@@ -50,4 +51,28 @@ rawdb_task_col(MYSQL *raw, const char *col, unsigned long long id)
     unsigned long long v = row && row[0] ? strtoull(row[0], NULL, 10) : ~0ull;
     mysql_free_result(r);
     return v;
+}
+
+at_db *
+rawdb_own_db(const char *name)
+{
+    at_config *cfg;
+    at_error err = {0};
+    if (at_config_parse_file(getenv("ASYNCTASKS_TEST_CONFIG"), &cfg, &err))
+        bail("%s", err.msg);
+    char db_name[96];
+    snprintf(db_name, sizeof db_name, "asynctasks_test_%s", name);
+    MYSQL *raw = rawdb_open();
+    rawdb_sql(raw, "DROP DATABASE IF EXISTS `%s`", db_name);
+    rawdb_sql(raw, "CREATE DATABASE `%s` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci",
+              db_name);
+    mysql_close(raw);
+    free(cfg->db_name);
+    cfg->db_name = strdup(db_name);
+    at_db *db = NULL;
+    int applied;
+    if (!cfg->db_name || at_db_open(cfg, &db, &err) || at_migrate(db, &applied, &err))
+        bail("%s: %s", db_name, err.msg);
+    at_config_free(cfg);
+    return db;
 }

@@ -6,11 +6,18 @@
 
 #include <mysql.h>
 
+#include <asynctasks/asynctasks.h>
+
 /* Connects with $ASYNCTASKS_TEST_CONFIG's account; bails out on failure. */
 MYSQL *rawdb_open(void);
 /* Runs a statement; bails out on failure. */
 void rawdb_sql(MYSQL *raw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A number column of one task (~0 when there is none). */
 unsigned long long rawdb_task_col(MYSQL *raw, const char *col, unsigned long long id);
+
+/* A fresh, migrated database of the test's own, asynctasks_test_NAME (the
+ * test account may make those): for what must not see other tests' rows.
+ * at_db_close it. */
+at_db *rawdb_own_db(const char *name);
 
 #endif

@@ -21,7 +21,7 @@ sv_start "$SVDIR/one.pid"
 one=$SVPID
 sv_start "$SVDIR/two.pid"
 two=$SVPID
-wait_for 10 "SELECT COUNT(*) = 8 FROM task_types WHERE name LIKE 'test.%'" || bail "types"
+wait_for 10 "SELECT COUNT(*) = 1 FROM task_types WHERE name = 'test.nap'" || bail "types"
 
 # enqueue_n BUSINESS N MS : N naps of MS milliseconds, in one call.
 enqueue_n() {

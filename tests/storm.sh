@@ -44,21 +44,19 @@ operator() {
     done
 }
 
-# The tasks arrive in batches while the operators work.
+# The tasks arrive in batches while the operators work, each batch one
+# enqueue --from (its tasks spread over the users and types).
 
 feeder() {
-    local b=0 per=$((TASKS / 20))
+    local b=0 per=$((TASKS / 20)) failed=0
     while [ $b -lt 20 ]; do
-        q "INSERT INTO tasks (business_id, user_id, task_type_id, user_name, type_name, run_at, max_attempts, created_at, updated_at)
-           SELECT b.id, u.id, ty.id, u.name, ty.name, UTC_TIMESTAMP(6), 3, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)
-           FROM seq_1_to_$per s
-           JOIN businesses b ON b.slug = 'biz'
-           JOIN users u ON u.email = CONCAT('s', (s.seq * 7 + $b) % $USERS + 1, '@storm.example')
-           JOIN task_types ty ON ty.name = CONCAT('test.storm.', (s.seq + $b) % 8)" || echo "feed $b failed" >&2
-        "$AT" --config "$SVCONF" counters rebuild --business biz >/dev/null || echo "rebuild $b failed" >&2
+        awk -v b=$b -v per=$per -v users=$USERS 'BEGIN { for (s = 1; s <= per; s++)
+            printf "biz\ts%d@storm.example\ttest.storm.%d\n", (s * 7 + b) % users + 1, (s + b) % 8 }' |
+            "$AT" --config "$SVCONF" enqueue --from - >/dev/null || { echo "feed $b failed" >&2; failed=1; }
         b=$((b + 1))
         sleep 0.2
     done
+    return $failed
 }
 
 feeder &

@@ -13,11 +13,9 @@ one=$SVPID
 sv_start "$SVDIR/two.pid"
 two=$SVPID
 is "$(q "SELECT COUNT(*) FROM supervisors")" 2 "two supervisors are registered"
-q "INSERT INTO tasks (business_id, user_id, task_type_id, user_name, type_name, run_at, max_attempts, created_at, updated_at)
-   SELECT b.id, u.id, ty.id, u.name, ty.name, UTC_TIMESTAMP(6), 3, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)
-   FROM seq_1_to_$N s JOIN businesses b ON b.slug = 'biz' JOIN users u ON u.email = 'u@example.com'
-   JOIN task_types ty ON ty.name = 'noop'"
-"$AT" --config "$SVCONF" counters rebuild --business biz >/dev/null
+OUT=$(yes "$(printf 'biz\tu@example.com\tnoop')" | head -n "$N" |
+    "$AT" --config "$SVCONF" enqueue --from - 2>&1)
+is "$OUT" "enqueued $N tasks" "$N tasks enqueued at once"
 wait_for 120 "SELECT COUNT(*) = $N FROM tasks WHERE state = 'succeeded'"
 ok $? "all $N tasks succeeded"
 is "$(q "SELECT COUNT(*) FROM task_attempts")" "$N" "one attempt per task: none ran twice"

@@ -12,6 +12,7 @@
 #include <asynctasks/user.h>
 #include <asynctasks/tasktype.h>
 #include <asynctasks/task.h>
+#include <asynctasks/resolve.h>
 #include <asynctasks/pause.h>
 #include <asynctasks/audit.h>
 #include <asynctasks/session.h>

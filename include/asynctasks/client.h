@@ -3,6 +3,8 @@
 #ifndef ASYNCTASKS_CLIENT_H
 #define ASYNCTASKS_CLIENT_H
 
+#include <stddef.h>
+
 #include <asynctasks/error.h>
 #include <asynctasks/task.h>
 #include <asynctasks/types.h>
@@ -31,6 +33,16 @@ typedef struct at_client_task {
 
 /* Enqueues one task and wakes an idle executor. */
 int at_client_enqueue(at_client *c, const at_client_task *t, uint64_t *id, at_error *err);
+
+/* Enqueues n tasks (1..AT_ENQUEUE_MANY_MAX) in one transaction, all or
+ * none, and wakes an idle executor once. The names are looked up in bulk.
+ * Every task is checked first: when any is bad nothing is written, err
+ * names the first ("task 3 of 10: no task type 'x'") and item_errs (n
+ * entries, may be NULL) holds each task's own error (code AT_OK for the
+ * good ones). ids (n entries, may be NULL) receives the new ids in
+ * order. */
+int at_client_enqueue_many(at_client *c, const at_client_task *tasks, size_t n, uint64_t *ids,
+                           at_error *item_errs, at_error *err);
 
 /* Reads a task of the business (at_task_clear it after). */
 int at_client_get(at_client *c, const char *business, uint64_t id, at_task *out, at_error *err);

@@ -33,6 +33,9 @@ int at_time_parse(const char *s, at_time now, at_time *out, at_error *err);
 char *at_time_format(at_time t, char *buf, size_t len);
 at_time at_time_now(void); /* this host's clock */
 
+/* What a payload must be: UTF-8 text without NUL, at most AT_PAYLOAD_MAX
+ * bytes. */
+int at_payload_check(const char *in, size_t len, at_error *err);
 /* Payload storage: text above AT_PAYLOAD_COMPRESS bytes is deflated.
  * encoding is 0 for plain, 1 for zlib. *out is malloc'd. */
 int at_payload_encode(const char *in, size_t len, unsigned char **out, size_t *outlen,
