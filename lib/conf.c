@@ -64,6 +64,7 @@ static const struct key keys[] = {
     {"cancel_grace", K_UINT, F(cancel_grace), 0, 3600, "seconds"},
     {"retry_backoff", K_UINT, F(retry_backoff), 1, 86400, "seconds"},
     {"executor_max_rss_mb", K_UINT, F(executor_max_rss_mb), 16, 1048576, "MiB"},
+    {"test_statement_header", K_UINT, F(test_statement_header), 0, 1, "0 or 1"},
 };
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};

@@ -32,6 +32,7 @@ struct at_db {
     uint64_t tick;
     bool in_tx;
     unsigned last_errno; /* of the last failed call, 0 after success */
+    uint64_t statements; /* run on this connection object, for at_db_statements */
 };
 
 static bool
@@ -146,6 +147,7 @@ connect_db(at_db *db, at_error *err)
     db->my = my;
     for (size_t i = 0; i < AT_COUNT(session_sql); i++) {
         MYSQL_STMT *st = mysql_stmt_init(my);
+        db->statements++;
         int bad = !st || mysql_stmt_prepare(st, session_sql[i], strlen(session_sql[i])) ||
                   mysql_stmt_execute(st);
         if (bad) {
@@ -366,6 +368,7 @@ run(at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigned nar
             MYSQL_TIME *tm;
             rc = bind_args(db, st, args, nargs, &b, &tm, err);
             if (rc == AT_OK) {
+                db->statements++;
                 if (mysql_stmt_execute(st))
                     rc = fail_my(db, mysql_stmt_errno(st), mysql_stmt_error(st), err);
                 free(b);
@@ -695,6 +698,7 @@ db_tx(at_db *db, bool idempotent, db_tx_fn fn, void *ctx, at_error *err)
         int rc = AT_OK;
         if (!db->my && (rc = connect_db(db, err)) != AT_OK)
             return rc;
+        db->statements++;
         if (mysql_autocommit(db->my, 0)) {
             rc = fail_my(db, mysql_errno(db->my), mysql_error(db->my), err);
             if (errno_lost(db->last_errno) && lost_retries++ == 0) {
@@ -709,13 +713,17 @@ db_tx(at_db *db, bool idempotent, db_tx_fn fn, void *ctx, at_error *err)
         rc = fn(db, ctx, err);
         if (rc == AT_OK && db->my) {
             committing = true;
+            db->statements++;
             if (mysql_commit(db->my))
                 rc = fail_my(db, mysql_errno(db->my), mysql_error(db->my), err);
         }
         unsigned e = db->last_errno;
         if (db->my && !errno_lost(e)) {
-            if (rc != AT_OK)
+            if (rc != AT_OK) {
+                db->statements++;
                 mysql_rollback(db->my);
+            }
+            db->statements++;
             mysql_autocommit(db->my, 1);
         }
         db->in_tx = false;
@@ -734,6 +742,12 @@ db_tx(at_db *db, bool idempotent, db_tx_fn fn, void *ctx, at_error *err)
         }
         return rc;
     }
+}
+
+uint64_t
+at_db_statements(const at_db *db)
+{
+    return db->statements;
 }
 
 unsigned long

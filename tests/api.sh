@@ -22,12 +22,6 @@ REGISTER=$top_builddir/tests/register-type
 HTTP_TEST=api
 # shellcheck source=http_lib.sh
 . "$top_srcdir/tests/http_lib.sh"
-curl -s -o /dev/null "$URL/login" || bail "nothing answers at $URL"
-
-cli() {
-    run --config "$ASYNCTASKS_TEST_CONFIG" "$@"
-    [ "$RC" = 0 ] || bail "asynctasks $*: $OUT"
-}
 
 # ---- the data of this run ----
 

@@ -457,10 +457,14 @@ is "$(printf '%s\n' "$OUT" | tail -n +2 | awk -F'\t' '
         $2 != want { print "task " $1 " is " $2 ", not " want }')" "" \
     "the tasks of alice and of report are paused, the others queued"
 is "$(printf '%s\n' "$OUT" | awk -F'\t' '$2 == "paused"' | wc -l)" 4 "four tasks are paused"
-like "$OUT" "	carol Case	report	[^	]*	type report by cli:$(qre "$LOGIN")$" \
-    "a task held by the type pause names its rule"
-like "$OUT" "	alice Ames	report	[^	]*	user alice Ames by cli:$(qre "$LOGIN")$" \
+like "$OUT" "	carol Case	report	[^	]*	Task type report paused by cli:$(qre "$LOGIN") at [0-9-]+ [0-9:]+ UTC: report generator broken$" \
+    "a task held by the type pause names its rule, as the screen does"
+like "$OUT" "	alice Ames	report	[^	]*	User alice Ames paused by cli:$(qre "$LOGIN") at [0-9-]+ [0-9:]+ UTC, until [0-9-]+ [0-9:]+ UTC: quota exceeded$" \
     "a task held by both pauses names the user rule"
+held=$(printf '%s\n' "$OUT" | awk -F'\t' '$3 == "alice Ames" && $2 == "paused" { print $1; exit }')
+check 0 "^held by: +User alice Ames paused by cli:$(qre "$LOGIN") at [0-9-]+ [0-9:]+ UTC, until [0-9-]+ [0-9:]+ UTC: quota exceeded$" \
+    "tasks show of a held task says the rule in the same words" tasks show --business shop "$held"
+like "$OUT" "^status: +paused$" "tasks show of a held task: paused"
 check 0 '^[0-9]+ +paused +alice Ames ' "the table shows paused tasks" tasks list --business shop
 
 nrules=$(count pause_rules) naudit=$(count audit_log)

@@ -4,7 +4,7 @@
 # response for later; q, SQL on the test database. Sourced after
 # tests/lib.sh with HTTP_TEST naming the test; sets WORK (a scratch
 # directory, removed at exit), RNG (docs/views.rng), ART (where failed
-# responses go) and DB.
+# responses go) and DB. Needs URL, the test instance's address.
 
 RNG=$top_srcdir/docs/views.rng
 [ -r "$RNG" ] || bail "$RNG is missing"
@@ -14,6 +14,14 @@ ART=${ASYNCTASKS_TEST_ARTIFACTS:+$ASYNCTASKS_TEST_ARTIFACTS/$HTTP_TEST}
 DB=$(sed -n 's/^db_name *= *//p' "$ASYNCTASKS_TEST_CONFIG")
 [ -n "$DB" ] || bail "no db_name in $ASYNCTASKS_TEST_CONFIG"
 q() { sql --raw "$DB" -e "$1"; }
+curl -s -o /dev/null "$URL/login" || bail "nothing answers at $URL"
+
+# cli ARGS...: the command line on the test database; OUT is what it
+# printed. A failure ends the test: it makes the data the test needs.
+cli() {
+    run --config "$ASYNCTASKS_TEST_CONFIG" "$@"
+    [ "$RC" = 0 ] || bail "asynctasks $*: $OUT"
+}
 
 # ---- requests ----
 

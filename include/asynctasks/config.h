@@ -39,6 +39,11 @@ typedef struct at_config {
     unsigned cancel_grace;        /* seconds a cancelled task gets to stop */
     unsigned retry_backoff;       /* seconds before the first retry */
     unsigned executor_max_rss_mb; /* an executor above this is replaced */
+
+    /* For tests only: 1 makes asynctasks-fcgi tell, in the header
+     * X-Statement-Count of every answer, how many database statements the
+     * request ran. */
+    unsigned test_statement_header;
 } at_config;
 
 /* Finds the configuration: explicit_path if not NULL, else

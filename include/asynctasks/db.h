@@ -21,6 +21,12 @@ void at_db_close(at_db *db);
  * there is no connection at the moment. */
 unsigned long at_db_thread_id(at_db *db);
 
+/* How many statements this connection has sent to the server since it
+ * was opened: every query and change, the session setup of each
+ * (re)connect, and transaction control (start, commit, rollback). Tests
+ * read it to hold pages to their budget of round trips. */
+uint64_t at_db_statements(const at_db *db);
+
 /* Microseconds since the epoch, by the database server's clock: the one
  * clock that pause expiry, leases and run_at are measured against. */
 int at_db_now(at_db *db, int64_t *now, at_error *err);
