@@ -89,14 +89,16 @@ at_audit_list(at_db *db, uint64_t business_id, uint64_t before_id, unsigned limi
                    a, 3, sizeof **out, fill, (void **) out, n, err);
 }
 
-/* The page after `after` going back towards the newest: the oldest rows
- * above it, read in the index's order, cut, then turned newest first. */
+/* Both ways read audit_log_business (business_id, id), named because the
+ * planner may walk the primary key from the cursor instead, through every
+ * other business's entries. Going back (newer): the oldest rows above the
+ * cursor, cut at the page, then turned newest first. */
 #define NEWER_SQL                                                                                  \
-    "SELECT * FROM (SELECT " AUDIT_COLS " FROM audit_log WHERE business_id = ? AND id > ? "       \
-    "ORDER BY id LIMIT ?) newer ORDER BY id DESC"
+    "SELECT * FROM (SELECT " AUDIT_COLS " FROM audit_log FORCE INDEX (audit_log_business) "       \
+    "WHERE business_id = ? AND id > ? ORDER BY id LIMIT ?) newer ORDER BY id DESC"
 #define OLDER_SQL                                                                                  \
-    "SELECT " AUDIT_COLS " FROM audit_log WHERE business_id = ? AND id < ? "                      \
-    "ORDER BY id DESC LIMIT ?"
+    "SELECT " AUDIT_COLS " FROM audit_log FORCE INDEX (audit_log_business) "                      \
+    "WHERE business_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
 
 static int
 audit_rows(at_db *db, uint64_t business_id, bool newer, uint64_t key, unsigned limit,
