@@ -122,10 +122,11 @@ resume_button(fc_ctx *c, const at_pause_rule *r)
     vw_end(c);
 }
 
-/* One row of the picking table. */
+/* One row of the picking table; resume: give a paused one its Resume
+ * (one that the list of what is paused does not show). */
 static void
 pick_row(fc_ctx *c, uint64_t id, const char *name, const char *second,
-         const at_pause_rule *paused)
+         const at_pause_rule *paused, bool resume)
 {
     char box[48];
     snprintf(box, sizeof box, "pick-%" PRIu64, id);
@@ -146,7 +147,8 @@ pick_row(fc_ctx *c, uint64_t id, const char *name, const char *second,
     vw_start(c, "td", "state");
     if (paused) {
         vw_elem(c, "span", "status status-paused", "paused");
-        resume_button(c, paused);
+        if (resume)
+            resume_button(c, paused);
     } else {
         vw_elem(c, "span", "status status-running-ok", "active");
     }
@@ -250,6 +252,17 @@ search_form(fc_ctx *c, const panel *p, const fc_listview *lv)
     vw_end(c);
 }
 
+/* Whether the list of what is paused now shows target's rule. */
+static bool
+listed(const panel *p, uint64_t target)
+{
+    size_t shown = p->paused.n > PAUSED_LIST_MAX ? PAUSED_LIST_MAX : p->paused.n;
+    for (size_t i = 0; i < shown; i++)
+        if (p->paused.rules[i].target_id == target)
+            return true;
+    return false;
+}
+
 static void
 pick_table(fc_ctx *c, const panel *p)
 {
@@ -276,9 +289,11 @@ pick_table(fc_ctx *c, const panel *p)
     vw_end(c);
     vw_end(c);
     vw_start(c, "tbody", NULL);
-    for (size_t i = 0; i < p->n; i++)
-        pick_row(c, row_id(p, i), row_name(p, i), row_more(p, i),
-                 rule_for(&p->rules, p->scope, row_id(p, i)));
+    for (size_t i = 0; i < p->n; i++) {
+        uint64_t id = row_id(p, i);
+        pick_row(c, id, row_name(p, i), row_more(p, i), rule_for(&p->rules, p->scope, id),
+                 !listed(p, id));
+    }
     vw_end(c);
     vw_end(c);
 }
@@ -328,7 +343,7 @@ pause_form(fc_ctx *c, const panel *p, const fc_listview *lv)
 }
 
 /* What is paused now, each with its Resume; beyond PAUSED_LIST_MAX the
- * search finds the others, and their rows carry a Resume too. */
+ * search finds the others, and their rows in the table carry the Resume. */
 static void
 paused_list(fc_ctx *c, const panel *p)
 {

@@ -241,16 +241,36 @@ more=$(xp 'string(//*[local-name()="a"][contains(@class, "more")]/@href)')
 req "$JAR" "$URL$more"
 is "$(xp 'count(//*[local-name()="table"][@class="pick"]/*[local-name()="tbody"]/*[local-name()="tr"])')" 7 \
     "the next page: the other 7"
-# a paused member can be resumed from their row, wherever they are listed
-cli pause user --business "$P" "m29-$RUN@example.org"
-req "$JAR" "$URL$more"
-btn=$(xp 'string(//*[local-name()="tr"][@class="paused"]//*[local-name()="button"]/@form)')
-is "$btn" "resume-form" "a paused member's row has a Resume of the panel's resume form"
+# More paused than the panel lists: the others are found by the search,
+# and their rows carry the Resume.
+Q=${RUN}q
+cli business add "$Q" "Many paused $RUN"
+cli member add --business "$Q" --user "$ADMIN" --role business_admin
+many=()
+for i in $(seq -w 1 60); do
+    cli user add "q$i-$RUN@example.org" "Paused $i $RUN" --no-password
+    cli member add --business "$Q" --user "q$i-$RUN@example.org" --role member
+    many+=("q$i-$RUN@example.org")
+done
+cli pause user --business "$Q" "${many[@]}"
+req "$JAR" "$URL$LIST/pause-user?business=$Q"
+is "$(xp 'count(//*[@class="paused-list"]/*[local-name()="li"])')" 50 "60 paused: the panel lists 50"
+like "$(xp 'string(//*[@class="more-paused"])')" "^More users are paused: search for one" \
+    "and says there are more"
+is "$(xp 'count(//*[local-name()="tr"][@class="paused"]//*[local-name()="button"])')" 0 \
+    "the rows of listed ones carry no second Resume"
+req "$JAR" "$URL$LIST/pause-user?business=$Q&q=Paused%205"
+rows=$(xp 'count(//*[local-name()="tr"][@class="paused"])')
+btns=$(xp 'count(//*[local-name()="tr"][@class="paused"]//*[local-name()="button"][@form="resume-form"])')
+is "$rows/$btns" "10/9" "searched, the nine unlisted of the ten carry a Resume of the panel's resume form"
+target=$(q "SELECT id FROM users WHERE email = 'q58-$RUN@example.org'")
+is "$(xp "string(//*[local-name()='button'][@value='$target']/@aria-label)")" "Resume Paused 58 $RUN" \
+    "named after whom it resumes"
 csrf=$(csrf_in_body)
-target=$(q "SELECT id FROM users WHERE email = 'm29-$RUN@example.org'")
-req "$JAR" --data "csrf=$csrf&business=$P&target=$target" "$URL$LIST/resume-user"
+req "$JAR" --data "csrf=$csrf&business=$Q&target=$target" "$URL$LIST/resume-user"
 status_is 303 "which resumes them"
-is "$(q "SELECT COUNT(*) FROM pause_rules WHERE business_id = $P_ID")" 0 "nothing paused any more"
+is "$(q "SELECT COUNT(*) FROM pause_rules r JOIN businesses b ON b.id = r.business_id
+         WHERE b.slug = '$Q'")" 59 "one pause fewer"
 
 # ---- the Executors page with 64 executors ----
 
