@@ -212,3 +212,15 @@ at_access_platform_admins(at_db *db, const uint64_t *ids, size_t n, int *flags, 
     free(admins);
     return rc;
 }
+
+/* Makes a user a platform admin: of every business, now and later. */
+int
+at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err)
+{
+    db_arg a[] = {da_u64(user_id)};
+    int rc = db_exec(db, DB_RETRY, "INSERT IGNORE INTO platform_admins (user_id) VALUES (?)", a,
+                     1, NULL, NULL, err);
+    if (rc == AT_ENOTFOUND)
+        return at_error_set(err, AT_ENOTFOUND, "no user #%llu", (unsigned long long) user_id);
+    return rc ? at_error_wrap(err, "add platform admin") : AT_OK;
+}

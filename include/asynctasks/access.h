@@ -62,6 +62,9 @@ int at_access_businesses_among(at_db *db, const at_access *a, const uint64_t *id
  * not a member. */
 int at_member_role(at_db *db, uint64_t business_id, uint64_t user_id, int *role, at_error *err);
 
+/* Makes user_id a platform admin (again: no error). */
+int at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err);
+
 /* flags[i] is 1 when ids[i] is a platform admin, else 0. */
 int at_access_platform_admins(at_db *db, const uint64_t *ids, size_t n, int *flags,
                               at_error *err);

@@ -55,8 +55,6 @@ void at_user_page_free(at_user_page *page);
 int at_member_search_explain(at_db *db, uint64_t business_id, const char *search,
                              const char *after, unsigned limit, char **plan, at_error *err);
 
-int at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err);
-
 /* Adds the user to the business, or changes their role there. */
 int at_member_add(at_db *db, uint64_t business_id, uint64_t user_id, int role, at_error *err);
 /* at_member_role, who is a member with what role, is in access.h. */
