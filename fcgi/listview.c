@@ -96,7 +96,6 @@ business_field(fc_ctx *c)
     vw_attr(c, "name", "business");
     vw_attr(c, "value", c->acc.business.slug);
     vw_attr(c, "required", "required");
-    vw_attr(c, "pattern", "[a-z0-9][a-z0-9\\-]*");
     vw_attr(c, "title", c->acc.business.name);
     vw_end_void(c);
 }
