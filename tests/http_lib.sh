@@ -4,7 +4,8 @@
 # response for later; q, SQL on the test database. Sourced after
 # tests/lib.sh with HTTP_TEST naming the test; sets WORK (a scratch
 # directory, removed at exit), RNG (docs/views.rng), ART (where failed
-# responses go) and DB. Needs URL, the test instance's address.
+# responses go), DB and URL (the test instance's address, from
+# ASYNCTASKS_TEST_URL unless the test set it).
 
 RNG=$top_srcdir/docs/views.rng
 [ -r "$RNG" ] || bail "$RNG is missing"
@@ -14,6 +15,8 @@ ART=${ASYNCTASKS_TEST_ARTIFACTS:+$ASYNCTASKS_TEST_ARTIFACTS/$HTTP_TEST}
 DB=$(sed -n 's/^db_name *= *//p' "$ASYNCTASKS_TEST_CONFIG")
 [ -n "$DB" ] || bail "no db_name in $ASYNCTASKS_TEST_CONFIG"
 q() { sql --raw "$DB" -e "$1"; }
+URL=${URL:-${ASYNCTASKS_TEST_URL:-}}
+[ -n "$URL" ] || bail "ASYNCTASKS_TEST_URL is not set: run the tests through dev/check"
 curl -s -o /dev/null "$URL/login" || bail "nothing answers at $URL"
 
 # cli ARGS...: the command line on the test database; OUT is what it
