@@ -522,6 +522,21 @@ is "$(q "SELECT COUNT(*) FROM audit_log WHERE business_id = $SHOP AND actor = 'c
 check 0 '^ID ' "audit list --limit 2" audit list --business shop --limit 2
 is "$(printf '%s\n' "$OUT" | tail -n +2 | grep -c .)" 2 "audit list --limit 2: two entries"
 
+# ---- the plans of the screen's pages (tests/explain.sh checks them) ----
+
+check 0 $'^select_type\ttable\ttype\tkey\trows\textra$' \
+    "explain members prints the plan" explain members --business shop --search al
+like "$OUT" $'\tm\t[a-z_]+\tmemberships_name\t' "explain members: of the members' name index"
+check 0 $'\ttask_types\t' "explain types prints the plan" explain types
+check 0 $'\taudit_log\t' "explain audit prints the plan" explain audit --business shop --before 5
+check 64 "explain members needs --business" "explain members without a business" explain members
+check 64 "give --before or --after, not both" "explain audit both ways" \
+    explain audit --business shop --before 5 --after 9
+check 64 "unknown subcommand 'bogus'" "explain of no known page" explain bogus
+check 65 "user list cursor is malformed" "explain members with a bad cursor" \
+    explain members --business shop --after zz
+check 1 "no business 'nope'" "explain of an unknown business" explain audit --business nope
+
 # ---- hostile names ----
 
 EVIL="Robert'); DROP TABLE tasks;-- <b>x</b>"
