@@ -281,14 +281,28 @@ user_list(cli *c, int argc, char **argv)
     size_t n;
     if (at_user_list(cli_db(c, 1), b.id, search, &v, &n, &err))
         return cli_fail(&err);
+    uint64_t *ids = calloc(n + 1, sizeof *ids);
+    int *admin = calloc(n + 1, sizeof *admin);
+    for (size_t i = 0; ids && i < n; i++)
+        ids[i] = v[i].id;
+    if (!ids || !admin || at_access_platform_admins(cli_db(c, 1), ids, n, admin, &err)) {
+        if (!ids || !admin)
+            at_error_set(&err, AT_ENOMEM, "out of memory");
+        free(ids);
+        free(admin);
+        free(v);
+        return cli_fail(&err);
+    }
     printf("%-6s ", "ID");
     cli_pad(stdout, "EMAIL", 40);
     printf(" NAME\n");
     for (size_t i = 0; i < n; i++) {
         printf("%-6llu ", (unsigned long long) v[i].id);
         cli_pad(stdout, v[i].email, 40);
-        printf(" %s%s\n", v[i].name, v[i].platform_admin ? " (platform admin)" : "");
+        printf(" %s%s\n", v[i].name, admin[i] ? " (platform admin)" : "");
     }
+    free(ids);
+    free(admin);
     free(v);
     return EXIT_OK;
 }

@@ -114,18 +114,6 @@ cmd_enqueue(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* The status a person reads: a queued task held by a rule is "paused". */
-static const char *
-status_of(const at_task *t, const at_pause_set *rules, const at_pause_rule **why)
-{
-    *why = NULL;
-    if (t->state == AT_TASK_QUEUED && (*why = at_pause_match(rules, t->user_id, t->task_type_id)))
-        return "paused";
-    if (t->state == AT_TASK_RUNNING && t->cancel_requested)
-        return "cancelling";
-    return at_task_state_str(t->state);
-}
-
 static int
 tasks_list(cli *c, int argc, char **argv)
 {
@@ -205,12 +193,14 @@ tasks_list(cli *c, int argc, char **argv)
     }
     at_task_page page;
     at_pause_set rules;
-    if (at_pause_load(db, b.id, &rules, &err))
+    at_time now;
+    if (at_task_list(db, &q, &page, &err))
         return cli_fail(&err);
-    if (at_task_list(db, &q, &page, &err)) {
-        at_pause_set_free(&rules);
+    if (at_db_now(db, &now, &err) || at_task_page_rules(db, b.id, now, &page, &rules, NULL, &err)) {
+        at_task_page_free(&page);
         return cli_fail(&err);
     }
+
     int tsv = strcmp(format, "tsv") == 0;
     if (tsv) {
         printf("id\tstatus\tuser\ttask_type\tcreated_at\tpaused_by_rule\n");
@@ -222,12 +212,11 @@ tasks_list(cli *c, int argc, char **argv)
     for (size_t i = 0; i < page.n; i++) {
         const at_task *t = &page.rows[i];
         const at_pause_rule *why;
-        const char *st = status_of(t, &rules, &why);
-        char created[32], rule[AT_NAME_BUF * 2 + 64] = "";
+        const char *st = at_task_status(t, &rules, &why);
+        char created[32], rule[AT_RULE_TEXT_BUF] = "";
         at_time_format(t->created_at, created, sizeof created);
         if (why)
-            snprintf(rule, sizeof rule, "%s %s by %s", why->scope == AT_SCOPE_USER ? "user" : "type",
-                     why->target_name, why->paused_by_name);
+            at_pause_rule_text(why, 1, rule, sizeof rule);
         if (tsv) {
             printf("%llu\t%s\t%s\t%s\t%s\t%s\n", (unsigned long long) t->id, st, t->user_name,
                    t->type_name, created, rule);
@@ -288,24 +277,22 @@ tasks_show(cli *c, int argc, char **argv)
     if (at_task_get(db, b.id, id, &t, &err))
         return cli_fail(&err);
     at_pause_set rules;
-    if (at_pause_load(db, b.id, &rules, &err)) {
+    at_time now;
+    if (at_db_now(db, &now, &err) ||
+        at_pause_load_for(db, b.id, now, &t.user_id, 1, &t.task_type_id, 1, &rules, NULL, &err)) {
         at_task_clear(&t);
         return cli_fail(&err);
     }
     const at_pause_rule *why;
-    const char *st = status_of(&t, &rules, &why);
-    char tb[6][32];
+    const char *st = at_task_status(&t, &rules, &why);
+    char tb[4][32], rule[AT_RULE_TEXT_BUF];
     printf("id:          %llu\n", (unsigned long long) t.id);
     printf("business:    %s\n", b.slug);
     printf("user:        %s\n", t.user_name);
     printf("task type:   %s\n", t.type_name);
     printf("status:      %s\n", st);
     if (why)
-        printf("paused by:   %s rule on %s, by %s at %s UTC%s%s%s%s\n",
-               why->scope == AT_SCOPE_USER ? "user" : "task type", why->target_name,
-               why->paused_by_name, at_time_format(why->paused_at, tb[5], sizeof tb[5]),
-               why->until ? ", until " : "", why->until ? at_time_format(why->until, tb[4], 32) : "",
-               why->reason[0] ? ": " : "", why->reason);
+        printf("held by:     %s\n", at_pause_rule_text(why, 1, rule, sizeof rule));
     printf("priority:    %d\n", t.priority);
     printf("attempts:    %u of %u\n", t.attempts, t.max_attempts);
     printf("created at:  %s UTC\n", at_time_format(t.created_at, tb[0], sizeof tb[0]));

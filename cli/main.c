@@ -29,6 +29,7 @@ static const struct {
     {"pause", cmd_pause, "pause users or task types of a business, or list pauses"},
     {"resume", cmd_resume, "resume all, or users or task types"},
     {"audit", cmd_audit, "list the audit log of a business"},
+    {"explain", cmd_explain, "the database's plans for the screen's dialogs and audit log"},
     {"token", cmd_token, "create, list or revoke the API tokens of a business"},
     {"demo-data", cmd_demo_data, "load demonstration data"},
     {"plugin", cmd_plugin, "check, list or try out task-type plugins"},

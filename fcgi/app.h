@@ -71,21 +71,22 @@ typedef struct fc_ctx {
     bool gzip;        /* and gzip */
     bool head;        /* a HEAD request: answer as GET, without the body */
 
-    /* who is asking */
-    bool logged_in;
-    char token[AT_TOKEN_LEN + 1];
-    at_session session;
-    at_user user;
+    /* who is asking, loaded before the handler runs: the session and its
+     * user, the business (FC_ADMIN routes: one they administer; FC_TOKEN:
+     * the token's) and the database clock. Handlers read it. */
+    at_access acc;
+    char token[AT_TOKEN_LEN + 1]; /* the session cookie */
     at_actor actor;
     at_api_token api_token; /* FC_TOKEN routes: the checked token */
-    at_business business; /* FC_ADMIN routes: the checked business; FC_TOKEN: the token's */
-    at_business *businesses; /* the businesses this admin may manage */
+    /* the businesses of the Business menu (fc_load_businesses) */
+    at_business *businesses;
     size_t nbusinesses;
-    char flash[AT_FLASH_BUF];
+    int more_businesses; /* more than the menu lists */
+    char flash[AT_FLASH_BUF]; /* the one-shot message this page shows */
 
     const fc_route *route;
     fc_value p[FC_PARAMS_PER_ROUTE]; /* the route's parameters, checked */
-    at_time now;
+    uint64_t statements_at_start; /* at_db_statements when the request began */
 
     fc_resp resp;
     xmlTextWriterPtr w; /* writing resp.body */
@@ -160,9 +161,26 @@ void vw_button(fc_ctx *c, const char *type, const char *cls, const char *text);
 void vw_select(fc_ctx *c, const char *id, const char *name, const char *label,
                const char *const *values, const char *const *labels, const char *selected);
 
-/* Builds a URL-encoded query "a=1&b=2" from pairs (NULL values skipped)
- * into buf; returns buf. */
-char *vw_query(char *buf, size_t len, const char *const *pairs, size_t npairs);
+/* A URL built piece by piece in a buffer that grows: never cut short.
+ * After running out of memory p is NULL, and attributes given it are left
+ * out rather than written wrong. Start with {0}; free with vw_url_free. */
+typedef struct vw_url {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} vw_url;
+/* Appends text as it is (a path). */
+void vw_url_path(vw_url *u, const char *path);
+/* Appends "?key=value" (or "&key=value" after the first), the value
+ * percent-encoded but for A-Z a-z 0-9 - _ . ~; a NULL or empty value adds
+ * nothing. */
+void vw_url_param(vw_url *u, const char *key, const char *value);
+void vw_url_free(vw_url *u);
+
+/* A pager: a navigation with "‹ newer" (rel prev) and "older ›" (rel
+ * next) links, each shown when its URL is not NULL. */
+void vw_pager(fc_ctx *c, const char *newer_url, const char *newer_label, const char *older_url,
+              const char *older_label);
 
 /* ---- handlers ---- */
 int h_root(fc_ctx *c);
@@ -189,35 +207,43 @@ int h_api_enqueue_many(fc_ctx *c); /* h_api_enqueue with an XML body */
  * (the route's parameters, checked); the ids are the caller's. */
 void fc_api_request(const fc_ctx *c, const fc_value *vals, at_enqueue *req);
 
-/* State kept in the URL of the task list, carried by every link and form
- * that returns to it. */
+/* ---- listview.c: the task list's state, which every page that returns
+ * to the list carries in its links and forms ---- */
 typedef struct fc_listview {
     const char *sort, *dir, *status, *user, *type, *limit;
 } fc_listview;
 void fc_listview_from(const fc_ctx *c, fc_listview *lv);
-/* "/admin/async-tasks?business=..&sort=.." for the current business. */
-char *fc_list_url(const fc_ctx *c, const fc_listview *lv, char *buf, size_t len);
-/* The Business dropdown: v[0..n) the businesses the admin manages, the
- * current one selected; lv (may be NULL) is carried along. */
-void fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv, const at_business *v,
-                      size_t n);
-/* What the Status column says: a queued task held by rule is "paused". */
-const char *fc_status_word(const at_task *t, const at_pause_rule *rule);
-/* A task's attributes and children in the XML views (rule: what holds it). */
-void fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_rule *rule);
+/* path, then the business and lv as parameters (defaults left out, so
+ * that equal views share one URL). */
+void fc_list_url(const fc_ctx *c, const fc_listview *lv, const char *path, vw_url *u);
+/* Hidden inputs carrying lv (for forms that return to the list). */
+void vw_listview_hidden(fc_ctx *c, const fc_listview *lv);
+/* Answers with a redirect to the list in the state lv. */
+int fc_redirect_list(fc_ctx *c, const fc_listview *lv);
+/* Loads the Business menu (c->businesses); on failure sets the error
+ * page and returns -1. */
+int fc_load_businesses(fc_ctx *c);
+/* The Business menu, the current business chosen; lv (may be NULL) is
+ * carried along. */
+void fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv);
+
+/* h_resume_all.c: the question Resume All asks, as a paragraph. */
+void fc_resume_all_question(fc_ctx *c);
+
+/* ---- task_view.c: one task as the list, its page and the API show it ---- */
+/* One task of c->acc.business, with the rules that may hold it (only
+ * those: O(1) rows); on failure sets the error page and returns -1. */
+int fc_task_load(fc_ctx *c, uint64_t id, at_task *t, at_pause_set *rules);
+/* A task's attributes and children in the XML views. */
+void fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_set *rules);
+/* The XML document of one task (root "task"), as the API answers it;
+ * attempts (may be NULL) adds its runs, as the detail page does. */
+void fc_xml_task_document(fc_ctx *c, const at_task *t, const at_pause_set *rules,
+                          const at_attempt_page *attempts);
 /* "40 of 100 done (40%)", after before, for a running task that reports
  * progress; nothing for others. */
 void fc_progress_text(fc_ctx *c, const at_task *t, const char *before);
-/* One task of c->business with the rule that holds it, if any (*paused;
- * paused NULL: not looked up); on failure the error page is set and -1
- * returned. */
-int fc_task_load(fc_ctx *c, uint64_t id, at_task *t, at_pause_rule *rule, int *paused);
-/* The XML document of one task (root "task"), as the detail page and the
- * API answer it. */
-void fc_xml_task_document(fc_ctx *c, const at_task *t, const at_pause_rule *rule);
 /* Who paused, when, until when and why; name_target adds what is paused. */
 void fc_rule_note(fc_ctx *c, const at_pause_rule *r, const char *element, bool name_target);
-/* Hidden inputs carrying lv (for forms that return to the list). */
-void vw_listview_hidden(fc_ctx *c, const fc_listview *lv);
 
 #endif

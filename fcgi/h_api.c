@@ -1,7 +1,7 @@
 /* h_api.c: the HTTP API for programs: enqueue a task of the token's
  * business (POST /api/v1/tasks) and read its state back
  * (GET /api/v1/tasks/{id}). http.c has checked the bearer token and set
- * c->business to its business; every answer is XML. */
+ * c->acc.business to its business; every answer is XML. */
 #include "config.h"
 
 #include <inttypes.h>
@@ -18,12 +18,12 @@ static int
 answer_task(fc_ctx *c, uint64_t id, int status)
 {
     at_task t;
-    at_pause_rule rule;
-    int paused;
-    if (fc_task_load(c, id, &t, &rule, &paused))
+    at_pause_set rules;
+    if (fc_task_load(c, id, &t, &rules))
         return 0;
     c->resp.status = status;
-    fc_xml_task_document(c, &t, paused ? &rule : NULL);
+    fc_xml_task_document(c, &t, &rules, NULL);
+    at_pause_set_free(&rules);
     at_task_clear(&t);
     return 0;
 }
@@ -40,7 +40,7 @@ member(fc_ctx *c, const char *email, at_user *u)
     if (rc == AT_OK)
         rc = at_user_get(c->db, email, u, &err);
     if (rc == AT_OK)
-        rc = at_member_role(c->db, c->business.id, u->id, &role, &err);
+        rc = at_member_role(c->db, c->acc.business.id, u->id, &role, &err);
     if (rc == AT_EINVAL)
         return fc_error(c, 400, err.msg), -1;
     if (rc == AT_ENOTFOUND || (rc == AT_OK && role == AT_ROLE_NONE)) {
@@ -78,7 +78,7 @@ h_api_enqueue(fc_ctx *c)
         return fc_fail(c, &err); /* a malformed name is 400, an unknown one 404 */
     at_enqueue req;
     fc_api_request(c, c->p, &req);
-    req.business_id = c->business.id;
+    req.business_id = c->acc.business.id;
     req.user_id = u.id;
     req.task_type_id = type.id;
     /* enqueue checks the payload against the type's parameters (the
@@ -88,7 +88,7 @@ h_api_enqueue(fc_ctx *c)
         return fc_fail(c, &err);
     char url[128];
     snprintf(url, sizeof url, "/admin/async-tasks/tasks/%" PRIu64 "?business=%s", id,
-             c->business.slug);
+             c->acc.business.slug);
     fc_add_header(c, "Location", url);
     return answer_task(c, id, 201);
 }

@@ -73,10 +73,10 @@ check_fields(fc_ctx *c, const fc_bulk *b, bulk_work *w)
             continue;
         }
         fc_value *v = w->vals[i];
-        if (fc_params_check(c->route->params, c->route->nparams, &b->v[i].fields, c->now, v,
+        if (fc_params_check(c->route->params, c->route->nparams, &b->v[i].fields, c->acc.now, v,
                             &w->errs[i]))
             continue;
-        w->names[i] = (at_task_names){c->business.slug, fc_arg_of(c, v, "user")->s,
+        w->names[i] = (at_task_names){c->acc.business.slug, fc_arg_of(c, v, "user")->s,
                                       fc_arg_of(c, v, "type")->s};
         fc_api_request(c, v, &w->reqs[i]);
     }
@@ -154,7 +154,7 @@ answer_ids(fc_ctx *c, const bulk_work *w)
     if (vw_xml_begin(c, "enqueued"))
         return fc_error(c, 500, "Out of memory.");
     c->resp.status = 201;
-    vw_attr(c, "business", c->business.slug);
+    vw_attr(c, "business", c->acc.business.slug);
     vw_attrf(c, "count", "%zu", w->n);
     for (size_t i = 0; i < w->n; i++) {
         vw_start(c, "task", NULL);

@@ -1,5 +1,6 @@
 /* h_audit.c: the Audit Log page: every pause, resume, edit and delete of
- * the business, newest first, a page at a time. */
+ * the business, newest first, a page at a time by keyset (Newer, Older),
+ * so that a page costs the same at a million entries as at ten. */
 #include "config.h"
 
 #include <inttypes.h>
@@ -11,60 +12,79 @@
 
 #define AUDIT_PAGE 50
 
-int
-h_audit(fc_ctx *c)
+static void
+xml_audit(fc_ctx *c, const at_audit_page *pg)
 {
-    const fc_value *before = fc_arg(c, "before");
-    at_audit_entry *v = NULL;
-    size_t n = 0;
-    at_error err;
-    /* one more than shown tells whether there is an older page */
-    if (at_audit_list(c->db, c->business.id, before->present ? (uint64_t) before->i : 0,
-                      AUDIT_PAGE + 1, &v, &n, &err))
-        return fc_fail(c, &err);
-    bool older = n > AUDIT_PAGE;
-    if (older)
-        n = AUDIT_PAGE;
     char iso[40];
-    if (c->want_xml) {
-        vw_xml_begin(c, "audit-log");
-        vw_attr(c, "business", c->business.slug);
-        for (size_t i = 0; i < n; i++) {
-            vw_start(c, "entry", NULL);
-            vw_attrf(c, "id", "%" PRIu64, v[i].id);
-            vw_attr(c, "at", vw_iso(v[i].at, iso, sizeof iso));
-            vw_attr(c, "actor", v[i].actor);
-            vw_attr(c, "action", v[i].action);
-            vw_attr(c, "target-kind", v[i].target_kind);
-            if (v[i].target_id)
-                vw_attrf(c, "target-id", "%" PRIu64, v[i].target_id);
-            vw_attr(c, "target", v[i].target_name);
-            vw_attr(c, "reason", v[i].reason);
-            vw_attr(c, "detail", v[i].detail);
-            vw_end_void(c);
-        }
-        vw_start(c, "page", NULL);
-        if (older)
-            vw_attrf(c, "before", "%" PRIu64, v[n - 1].id);
+    vw_xml_begin(c, "audit-log");
+    vw_attr(c, "business", c->acc.business.slug);
+    for (size_t i = 0; i < pg->n; i++) {
+        const at_audit_entry *e = &pg->rows[i];
+        vw_start(c, "entry", NULL);
+        vw_attrf(c, "id", "%" PRIu64, e->id);
+        vw_attr(c, "at", vw_iso(e->at, iso, sizeof iso));
+        vw_attr(c, "actor", e->actor);
+        vw_attr(c, "action", e->action);
+        vw_attr(c, "target-kind", e->target_kind);
+        if (e->target_id)
+            vw_attrf(c, "target-id", "%" PRIu64, e->target_id);
+        vw_attr(c, "target", e->target_name);
+        vw_attr(c, "reason", e->reason);
+        vw_attr(c, "detail", e->detail);
         vw_end_void(c);
-        vw_xml_end(c);
-        free(v);
-        return 0;
     }
-    at_business *bv = NULL;
-    size_t bn = 0;
-    if (at_business_list_admin(c->db, c->user.id, &bv, &bn, &err)) {
-        free(v);
-        return fc_fail(c, &err);
+    vw_start(c, "page", NULL);
+    if (pg->has_older)
+        vw_attrf(c, "before", "%" PRIu64, pg->older);
+    if (pg->has_newer)
+        vw_attrf(c, "after", "%" PRIu64, pg->newer);
+    vw_end_void(c);
+    vw_xml_end(c);
+}
+
+static void
+audit_row(fc_ctx *c, const at_audit_entry *e, const char *const *heads)
+{
+    char target[AT_NAME_BUF + 32];
+    snprintf(target, sizeof target, "%s %s",
+             strcmp(e->target_kind, "task_type") == 0 ? "task type" : e->target_kind,
+             e->target_name);
+    vw_start(c, "tr", NULL);
+    vw_start(c, "td", NULL);
+    vw_attr(c, "data-label", "Time");
+    vw_time(c, e->at);
+    vw_end(c);
+    const char *cells[] = {e->actor, e->action, target, e->reason, e->detail};
+    for (size_t k = 0; k < 5; k++) {
+        vw_start(c, "td", NULL);
+        vw_attr(c, "data-label", heads[k + 1]);
+        vw_text(c, cells[k]);
+        vw_end(c);
     }
+    vw_end(c);
+}
+
+/* "/admin/audit-log?business=..&key=id" */
+static void
+audit_url(fc_ctx *c, const char *key, uint64_t id, vw_url *u)
+{
+    char v[24];
+    snprintf(v, sizeof v, "%" PRIu64, id);
+    vw_url_path(u, "/admin/audit-log");
+    vw_url_param(u, "business", c->acc.business.slug);
+    vw_url_param(u, key, v);
+}
+
+static void
+html_audit(fc_ctx *c, const at_audit_page *pg)
+{
     vw_page_begin(c, "Audit Log");
     vw_elem(c, "h1", NULL, "Audit Log");
     vw_start(c, "div", "toolbar");
-    fc_business_form(c, "/admin/audit-log", NULL, bv, bn);
+    fc_business_form(c, "/admin/audit-log", NULL);
     vw_end(c);
-    free(bv);
     vw_start(c, "p", "lead");
-    vw_textf(c, "Every pause, resume, edit and delete in %s, newest first.", c->business.name);
+    vw_textf(c, "Every pause, resume, edit and delete in %s, newest first.", c->acc.business.name);
     vw_end(c);
     vw_start(c, "div", "table-wrap");
     vw_start(c, "table", "audit");
@@ -72,42 +92,41 @@ h_audit(fc_ctx *c)
                                         "Detail"};
     vw_table_head(c, heads, 6);
     vw_start(c, "tbody", NULL);
-    if (n == 0)
+    if (pg->n == 0)
         vw_empty_row(c, 6, "Nothing has been recorded yet");
-    for (size_t i = 0; i < n; i++) {
-        char target[AT_NAME_BUF + 32];
-        snprintf(target, sizeof target, "%s %s",
-                 strcmp(v[i].target_kind, "task_type") == 0 ? "task type" : v[i].target_kind,
-                 v[i].target_name);
-        vw_start(c, "tr", NULL);
-        vw_start(c, "td", NULL);
-        vw_attr(c, "data-label", "Time");
-        vw_time(c, v[i].at);
-        vw_end(c);
-        const char *cells[] = {v[i].actor, v[i].action, target, v[i].reason, v[i].detail};
-        for (size_t k = 0; k < 5; k++) {
-            vw_start(c, "td", NULL);
-            vw_attr(c, "data-label", heads[k + 1]);
-            vw_text(c, cells[k]);
-            vw_end(c);
-        }
-        vw_end(c);
-    }
+    for (size_t i = 0; i < pg->n; i++)
+        audit_row(c, &pg->rows[i], heads);
     vw_end(c);
     vw_end(c);
     vw_end(c);
-    if (older) {
-        char url[256];
-        snprintf(url, sizeof url, "/admin/audit-log?business=%s&before=%" PRIu64,
-                 c->business.slug, v[n - 1].id);
-        vw_start(c, "nav", "pager");
-        vw_start(c, "a", "button secondary");
-        vw_attr(c, "rel", "next");
-        vw_attr(c, "href", url);
-        vw_text(c, "Older ›");
-        vw_end(c);
-        vw_end(c);
-    }
-    free(v);
-    return vw_page_end(c);
+    vw_url newer = {0}, older = {0};
+    if (pg->has_newer)
+        audit_url(c, "after", pg->newer, &newer);
+    if (pg->has_older)
+        audit_url(c, "before", pg->older, &older);
+    if (pg->has_newer || pg->has_older)
+        vw_pager(c, pg->has_newer ? newer.p : NULL, "‹ Newer", pg->has_older ? older.p : NULL,
+                 "Older ›");
+    vw_url_free(&newer);
+    vw_url_free(&older);
+    vw_page_end(c);
+}
+
+int
+h_audit(fc_ctx *c)
+{
+    const fc_value *before = fc_arg(c, "before"), *after = fc_arg(c, "after");
+    if (before->present && after->present)
+        return fc_error(c, 400, "Give either after or before, not both.");
+    at_audit_page pg;
+    at_error err;
+    if (at_audit_page_get(c->db, c->acc.business.id, (uint64_t) before->i, (uint64_t) after->i,
+                          AUDIT_PAGE, &pg, &err))
+        return fc_fail(c, &err);
+    if (c->want_xml)
+        xml_audit(c, &pg);
+    else if (fc_load_businesses(c) == 0)
+        html_audit(c, &pg);
+    at_audit_page_free(&pg);
+    return 0;
 }

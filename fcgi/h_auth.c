@@ -18,7 +18,7 @@ next_or_default(const fc_ctx *c)
 int
 h_root(fc_ctx *c)
 {
-    return fc_redirect(c, c->logged_in ? "/admin/async-tasks" : "/login");
+    return fc_redirect(c, c->acc.logged_in ? "/admin/async-tasks" : "/login");
 }
 
 /* The form's anti-forgery token: the cookie's if it has a good one. */
@@ -85,7 +85,7 @@ login_page(fc_ctx *c, int status, const char *message, const char *email)
 int
 h_login_form(fc_ctx *c)
 {
-    if (c->logged_in)
+    if (c->acc.logged_in)
         return fc_redirect(c, next_or_default(c));
     return login_page(c, 200, NULL, NULL);
 }
@@ -121,7 +121,7 @@ h_login(fc_ctx *c)
         return fc_fail(c, &err);
     at_login_succeeded(c->db, email, &err);
     /* A new session at every login: a token planted before it is useless. */
-    if (c->logged_in)
+    if (c->acc.logged_in)
         at_session_end(c->db, c->token, &err);
     char token[AT_TOKEN_LEN + 1];
     at_session s;

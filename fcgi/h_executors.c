@@ -13,7 +13,8 @@
 
 #include "app.h"
 
-#define STALE_S 30 /* a heartbeat older than this is stale */
+#define STALE_S 30        /* a heartbeat older than this is stale */
+#define EXECUTORS_MAX 500 /* shown at most */
 
 /* The business of a task the admin may see (one of v[0..n)), or NULL. */
 static const at_business *
@@ -28,7 +29,7 @@ visible(const at_business *v, size_t n, uint64_t business_id)
 static bool
 stale(const fc_ctx *c, const at_executor_info *e)
 {
-    return c->now - e->heartbeat_at > (at_time) STALE_S * 1000000;
+    return c->acc.now - e->heartbeat_at > (at_time) STALE_S * 1000000;
 }
 
 static const char *
@@ -120,29 +121,28 @@ html_executor(fc_ctx *c, const at_executor_info *e, const at_business *b)
     vw_end(c);
 }
 
-int
-h_executors(fc_ctx *c)
+/* The businesses of the executors' tasks that the reader administers:
+ * one lookup of at most a page's worth of ids. */
+static int
+visible_businesses(fc_ctx *c, const at_executor_info *v, size_t n, at_business **out,
+                   size_t *nout, at_error *err)
 {
-    at_error err;
-    at_executor_info *v = NULL;
-    size_t n = 0;
-    at_business *bv = NULL;
-    size_t bn = 0;
-    if (at_executor_list(c->db, &v, &n, &err) ||
-        at_business_list_admin(c->db, c->user.id, &bv, &bn, &err)) {
-        free(v);
-        return fc_fail(c, &err);
-    }
-    if (c->want_xml) {
-        char iso[40];
-        vw_xml_begin(c, "executors");
-        vw_attr(c, "now", vw_iso(c->now, iso, sizeof iso));
-        vw_attrf(c, "stale-after", "%d", STALE_S);
-        for (size_t i = 0; i < n; i++)
-            xml_executor(c, &v[i], visible(bv, bn, v[i].task_business_id));
-        vw_xml_end(c);
-        goto out;
-    }
+    uint64_t *ids = calloc(n + 1, sizeof *ids);
+    if (!ids)
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].task_id)
+            ids[k++] = v[i].task_business_id;
+    int rc = at_access_businesses_among(c->db, &c->acc, ids, k, out, nout, err);
+    free(ids);
+    return rc;
+}
+
+static void
+html_executors(fc_ctx *c, const at_executor_info *v, size_t n, int more, const at_business *bv,
+               size_t bn)
+{
     vw_page_begin(c, "Executors");
     vw_elem(c, "h1", NULL, "Executors");
     vw_start(c, "p", "lead");
@@ -161,8 +161,38 @@ h_executors(fc_ctx *c)
         vw_empty_row(c, 6, "There are no executors running");
     for (size_t i = 0; i < n; i++)
         html_executor(c, &v[i], visible(bv, bn, v[i].task_business_id));
+    vw_end(c);
+    vw_end(c);
+    vw_end(c);
+    if (more)
+        vw_elem(c, "p", "more", "There are more executors than this page shows.");
     vw_page_end(c);
-out:
+}
+
+int
+h_executors(fc_ctx *c)
+{
+    at_error err;
+    at_executor_info *v = NULL;
+    size_t n = 0, bn = 0;
+    int more = 0;
+    at_business *bv = NULL;
+    if (at_executor_list(c->db, EXECUTORS_MAX, &v, &n, &more, &err) ||
+        visible_businesses(c, v, n, &bv, &bn, &err)) {
+        free(v);
+        return fc_fail(c, &err);
+    }
+    if (c->want_xml) {
+        char iso[40];
+        vw_xml_begin(c, "executors");
+        vw_attr(c, "now", vw_iso(c->acc.now, iso, sizeof iso));
+        vw_attrf(c, "stale-after", "%d", STALE_S);
+        for (size_t i = 0; i < n; i++)
+            xml_executor(c, &v[i], visible(bv, bn, v[i].task_business_id));
+        vw_xml_end(c);
+    } else {
+        html_executors(c, v, n, more, bv, bn);
+    }
     free(v);
     free(bv);
     return 0;

@@ -1,5 +1,6 @@
-/* h_task.c: one task: its detail (page and XML), the Edit form with
- * optimistic concurrency, and Delete with its confirmation. */
+/* h_task.c: one task: its detail (page and XML) with its attempts a page
+ * at a time, the Edit form with optimistic concurrency, and Delete with
+ * its confirmation. */
 #include "config.h"
 
 #include <inttypes.h>
@@ -11,23 +12,6 @@
 #include <asynctasks/plugin.h>
 
 #include "app.h"
-
-int
-fc_task_load(fc_ctx *c, uint64_t id, at_task *t, at_pause_rule *rule, int *paused)
-{
-    at_error err;
-    if (at_task_get(c->db, c->business.id, id, t, &err))
-        return fc_fail(c, &err), -1;
-    if (!paused)
-        return 0;
-    *paused = 0;
-    if (t->state == AT_TASK_QUEUED &&
-        at_pause_check(c->db, c->business.id, t->user_id, t->task_type_id, paused, rule, &err)) {
-        at_task_clear(t);
-        return fc_fail(c, &err), -1;
-    }
-    return 0;
-}
 
 static void
 row(fc_ctx *c, const char *label, const char *value)
@@ -48,18 +32,6 @@ row_time(fc_ctx *c, const char *label, at_time t)
     vw_end(c);
 }
 
-void
-fc_xml_task_document(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
-{
-    vw_xml_begin(c, "task");
-    vw_attr(c, "business", c->business.slug);
-    fc_xml_task_fields(c, t, rule);
-    if (t->result)
-        vw_elem(c, "result", NULL, t->result);
-    vw_elem(c, "payload", NULL, t->payload ? t->payload : "");
-    vw_xml_end(c);
-}
-
 /* "850 ms", "12.4 s", "3 min 20 s", "2 h 5 min" */
 static char *
 duration(int64_t us, char *buf, size_t len)
@@ -76,65 +48,139 @@ duration(int64_t us, char *buf, size_t len)
     return buf;
 }
 
+#define ATTEMPTS_PAGE 20
+
+/* The task page's URL with the list's state and one more parameter. */
+static void
+task_url(fc_ctx *c, const fc_listview *lv, uint64_t id, const char *key, unsigned value,
+         vw_url *u)
+{
+    char path[64], v[16];
+    snprintf(path, sizeof path, "/admin/async-tasks/tasks/%" PRIu64, id);
+    fc_list_url(c, lv, path, u);
+    snprintf(v, sizeof v, "%u", value);
+    vw_url_param(u, key, v);
+}
+
+/* Every run of the task, newest first, a page at a time. */
+static void
+attempts_table(fc_ctx *c, const fc_listview *lv, const at_task *t, const at_attempt_page *a)
+{
+    vw_elem(c, "h2", NULL, "Attempts");
+    vw_start(c, "div", "table-wrap");
+    vw_start(c, "table", "attempts");
+    vw_attr(c, "aria-label", "Attempts");
+    static const char *const heads[] = {"#", "Started", "Ended", "Outcome", "Executor", "Error"};
+    vw_table_head(c, heads, 6);
+    vw_start(c, "tbody", NULL);
+    if (a->n == 0)
+        vw_empty_row(c, 6, "Not run yet");
+    for (size_t i = 0; i < a->n; i++) {
+        const at_attempt *r = &a->rows[i];
+        vw_start(c, "tr", NULL);
+        vw_start(c, "td", NULL);
+        vw_textf(c, "%u", r->attempt);
+        vw_end(c);
+        vw_start(c, "td", NULL);
+        vw_time(c, r->started_at);
+        vw_end(c);
+        vw_start(c, "td", NULL);
+        if (r->finished_at)
+            vw_time(c, r->finished_at);
+        vw_end(c);
+        vw_elem(c, "td", "outcome", r->outcome);
+        vw_start(c, "td", NULL);
+        vw_textf(c, "%s, pid %d", r->host, r->pid);
+        vw_end(c);
+        vw_elem(c, "td", NULL, r->error);
+        vw_end(c);
+    }
+    vw_end(c);
+    vw_end(c);
+    vw_end(c);
+    vw_url newer = {0}, older = {0};
+    if (a->has_newer)
+        task_url(c, lv, t->id, "after", a->newer, &newer);
+    if (a->has_older)
+        task_url(c, lv, t->id, "before", a->older, &older);
+    if (a->has_newer || a->has_older)
+        vw_pager(c, a->has_newer ? newer.p : NULL, "‹ Newer attempts",
+                 a->has_older ? older.p : NULL, "Older attempts ›");
+    vw_url_free(&newer);
+    vw_url_free(&older);
+}
+
+static void
+task_page(fc_ctx *c, const at_task *t, const at_pause_set *rules, const at_attempt_page *a)
+{
+    char buf[64];
+    fc_listview lv;
+    fc_listview_from(c, &lv);
+    vw_url back = {0};
+    fc_list_url(c, &lv, "/admin/async-tasks", &back);
+    snprintf(buf, sizeof buf, "Task #%" PRIu64, t->id);
+    vw_page_begin(c, buf);
+    vw_elem(c, "h1", NULL, buf);
+    vw_start(c, "dl", "task-detail");
+    row(c, "User", t->user_name);
+    row(c, "Task Type", t->type_name);
+    const at_pause_rule *rule;
+    row(c, "Status", at_task_status(t, rules, &rule));
+    if (rule) {
+        char what[AT_RULE_TEXT_BUF];
+        row(c, "Held by", at_pause_rule_text(rule, 1, what, sizeof what));
+    }
+    row_time(c, "Created At", t->created_at);
+    row_time(c, "Runs at", t->run_at);
+    row_time(c, "Started at", t->started_at);
+    row_time(c, "Finished at", t->finished_at);
+    snprintf(buf, sizeof buf, "%d", t->priority);
+    row(c, "Priority", buf);
+    snprintf(buf, sizeof buf, "%u of %u", t->attempts, t->max_attempts);
+    row(c, "Attempts", buf);
+    if (t->state == AT_TASK_RUNNING && t->progress_total > 0) {
+        vw_elem(c, "dt", NULL, "Progress");
+        vw_start(c, "dd", NULL);
+        fc_progress_text(c, t, "");
+        vw_end(c);
+    }
+    if (t->duration_us >= 0)
+        row(c, "Duration", duration(t->duration_us, buf, sizeof buf));
+    if (t->last_error)
+        row(c, "Last error", t->last_error);
+    if (t->result)
+        row(c, "Result", t->result);
+    vw_end(c);
+    vw_elem(c, "h2", NULL, "Payload");
+    vw_elem(c, "pre", "payload", t->payload && *t->payload ? t->payload : "(empty)");
+    attempts_table(c, &lv, t, a);
+    vw_start(c, "p", "dialog-buttons");
+    vw_link(c, back.p, "button secondary", "Back to the list");
+    vw_end(c);
+    vw_url_free(&back);
+    vw_page_end(c);
+}
+
 int
 h_task(fc_ctx *c)
 {
     at_task t;
-    at_pause_rule rule;
-    int paused;
-    if (fc_task_load(c, c->path_id, &t, &rule, &paused))
+    at_pause_set rules;
+    if (fc_task_load(c, c->path_id, &t, &rules))
         return 0;
-    char buf[64];
-    if (c->want_xml) {
-        fc_xml_task_document(c, &t, paused ? &rule : NULL);
-        at_task_clear(&t);
-        return 0;
-    }
-    fc_listview lv;
-    fc_listview_from(c, &lv);
-    char back[4096];
-    fc_list_url(c, &lv, back, sizeof back);
-    snprintf(buf, sizeof buf, "Task #%" PRIu64, t.id);
-    vw_page_begin(c, buf);
-    vw_elem(c, "h1", NULL, buf);
-    vw_start(c, "dl", "task-detail");
-    row(c, "User", t.user_name);
-    row(c, "Task Type", t.type_name);
-    row(c, "Status", fc_status_word(&t, paused ? &rule : NULL));
-    if (paused) {
-        char what[AT_NAME_BUF * 2 + 64];
-        snprintf(what, sizeof what, "%s %s, paused by %s", rule.scope == AT_SCOPE_USER ? "user" : "task type",
-                 rule.target_name, rule.paused_by_name);
-        row(c, "Held by", what);
-    }
-    row_time(c, "Created At", t.created_at);
-    row_time(c, "Runs at", t.run_at);
-    row_time(c, "Started at", t.started_at);
-    row_time(c, "Finished at", t.finished_at);
-    snprintf(buf, sizeof buf, "%d", t.priority);
-    row(c, "Priority", buf);
-    snprintf(buf, sizeof buf, "%u of %u", t.attempts, t.max_attempts);
-    row(c, "Attempts", buf);
-    if (t.state == AT_TASK_RUNNING && t.progress_total > 0) {
-        vw_elem(c, "dt", NULL, "Progress");
-        vw_start(c, "dd", NULL);
-        fc_progress_text(c, &t, "");
-        vw_end(c);
-    }
-    if (t.duration_us >= 0)
-        row(c, "Duration", duration(t.duration_us, buf, sizeof buf));
-    if (t.last_error)
-        row(c, "Last error", t.last_error);
-    if (t.result)
-        row(c, "Result", t.result);
-    vw_end(c);
-    vw_elem(c, "h2", NULL, "Payload");
-    vw_elem(c, "pre", "payload", t.payload && *t.payload ? t.payload : "(empty)");
-    vw_start(c, "p", "dialog-buttons");
-    vw_link(c, back, "button secondary", "Back to the list");
-    vw_end(c);
+    at_attempt_page a;
+    at_error err;
+    if (at_task_attempts(c->db, c->acc.business.id, t.id, (unsigned) fc_arg(c, "before")->i,
+                         (unsigned) fc_arg(c, "after")->i, ATTEMPTS_PAGE, &a, &err))
+        fc_fail(c, &err);
+    else if (c->want_xml)
+        fc_xml_task_document(c, &t, &rules, &a);
+    else
+        task_page(c, &t, &rules, &a);
+    at_attempt_page_free(&a);
+    at_pause_set_free(&rules);
     at_task_clear(&t);
-    return vw_page_end(c);
+    return 0;
 }
 
 /* A datetime-local control's value: "YYYY-MM-DDTHH:MM:SS" in UTC. */
@@ -214,8 +260,9 @@ edit_page(fc_ctx *c, const at_task *t, const at_param_decl *d, size_t n, const c
 {
     fc_listview lv;
     fc_listview_from(c, &lv);
-    char back[4096], title[64], action[96], buf[64];
-    fc_list_url(c, &lv, back, sizeof back);
+    char title[64], action[96], buf[64];
+    vw_url back = {0};
+    fc_list_url(c, &lv, "/admin/async-tasks", &back);
     snprintf(title, sizeof title, "Edit task #%" PRIu64, t->id);
     snprintf(action, sizeof action, "/admin/async-tasks/tasks/%" PRIu64 "/edit", t->id);
     c->resp.status = status;
@@ -234,7 +281,7 @@ edit_page(fc_ctx *c, const at_task *t, const at_param_decl *d, size_t n, const c
     }
     vw_form_begin(c, "post", action, "stack edit-task");
     vw_csrf(c);
-    vw_hidden(c, "business", c->business.slug);
+    vw_hidden(c, "business", c->acc.business.slug);
     vw_listview_hidden(c, &lv);
     snprintf(buf, sizeof buf, "%u", t->version);
     vw_hidden(c, "version", buf);
@@ -280,10 +327,11 @@ edit_page(fc_ctx *c, const at_task *t, const at_param_decl *d, size_t n, const c
         vw_end(c);
     }
     vw_start(c, "div", "dialog-buttons");
-    vw_link(c, back, "button secondary", "Cancel");
+    vw_link(c, back.p, "button secondary", "Cancel");
     vw_button(c, "submit", "primary", "Save");
     vw_end(c);
     vw_end(c);
+    vw_url_free(&back);
     return vw_page_end(c);
 }
 
@@ -296,11 +344,21 @@ load_decls(fc_ctx *c, const at_task *t, at_param_decl **d, size_t *n)
     return 0;
 }
 
+/* The task alone, without the rules that hold it. */
+static int
+task_only(fc_ctx *c, at_task *t)
+{
+    at_error err;
+    if (at_task_get(c->db, c->acc.business.id, c->path_id, t, &err))
+        return fc_fail(c, &err), -1;
+    return 0;
+}
+
 int
 h_task_edit_form(fc_ctx *c)
 {
     at_task t;
-    if (fc_task_load(c, c->path_id, &t, NULL, NULL))
+    if (task_only(c, &t))
         return 0;
     at_param_decl *d = NULL;
     size_t n = 0;
@@ -352,7 +410,7 @@ h_task_edit(fc_ctx *c)
     fc_listview lv;
     fc_listview_from(c, &lv);
     at_task t;
-    if (fc_task_load(c, c->path_id, &t, NULL, NULL))
+    if (task_only(c, &t))
         return 0;
     at_param_decl *d = NULL;
     size_t n = 0;
@@ -378,7 +436,7 @@ h_task_edit(fc_ctx *c)
     }
     e.payload_len = e.payload ? strlen(e.payload) : 0;
     if (rc == AT_OK)
-        rc = at_task_update(c->db, &c->actor, c->business.id, c->path_id,
+        rc = at_task_update(c->db, &c->actor, c->acc.business.id, c->path_id,
                             (unsigned) fc_arg(c, "version")->i, &e, &err);
     if (rc == AT_EINVAL) {
         /* the form again, as it was filled in, and what is wrong with it */
@@ -392,7 +450,7 @@ h_task_edit(fc_ctx *c)
         /* show what is there now, and say why nothing was saved */
         at_task now;
         at_error err2;
-        if (at_task_get(c->db, c->business.id, c->path_id, &now, &err2) == AT_OK) {
+        if (at_task_get(c->db, c->acc.business.id, c->path_id, &now, &err2) == AT_OK) {
             edit_page(c, &now, d, n, err.msg, 409);
             at_task_clear(&now);
         } else {
@@ -402,8 +460,7 @@ h_task_edit(fc_ctx *c)
         fc_fail(c, &err);
     } else {
         fc_flash(c, "Task #%" PRIu64 " saved.", c->path_id);
-        char url[4096];
-        fc_redirect(c, fc_list_url(c, &lv, url, sizeof url));
+        fc_redirect_list(c, &lv);
     }
 out:
     free(built);
@@ -416,33 +473,36 @@ int
 h_task_delete_form(fc_ctx *c)
 {
     at_task t;
-    at_pause_rule rule;
-    int paused;
-    if (fc_task_load(c, c->path_id, &t, &rule, &paused))
+    at_pause_set rules;
+    if (fc_task_load(c, c->path_id, &t, &rules))
         return 0;
     fc_listview lv;
     fc_listview_from(c, &lv);
-    char back[4096], title[64], action[96];
-    fc_list_url(c, &lv, back, sizeof back);
+    char title[64], action[96];
+    vw_url back = {0};
+    fc_list_url(c, &lv, "/admin/async-tasks", &back);
     snprintf(title, sizeof title, "Delete task #%" PRIu64, t.id);
     snprintf(action, sizeof action, "/admin/async-tasks/tasks/%" PRIu64 "/delete", t.id);
     vw_page_begin(c, title);
     vw_start(c, "section", "confirm-page");
     vw_elem(c, "h1", NULL, title);
     vw_start(c, "p", NULL);
-    vw_textf(c, "Delete %s for %s (%s)? ", t.type_name, t.user_name, fc_status_word(&t, paused ? &rule : NULL));
+    vw_textf(c, "Delete %s for %s (%s)? ", t.type_name, t.user_name,
+             at_task_status(&t, &rules, NULL));
     vw_text(c, t.state == AT_TASK_RUNNING
                    ? "It is running: it will be asked to stop, and end as cancelled."
                    : "It is removed; the audit log keeps a record.");
     vw_end(c);
     vw_form_begin(c, "post", action, "dialog-buttons");
     vw_csrf(c);
-    vw_hidden(c, "business", c->business.slug);
+    vw_hidden(c, "business", c->acc.business.slug);
     vw_listview_hidden(c, &lv);
-    vw_link(c, back, "button secondary", "Cancel");
+    vw_link(c, back.p, "button secondary", "Cancel");
     vw_button(c, "submit", "danger", "Delete");
     vw_end(c);
     vw_end(c);
+    vw_url_free(&back);
+    at_pause_set_free(&rules);
     at_task_clear(&t);
     return vw_page_end(c);
 }
@@ -454,12 +514,11 @@ h_task_delete(fc_ctx *c)
     fc_listview_from(c, &lv);
     at_error err;
     int cancelled = 0;
-    if (at_task_delete(c->db, &c->actor, c->business.id, c->path_id, &cancelled, &err))
+    if (at_task_delete(c->db, &c->actor, c->acc.business.id, c->path_id, &cancelled, &err))
         return fc_fail(c, &err);
     if (cancelled)
         fc_flash(c, "Task #%" PRIu64 " is running: it has been asked to stop.", c->path_id);
     else
         fc_flash(c, "Task #%" PRIu64 " deleted.", c->path_id);
-    char url[4096];
-    return fc_redirect(c, fc_list_url(c, &lv, url, sizeof url));
+    return fc_redirect_list(c, &lv);
 }

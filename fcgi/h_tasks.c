@@ -1,6 +1,9 @@
-/* h_tasks.c: the Async Tasks page: business selection, search, sort,
- * status filter, keyset pages, the task table with each task's live
- * status, and Resume All. All of the list's state lives in the URL. */
+/* h_tasks.c: the Async Tasks page: the business's totals, search, sort,
+ * status filter, keyset pages, and the task table with each task's live
+ * status; its dialogs. Every part of it costs O(page): the page is one
+ * index read, the pause rules read are those of the page's tasks, the
+ * totals are the business's counters and a searched view counts no
+ * further than SEARCH_COUNT_CAP. */
 #include "config.h"
 
 #include <inttypes.h>
@@ -10,107 +13,22 @@
 
 #include "app.h"
 
-#define COUNT_CAP 10000
+#define SEARCH_COUNT_CAP 50
 
-void
-fc_listview_from(const fc_ctx *c, fc_listview *lv)
-{
-    lv->sort = fc_arg(c, "sort")->s;
-    lv->dir = fc_arg(c, "dir")->s;
-    lv->status = fc_arg(c, "status")->s;
-    lv->user = fc_arg(c, "user")->s;
-    lv->type = fc_arg(c, "type")->s;
-    lv->limit = fc_arg(c, "limit")->s;
-}
-
-/* Defaults are left out, so that URLs stay short and equal views share
- * one URL. */
-static const char *
-unless(const char *v, const char *def)
-{
-    return v && strcmp(v, def) != 0 ? v : NULL;
-}
-
-char *
-fc_list_url(const fc_ctx *c, const fc_listview *lv, char *buf, size_t len)
-{
-    const char *pairs[] = {"business", c->business.slug,
-                           "sort",     unless(lv->sort, "created"),
-                           "dir",      unless(lv->dir, "desc"),
-                           "status",   unless(lv->status, "pending"),
-                           "user",     lv->user,
-                           "type",     lv->type,
-                           "limit",    unless(lv->limit, "50")};
-    char q[3000];
-    snprintf(buf, len, "/admin/async-tasks?%s", vw_query(q, sizeof q, pairs, 7));
-    return buf;
-}
-
-void
-vw_listview_hidden(fc_ctx *c, const fc_listview *lv)
-{
-    vw_hidden(c, "sort", unless(lv->sort, "created"));
-    vw_hidden(c, "dir", unless(lv->dir, "desc"));
-    vw_hidden(c, "status", unless(lv->status, "pending"));
-    vw_hidden(c, "user", lv->user);
-    vw_hidden(c, "type", lv->type);
-    vw_hidden(c, "limit", unless(lv->limit, "50"));
-}
-
-/* The list URL with a page cursor added. */
-static char *
-page_url(const fc_ctx *c, const fc_listview *lv, const char *key, const char *cursor, char *buf,
-         size_t len)
-{
-    fc_list_url(c, lv, buf, len);
-    const char *pairs[] = {key, cursor};
-    char q[1200];
-    size_t n = strlen(buf);
-    snprintf(buf + n, len - n, "&%s", vw_query(q, sizeof q, pairs, 1));
-    return buf;
-}
-
-/* What a person reads in the Status column. */
-const char *
-fc_status_word(const at_task *t, const at_pause_rule *rule)
-{
-    if (t->state == AT_TASK_QUEUED && rule)
-        return "paused";
-    if (t->state == AT_TASK_RUNNING && t->cancel_requested)
-        return "cancelling";
-    return at_task_state_str(t->state);
-}
-
-void
-fc_rule_note(fc_ctx *c, const at_pause_rule *r, const char *element, bool name_target)
-{
-    char at[32], until[32];
-    vw_start(c, element, "held-by");
-    if (name_target)
-        vw_textf(c, "%s %s ", r->scope == AT_SCOPE_USER ? "User" : "Task type", r->target_name);
-    vw_textf(c, "paused by %s at %s UTC", r->paused_by_name,
-             at_time_format(r->paused_at, at, sizeof at));
-    if (r->until)
-        vw_textf(c, ", until %s UTC", at_time_format(r->until, until, sizeof until));
-    if (r->reason[0])
-        vw_textf(c, ": %s", r->reason);
-    vw_end(c);
-}
-
-void
-fc_progress_text(fc_ctx *c, const at_task *t, const char *before)
-{
-    if (t->state != AT_TASK_RUNNING || t->progress_total == 0)
-        return;
-    uint64_t done = t->progress_done < t->progress_total ? t->progress_done : t->progress_total;
-    vw_textf(c, "%s%" PRIu64 " of %" PRIu64 " done (%u%%)", before, t->progress_done,
-             t->progress_total, (unsigned) (done * 100 / t->progress_total));
-}
+/* What the page shows, read before a byte of it is written. */
+typedef struct list_data {
+    at_task_page page;
+    at_pause_set rules;
+    at_pause_counts paused; /* live rules, counted up to a cap */
+    at_task_counts totals;
+    bool searched;
+} list_data;
 
 static void
-status_cell(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
+status_cell(fc_ctx *c, const at_task *t, const at_pause_set *rules)
 {
-    const char *word = fc_status_word(t, rule);
+    const at_pause_rule *rule;
+    const char *word = at_task_status(t, rules, &rule);
     char cls[64];
     snprintf(cls, sizeof cls, "status status-%s", word);
     vw_elem(c, "span", cls, word);
@@ -124,7 +42,7 @@ status_cell(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
         vw_end(c);
     } else if (t->state == AT_TASK_FAILED && t->last_error) {
         vw_elem(c, "span", "detail", t->last_error);
-    } else if (t->state == AT_TASK_QUEUED && t->run_at > c->now) {
+    } else if (t->state == AT_TASK_QUEUED && t->run_at > c->acc.now) {
         vw_start(c, "span", "detail");
         vw_text(c, "runs at ");
         vw_time(c, t->run_at);
@@ -142,12 +60,14 @@ sort_header(fc_ctx *c, const fc_listview *lv, const char *key, const char *label
     if (current)
         vw_attr(c, "aria-sort", desc ? "descending" : "ascending");
     /* a click on the current column turns the order round */
-    char url[4096];
     fc_listview v = *lv;
     v.sort = key;
     v.dir = current && !desc ? "desc" : current ? "asc" : strcmp(key, "created") == 0 ? "desc" : "asc";
+    vw_url url = {0};
+    fc_list_url(c, &v, "/admin/async-tasks", &url);
     vw_start(c, "a", current ? "sort current" : "sort");
-    vw_attr(c, "href", fc_list_url(c, &v, url, sizeof url));
+    vw_attr(c, "href", url.p);
+    vw_url_free(&url);
     vw_text(c, label);
     if (current) {
         vw_start(c, "span", "arrow");
@@ -159,45 +79,18 @@ sort_header(fc_ctx *c, const fc_listview *lv, const char *key, const char *label
     vw_end(c);
 }
 
-void
-fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv, const at_business *v,
-                 size_t n)
-{
-    vw_form_begin(c, "get", action, "business-select");
-    vw_attr(c, "id", "business-form");
-    vw_label(c, "business", "Business");
-    vw_start(c, "select", NULL);
-    vw_attr(c, "id", "business");
-    vw_attr(c, "name", "business");
-    for (size_t i = 0; i < n; i++) {
-        vw_start(c, "option", NULL);
-        vw_attr(c, "value", v[i].slug);
-        if (v[i].id == c->business.id)
-            vw_attr(c, "selected", "selected");
-        vw_text(c, v[i].name);
-        vw_end(c);
-    }
-    vw_end(c);
-    /* switching keeps the sort and the search */
-    if (lv)
-        vw_listview_hidden(c, lv);
-    vw_button(c, "submit", "secondary js-hide", "Switch");
-    vw_end(c);
-}
-
 static void
 action_link(fc_ctx *c, const char *path, const fc_listview *lv, const char *dialog,
-            const char *cls, const char *text)
+            const char *text)
 {
-    char url[4096], list[4096];
-    fc_list_url(c, lv, list, sizeof list);
-    /* the list URL's query, moved onto the action's path */
-    snprintf(url, sizeof url, "%s%s", path, strchr(list, '?'));
-    vw_start(c, "a", cls);
-    vw_attr(c, "href", url);
+    vw_url url = {0};
+    fc_list_url(c, lv, path, &url);
+    vw_start(c, "a", "button");
+    vw_attr(c, "href", url.p);
     vw_attr(c, "data-dialog", dialog);
     vw_text(c, text);
     vw_end(c);
+    vw_url_free(&url);
 }
 
 static void
@@ -213,7 +106,7 @@ filters_form(fc_ctx *c, const fc_listview *lv)
     static const char *const limit_l[] = {"25", "50", "100", "200"};
     vw_form_begin(c, "get", "/admin/async-tasks", "filters");
     vw_attr(c, "role", "search");
-    vw_hidden(c, "business", c->business.slug);
+    vw_hidden(c, "business", c->acc.business.slug);
     vw_start(c, "div", "field");
     vw_input(c, "search", "q-user", "user", lv->user, "User");
     vw_end(c);
@@ -234,21 +127,23 @@ filters_form(fc_ctx *c, const fc_listview *lv)
     vw_end(c);
     vw_start(c, "div", "field buttons");
     vw_button(c, "submit", "primary", "Search");
-    char reset[256];
-    snprintf(reset, sizeof reset, "/admin/async-tasks?business=%s", c->business.slug);
-    vw_link(c, reset, "button secondary", "Reset");
+    vw_url reset = {0};
+    vw_url_path(&reset, "/admin/async-tasks");
+    vw_url_param(&reset, "business", c->acc.business.slug);
+    vw_link(c, reset.p, "button secondary", "Reset");
+    vw_url_free(&reset);
     vw_end(c);
     vw_end(c);
 }
 
 static void
-task_row(fc_ctx *c, const fc_listview *lv, const at_task *t, const at_pause_rule *rule)
+task_row(fc_ctx *c, const fc_listview *lv, const at_task *t, const at_pause_set *rules)
 {
-    char url[4096], list[4096], id[32];
+    char id[32], path[96];
     snprintf(id, sizeof id, "task-%" PRIu64, t->id);
     vw_start(c, "tr", NULL);
     vw_attr(c, "id", id);
-    vw_attr(c, "data-status", fc_status_word(t, rule));
+    vw_attr(c, "data-status", at_task_status(t, rules, NULL));
     vw_start(c, "td", "user");
     vw_attr(c, "data-label", "User");
     vw_text(c, t->user_name);
@@ -263,17 +158,20 @@ task_row(fc_ctx *c, const fc_listview *lv, const at_task *t, const at_pause_rule
     vw_end(c);
     vw_start(c, "td", "status-cell");
     vw_attr(c, "data-label", "Status");
-    status_cell(c, t, rule);
+    status_cell(c, t, rules);
     vw_end(c);
     vw_start(c, "td", "actions");
     vw_attr(c, "data-label", "Actions");
-    fc_list_url(c, lv, list, sizeof list);
-    const char *q = strchr(list, '?');
-    snprintf(url, sizeof url, "/admin/async-tasks/tasks/%" PRIu64 "/edit%s", t->id, q);
-    vw_link(c, url, "edit", "Edit");
-    snprintf(url, sizeof url, "/admin/async-tasks/tasks/%" PRIu64 "/delete%s", t->id, q);
+    vw_url url = {0};
+    snprintf(path, sizeof path, "/admin/async-tasks/tasks/%" PRIu64 "/edit", t->id);
+    fc_list_url(c, lv, path, &url);
+    vw_link(c, url.p, "edit", "Edit");
+    vw_url_free(&url);
+    snprintf(path, sizeof path, "/admin/async-tasks/tasks/%" PRIu64 "/delete", t->id);
+    fc_list_url(c, lv, path, &url);
     vw_start(c, "a", "delete danger");
-    vw_attr(c, "href", url);
+    vw_attr(c, "href", url.p);
+    vw_url_free(&url);
     vw_attr(c, "data-dialog", "delete-dialog");
     vw_attrf(c, "data-what", "%s for %s (task #%" PRIu64 ")", t->type_name, t->user_name, t->id);
     vw_text(c, "Delete");
@@ -290,7 +188,7 @@ confirm_form(fc_ctx *c, const fc_listview *lv, const char *action, const char *c
 {
     vw_form_begin(c, "post", action, "dialog-buttons");
     vw_csrf(c);
-    vw_hidden(c, "business", c->business.slug);
+    vw_hidden(c, "business", c->acc.business.slug);
     vw_listview_hidden(c, lv);
     vw_start(c, "button", "secondary");
     vw_attr(c, "type", "submit");
@@ -313,11 +211,7 @@ dialogs(fc_ctx *c, const fc_listview *lv)
     vw_attr(c, "id", "resume-all-title");
     vw_text(c, "Resume All");
     vw_end(c);
-    vw_start(c, "p", NULL);
-    vw_textf(c, "Resume every paused task of %s? All pauses of users and task types in this "
-                "business are removed, and their tasks become runnable at once.",
-             c->business.name);
-    vw_end(c);
+    fc_resume_all_question(c);
     confirm_form(c, lv, "/admin/async-tasks/resume-all", "primary", "Resume All");
     vw_end(c);
 
@@ -355,83 +249,227 @@ dialogs(fc_ctx *c, const fc_listview *lv)
     vw_end(c);
 }
 
-void
-fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
-{
-    char iso[40];
-    vw_attrf(c, "id", "%" PRIu64, t->id);
-    vw_attrf(c, "user-id", "%" PRIu64, t->user_id);
-    vw_attr(c, "user", t->user_name);
-    vw_attr(c, "type", t->type_name);
-    vw_attr(c, "status", fc_status_word(t, rule));
-    vw_attr(c, "created-at", vw_iso(t->created_at, iso, sizeof iso));
-    vw_attr(c, "run-at", vw_iso(t->run_at, iso, sizeof iso));
-    if (t->started_at)
-        vw_attr(c, "started-at", vw_iso(t->started_at, iso, sizeof iso));
-    if (t->finished_at)
-        vw_attr(c, "finished-at", vw_iso(t->finished_at, iso, sizeof iso));
-    vw_attrf(c, "priority", "%d", t->priority);
-    vw_attrf(c, "attempts", "%u", t->attempts);
-    vw_attrf(c, "max-attempts", "%u", t->max_attempts);
-    vw_attrf(c, "version", "%u", t->version);
-    if (t->state == AT_TASK_RUNNING && t->progress_total > 0) {
-        vw_attrf(c, "progress-done", "%" PRIu64, t->progress_done);
-        vw_attrf(c, "progress-total", "%" PRIu64, t->progress_total);
-    }
-    if (t->duration_us >= 0)
-        vw_attrf(c, "duration-us", "%" PRId64, t->duration_us);
-    if (rule) {
-        vw_start(c, "paused-by", NULL);
-        vw_attr(c, "scope", at_scope_str(rule->scope));
-        vw_attr(c, "target", rule->target_name);
-        vw_attr(c, "by", rule->paused_by_name);
-        vw_attr(c, "at", vw_iso(rule->paused_at, iso, sizeof iso));
-        if (rule->until)
-            vw_attr(c, "until", vw_iso(rule->until, iso, sizeof iso));
-        vw_attr(c, "reason", rule->reason);
-        vw_end_void(c);
-    }
-    if (t->last_error)
-        vw_elem(c, "error", NULL, t->last_error);
-}
-
-/* The rule that holds t: only a queued task is held; one that runs or
- * has ended is not, whatever rules there are now. */
-static const at_pause_rule *
-holding(const at_pause_set *rules, const at_task *t)
-{
-    return t->state == AT_TASK_QUEUED ? at_pause_match(rules, t->user_id, t->task_type_id) : NULL;
-}
-
-static void
-xml_task(fc_ctx *c, const at_task *t, const at_pause_rule *rule)
-{
-    vw_start(c, "task", NULL);
-    fc_xml_task_fields(c, t, rule);
-    vw_end(c);
-}
-
 static void
 pager(fc_ctx *c, const fc_listview *lv, const at_task_page *page)
 {
-    char url[4096];
-    vw_start(c, "nav", "pager");
-    vw_attr(c, "aria-label", "Pages");
+    vw_url prev = {0}, next = {0};
     if (page->has_prev) {
-        vw_start(c, "a", "button secondary");
-        vw_attr(c, "rel", "prev");
-        vw_attr(c, "href", page_url(c, lv, "before", page->prev, url, sizeof url));
-        vw_text(c, "‹ Previous");
-        vw_end(c);
+        fc_list_url(c, lv, "/admin/async-tasks", &prev);
+        vw_url_param(&prev, "before", page->prev);
     }
     if (page->has_next) {
-        vw_start(c, "a", "button secondary");
-        vw_attr(c, "rel", "next");
-        vw_attr(c, "href", page_url(c, lv, "after", page->next, url, sizeof url));
-        vw_text(c, "Next ›");
+        fc_list_url(c, lv, "/admin/async-tasks", &next);
+        vw_url_param(&next, "after", page->next);
+    }
+    vw_pager(c, page->has_prev ? prev.p : NULL, "‹ Previous", page->has_next ? next.p : NULL,
+             "Next ›");
+    vw_url_free(&prev);
+    vw_url_free(&next);
+}
+
+/* "Paused now in Acme: 2 users and 1 task type." (a count past the cap is
+ * "100+") */
+static void
+paused_summary(fc_ctx *c, const at_pause_counts *n)
+{
+    unsigned nu = n->users, nt = n->types;
+    if (nu + nt == 0)
+        return;
+    char u[16], t[16];
+    snprintf(u, sizeof u, nu > AT_PAUSE_COUNT_CAP ? "%u+" : "%u",
+             nu > AT_PAUSE_COUNT_CAP ? AT_PAUSE_COUNT_CAP : nu);
+    snprintf(t, sizeof t, nt > AT_PAUSE_COUNT_CAP ? "%u+" : "%u",
+             nt > AT_PAUSE_COUNT_CAP ? AT_PAUSE_COUNT_CAP : nt);
+    vw_start(c, "p", "paused-summary");
+    vw_textf(c, "Paused now in %s: %s user%s and %s task type%s.", c->acc.business.name, u,
+             nu == 1 ? "" : "s", t, nt == 1 ? "" : "s");
+    vw_end(c);
+}
+
+/* The cap on the business's running tasks that applies: its own, else the
+ * configured default; 0 for none. */
+static uint64_t
+cap_of(const fc_ctx *c, const at_task_counts *n)
+{
+    return n->max_running == AT_CAP_DEFAULT ? c->cfg->max_running : (uint64_t) n->max_running;
+}
+
+static void
+cap_item(fc_ctx *c, const at_task_counts *n)
+{
+    uint64_t cap = cap_of(c, n);
+    vw_start(c, "div", "max-running");
+    vw_elem(c, "dt", NULL, "Max running");
+    vw_start(c, "dd", NULL);
+    if (cap == 0)
+        vw_text(c, "no cap");
+    else
+        vw_textf(c, "%" PRIu64, cap);
+    if (n->max_running == AT_CAP_DEFAULT)
+        vw_text(c, cap ? " (the default)" : " (the default: no cap)");
+    vw_end(c);
+    vw_end(c);
+}
+
+/* The business's totals, exact: one row of counters, and its cap. */
+static void
+totals(fc_ctx *c, const at_task_counts *n)
+{
+    const struct {
+        const char *cls, *label;
+        uint64_t v;
+    } items[] = {{"queued", "Queued", n->queued},
+                 {"paused", "Paused", n->paused},
+                 {"running", "Running", n->running},
+                 {"failed", "Failed", n->failed},
+                 {"finished-today", "Finished today", n->finished_today}};
+    vw_start(c, "dl", "totals");
+    vw_attrf(c, "aria-label", "Tasks of %s", c->acc.business.name);
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        vw_start(c, "div", items[i].cls);
+        vw_elem(c, "dt", NULL, items[i].label);
+        vw_start(c, "dd", NULL);
+        vw_textf(c, "%" PRIu64, items[i].v);
+        vw_end(c);
+        vw_end(c);
+    }
+    cap_item(c, n);
+    vw_end(c);
+}
+
+/* A searched view: how many match, counted no further than the cap. */
+static void
+match_count(fc_ctx *c, const at_task_page *page)
+{
+    vw_start(c, "p", "count");
+    if (page->count_more)
+        vw_textf(c, "%" PRIu64 "+ tasks match", page->count);
+    else
+        vw_textf(c, "%" PRIu64 " task%s match%s", page->count, page->count == 1 ? "" : "s",
+                 page->count == 1 ? "es" : "");
+    vw_end(c);
+}
+
+static void
+task_table(fc_ctx *c, const fc_listview *lv, const list_data *d)
+{
+    vw_start(c, "div", "table-wrap");
+    vw_start(c, "table", "tasks");
+    vw_attrf(c, "aria-label", "Tasks of %s", c->acc.business.name);
+    vw_start(c, "thead", NULL);
+    vw_start(c, "tr", NULL);
+    sort_header(c, lv, "user", "User");
+    sort_header(c, lv, "type", "Task Type");
+    sort_header(c, lv, "created", "Created At");
+    static const char *const plain[] = {"Status", "Actions"};
+    for (size_t i = 0; i < 2; i++) {
+        vw_start(c, "th", NULL);
+        vw_attr(c, "scope", "col");
+        vw_text(c, plain[i]);
         vw_end(c);
     }
     vw_end(c);
+    vw_end(c); /* thead */
+    vw_start(c, "tbody", NULL);
+    if (d->page.n == 0)
+        vw_empty_row(c, 5, "There are no tasks to show");
+    for (size_t i = 0; i < d->page.n; i++)
+        task_row(c, lv, &d->page.rows[i], &d->rules);
+    vw_end(c); /* tbody */
+    vw_end(c); /* table */
+    vw_end(c); /* div */
+}
+
+static void
+xml_list(fc_ctx *c, const fc_listview *lv, const list_data *d)
+{
+    vw_xml_begin(c, "tasks");
+    vw_attr(c, "business", c->acc.business.slug);
+    vw_attr(c, "sort", lv->sort);
+    vw_attr(c, "dir", lv->dir);
+    vw_attr(c, "status", lv->status);
+    vw_attr(c, "user-search", lv->user);
+    vw_attr(c, "type-search", lv->type);
+    vw_attr(c, "limit", lv->limit);
+    if (d->searched) {
+        vw_attrf(c, "matches", "%" PRIu64, d->page.count);
+        vw_attr(c, "matches-is-minimum", d->page.count_more ? "true" : "false");
+    } else {
+        vw_start(c, "totals", NULL);
+        vw_attrf(c, "queued", "%" PRIu64, d->totals.queued);
+        vw_attrf(c, "paused", "%" PRIu64, d->totals.paused);
+        vw_attrf(c, "running", "%" PRIu64, d->totals.running);
+        vw_attrf(c, "failed", "%" PRIu64, d->totals.failed);
+        vw_attrf(c, "finished-today", "%" PRIu64, d->totals.finished_today);
+        vw_attrf(c, "max-running", "%" PRIu64, cap_of(c, &d->totals));
+        vw_attr(c, "max-running-default",
+                d->totals.max_running == AT_CAP_DEFAULT ? "true" : "false");
+        vw_end_void(c);
+    }
+    for (size_t i = 0; i < d->page.n; i++) {
+        vw_start(c, "task", NULL);
+        fc_xml_task_fields(c, &d->page.rows[i], &d->rules);
+        vw_end(c);
+    }
+    vw_start(c, "page", NULL);
+    if (d->page.has_next)
+        vw_attr(c, "next", d->page.next);
+    if (d->page.has_prev)
+        vw_attr(c, "prev", d->page.prev);
+    vw_end_void(c);
+    vw_xml_end(c);
+}
+
+static void
+html_list(fc_ctx *c, const fc_listview *lv, const list_data *d)
+{
+    vw_page_begin(c, "Async Tasks");
+    vw_elem(c, "h1", NULL, "Async Tasks");
+    vw_elem(c, "p", "lead",
+            "View and manage asynchronous tasks triggered by users: pause and resume them by "
+            "user or by task type.");
+    vw_start(c, "div", "toolbar");
+    fc_business_form(c, "/admin/async-tasks", lv);
+    vw_start(c, "div", "actions");
+    action_link(c, "/admin/async-tasks/resume-all", lv, "resume-all-dialog", "Resume All");
+    action_link(c, "/admin/async-tasks/pause-user", lv, "pause-user-dialog", "Pause User");
+    action_link(c, "/admin/async-tasks/pause-type", lv, "pause-type-dialog", "Pause Task Type");
+    vw_end(c);
+    vw_end(c);
+    paused_summary(c, &d->paused);
+    if (!d->searched)
+        totals(c, &d->totals);
+    filters_form(c, lv);
+    if (d->searched)
+        match_count(c, &d->page);
+    task_table(c, lv, d);
+    pager(c, lv, &d->page);
+    dialogs(c, lv);
+    vw_page_end(c);
+}
+
+static int
+load(fc_ctx *c, const fc_listview *lv, list_data *d, at_error *err)
+{
+    at_task_query q = {0};
+    q.business_id = c->acc.business.id;
+    q.sort = at_sort_parse(lv->sort);
+    q.desc = strcmp(lv->dir, "desc") == 0;
+    q.filter = at_filter_parse(lv->status);
+    q.user_search = lv->user;
+    q.type_search = lv->type;
+    q.after = fc_arg(c, "after")->s;
+    q.before = fc_arg(c, "before")->s;
+    q.limit = (unsigned) atoi(lv->limit);
+    d->searched = lv->user || lv->type;
+    int rc = d->searched ? at_task_list_counted(c->db, &q, SEARCH_COUNT_CAP, &d->page, err)
+                         : at_task_list(c->db, &q, &d->page, err);
+    if (rc == AT_OK)
+        rc = at_task_page_rules(c->db, c->acc.business.id, c->acc.now, &d->page, &d->rules,
+                                &d->paused, err);
+    if (rc == AT_OK && !d->searched)
+        rc = at_task_counts_get(c->db, c->acc.business.id, &d->totals, err);
+    return rc;
 }
 
 int
@@ -439,169 +477,18 @@ h_tasks(fc_ctx *c)
 {
     fc_listview lv;
     fc_listview_from(c, &lv);
-    at_task_query q = {0};
-    q.business_id = c->business.id;
-    q.sort = at_sort_parse(lv.sort);
-    q.desc = strcmp(lv.dir, "desc") == 0;
-    q.filter = at_filter_parse(lv.status);
-    q.user_search = lv.user;
-    q.type_search = lv.type;
-    q.after = fc_arg(c, "after")->s;
-    q.before = fc_arg(c, "before")->s;
-    q.limit = (unsigned) atoi(lv.limit);
-    if (q.after && q.before)
+    if (fc_arg(c, "after")->present && fc_arg(c, "before")->present)
         return fc_error(c, 400, "Give either after or before, not both.");
     at_error err;
-    at_task_page page;
-    at_pause_set rules;
-    uint64_t total = 0;
-    int more = 0;
-    if (at_pause_load(c->db, c->business.id, &rules, &err))
-        return fc_fail(c, &err);
-    if (at_task_list(c->db, &q, &page, &err) ||
-        at_task_count(c->db, &q, COUNT_CAP, &total, &more, &err)) {
-        at_pause_set_free(&rules);
-        return fc_fail(c, &err);
-    }
-    if (c->want_xml) {
-        vw_xml_begin(c, "tasks");
-        vw_attr(c, "business", c->business.slug);
-        vw_attr(c, "sort", lv.sort);
-        vw_attr(c, "dir", lv.dir);
-        vw_attr(c, "status", lv.status);
-        vw_attr(c, "user-search", lv.user);
-        vw_attr(c, "type-search", lv.type);
-        vw_attr(c, "limit", lv.limit);
-        vw_attrf(c, "total", "%" PRIu64, total);
-        vw_attr(c, "total-is-minimum", more ? "true" : "false");
-        for (size_t i = 0; i < page.n; i++)
-            xml_task(c, &page.rows[i], holding(&rules, &page.rows[i]));
-        vw_start(c, "page", NULL);
-        if (page.has_next)
-            vw_attr(c, "next", page.next);
-        if (page.has_prev)
-            vw_attr(c, "prev", page.prev);
-        vw_end_void(c);
-        vw_xml_end(c);
-        at_task_page_free(&page);
-        at_pause_set_free(&rules);
-        return 0;
-    }
-    at_business *bv = NULL;
-    size_t bn = 0;
-    if (at_business_list_admin(c->db, c->user.id, &bv, &bn, &err)) {
-        at_task_page_free(&page);
-        at_pause_set_free(&rules);
-        return fc_fail(c, &err);
-    }
-    vw_page_begin(c, "Async Tasks");
-    vw_elem(c, "h1", NULL, "Async Tasks");
-    vw_elem(c, "p", "lead",
-            "View and manage asynchronous tasks triggered by users: pause and resume them by "
-            "user or by task type.");
-    vw_start(c, "div", "toolbar");
-    fc_business_form(c, "/admin/async-tasks", &lv, bv, bn);
-    vw_start(c, "div", "actions");
-    action_link(c, "/admin/async-tasks/resume-all", &lv, "resume-all-dialog", "button",
-                "Resume All");
-    action_link(c, "/admin/async-tasks/pause-user", &lv, "pause-user-dialog", "button",
-                "Pause User");
-    action_link(c, "/admin/async-tasks/pause-type", &lv, "pause-type-dialog", "button",
-                "Pause Task Type");
-    vw_end(c);
-    vw_end(c);
-    size_t pu = 0, pt = 0;
-    for (size_t i = 0; i < rules.n; i++)
-        rules.rules[i].scope == AT_SCOPE_USER ? pu++ : pt++;
-    if (rules.n) {
-        vw_start(c, "p", "paused-summary");
-        vw_textf(c, "Paused now in %s: %zu user%s and %zu task type%s.", c->business.name, pu,
-                 pu == 1 ? "" : "s", pt, pt == 1 ? "" : "s");
-        vw_end(c);
-    }
-    filters_form(c, &lv);
-    vw_start(c, "p", "count");
-    if (more)
-        vw_textf(c, "More than %u tasks", COUNT_CAP);
-    else
-        vw_textf(c, "%" PRIu64 " task%s", total, total == 1 ? "" : "s");
-    vw_end(c);
-    vw_start(c, "div", "table-wrap");
-    vw_start(c, "table", "tasks");
-    vw_attrf(c, "aria-label", "Tasks of %s", c->business.name);
-    vw_start(c, "thead", NULL);
-    vw_start(c, "tr", NULL);
-    sort_header(c, &lv, "user", "User");
-    sort_header(c, &lv, "type", "Task Type");
-    sort_header(c, &lv, "created", "Created At");
-    vw_start(c, "th", NULL);
-    vw_attr(c, "scope", "col");
-    vw_text(c, "Status");
-    vw_end(c);
-    vw_start(c, "th", NULL);
-    vw_attr(c, "scope", "col");
-    vw_text(c, "Actions");
-    vw_end(c);
-    vw_end(c);
-    vw_end(c); /* thead */
-    vw_start(c, "tbody", NULL);
-    if (page.n == 0)
-        vw_empty_row(c, 5, "There are no tasks to show");
-    for (size_t i = 0; i < page.n; i++)
-        task_row(c, &lv, &page.rows[i], holding(&rules, &page.rows[i]));
-    vw_end(c); /* tbody */
-    vw_end(c); /* table */
-    vw_end(c); /* div */
-    pager(c, &lv, &page);
-    dialogs(c, &lv);
-    vw_page_end(c);
-    free(bv);
-    at_task_page_free(&page);
-    at_pause_set_free(&rules);
+    list_data d;
+    memset(&d, 0, sizeof d);
+    if (load(c, &lv, &d, &err))
+        fc_fail(c, &err);
+    else if (c->want_xml)
+        xml_list(c, &lv, &d);
+    else if (fc_load_businesses(c) == 0)
+        html_list(c, &lv, &d);
+    at_task_page_free(&d.page);
+    at_pause_set_free(&d.rules);
     return 0;
-}
-
-int
-h_resume_all_form(fc_ctx *c)
-{
-    fc_listview lv;
-    fc_listview_from(c, &lv);
-    char back[4096];
-    fc_list_url(c, &lv, back, sizeof back);
-    vw_page_begin(c, "Resume All");
-    vw_start(c, "section", "confirm-page");
-    vw_elem(c, "h1", NULL, "Resume All");
-    vw_start(c, "p", NULL);
-    vw_textf(c, "Resume every paused task of %s? All pauses of users and task types in this "
-                "business are removed, and their tasks become runnable at once.",
-             c->business.name);
-    vw_end(c);
-    vw_form_begin(c, "post", "/admin/async-tasks/resume-all", "dialog-buttons");
-    vw_csrf(c);
-    vw_hidden(c, "business", c->business.slug);
-    vw_listview_hidden(c, &lv);
-    vw_link(c, back, "button secondary", "Cancel");
-    vw_button(c, "submit", "primary", "Resume All");
-    vw_end(c);
-    vw_end(c);
-    return vw_page_end(c);
-}
-
-int
-h_resume_all(fc_ctx *c)
-{
-    fc_listview lv;
-    fc_listview_from(c, &lv);
-    unsigned removed = 0;
-    uint64_t released = 0;
-    at_error err;
-    if (at_pause_resume_all(c->db, &c->actor, c->business.id, &removed, &released, &err))
-        return fc_fail(c, &err);
-    if (removed == 0)
-        fc_flash(c, "Nothing was paused in %s.", c->business.name);
-    else
-        fc_flash(c, "Resume All: %u pause%s removed, %" PRIu64 " task%s released.", removed,
-                 removed == 1 ? "" : "s", released, released == 1 ? "" : "s");
-    char url[4096];
-    return fc_redirect(c, fc_list_url(c, &lv, url, sizeof url));
 }

@@ -120,7 +120,7 @@ fc_flash(fc_ctx *c, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     at_error err;
-    if (c->logged_in && at_session_flash_set(c->db, c->token, msg, &err))
+    if (c->acc.logged_in && at_session_flash_set(c->db, c->token, msg, &err))
         at_log(AT_LOG_WARN, "cannot keep a message for the next page: %s", err.msg);
 }
 
@@ -146,8 +146,8 @@ fc_error(fc_ctx *c, int status, const char *message)
         vw_elem(c, "h1", NULL, title);
         vw_elem(c, "p", "error-message", message);
         vw_start(c, "p", NULL);
-        vw_link(c, c->logged_in ? "/admin/async-tasks" : "/login", NULL,
-                c->logged_in ? "Back to Async Tasks" : "Log in");
+        vw_link(c, c->acc.logged_in ? "/admin/async-tasks" : "/login", NULL,
+                c->acc.logged_in ? "Back to Async Tasks" : "Log in");
         vw_end(c);
         vw_end(c);
         vw_page_end(c);
@@ -224,6 +224,10 @@ send_response(fc_ctx *c, FCGX_Stream *out)
               out);
     for (size_t i = 0; i < r->nheaders; i++)
         FCGX_FPrintF(out, "%s: %s\r\n", r->headers[i].name, r->headers[i].value);
+    /* for tests only (test_statement_header): the request's round trips */
+    if (c->cfg->test_statement_header)
+        FCGX_FPrintF(out, "X-Statement-Count: %lu\r\n",
+                     (unsigned long) (at_db_statements(c->db) - c->statements_at_start));
     if (r->location)
         FCGX_FPrintF(out, "Location: %s\r\n", r->location);
     const unsigned char *body = r->body ? xmlBufferContent(r->body) : NULL;
@@ -310,83 +314,63 @@ allow_header(fc_ctx *c)
 
 /* ---- who is asking ---- */
 
+/* The request's context, one statement: the session of the cookie, the
+ * user, the business the request names and what they may do there, the
+ * message for this page and the clock (lib/access.c decides). */
 static int
-load_session(fc_ctx *c)
+load_context(fc_ctx *c, bool post)
 {
     const fc_kv *ck = fc_kv_get(&c->cookies, FC_SESSION_COOKIE);
-    if (!ck)
-        return 0;
+    const fc_kv *b = fc_kv_get(post ? &c->form : &c->qs, "business");
+    at_access_req req = {ck ? ck->value : NULL, FC_SESSION_IDLE, b && b->len ? b->value : NULL};
     at_error err;
-    int rc = at_session_get(c->db, ck->value, FC_SESSION_IDLE, &c->session, &err);
-    if (rc == AT_ENOTFOUND)
-        return 0; /* expired or ended: as if logged out */
-    if (rc)
+    if (at_access_load(c->db, &req, &c->acc, &err))
         return fc_fail(c, &err), -1;
-    if ((rc = at_user_get_by_id(c->db, c->session.user_id, &c->user, &err)))
-        return rc == AT_ENOTFOUND ? 0 : (fc_fail(c, &err), -1);
-    snprintf(c->token, sizeof c->token, "%s", ck->value);
-    c->logged_in = true;
-    c->actor.user_id = c->user.id;
-    c->actor.name = c->user.email;
+    if (c->acc.logged_in) {
+        snprintf(c->token, sizeof c->token, "%s", ck->value);
+        c->actor.user_id = c->acc.user.id;
+        c->actor.name = c->acc.user.email;
+    }
     return 0;
 }
 
-/* The admin's right to the business the request names; without one, the
- * first business they manage (a redirect keeps the URL bookmarkable). */
+/* Without a business, the first the admin manages (a redirect keeps the
+ * URL bookmarkable); one they may not administer is, to them, none. */
 static int
 check_business(fc_ctx *c)
 {
     at_error err;
-    const fc_value *b = fc_arg(c, "business");
-    if (!b->present) {
-        at_business *v = NULL;
-        size_t n = 0;
-        if (at_business_list_admin(c->db, c->user.id, &v, &n, &err))
-            return fc_fail(c, &err), -1;
-        if (n == 0) {
-            free(v);
-            fc_error(c, 403, "You do not administer any business.");
-            return -1;
-        }
+    if (!fc_arg(c, "business")->present) {
         if (strcmp(c->method, "GET") != 0) {
-            free(v);
             fc_error(c, 400, "parameter business is missing");
             return -1;
         }
-        char url[4096];
-        snprintf(url, sizeof url, "%s?business=%s%s%s", c->path, v[0].slug, c->query[0] ? "&" : "",
-                 c->query);
+        at_business *v = NULL;
+        size_t n = 0;
+        int more;
+        if (at_access_businesses(c->db, &c->acc, 1, &v, &n, &more, &err))
+            return fc_fail(c, &err), -1;
+        if (n == 0) {
+            fc_error(c, 403, "You do not administer any business.");
+        } else {
+            vw_url url = {0};
+            vw_url_path(&url, c->path);
+            vw_url_param(&url, "business", v[0].slug);
+            if (url.p && c->query[0]) {
+                vw_url_path(&url, "&");
+                vw_url_path(&url, c->query);
+            }
+            if (url.p)
+                fc_redirect(c, url.p);
+            else
+                fc_error(c, 500, "Out of memory.");
+            vw_url_free(&url);
+        }
         free(v);
-        fc_redirect(c, url);
         return -1;
     }
-    int rc = at_admin_business(c->db, c->user.id, b->s, &c->business, &err);
-    if (rc == AT_EDENIED) {
-        fc_error(c, 403, "You do not administer any business.");
-        return -1;
-    }
-    if (rc == AT_ENOTFOUND) {
+    if (!c->acc.business_ok) {
         fc_error(c, 404, "There is no such business.");
-        return -1;
-    }
-    if (rc) {
-        fc_fail(c, &err);
-        return -1;
-    }
-    return 0;
-}
-
-static int
-check_admin_any(fc_ctx *c)
-{
-    at_error err;
-    at_business *v = NULL;
-    size_t n = 0;
-    if (at_business_list_admin(c->db, c->user.id, &v, &n, &err))
-        return fc_fail(c, &err), -1;
-    free(v);
-    if (n == 0) {
-        fc_error(c, 403, "You do not administer any business.");
         return -1;
     }
     return 0;
@@ -397,8 +381,8 @@ check_csrf(fc_ctx *c)
 {
     const fc_kv *f = fc_kv_get(&c->form, "csrf");
     const char *want = NULL;
-    if (c->logged_in) {
-        want = c->session.csrf;
+    if (c->acc.logged_in) {
+        want = c->acc.session.csrf;
     } else {
         const fc_kv *ck = fc_kv_get(&c->cookies, FC_LOGIN_COOKIE);
         want = ck ? ck->value : NULL;
@@ -426,19 +410,27 @@ param(FCGX_Request *r, const char *name)
 static int
 check_visitor(fc_ctx *c, bool post)
 {
-    if (load_session(c))
+    if (load_context(c, post))
         return -1;
-    if (c->route->access != FC_PUBLIC && !c->logged_in) {
+    if (c->route->access != FC_PUBLIC && !c->acc.logged_in) {
         if (post || c->want_xml) {
             fc_error(c, post ? 403 : 401, "Your session has ended: log in again.");
             return -1;
         }
-        char next[4096], url[4200];
-        snprintf(next, sizeof next, "%s%s%s", c->path, c->query[0] ? "?" : "", c->query);
-        const char *pairs[] = {"next", next};
-        char q[4200];
-        snprintf(url, sizeof url, "/login?%s", vw_query(q, sizeof q, pairs, 1));
-        fc_redirect(c, url);
+        vw_url next = {0}, url = {0};
+        vw_url_path(&next, c->path);
+        if (c->query[0]) {
+            vw_url_path(&next, "?");
+            vw_url_path(&next, c->query);
+        }
+        vw_url_path(&url, "/login");
+        vw_url_param(&url, "next", next.p);
+        if (url.p && next.p)
+            fc_redirect(c, url.p);
+        else
+            fc_error(c, 500, "Out of memory.");
+        vw_url_free(&next);
+        vw_url_free(&url);
         return -1;
     }
     if (post && check_csrf(c))
@@ -470,7 +462,9 @@ check_bearer(fc_ctx *c, FCGX_Request *r)
         return -1;
     }
     if (rc == AT_OK)
-        rc = at_business_get_by_id(c->db, c->api_token.business_id, &c->business, &err);
+        rc = at_business_get_by_id(c->db, c->api_token.business_id, &c->acc.business, &err);
+    if (rc == AT_OK)
+        rc = at_db_now(c->db, &c->acc.now, &err);
     if (rc) {
         fc_fail(c, &err);
         return -1;
@@ -619,26 +613,28 @@ run(fc_ctx *c, FCGX_Request *r)
         return;
     /* who may not use the page at all hears so before anything about its
      * parameters */
-    if ((rt->access == FC_ADMIN || rt->access == FC_ADMIN_ANY) && check_admin_any(c))
+    bool admin = rt->access == FC_ADMIN || rt->access == FC_ADMIN_ANY;
+    if (admin && !c->acc.administers) {
+        fc_error(c, 403, "You do not administer any business.");
         return;
+    }
     if (rt->nparams > FC_PARAMS_PER_ROUTE) {
         fc_error(c, 500, "A route declares too many parameters.");
         return;
     }
-    if (at_db_now(c->db, &c->now, &err)) {
-        fc_fail(c, &err);
-        return;
-    }
-    if (!c->xml_body &&
-        fc_params_check(rt->params, rt->nparams, post ? &c->form : &c->qs, c->now, c->p, &err)) {
+    if (!c->xml_body && fc_params_check(rt->params, rt->nparams, post ? &c->form : &c->qs,
+                                        c->acc.now, c->p, &err)) {
         fc_error(c, 400, err.msg);
         return;
     }
     if (rt->access == FC_ADMIN && check_business(c))
         return;
-    if (c->logged_in && !post && !c->want_xml && !c->head &&
-        at_session_flash_take(c->db, c->token, c->flash, sizeof c->flash, &err))
-        at_log(AT_LOG_WARN, "cannot read the message for this page: %s", err.msg);
+    /* the message is this page's: shown once, then gone */
+    if (c->acc.flash[0] && !post && !c->want_xml && !c->head) {
+        snprintf(c->flash, sizeof c->flash, "%s", c->acc.flash);
+        if (at_session_flash_clear(c->db, c->token, c->flash, &err))
+            at_log(AT_LOG_WARN, "cannot clear the message of this page: %s", err.msg);
+    }
     rt->handler(c);
 }
 
@@ -649,6 +645,7 @@ fc_handle(FCGX_Request *r, at_db *db, const at_config *cfg)
     memset(&c, 0, sizeof c);
     c.db = db;
     c.cfg = cfg;
+    c.statements_at_start = at_db_statements(db);
     run(&c, r);
     send_response(&c, r->out);
     drop_body(&c);

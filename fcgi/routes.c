@@ -68,6 +68,14 @@ static const fc_param p_resume[] = {
 };
 
 static const fc_param p_task[] = {BUSINESS, LISTVIEW, FORMAT};
+/* the task page pages its attempts by their number */
+static const fc_param p_task_page[] = {
+    BUSINESS,
+    LISTVIEW,
+    {"before", FC_P_INT, 0, 1, 4294967295LL, NULL, NULL},
+    {"after", FC_P_INT, 0, 1, 4294967295LL, NULL, NULL},
+    FORMAT,
+};
 static const fc_param p_task_edit[] = {
     BUSINESS_REQ,
     LISTVIEW,
@@ -81,6 +89,7 @@ static const fc_param p_task_delete[] = {BUSINESS_REQ, LISTVIEW};
 static const fc_param p_audit[] = {
     BUSINESS,
     {"before", FC_P_ID, 0, 0, 0, NULL, NULL},
+    {"after", FC_P_ID, 0, 0, 0, NULL, NULL},
     FORMAT,
 };
 
@@ -114,7 +123,7 @@ const fc_route fc_routes[] = {
      N(p_pause_panel)},
     {"POST", "/admin/async-tasks/pause-type", h_pause, FC_ADMIN, p_pause, N(p_pause)},
     {"POST", "/admin/async-tasks/resume-type", h_resume, FC_ADMIN, p_resume, N(p_resume)},
-    {"GET", "/admin/async-tasks/tasks/{id}", h_task, FC_ADMIN, p_task, N(p_task)},
+    {"GET", "/admin/async-tasks/tasks/{id}", h_task, FC_ADMIN, p_task_page, N(p_task_page)},
     {"GET", "/admin/async-tasks/tasks/{id}/edit", h_task_edit_form, FC_ADMIN, p_task, N(p_task)},
     {"POST", "/admin/async-tasks/tasks/{id}/edit", h_task_edit, FC_ADMIN, p_task_edit,
      N(p_task_edit)},

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,33 +193,94 @@ vw_time(fc_ctx *c, at_time t)
     vw_end(c);
 }
 
-char *
-vw_query(char *buf, size_t len, const char *const *pairs, size_t npairs)
+/* ---- URLs ---- */
+
+static void
+url_grow(vw_url *u, size_t more)
+{
+    if (u->oom)
+        return;
+    if (u->len + more + 1 > u->cap) {
+        size_t cap = u->cap ? u->cap : 256;
+        while (cap < u->len + more + 1)
+            cap *= 2;
+        char *p = realloc(u->p, cap);
+        if (!p) {
+            free(u->p);
+            memset(u, 0, sizeof *u);
+            u->oom = true;
+            return;
+        }
+        u->p = p;
+        u->cap = cap;
+    }
+}
+
+static void
+url_put(vw_url *u, const char *s, size_t n)
+{
+    url_grow(u, n);
+    if (u->oom)
+        return;
+    memcpy(u->p + u->len, s, n);
+    u->len += n;
+    u->p[u->len] = 0;
+}
+
+void
+vw_url_path(vw_url *u, const char *path)
+{
+    url_put(u, path, strlen(path));
+}
+
+void
+vw_url_param(vw_url *u, const char *key, const char *value)
 {
     static const char keep[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~";
-    size_t j = 0;
-    buf[0] = 0;
-    for (size_t i = 0; i + 1 < npairs * 2; i += 2) {
-        const char *k = pairs[i], *v = pairs[i + 1];
-        if (!v || !*v)
-            continue;
-        if (j && j + 1 < len)
-            buf[j++] = '&';
-        for (const char *p = k; *p && j + 1 < len; p++)
-            buf[j++] = *p;
-        if (j + 1 < len)
-            buf[j++] = '=';
-        for (const unsigned char *p = (const unsigned char *) v; *p && j + 4 < len; p++) {
-            if (strchr(keep, *p) && *p) {
-                buf[j++] = (char) *p;
-            } else {
-                snprintf(buf + j, len - j, "%%%02X", *p);
-                j += 3;
-            }
+    static const char hex[] = "0123456789ABCDEF";
+    if (!value || !*value || u->oom)
+        return;
+    url_put(u, u->p && strchr(u->p, '?') ? "&" : "?", 1);
+    url_put(u, key, strlen(key));
+    url_put(u, "=", 1);
+    for (const unsigned char *p = (const unsigned char *) value; *p; p++) {
+        if (strchr(keep, *p)) {
+            url_put(u, (const char *) p, 1);
+        } else {
+            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            url_put(u, esc, 3);
         }
-        buf[j] = 0;
     }
-    return buf;
+}
+
+void
+vw_url_free(vw_url *u)
+{
+    free(u->p);
+    memset(u, 0, sizeof *u);
+}
+
+static void
+pager_link(fc_ctx *c, const char *rel, const char *url, const char *label)
+{
+    if (!url)
+        return;
+    vw_start(c, "a", "button secondary");
+    vw_attr(c, "rel", rel);
+    vw_attr(c, "href", url);
+    vw_text(c, label);
+    vw_end(c);
+}
+
+void
+vw_pager(fc_ctx *c, const char *newer_url, const char *newer_label, const char *older_url,
+         const char *older_label)
+{
+    vw_start(c, "nav", "pager");
+    vw_attr(c, "aria-label", "Pages");
+    pager_link(c, "prev", newer_url, newer_label);
+    pager_link(c, "next", older_url, older_label);
+    vw_end(c);
 }
 
 void
@@ -272,7 +334,7 @@ vw_hidden(fc_ctx *c, const char *name, const char *value)
 void
 vw_csrf(fc_ctx *c)
 {
-    vw_hidden(c, "csrf", c->session.csrf);
+    vw_hidden(c, "csrf", c->acc.session.csrf);
 }
 
 void
@@ -349,7 +411,7 @@ layout_header(fc_ctx *c)
 {
     vw_start(c, "header", "topbar");
     vw_link(c, "/admin/async-tasks", "brand", "asynctasks");
-    if (c->logged_in) {
+    if (c->acc.logged_in) {
         vw_start(c, "nav", "mainnav");
         vw_attr(c, "aria-label", "Main");
         /* A disclosure menu: it opens and closes without any script. */
@@ -369,7 +431,7 @@ layout_header(fc_ctx *c)
         vw_end(c); /* details */
         vw_end(c); /* nav */
         vw_start(c, "div", "account");
-        vw_elem(c, "span", "who", c->user.email);
+        vw_elem(c, "span", "who", c->acc.user.email);
         vw_form_begin(c, "post", "/logout", "logout");
         vw_csrf(c);
         vw_button(c, "submit", "link", "Log out");

@@ -52,6 +52,10 @@ at_audit_write(at_db *db, uint64_t business_id, const at_actor *actor, const cha
     return rc ? at_error_wrap(err, "write audit entry") : AT_OK;
 }
 
+#define AUDIT_COLS                                                                                 \
+    "id, business_id, created_at, actor_id, actor, action, target_kind, target_id, target_name, "  \
+    "reason, detail"
+
 static int
 fill(const db_res *r, void *elem, at_error *err)
 {
@@ -80,9 +84,77 @@ at_audit_list(at_db *db, uint64_t business_id, uint64_t before_id, unsigned limi
         return at_error_set(err, AT_EINVAL, "limit must be 1 to 1000, not %u", limit);
     db_arg a[] = {da_u64(business_id), da_u64(before_id ? before_id : UINT64_MAX),
                   da_u64(limit)};
-    return db_rows(db, DB_RETRY,
-                   "SELECT id, business_id, created_at, actor_id, actor, action, target_kind, "
-                   "target_id, target_name, reason, detail FROM audit_log "
+    return db_rows(db, DB_RETRY, "SELECT " AUDIT_COLS " FROM audit_log "
                    "WHERE business_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
                    a, 3, sizeof **out, fill, (void **) out, n, err);
+}
+
+/* Both ways read audit_log_business (business_id, id), named because the
+ * planner may walk the primary key from the cursor instead, through every
+ * other business's entries. Going back (newer): the oldest rows above the
+ * cursor, cut at the page, then turned newest first. */
+#define NEWER_SQL                                                                                  \
+    "SELECT * FROM (SELECT " AUDIT_COLS " FROM audit_log FORCE INDEX (audit_log_business) "       \
+    "WHERE business_id = ? AND id > ? ORDER BY id LIMIT ?) newer ORDER BY id DESC"
+#define OLDER_SQL                                                                                  \
+    "SELECT " AUDIT_COLS " FROM audit_log FORCE INDEX (audit_log_business) "                      \
+    "WHERE business_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
+
+static int
+audit_rows(at_db *db, uint64_t business_id, bool newer, uint64_t key, unsigned limit,
+           at_audit_entry **out, size_t *n, at_error *err)
+{
+    db_arg a[] = {da_u64(business_id), da_u64(key), da_u64((uint64_t) limit + 1)};
+    return db_rows(db, DB_RETRY, newer ? NEWER_SQL : OLDER_SQL, a, 3, sizeof **out, fill,
+                   (void **) out, n, err);
+}
+
+int
+at_audit_page_get(at_db *db, uint64_t business_id, uint64_t before, uint64_t after,
+                  unsigned limit, at_audit_page *page, at_error *err)
+{
+    memset(page, 0, sizeof *page);
+    if (limit == 0 || limit > 1000)
+        return at_error_set(err, AT_EINVAL, "limit must be 1 to 1000, not %u", limit);
+    if (before && after)
+        return at_error_set(err, AT_EINVAL, "give either before or after, not both");
+    bool newer = after != 0;
+    int rc = audit_rows(db, business_id, newer, newer ? after : before ? before : UINT64_MAX,
+                        limit, &page->rows, &page->n, err);
+    if (rc == AT_OK && newer && page->n <= limit) {
+        /* fewer than a page above: that is the newest page */
+        free(page->rows);
+        newer = false;
+        after = 0;
+        rc = audit_rows(db, business_id, false, UINT64_MAX, limit, &page->rows, &page->n, err);
+    }
+    if (rc) {
+        at_audit_page_free(page);
+        return rc;
+    }
+    at_keyset_trim(page->rows, sizeof *page->rows, &page->n, limit, newer, before != 0,
+                   &page->has_older, &page->has_newer);
+    if (page->n) {
+        page->newer = page->rows[0].id;
+        page->older = page->rows[page->n - 1].id;
+    }
+    return AT_OK;
+}
+
+void
+at_audit_page_free(at_audit_page *page)
+{
+    if (page) {
+        free(page->rows);
+        memset(page, 0, sizeof *page);
+    }
+}
+
+int
+at_audit_page_explain(at_db *db, uint64_t business_id, uint64_t before, uint64_t after,
+                      unsigned limit, char **plan, at_error *err)
+{
+    db_arg a[] = {da_u64(business_id), da_u64(after ? after : before ? before : UINT64_MAX),
+                  da_u64((uint64_t) limit + 1)};
+    return db_explain(db, after ? "EXPLAIN " NEWER_SQL : "EXPLAIN " OLDER_SQL, a, 3, plan, err);
 }

@@ -7,10 +7,8 @@
 
 #include "internal.h"
 
-#define BUSINESS_COLS "b.id, b.slug, b.name, b.created_at"
-
-static int
-fill(const db_res *r, void *elem, at_error *err)
+int
+at_business_fill(const db_res *r, void *elem, at_error *err)
 {
     at_business *b = elem;
     memset(b, 0, sizeof *b);
@@ -51,8 +49,8 @@ at_business_get(at_db *db, const char *slug, at_business *out, at_error *err)
     db_arg a[] = {da_str(slug)};
     char what[AT_SLUG_BUF + 16];
     snprintf(what, sizeof what, "business '%s'", slug);
-    return db_row(db, DB_RETRY, "SELECT " BUSINESS_COLS " FROM businesses b WHERE b.slug = ?", a,
-                  1, fill, out, what, err);
+    return db_row(db, DB_RETRY, "SELECT " AT_BUSINESS_COLS " FROM businesses b WHERE b.slug = ?", a,
+                  1, at_business_fill, out, what, err);
 }
 
 int
@@ -61,26 +59,13 @@ at_business_get_by_id(at_db *db, uint64_t id, at_business *out, at_error *err)
     db_arg a[] = {da_u64(id)};
     char what[48];
     snprintf(what, sizeof what, "business #%llu", (unsigned long long) id);
-    return db_row(db, DB_RETRY, "SELECT " BUSINESS_COLS " FROM businesses b WHERE b.id = ?", a, 1,
-                  fill, out, what, err);
+    return db_row(db, DB_RETRY, "SELECT " AT_BUSINESS_COLS " FROM businesses b WHERE b.id = ?", a, 1,
+                  at_business_fill, out, what, err);
 }
 
 int
 at_business_list(at_db *db, at_business **out, size_t *n, at_error *err)
 {
-    return db_rows(db, DB_RETRY, "SELECT " BUSINESS_COLS " FROM businesses b ORDER BY b.slug",
-                   NULL, 0, sizeof **out, fill, (void **) out, n, err);
-}
-
-int
-at_business_list_admin(at_db *db, uint64_t user_id, at_business **out, size_t *n, at_error *err)
-{
-    db_arg a[] = {da_u64(user_id), da_u64(user_id)};
-    return db_rows(db, DB_RETRY,
-                   "SELECT " BUSINESS_COLS " FROM businesses b "
-                   "WHERE EXISTS (SELECT 1 FROM platform_admins p WHERE p.user_id = ?) "
-                   "OR EXISTS (SELECT 1 FROM memberships m WHERE m.business_id = b.id "
-                   "AND m.user_id = ? AND m.role = 'business_admin') "
-                   "ORDER BY b.slug",
-                   a, 2, sizeof **out, fill, (void **) out, n, err);
+    return db_rows(db, DB_RETRY, "SELECT " AT_BUSINESS_COLS " FROM businesses b ORDER BY b.slug",
+                   NULL, 0, sizeof **out, at_business_fill, (void **) out, n, err);
 }

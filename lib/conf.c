@@ -66,6 +66,7 @@ static const struct key keys[] = {
     {"executor_max_rss_mb", K_UINT, F(executor_max_rss_mb), 16, 1048576, "MiB"},
     {"max_running", K_UINT, F(max_running), 0, 1000000,
      "the running tasks a business may have (0: any number)"},
+    {"test_statement_header", K_UINT, F(test_statement_header), 0, 1, "0 or 1"},
 };
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};

@@ -29,6 +29,9 @@ fill_counts(const db_res *r, void *elem, at_error *err)
         int64_t x = db_i64(r, i);
         *v[i] = x > 0 ? (uint64_t) x : 0;
     }
+    c->max_running = r->ncols > AT_COUNT(v) && !db_isnull(r, AT_COUNT(v))
+                         ? (int64_t) db_u64(r, AT_COUNT(v))
+                         : AT_CAP_DEFAULT;
     return AT_OK;
 }
 
@@ -36,13 +39,14 @@ int
 at_task_counts_get(at_db *db, uint64_t business_id, at_task_counts *out, at_error *err)
 {
     memset(out, 0, sizeof *out);
-    db_arg a[] = {da_u64(business_id)};
+    db_arg a[] = {da_u64(business_id), da_u64(business_id)};
     int rc = db_row(db, DB_RETRY,
                     "SELECT COALESCE(SUM(queued), 0), COALESCE(SUM(paused), 0), "
                     "COALESCE(SUM(running), 0), COALESCE(SUM(failed), 0), "
-                    "COALESCE(SUM(IF(finished_day = UTC_DATE(), finished, 0)), 0) "
+                    "COALESCE(SUM(IF(finished_day = UTC_DATE(), finished, 0)), 0), "
+                    "(SELECT max_running FROM business_limits WHERE business_id = ?) "
                     "FROM task_counts WHERE business_id = ?",
-                    a, 1, fill_counts, out, "counts", err);
+                    a, AT_COUNT(a), fill_counts, out, "counts", err);
     return rc ? at_error_wrap(err, "task counts") : AT_OK;
 }
 

@@ -36,6 +36,7 @@ struct at_db {
     bool in_tx;
     unsigned last_errno; /* of the last failed call, 0 after success */
     unsigned slot;       /* of task_counts, fixed for the connection's life */
+    uint64_t statements; /* run on this connection object, for at_db_statements */
 };
 
 /* FNV-1a: statements are found by hash first, then compared. */
@@ -166,6 +167,7 @@ connect_db(at_db *db, at_error *err)
     db->my = my;
     for (size_t i = 0; i < AT_COUNT(session_sql); i++) {
         MYSQL_STMT *st = mysql_stmt_init(my);
+        db->statements++;
         int bad = !st || mysql_stmt_prepare(st, session_sql[i], strlen(session_sql[i])) ||
                   mysql_stmt_execute(st);
         if (bad) {
@@ -389,6 +391,7 @@ run(at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigned nar
             MYSQL_TIME *tm;
             rc = bind_args(db, st, args, nargs, &b, &tm, err);
             if (rc == AT_OK) {
+                db->statements++;
                 if (mysql_stmt_execute(st))
                     rc = fail_my(db, mysql_stmt_errno(st), mysql_stmt_error(st), err);
                 free(b);
@@ -715,6 +718,7 @@ db_query_u64(at_db *db, unsigned flags, const char *sql, const db_arg *args, uns
 static int
 tx_query(at_db *db, const char *q, at_error *err)
 {
+    db->statements++;
     if (mysql_real_query(db->my, q, strlen(q)))
         return fail_my(db, mysql_errno(db->my), mysql_error(db->my), err);
     return AT_OK;
@@ -744,8 +748,10 @@ db_tx(at_db *db, bool idempotent, db_tx_fn fn, void *ctx, at_error *err)
             rc = tx_query(db, "COMMIT", err);
         }
         unsigned e = db->last_errno;
-        if (rc != AT_OK && db->my && !errno_lost(e))
+        if (rc != AT_OK && db->my && !errno_lost(e)) {
+            db->statements++;
             mysql_rollback(db->my);
+        }
         db->in_tx = false;
         if (rc == AT_OK)
             return AT_OK;
@@ -773,6 +779,12 @@ at_db_rows_read(at_db *db, uint64_t *n, at_error *err)
                         "('HANDLER_READ_FIRST', 'HANDLER_READ_KEY', 'HANDLER_READ_NEXT', "
                         "'HANDLER_READ_PREV', 'HANDLER_READ_RND', 'HANDLER_READ_RND_NEXT')",
                         NULL, 0, n, err);
+}
+
+uint64_t
+at_db_statements(const at_db *db)
+{
+    return db->statements;
 }
 
 unsigned long

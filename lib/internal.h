@@ -209,6 +209,44 @@ int at_check_search(const char *what, const char *s, at_error *err);
 #define AT_LIKE_BUF (AT_SEARCH_MAX * 4 * 2 + 3)
 char *at_like_pattern(const char *s, char *out, size_t outlen);
 
+/* ---- page cursors (cursor.c) ----
+ * "<tag><key>-<id>": tag a letter naming the order (0: none), key the hex
+ * of a name's UTF-8 or a decimal number, id the row's id. out needs
+ * AT_CURSOR_BUF bytes for a name of up to AT_NAME_MAX characters. The
+ * parsers return 0, or -1 for anything that is not such a cursor. */
+void at_cursor_name(char tag, const char *name, uint64_t id, char *out, size_t len);
+void at_cursor_number(char tag, int64_t key, uint64_t id, char *out, size_t len);
+int at_cursor_name_parse(char tag, const char *s, char *name, size_t namelen, uint64_t *id);
+int at_cursor_number_parse(char tag, const char *s, int64_t *key, uint64_t *id);
+
+/* Pages of names in name order (the Pause dialogs'): the search as a
+ * LIKE pattern, and the name and id of the cursor the page starts after
+ * ("" and 0 for the first page). what names the list in messages. */
+typedef struct at_name_keyset_q {
+    char like[AT_LIKE_BUF];
+    char name[AT_NAME_BUF];
+    uint64_t id;
+} at_name_keyset_q;
+int at_name_keyset(const char *what, const char *search, const char *after, unsigned limit,
+                   at_name_keyset_q *k, at_error *err);
+
+/* Newest-first pages keyed by a number (the audit log, attempts): rows
+ * (*n of size bytes, newest first) were read as limit + 1 older than a
+ * cursor (from_cursor) or the newest, or, going back (newer), the limit + 1
+ * just newer than one. Drops the row beyond the page and says which ways
+ * there are more. */
+void at_keyset_trim(void *rows, size_t size, size_t *n, unsigned limit, bool newer,
+                    bool from_cursor, int *has_older, int *has_newer);
+
+/* A business from the columns AT_BUSINESS_COLS of businesses b
+ * (business.c). */
+#define AT_BUSINESS_COLS "b.id, b.slug, b.name, b.created_at"
+int at_business_fill(const db_res *r, void *elem, at_error *err);
+
+/* A user from the columns AT_USER_COLS of users u (user.c). */
+#define AT_USER_COLS "u.id, u.email, u.name, u.created_at"
+int at_user_fill(const db_res *r, void *elem, at_error *err);
+
 /* Fills a task from a row of the list columns (task_list.c's LIST_COLS:
  * everything but the payload). */
 int at_task_row_list(const db_res *r, at_task *t, at_error *err);
@@ -363,6 +401,11 @@ int at_audit_write(struct at_db *db, uint64_t business_id, const at_actor *actor
                    const char *action, const char *target_kind, uint64_t target_id,
                    const char *target_name, const char *reason, const char *detail,
                    at_error *err);
+
+/* Sessions (session.c): whether a token is well formed (64 hex digits),
+ * and the "seen" mark at_access_load sets on the session it found. */
+bool at_session_token_ok(const char *token);
+void at_session_seen(struct at_db *db, const char *token, at_time now, at_session *s);
 
 /* Checks the actor is well formed (a name, 1..190 characters). */
 int at_actor_check(const at_actor *actor, at_error *err);

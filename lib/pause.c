@@ -320,20 +320,36 @@ at_pause_resume(at_db *db, const at_actor *actor, uint64_t business_id, int scop
 
 /* ---- reading rules ---- */
 
+/* A rule with its target's name. */
+#define RULE_COLS                                                                                  \
+    "r.id, r.business_id, r.scope, r.target_id, COALESCE(u.name, t.name, ''), r.reason, "         \
+    "r.paused_by, r.paused_by_name, r.paused_at, r.paused_until"
+#define RULE_FROM                                                                                  \
+    "FROM pause_rules r "                                                                          \
+    "LEFT JOIN users u ON r.scope = 'user' AND u.id = r.target_id "                                \
+    "LEFT JOIN task_types t ON r.scope = 'task_type' AND t.id = r.target_id"
+
+/* A rule from its columns (RULE_COLS), which start at column c. */
+static void
+rule_from(const db_res *r, unsigned c, at_pause_rule *p)
+{
+    p->id = db_u64(r, c);
+    p->business_id = db_u64(r, c + 1);
+    p->scope = at_scope_parse(db_col(r, c + 2, NULL));
+    p->target_id = db_u64(r, c + 3);
+    db_copy(r, c + 4, p->target_name, sizeof p->target_name);
+    db_copy(r, c + 5, p->reason, sizeof p->reason);
+    p->paused_by = db_u64(r, c + 6);
+    db_copy(r, c + 7, p->paused_by_name, sizeof p->paused_by_name);
+    p->paused_at = db_time(r, c + 8);
+    p->until = db_time(r, c + 9);
+}
+
 static int
 fill_rule(const db_res *r, void *elem, at_error *err)
 {
-    at_pause_rule *p = elem;
-    p->id = db_u64(r, 0);
-    p->business_id = db_u64(r, 1);
-    p->scope = at_scope_parse(db_col(r, 2, NULL));
-    p->target_id = db_u64(r, 3);
-    db_copy(r, 4, p->target_name, sizeof p->target_name);
-    db_copy(r, 5, p->reason, sizeof p->reason);
-    p->paused_by = db_u64(r, 6);
-    db_copy(r, 7, p->paused_by_name, sizeof p->paused_by_name);
-    p->paused_at = db_time(r, 8);
-    p->until = db_time(r, 9);
+    (void) err;
+    rule_from(r, 0, elem);
     return AT_OK;
 }
 
@@ -346,13 +362,8 @@ at_pause_load(at_db *db, uint64_t business_id, at_pause_set *set, at_error *err)
     db_arg a[] = {da_u64(business_id), da_time(set->now)};
     if (rc == AT_OK)
         rc = db_rows(db, DB_RETRY,
-                     "SELECT r.id, r.business_id, r.scope, r.target_id, "
-                     "COALESCE(u.name, t.name, ''), r.reason, r.paused_by, r.paused_by_name, "
-                     "r.paused_at, r.paused_until "
-                     "FROM pause_rules r "
-                     "LEFT JOIN users u ON r.scope = 'user' AND u.id = r.target_id "
-                     "LEFT JOIN task_types t ON r.scope = 'task_type' AND t.id = r.target_id "
-                     "WHERE r.business_id = ? AND (r.paused_until IS NULL OR r.paused_until > ?) "
+                     "SELECT " RULE_COLS " " RULE_FROM
+                     " WHERE r.business_id = ? AND (r.paused_until IS NULL OR r.paused_until > ?) "
                      "ORDER BY r.paused_at, r.id",
                      a, 2, sizeof *set->rules, fill_rule, (void **) &set->rules, &set->n, err);
     if (rc)
@@ -368,6 +379,138 @@ at_pause_set_free(at_pause_set *set)
     free(set->rules);
     set->rules = NULL;
     set->n = 0;
+}
+
+/* ---- reading what a page shows: O(page), never O(rules) ---- */
+
+/* Live rules of one scope of the business, counted up to a cap: the
+ * derived table stops at cap + 1 rows. */
+#define COUNT_LIVE(scope)                                                                          \
+    "(SELECT COUNT(*) FROM (SELECT 1 FROM pause_rules WHERE business_id = ? AND scope = '" scope  \
+    "' AND (paused_until IS NULL OR paused_until > ?) LIMIT ?) c)"
+
+static int
+add_rule(at_pause_set *set, const db_res *r, unsigned first, size_t *cap, at_error *err)
+{
+    if (set->n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        at_pause_rule *v = realloc(set->rules, ncap * sizeof *v);
+        if (!v)
+            return at_error_set(err, AT_ENOMEM, "out of memory");
+        set->rules = v;
+        *cap = ncap;
+    }
+    memset(&set->rules[set->n], 0, sizeof set->rules[set->n]);
+    rule_from(r, first, &set->rules[set->n++]);
+    return AT_OK;
+}
+
+/* Runs sql (whose rule columns start at column first) into set. */
+static int
+read_rules(at_db *db, const strbuf *sql, const arglist *a, unsigned first, at_pause_set *set,
+           at_pause_counts *counts, at_error *err)
+{
+    if (sql->oom || a->oom)
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    db_res r;
+    int rc = db_query(db, DB_RETRY, sql->p, a->v, (unsigned) a->n, &r, err);
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    while ((rc = db_fetch(&r, err)) == 1) {
+        if (first && counts) {
+            counts->users = (unsigned) db_u64(&r, 0);
+            counts->types = (unsigned) db_u64(&r, 1);
+        }
+        if (db_isnull(&r, first))
+            continue; /* the counts' row, without a rule */
+        if ((rc = add_rule(set, &r, first, &cap, err)) != AT_OK)
+            break;
+    }
+    db_res_close(&r);
+    return rc < 0 ? rc : AT_OK;
+}
+
+static void
+add_in(strbuf *sql, arglist *a, const char *scope, const uint64_t *ids, size_t n)
+{
+    sb_add(sql, "(r.scope = '");
+    sb_add(sql, scope);
+    sb_add(sql, "' AND r.target_id IN (");
+    sb_placeholders(sql, n);
+    sb_add(sql, "))");
+    for (size_t i = 0; i < n; i++)
+        args_add(a, da_u64(ids[i]));
+}
+
+int
+at_pause_load_for(at_db *db, uint64_t business_id, at_time now, const uint64_t *users,
+                  size_t nusers, const uint64_t *types, size_t ntypes, at_pause_set *set,
+                  at_pause_counts *counts, at_error *err)
+{
+    memset(set, 0, sizeof *set);
+    set->business_id = business_id;
+    set->now = now;
+    strbuf sql = {0};
+    arglist a = {0};
+    /* one row at least: the counts, and the rules that name the targets */
+    sb_add(&sql, "SELECT n.users, n.types, " RULE_COLS " FROM (SELECT " COUNT_LIVE("user")
+                 " AS users, " COUNT_LIVE("task_type") " AS types) n "
+                 "LEFT JOIN pause_rules r ON r.business_id = ? "
+                 "AND (r.paused_until IS NULL OR r.paused_until > ?) AND (");
+    for (int k = 0; k < 2; k++) {
+        args_add(&a, da_u64(business_id));
+        args_add(&a, da_time(now));
+        args_add(&a, da_u64(AT_PAUSE_COUNT_CAP + 1));
+    }
+    args_add(&a, da_u64(business_id));
+    args_add(&a, da_time(now));
+    if (nusers)
+        add_in(&sql, &a, "user", users, nusers);
+    if (nusers && ntypes)
+        sb_add(&sql, " OR ");
+    if (ntypes)
+        add_in(&sql, &a, "task_type", types, ntypes);
+    if (!nusers && !ntypes)
+        sb_add(&sql, "FALSE");
+    sb_add(&sql, ") "
+                 "LEFT JOIN users u ON r.scope = 'user' AND u.id = r.target_id "
+                 "LEFT JOIN task_types t ON r.scope = 'task_type' AND t.id = r.target_id "
+                 "ORDER BY r.paused_at, r.id");
+    int rc = read_rules(db, &sql, &a, 2, set, counts, err);
+    sb_free(&sql);
+    args_free(&a);
+    if (rc)
+        at_pause_set_free(set);
+    return rc;
+}
+
+int
+at_pause_load_scope(at_db *db, uint64_t business_id, at_time now, int scope, unsigned limit,
+                    at_pause_set *set, at_error *err)
+{
+    memset(set, 0, sizeof *set);
+    set->business_id = business_id;
+    set->now = now;
+    int rc = check_scope(scope, err);
+    if (rc)
+        return rc;
+    strbuf sql = {0};
+    arglist a = {0};
+    /* in the order of the rules' unique key: a range read cut at limit */
+    sb_add(&sql, "SELECT " RULE_COLS " " RULE_FROM " WHERE r.business_id = ? AND r.scope = ? "
+                 "AND (r.paused_until IS NULL OR r.paused_until > ?) "
+                 "ORDER BY r.scope, r.target_id LIMIT ?");
+    args_add(&a, da_u64(business_id));
+    args_add(&a, da_str(at_scope_str(scope)));
+    args_add(&a, da_time(now));
+    args_add(&a, da_u64(limit));
+    rc = read_rules(db, &sql, &a, 0, set, NULL, err);
+    sb_free(&sql);
+    args_free(&a);
+    if (rc)
+        at_pause_set_free(set);
+    return rc;
 }
 
 const at_pause_rule *

@@ -48,15 +48,15 @@ at_token_equal(const char *a, const char *b)
 }
 
 /* A token is 64 hex digits; anything else is not worth a query. */
-static int
-token_ok(const char *t)
+bool
+at_session_token_ok(const char *t)
 {
     if (!t || strlen(t) != AT_TOKEN_LEN)
-        return 0;
+        return false;
     for (const char *p = t; *p; p++)
         if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return 0;
-    return 1;
+            return false;
+    return true;
 }
 
 int
@@ -94,56 +94,42 @@ at_session_create(at_db *db, uint64_t user_id, unsigned lifetime_s,
     return AT_OK;
 }
 
-struct found {
-    at_session *s;
-    at_time now;
-};
-
-static int
-fill(const db_res *r, void *elem, at_error *err)
+void
+at_session_seen(at_db *db, const char *token, at_time now, at_session *s)
 {
-    struct found *f = elem;
-    f->s->user_id = db_u64(r, 0);
-    db_copy(r, 1, f->s->csrf, sizeof f->s->csrf);
-    f->s->created_at = db_time(r, 2);
-    f->s->last_seen_at = db_time(r, 3);
-    f->s->expires_at = db_time(r, 4);
-    f->now = db_time(r, 5);
-    return AT_OK;
+    /* Once a minute is enough for the idle limit, and spares most reads
+     * a write. A failure only makes the session end a minute early. */
+    if (now - s->last_seen_at <= (at_time) SEEN_EVERY_S * 1000000)
+        return;
+    unsigned char hash[32];
+    at_sha256(token, AT_TOKEN_LEN, hash);
+    db_arg b[] = {da_blob(hash, sizeof hash)};
+    at_error ignore;
+    if (db_exec(db, DB_RETRY, "UPDATE sessions SET last_seen_at = UTC_TIMESTAMP(6) WHERE token_hash = ?",
+                b, 1, NULL, NULL, &ignore) == AT_OK)
+        s->last_seen_at = now;
 }
 
+/* The liveness rule is access.c's: a session is what its context says. */
 int
 at_session_get(at_db *db, const char *token, unsigned idle_s, at_session *out, at_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (!token_ok(token))
-        return at_error_set(err, AT_ENOTFOUND, "no session");
-    unsigned char hash[32];
-    at_sha256(token, AT_TOKEN_LEN, hash);
-    struct found f = {out, 0};
-    db_arg a[] = {da_blob(hash, sizeof hash), da_u64(idle_s)};
-    int rc = db_row(db, DB_RETRY,
-                    "SELECT user_id, csrf_token, created_at, last_seen_at, expires_at, "
-                    "UTC_TIMESTAMP(6) FROM sessions WHERE token_hash = ? "
-                    "AND expires_at > UTC_TIMESTAMP(6) "
-                    "AND last_seen_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND",
-                    a, 2, fill, &f, "session", err);
+    at_access a;
+    at_access_req req = {token, idle_s, NULL};
+    int rc = at_access_load(db, &req, &a, err);
     if (rc)
         return rc;
-    if (f.now - out->last_seen_at > (at_time) SEEN_EVERY_S * 1000000) {
-        db_arg b[] = {da_blob(hash, sizeof hash)};
-        rc = db_exec(db, DB_RETRY,
-                     "UPDATE sessions SET last_seen_at = UTC_TIMESTAMP(6) WHERE token_hash = ?", b,
-                     1, NULL, NULL, err);
-        out->last_seen_at = f.now;
-    }
-    return rc;
+    if (!a.logged_in)
+        return at_error_set(err, AT_ENOTFOUND, "no session");
+    *out = a.session;
+    return AT_OK;
 }
 
 int
 at_session_end(at_db *db, const char *token, at_error *err)
 {
-    if (!token_ok(token))
+    if (!at_session_token_ok(token))
         return AT_OK;
     unsigned char hash[32];
     at_sha256(token, AT_TOKEN_LEN, hash);
@@ -158,7 +144,7 @@ at_session_flash_set(at_db *db, const char *token, const char *msg, at_error *er
     int rc = at_text_check("message", msg, AT_FLASH_MAX, 0, 0, err);
     if (rc)
         return rc;
-    if (!token_ok(token))
+    if (!at_session_token_ok(token))
         return at_error_set(err, AT_ENOTFOUND, "no session");
     unsigned char hash[32];
     at_sha256(token, AT_TOKEN_LEN, hash);
@@ -180,7 +166,7 @@ at_session_flash_take(at_db *db, const char *token, char *buf, size_t len, at_er
 {
     if (len)
         buf[0] = 0;
-    if (!token_ok(token))
+    if (!at_session_token_ok(token))
         return AT_OK;
     unsigned char hash[32];
     at_sha256(token, AT_TOKEN_LEN, hash);
@@ -194,42 +180,19 @@ at_session_flash_take(at_db *db, const char *token, char *buf, size_t len, at_er
     if (rc)
         return rc;
     at_strlcpy(buf, msg, len);
-    return db_exec(db, DB_RETRY, "UPDATE sessions SET flash = NULL WHERE token_hash = ?", a, 1,
-                   NULL, NULL, err);
+    return at_session_flash_clear(db, token, msg, err);
 }
 
 int
-at_admin_business(at_db *db, uint64_t user_id, const char *slug, at_business *b, at_error *err)
+at_session_flash_clear(at_db *db, const char *token, const char *shown, at_error *err)
 {
-    at_error tmp;
-    int rc = at_business_get(db, slug, b, &tmp);
-    if (rc != AT_OK && rc != AT_ENOTFOUND && rc != AT_EINVAL)
-        return at_error_set(err, rc, "%s", tmp.msg);
-    uint64_t platform = 0, admin_here = 0, admin_anywhere = 0;
-    db_arg a[] = {da_u64(user_id), da_u64(rc == AT_OK ? b->id : 0), da_u64(user_id),
-                  da_u64(user_id)};
-    db_res r;
-    int qrc = db_query(db, DB_RETRY,
-                       "SELECT EXISTS (SELECT 1 FROM platform_admins WHERE user_id = ?), "
-                       "EXISTS (SELECT 1 FROM memberships WHERE business_id = ? AND user_id = ? "
-                       "AND role = 'business_admin'), "
-                       "EXISTS (SELECT 1 FROM memberships WHERE user_id = ? "
-                       "AND role = 'business_admin')",
-                       a, AT_COUNT(a), &r, err);
-    if (qrc)
-        return qrc;
-    if ((qrc = db_fetch(&r, err)) == 1) {
-        platform = db_u64(&r, 0);
-        admin_here = db_u64(&r, 1);
-        admin_anywhere = db_u64(&r, 2);
-    }
-    db_res_close(&r);
-    if (qrc < 0)
-        return qrc;
-    if (!platform && !admin_anywhere)
-        return at_error_set(err, AT_EDENIED, "you do not administer any business");
-    if (rc == AT_OK && (platform || admin_here))
+    if (!at_session_token_ok(token) || !shown || !*shown)
         return AT_OK;
-    memset(b, 0, sizeof *b);
-    return at_error_set(err, AT_ENOTFOUND, "no such business");
+    unsigned char hash[32];
+    at_sha256(token, AT_TOKEN_LEN, hash);
+    /* only the message that was shown: one set meanwhile stays for the
+     * next page */
+    db_arg a[] = {da_blob(hash, sizeof hash), da_str(shown)};
+    return db_exec(db, DB_RETRY, "UPDATE sessions SET flash = NULL WHERE token_hash = ? AND flash = ?",
+                   a, 2, NULL, NULL, err);
 }

@@ -72,8 +72,8 @@ at_filter_parse(const char *s)
     return -1;
 }
 
-/* ---- cursors: "<tag><key>-<id>", key in decimal microseconds (c) or in
- * hex of the UTF-8 name (u, t). Opaque to users, checked like input. ---- */
+/* ---- cursors: "<tag><key>-<id>" (cursor.c), the key in microseconds
+ * (c) or the name (u, t). ---- */
 
 typedef struct cursor {
     uint64_t id;
@@ -84,70 +84,30 @@ typedef struct cursor {
 static void
 cursor_encode(int sort, const at_task *row, char *out, size_t outlen)
 {
-    if (sort == AT_SORT_CREATED) {
-        snprintf(out, outlen, "c%" PRId64 "-%" PRIu64, row->created_at, row->id);
-        return;
-    }
-    const char *name = sort == AT_SORT_USER ? row->user_name : row->type_name;
-    size_t j = 0;
-    out[j++] = sorts[sort].tag;
-    for (const unsigned char *p = (const unsigned char *) name; *p && j + 3 < outlen; p++) {
-        static const char hex[] = "0123456789abcdef";
-        out[j++] = hex[*p >> 4];
-        out[j++] = hex[*p & 15];
-    }
-    snprintf(out + j, outlen - j, "-%" PRIu64, row->id);
-}
-
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
+    if (sort == AT_SORT_CREATED)
+        at_cursor_number(sorts[sort].tag, row->created_at, row->id, out, outlen);
+    else
+        at_cursor_name(sorts[sort].tag, sort == AT_SORT_USER ? row->user_name : row->type_name,
+                       row->id, out, outlen);
 }
 
 static int
 cursor_decode(int sort, const char *s, cursor *c, at_error *err)
 {
     memset(c, 0, sizeof *c);
-    size_t n = strlen(s);
-    const char *dash = strrchr(s, '-');
-    if (n < 3 || n >= AT_CURSOR_BUF || s[0] != sorts[sort].tag || !dash || !dash[1])
-        goto bad;
-    char *end;
-    if (dash[1] < '1' || dash[1] > '9')
-        goto bad;
-    errno = 0;
-    c->id = strtoull(dash + 1, &end, 10);
-    if (*end || errno)
-        goto bad;
+    int bad;
     if (sort == AT_SORT_CREATED) {
-        if (s[1] < '0' || s[1] > '9')
-            goto bad;
-        long long t = strtoll(s + 1, &end, 10);
-        if (end != dash || t <= 0 || errno || t >= 253402300800000000LL /* year 10000 */)
-            goto bad;
+        int64_t t = 0;
+        bad = at_cursor_number_parse(sorts[sort].tag, s, &t, &c->id) || t <= 0 ||
+              t >= 253402300800000000LL /* year 10000 */;
         c->t = t;
-        return AT_OK;
+    } else {
+        bad = at_cursor_name_parse(sorts[sort].tag, s, c->name, sizeof c->name, &c->id);
     }
-    size_t hl = (size_t) (dash - (s + 1));
-    if (hl % 2 || hl / 2 >= sizeof c->name)
-        goto bad;
-    for (size_t i = 0; i < hl; i += 2) {
-        int hi = hexval(s[1 + i]), lo = hexval(s[2 + i]);
-        if (hi < 0 || lo < 0)
-            goto bad;
-        c->name[i / 2] = (char) (hi * 16 + lo);
-    }
-    c->name[hl / 2] = 0;
-    if (strlen(c->name) != hl / 2 || !at_utf8_valid(c->name, hl / 2))
-        goto bad;
+    if (bad)
+        return at_error_set(err, AT_EINVAL,
+                            "page cursor is malformed or belongs to another sort order");
     return AT_OK;
-bad:
-    return at_error_set(err, AT_EINVAL, "page cursor is malformed or belongs to another sort order");
 }
 
 /* ---- search resolution ---- */
@@ -406,12 +366,63 @@ at_task_page_free(at_task_page *page)
     memset(page, 0, sizeof *page);
 }
 
-int
-at_task_list(at_db *db, const at_task_query *q, at_task_page *page, at_error *err)
+/* How many tasks the plan selects, whatever the cursor, counting no further
+ * than cap: the page query's own shape, cut at cap + 1 rows. */
+static int
+count_rows(at_db *db, const plan *page_plan, unsigned cap, uint64_t *count, int *more,
+           at_error *err)
+{
+    *count = 0;
+    *more = 0;
+    plan p = *page_plan;
+    p.has_cursor = p.backward = false;
+    if (plan_empty(&p))
+        return AT_OK;
+    strbuf sql = {0};
+    arglist a = {0};
+    int filter = p.q->filter;
+    sb_add(&sql, "SELECT COUNT(*) FROM (");
+    for (int fin = 0; fin < 2; fin++) {
+        if ((filter == AT_FILTER_PENDING && fin) || (filter == AT_FILTER_FINISHED && !fin))
+            continue;
+        if (filter == AT_FILTER_ALL)
+            sb_add(&sql, fin ? " UNION ALL (" : "(");
+        add_half(&sql, &a, &p, fin, "id");
+        sb_add(&sql, " LIMIT ?");
+        args_add(&a, da_u64((uint64_t) cap + 1));
+        if (filter == AT_FILTER_ALL)
+            sb_add(&sql, ")");
+    }
+    sb_add(&sql, ") counted");
+    int rc = sql.oom || a.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
+                              : db_query_u64(db, DB_RETRY, sql.p, a.v, (unsigned) a.n, count, err);
+    sb_free(&sql);
+    args_free(&a);
+    if (rc == AT_OK && *count > cap) {
+        *count = cap;
+        *more = 1;
+    }
+    return rc;
+}
+
+static int
+check_cap(unsigned cap, at_error *err)
+{
+    if (cap > 1000000)
+        return at_error_set(err, AT_EINVAL, "count cap must be 1 to 1000000, not %u", cap);
+    return AT_OK;
+}
+
+static int
+list(at_db *db, const at_task_query *q, unsigned cap, at_task_page *page, at_error *err)
 {
     memset(page, 0, sizeof *page);
     plan p;
-    int rc = plan_make(db, q, &p, err);
+    int rc = check_cap(cap, err);
+    if (rc == AT_OK)
+        rc = plan_make(db, q, &p, err);
+    else
+        memset(&p, 0, sizeof p);
     if (rc == AT_OK && !plan_empty(&p)) {
         rc = fetch_page(db, &p, page, err);
         if (rc == AT_OK && p.backward && page->n <= q->limit) {
@@ -420,6 +431,15 @@ at_task_list(at_db *db, const at_task_query *q, at_task_page *page, at_error *er
             at_task_page_free(page);
             p.has_cursor = p.backward = false;
             rc = fetch_page(db, &p, page, err);
+        }
+    }
+    if (rc == AT_OK && cap) {
+        /* a small page holds the whole count: no second statement */
+        if (!p.has_cursor && page->n <= q->limit) {
+            page->count = page->n > cap ? cap : page->n;
+            page->count_more = page->n > cap;
+        } else {
+            rc = count_rows(db, &p, cap, &page->count, &page->count_more, err);
         }
     }
     plan_free(&p);
@@ -451,47 +471,36 @@ at_task_list(at_db *db, const at_task_query *q, at_task_page *page, at_error *er
 }
 
 int
+at_task_list(at_db *db, const at_task_query *q, at_task_page *page, at_error *err)
+{
+    return list(db, q, 0, page, err);
+}
+
+int
+at_task_list_counted(at_db *db, const at_task_query *q, unsigned cap, at_task_page *page,
+                     at_error *err)
+{
+    if (cap < 1)
+        return at_error_set(err, AT_EINVAL, "count cap must be 1 to 1000000, not %u", cap);
+    return list(db, q, cap, page, err);
+}
+
+int
 at_task_count(at_db *db, const at_task_query *q, unsigned cap, uint64_t *count, int *more,
               at_error *err)
 {
     *count = 0;
     *more = 0;
-    if (cap < 1 || cap > 1000000)
+    if (cap < 1 || check_cap(cap, err))
         return at_error_set(err, AT_EINVAL, "count cap must be 1 to 1000000, not %u", cap);
     at_task_query cq = *q;
     cq.after = cq.before = NULL;
     cq.limit = 1;
     plan p;
     int rc = plan_make(db, &cq, &p, err);
-    if (rc == AT_OK && !plan_empty(&p)) {
-        /* The page query's own shape, cut at cap + 1 rows, counted. */
-        strbuf sql = {0};
-        arglist a = {0};
-        sb_add(&sql, "SELECT COUNT(*) FROM (");
-        if (cq.filter == AT_FILTER_ALL) {
-            sb_add(&sql, "(");
-            add_half(&sql, &a, &p, 0, "id");
-            sb_add(&sql, " LIMIT ?) UNION ALL (");
-            args_add(&a, da_u64((uint64_t) cap + 1));
-            add_half(&sql, &a, &p, 1, "id");
-            sb_add(&sql, " LIMIT ?)");
-            args_add(&a, da_u64((uint64_t) cap + 1));
-        } else {
-            add_half(&sql, &a, &p, cq.filter == AT_FILTER_FINISHED, "id");
-            sb_add(&sql, " LIMIT ?");
-            args_add(&a, da_u64((uint64_t) cap + 1));
-        }
-        sb_add(&sql, ") counted");
-        rc = sql.oom || a.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
-                              : db_query_u64(db, DB_RETRY, sql.p, a.v, (unsigned) a.n, count, err);
-        sb_free(&sql);
-        args_free(&a);
-    }
+    if (rc == AT_OK)
+        rc = count_rows(db, &p, cap, count, more, err);
     plan_free(&p);
-    if (rc == AT_OK && *count > cap) {
-        *count = cap;
-        *more = 1;
-    }
     return rc;
 }
 

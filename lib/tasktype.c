@@ -158,3 +158,71 @@ at_task_type_list(at_db *db, const char *search, at_task_type **out, size_t *n, 
                    "SELECT " TYPE_COLS " FROM task_types WHERE name LIKE ? ORDER BY name", a, 1,
                    sizeof **out, fill, (void **) out, n, err);
 }
+
+/* ---- the Pause Task Type dialog: types by name, a page at a time ---- */
+
+/* Names are unique: the page is a range of task_types_name, read in order
+ * and cut after a page, whatever the number of types plugins register. */
+#define TYPE_PAGE_SQL                                                                              \
+    "SELECT " TYPE_COLS " FROM task_types FORCE INDEX (task_types_name) "                          \
+    "WHERE name LIKE ? AND name > ? ORDER BY name LIMIT ?"
+
+typedef struct type_query {
+    at_name_keyset_q k;
+    db_arg args[3];
+} type_query;
+
+static int
+type_query_make(const char *search, const char *after, unsigned limit, type_query *q,
+                at_error *err)
+{
+    int rc = at_name_keyset("task type", search, after, limit, &q->k, err);
+    if (rc)
+        return rc;
+    db_arg a[] = {da_str(q->k.like), da_str(q->k.name), da_u64((uint64_t) limit + 1)};
+    memcpy(q->args, a, sizeof a);
+    return AT_OK;
+}
+
+int
+at_task_type_search(at_db *db, const char *search, const char *after, unsigned limit,
+                    at_task_type_page *page, at_error *err)
+{
+    memset(page, 0, sizeof *page);
+    type_query q;
+    int rc = type_query_make(search, after, limit, &q, err);
+    if (rc)
+        return rc;
+    size_t n;
+    rc = db_rows(db, DB_RETRY, TYPE_PAGE_SQL, q.args, AT_COUNT(q.args), sizeof *page->rows, fill,
+                 (void **) &page->rows, &n, err);
+    if (rc)
+        return rc;
+    page->n = n;
+    if (n > limit) {
+        page->n = limit;
+        page->has_next = 1;
+        const at_task_type *last = &page->rows[limit - 1];
+        at_cursor_name(0, last->name, last->id, page->next, sizeof page->next);
+    }
+    return AT_OK;
+}
+
+int
+at_task_type_search_explain(at_db *db, const char *search, const char *after, unsigned limit,
+                            char **plan, at_error *err)
+{
+    *plan = NULL;
+    type_query q;
+    int rc = type_query_make(search, after, limit, &q, err);
+    return rc ? rc : db_explain(db, "EXPLAIN " TYPE_PAGE_SQL, q.args, AT_COUNT(q.args), plan, err);
+}
+
+void
+at_task_type_page_free(at_task_type_page *page)
+{
+    if (page) {
+        free(page->rows);
+        memset(page, 0, sizeof *page);
+    }
+}

@@ -8,12 +8,8 @@
 
 #include "internal.h"
 
-#define USER_COLS                                                                                  \
-    "u.id, u.email, u.name, u.created_at, "                                                        \
-    "EXISTS (SELECT 1 FROM platform_admins p WHERE p.user_id = u.id)"
-
-static int
-fill(const db_res *r, void *elem, at_error *err)
+int
+at_user_fill(const db_res *r, void *elem, at_error *err)
 {
     at_user *u = elem;
     memset(u, 0, sizeof *u);
@@ -21,7 +17,6 @@ fill(const db_res *r, void *elem, at_error *err)
     db_copy(r, 1, u->email, sizeof u->email);
     db_copy(r, 2, u->name, sizeof u->name);
     u->created_at = db_time(r, 3);
-    u->platform_admin = (int) db_i64(r, 4);
     return AT_OK;
 }
 
@@ -35,8 +30,8 @@ static int
 fill_with_hash(const db_res *r, void *elem, at_error *err)
 {
     struct with_hash *w = elem;
-    db_copy(r, 5, w->hash, sizeof w->hash);
-    return fill(r, w->user, err);
+    db_copy(r, 4, w->hash, sizeof w->hash);
+    return at_user_fill(r, w->user, err);
 }
 
 int
@@ -94,7 +89,7 @@ at_user_get(at_db *db, const char *email, at_user *out, at_error *err)
     db_arg a[] = {da_str(email)};
     char what[AT_NAME_BUF + 16];
     snprintf(what, sizeof what, "user '%s'", email);
-    return db_row(db, DB_RETRY, "SELECT " USER_COLS " FROM users u WHERE u.email = ?", a, 1, fill,
+    return db_row(db, DB_RETRY, "SELECT " AT_USER_COLS " FROM users u WHERE u.email = ?", a, 1, at_user_fill,
                   out, what, err);
 }
 
@@ -104,7 +99,7 @@ at_user_get_by_id(at_db *db, uint64_t id, at_user *out, at_error *err)
     db_arg a[] = {da_u64(id)};
     char what[48];
     snprintf(what, sizeof what, "user #%llu", (unsigned long long) id);
-    return db_row(db, DB_RETRY, "SELECT " USER_COLS " FROM users u WHERE u.id = ?", a, 1, fill, out,
+    return db_row(db, DB_RETRY, "SELECT " AT_USER_COLS " FROM users u WHERE u.id = ?", a, 1, at_user_fill, out,
                   what, err);
 }
 
@@ -126,7 +121,7 @@ at_user_authenticate(at_db *db, const char *email, const char *password, at_user
     struct with_hash w = {out, ""};
     db_arg a[] = {da_str(email)};
     int rc = db_row(db, DB_RETRY,
-                    "SELECT " USER_COLS ", u.password_hash FROM users u WHERE u.email = ?", a, 1,
+                    "SELECT " AT_USER_COLS ", u.password_hash FROM users u WHERE u.email = ?", a, 1,
                     fill_with_hash, &w, "user", err);
     if (rc == AT_ENOTFOUND) {
         at_password_verify(password, decoy);
@@ -157,114 +152,14 @@ at_user_list(at_db *db, uint64_t business_id, const char *search, at_user **out,
     if (business_id) {
         db_arg a[] = {da_u64(business_id), da_str(like), da_str(like)};
         return db_rows(db, DB_RETRY,
-                       "SELECT " USER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
+                       "SELECT " AT_USER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
                        "WHERE m.business_id = ? AND (u.name LIKE ? OR u.email LIKE ?) "
                        "ORDER BY u.email",
-                       a, 3, sizeof **out, fill, (void **) out, n, err);
+                       a, 3, sizeof **out, at_user_fill, (void **) out, n, err);
     }
     db_arg a[] = {da_str(like), da_str(like)};
     return db_rows(db, DB_RETRY,
-                   "SELECT " USER_COLS " FROM users u WHERE u.name LIKE ? OR u.email LIKE ? "
+                   "SELECT " AT_USER_COLS " FROM users u WHERE u.name LIKE ? OR u.email LIKE ? "
                    "ORDER BY u.email",
-                   a, 2, sizeof **out, fill, (void **) out, n, err);
-}
-
-void
-at_user_page_free(at_user_page *page)
-{
-    if (page) {
-        free(page->rows);
-        memset(page, 0, sizeof *page);
-    }
-}
-
-/* The cursor is "<hex of the name>-<id>", like the task list's. */
-static void
-cursor_encode(const at_user *u, char *out, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t j = 0;
-    for (const unsigned char *p = (const unsigned char *) u->name; *p && j + 3 < len; p++) {
-        out[j++] = hex[*p >> 4];
-        out[j++] = hex[*p & 15];
-    }
-    snprintf(out + j, len - j, "-%llu", (unsigned long long) u->id);
-}
-
-static int
-cursor_decode(const char *s, char *name, size_t namelen, uint64_t *id, at_error *err)
-{
-    const char *dash = strrchr(s, '-');
-    size_t hl = dash ? (size_t) (dash - s) : 0;
-    char *end;
-    if (!dash || hl % 2 || hl / 2 >= namelen || dash[1] < '1' || dash[1] > '9')
-        goto bad;
-    errno = 0;
-    *id = strtoull(dash + 1, &end, 10);
-    if (*end || errno)
-        goto bad;
-    for (size_t i = 0; i < hl; i += 2) {
-        int v = 0;
-        for (int k = 0; k < 2; k++) {
-            char c = s[i + (size_t) k];
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-            if (d < 0)
-                goto bad;
-            v = v * 16 + d;
-        }
-        name[i / 2] = (char) v;
-    }
-    name[hl / 2] = 0;
-    if (strlen(name) != hl / 2 || !at_utf8_valid(name, hl / 2))
-        goto bad;
-    return AT_OK;
-bad:
-    return at_error_set(err, AT_EINVAL, "user list cursor is malformed");
-}
-
-int
-at_member_search(at_db *db, uint64_t business_id, const char *search, const char *after,
-                 unsigned limit, at_user_page *page, at_error *err)
-{
-    memset(page, 0, sizeof *page);
-    if (limit < 1 || limit > 500)
-        return at_error_set(err, AT_EINVAL, "page size must be 1 to 500, not %u", limit);
-    int rc = at_check_search("user search", search, err);
-    if (rc)
-        return rc;
-    char name[AT_NAME_BUF] = "";
-    uint64_t id = 0;
-    if (after && *after && (rc = cursor_decode(after, name, sizeof name, &id, err)))
-        return rc;
-    char like[AT_LIKE_BUF];
-    at_like_pattern(search ? search : "", like, sizeof like);
-    db_arg a[] = {da_u64(business_id), da_str(like), da_str(like), da_str(name), da_str(name),
-                  da_u64(id), da_u64(limit + 1)};
-    size_t n;
-    rc = db_rows(db, DB_RETRY,
-                 "SELECT " USER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
-                 "WHERE m.business_id = ? AND (u.name LIKE ? OR u.email LIKE ?) "
-                 "AND (u.name > ? OR (u.name = ? AND u.id > ?)) "
-                 "ORDER BY u.name, u.id LIMIT ?",
-                 a, AT_COUNT(a), sizeof *page->rows, fill, (void **) &page->rows, &n, err);
-    if (rc)
-        return rc;
-    page->n = n;
-    if (n > limit) {
-        page->n = limit;
-        page->has_next = 1;
-        cursor_encode(&page->rows[limit - 1], page->next, sizeof page->next);
-    }
-    return AT_OK;
-}
-
-int
-at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err)
-{
-    db_arg a[] = {da_u64(user_id)};
-    int rc = db_exec(db, DB_RETRY, "INSERT IGNORE INTO platform_admins (user_id) VALUES (?)", a,
-                     1, NULL, NULL, err);
-    if (rc == AT_ENOTFOUND)
-        return at_error_set(err, AT_ENOTFOUND, "no user #%llu", (unsigned long long) user_id);
-    return rc ? at_error_wrap(err, "add platform admin") : AT_OK;
+                   a, 2, sizeof **out, at_user_fill, (void **) out, n, err);
 }

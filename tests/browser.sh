@@ -103,6 +103,14 @@ done
 for t in "${TYPES[@]}"; do
     cli type add "$t" --description "Browser test type ${t%%-"$RUN"}"
 done
+# More types than a page of the Pause Task Type dialog holds, all found by
+# one word that is not RUN (the searches for RUN find the three above).
+PAGED_WORD=pt$((RUN % 99991))x
+PAGED=()
+for i in $(seq -w 1 30); do
+    cli type add "$PAGED_WORD-$i" --description "One of many"
+    PAGED+=("$PAGED_WORD-$i")
+done
 
 # Tasks: 40 in A over every user and type, 8 in B. They run in two days, so
 # that nothing picks them up during the test; each line of the list handed
@@ -159,7 +167,9 @@ trap 'q "DELETE FROM executors WHERE supervisor_id = $SUP; DELETE FROM superviso
 export BT_URL=$ASYNCTASKS_TEST_URL BT_ARTIFACTS=$ARTIFACTS BT_BROWSER=$BROWSER
 export BT_ADMIN_EMAIL=$ADMIN_EMAIL BT_ADMIN_NAME=$ADMIN_NAME BT_PASSWORD=$PASSWORD
 export BT_A_SLUG=$A_SLUG BT_A_NAME=$A_NAME BT_B_SLUG=$B_SLUG BT_B_NAME=$B_NAME
-export BT_SEARCH_USER=$SEARCH_USER
+export BT_SEARCH_USER=$SEARCH_USER BT_PAGED_WORD=$PAGED_WORD
+BT_PAGED_TYPES=$(printf '%s\n' "${PAGED[@]}")
+export BT_PAGED_TYPES
 BT_A_USERS=$(printf '%s\n' "${A_USERS[@]}")
 BT_B_USERS=$(printf '%s\n' "${B_USERS[@]}")
 BT_TYPES=$(printf '%s\n' "${TYPES[@]}")

@@ -457,10 +457,14 @@ is "$(printf '%s\n' "$OUT" | tail -n +2 | awk -F'\t' '
         $2 != want { print "task " $1 " is " $2 ", not " want }')" "" \
     "the tasks of alice and of report are paused, the others queued"
 is "$(printf '%s\n' "$OUT" | awk -F'\t' '$2 == "paused"' | wc -l)" 4 "four tasks are paused"
-like "$OUT" "	carol Case	report	[^	]*	type report by cli:$(qre "$LOGIN")$" \
-    "a task held by the type pause names its rule"
-like "$OUT" "	alice Ames	report	[^	]*	user alice Ames by cli:$(qre "$LOGIN")$" \
+like "$OUT" "	carol Case	report	[^	]*	Task type report paused by cli:$(qre "$LOGIN") at [0-9-]+ [0-9:]+ UTC: report generator broken$" \
+    "a task held by the type pause names its rule, as the screen does"
+like "$OUT" "	alice Ames	report	[^	]*	User alice Ames paused by cli:$(qre "$LOGIN") at [0-9-]+ [0-9:]+ UTC, until [0-9-]+ [0-9:]+ UTC: quota exceeded$" \
     "a task held by both pauses names the user rule"
+held=$(printf '%s\n' "$OUT" | awk -F'\t' '$3 == "alice Ames" && $2 == "paused" { print $1; exit }')
+check 0 "^held by: +User alice Ames paused by cli:$(qre "$LOGIN") at [0-9-]+ [0-9:]+ UTC, until [0-9-]+ [0-9:]+ UTC: quota exceeded$" \
+    "tasks show of a held task says the rule in the same words" tasks show --business shop "$held"
+like "$OUT" "^status: +paused$" "tasks show of a held task: paused"
 check 0 '^[0-9]+ +paused +alice Ames ' "the table shows paused tasks" tasks list --business shop
 
 nrules=$(count pause_rules) naudit=$(count audit_log)
@@ -544,6 +548,21 @@ check 64 'business set takes' "business set without --max-running" business set 
 check 1 "no business 'nosuch'" "business set of an unknown business" business set nosuch --max-running 2
 is "$(q "SELECT COUNT(*) FROM audit_log WHERE business_id = $SHOP AND action = 'set' AND target_kind = 'business'")" 3 \
     "each cap change is audited"
+
+# ---- the plans of the screen's pages (tests/explain.sh checks them) ----
+
+check 0 $'^select_type\ttable\ttype\tkey\trows\textra$' \
+    "explain members prints the plan" explain members --business shop --search al
+like "$OUT" $'\tm\t[a-z_]+\tmemberships_name\t' "explain members: of the members' name index"
+check 0 $'\ttask_types\t' "explain types prints the plan" explain types
+check 0 $'\taudit_log\t' "explain audit prints the plan" explain audit --business shop --before 5
+check 64 "explain members needs --business" "explain members without a business" explain members
+check 64 "give --before or --after, not both" "explain audit both ways" \
+    explain audit --business shop --before 5 --after 9
+check 64 "unknown subcommand 'bogus'" "explain of no known page" explain bogus
+check 65 "user list cursor is malformed" "explain members with a bad cursor" \
+    explain members --business shop --after zz
+check 1 "no business 'nope'" "explain of an unknown business" explain audit --business nope
 
 # ---- hostile names ----
 

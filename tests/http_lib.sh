@@ -5,7 +5,8 @@
 # line on it; whether the app outlived a request (watch_app, alive).
 # Sourced after tests/lib.sh with HTTP_TEST naming the test; sets WORK (a
 # scratch directory, removed at exit), RNG (docs/views.rng), ART (where
-# failed responses go) and DB.
+# failed responses go), DB and URL (the test instance's address, from
+# ASYNCTASKS_TEST_URL unless the test set it).
 
 RNG=$top_srcdir/docs/views.rng
 [ -r "$RNG" ] || bail "$RNG is missing"
@@ -15,6 +16,16 @@ ART=${ASYNCTASKS_TEST_ARTIFACTS:+$ASYNCTASKS_TEST_ARTIFACTS/$HTTP_TEST}
 DB=$(sed -n 's/^db_name *= *//p' "$ASYNCTASKS_TEST_CONFIG")
 [ -n "$DB" ] || bail "no db_name in $ASYNCTASKS_TEST_CONFIG"
 q() { sql --raw "$DB" -e "$1"; }
+URL=${URL:-${ASYNCTASKS_TEST_URL:-}}
+[ -n "$URL" ] || bail "ASYNCTASKS_TEST_URL is not set: run the tests through dev/check"
+curl -s -o /dev/null "$URL/login" || bail "nothing answers at $URL"
+
+# cli ARGS...: the command line on the test database; OUT is what it
+# printed. A failure ends the test: it makes the data the test needs.
+cli() {
+    run --config "$ASYNCTASKS_TEST_CONFIG" "$@"
+    [ "$RC" = 0 ] || bail "asynctasks $*: $OUT"
+}
 
 # cli ARGS...: the command line on the test database; bails out on failure
 # (OUT is its output).

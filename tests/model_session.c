@@ -1,6 +1,6 @@
 /* model_session.c: sessions (tokens, expiry, logout, one-shot messages),
- * login throttling, who may administer which business, the paginated
- * member search of the Pause User dialog, and the capped task count. */
+ * login throttling, the paginated member search of the Pause User dialog,
+ * and the capped task count. Who may administer what: model_access.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,29 +91,6 @@ main(void)
        "a success clears it");
     ok(at_login_failed(db, "bad\xff", &err) == AT_OK, "an email that is not text is throttled too");
 
-    /* who may administer what */
-    uint64_t admin = testdb_user(db, 0, "Ada Admin");
-    uint64_t nobody = testdb_user(db, biz, "Nora Member");
-    at_member_add(db, biz, admin, AT_ROLE_BUSINESS_ADMIN, &err);
-    uint64_t platform = testdb_user(db, 0, "Pia Platform");
-    at_platform_admin_add(db, platform, &err);
-    at_business b, ob;
-    at_business_get_by_id(db, biz, &b, &err);
-    at_business_get_by_id(db, other, &ob, &err);
-    ok(at_admin_business(db, admin, b.slug, &b, &err) == AT_OK, "a business admin: their business");
-    ok(at_admin_business(db, admin, ob.slug, &b, &err) == AT_ENOTFOUND,
-       "another business: not found");
-    char msg1[AT_ERROR_MSG_MAX];
-    strcpy(msg1, err.msg);
-    ok(at_admin_business(db, admin, "no-such-business-x", &b, &err) == AT_ENOTFOUND &&
-           strcmp(err.msg, msg1) == 0,
-       "the same answer as for a business that does not exist");
-    ok(at_admin_business(db, nobody, ob.slug, &b, &err) == AT_EDENIED &&
-           at_admin_business(db, nobody, "acme-nothing", &b, &err) == AT_EDENIED,
-       "a user who administers nothing: denied");
-    ok(at_admin_business(db, platform, ob.slug, &b, &err) == AT_OK && b.id == other,
-       "a platform admin: every business");
-
     /* the member search: pages by name, searched on the server */
     for (int i = 0; i < 23; i++) {
         char name[64];
@@ -163,6 +140,28 @@ main(void)
     q.filter = AT_FILTER_PENDING;
     q.user_search = "nobody by that name";
     ok(at_task_count(db, &q, 100, &n, &more, &err) == AT_OK && n == 0, "a search that matches no one");
+
+    /* the list counted with its page, as a searched view shows it */
+    at_task_page pg;
+    q.user_search = "sam session";
+    ok(at_task_list_counted(db, &q, 10, &pg, &err) == AT_OK && pg.n == 5 && pg.count == 10 &&
+           pg.count_more == 1,
+       "a counted page: the count stops at the cap");
+    char after[AT_CURSOR_BUF];
+    strcpy(after, pg.next);
+    at_task_page_free(&pg);
+    q.after = after;
+    ok(at_task_list_counted(db, &q, 50, &pg, &err) == AT_OK && pg.n == 5 && pg.count == 12 &&
+           pg.count_more == 0,
+       "a later page counts them all, cursor aside");
+    at_task_page_free(&pg);
+    q.after = NULL;
+    q.limit = 20;
+    ok(at_task_list_counted(db, &q, 50, &pg, &err) == AT_OK && pg.n == 12 && pg.count == 12 &&
+           pg.count_more == 0,
+       "a first page that holds them all is the count");
+    at_task_page_free(&pg);
+    ok(at_task_list_counted(db, &q, 0, &pg, &err) == AT_EINVAL, "a cap of 0 is refused");
 
     testdb_close(db);
     return done_testing();

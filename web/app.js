@@ -124,11 +124,17 @@
         });
       }
     }
+    /* the next page of the search, in the dialog; the focus goes to its
+     * first row, as the link it was on is gone */
     var more = slot.querySelector('a.more');
     if (more) {
       more.addEventListener('click', function (ev) {
         ev.preventDefault();
-        loadPanel(slot, more.getAttribute('href'), false);
+        loadPanel(slot, more.getAttribute('href'), false).then(function () {
+          var first = slot.querySelector('table.pick tbody input[type=checkbox]') ||
+            slot.querySelector('#pause-q');
+          if (first) first.focus();
+        });
       });
     }
     var all = slot.querySelector('input.select-all');

@@ -16,6 +16,7 @@
 #include <asynctasks/pause.h>
 #include <asynctasks/audit.h>
 #include <asynctasks/session.h>
+#include <asynctasks/access.h>
 #include <asynctasks/demo.h>
 #include <asynctasks/run.h>
 #include <asynctasks/apitoken.h>

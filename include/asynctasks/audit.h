@@ -29,6 +29,24 @@ typedef struct at_audit_entry {
 int at_audit_list(at_db *db, uint64_t business_id, uint64_t before_id, unsigned limit,
                   at_audit_entry **out, size_t *n, at_error *err);
 
+/* One page of limit entries, newest first, by keyset on the id: the
+ * entries older than before (0: from the newest), or, going back, the
+ * ones newer than after (reaching the newest that way gives the newest
+ * page). A range read of audit_log_business cut at the page, at any size
+ * of the log. Pass older as before= and newer as after=. */
+typedef struct at_audit_page {
+    at_audit_entry *rows;
+    size_t n;
+    int has_older, has_newer;
+    uint64_t older, newer; /* the last and the first row's ids */
+} at_audit_page;
+int at_audit_page_get(at_db *db, uint64_t business_id, uint64_t before, uint64_t after,
+                      unsigned limit, at_audit_page *page, at_error *err);
+void at_audit_page_free(at_audit_page *page);
+/* The database's plan for that page's query. */
+int at_audit_page_explain(at_db *db, uint64_t business_id, uint64_t before, uint64_t after,
+                          unsigned limit, char **plan, at_error *err);
+
 #ifdef __cplusplus
 }
 #endif

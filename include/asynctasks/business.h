@@ -24,11 +24,6 @@ int at_business_get_by_id(at_db *db, uint64_t id, at_business *out, at_error *er
 /* All businesses by slug; *out is malloc'd (free() it). */
 int at_business_list(at_db *db, at_business **out, size_t *n, at_error *err);
 
-/* The businesses user_id may administer: all of them for a platform
- * admin, else those where they are business_admin. By slug. */
-int at_business_list_admin(at_db *db, uint64_t user_id, at_business **out, size_t *n,
-                           at_error *err);
-
 /* A business's cap on running tasks, over every supervisor: -1
  * (AT_CAP_DEFAULT) when it has none of its own and the configured default
  * (max_running) applies; 0: no cap. Setting it is audited. */

@@ -41,6 +41,11 @@ typedef struct at_config {
     unsigned executor_max_rss_mb; /* an executor above this is replaced */
     unsigned max_running;         /* a business's cap on running tasks, unless it sets its
                                    * own; 0: none */
+
+    /* For tests only: 1 makes asynctasks-fcgi tell, in the header
+     * X-Statement-Count of every answer, how many database statements the
+     * request ran. */
+    unsigned test_statement_header;
 } at_config;
 
 /* Finds the configuration: explicit_path if not NULL, else

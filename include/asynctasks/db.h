@@ -25,6 +25,11 @@ unsigned long at_db_thread_id(at_db *db);
  * handler read counters): a diagnostic, for tests that prove a statement
  * reads no more than it should. */
 int at_db_rows_read(at_db *db, uint64_t *n, at_error *err);
+/* How many statements this connection has sent to the server since it
+ * was opened: every query and change, the session setup of each
+ * (re)connect, and transaction control (start, commit, rollback). Tests
+ * read it to hold pages to their budget of round trips. */
+uint64_t at_db_statements(const at_db *db);
 
 /* Microseconds since the epoch, by the database server's clock: the one
  * clock that pause expiry, leases and run_at are measured against. */

@@ -4,6 +4,7 @@
 #define ASYNCTASKS_PAUSE_H
 
 #include <asynctasks/db.h>
+#include <asynctasks/task.h>
 #include <asynctasks/types.h>
 
 #ifdef __cplusplus
@@ -25,13 +26,21 @@ typedef struct at_pause_rule {
     at_time until; /* 0: until resumed */
 } at_pause_rule;
 
-/* The live rules of one business at one moment of the database clock. */
+/* The live rules of one business at one moment of the database clock
+ * (all of them, or those a page needs). */
 typedef struct at_pause_set {
     uint64_t business_id;
     at_time now;
     at_pause_rule *rules;
     size_t n;
 } at_pause_set;
+
+/* How many live rules of each scope a business has, counted up to
+ * AT_PAUSE_COUNT_CAP + 1. */
+#define AT_PAUSE_COUNT_CAP 100
+typedef struct at_pause_counts {
+    unsigned users, types;
+} at_pause_counts;
 
 /* Pauses targets[0..n) (users or task types of the business) in one
  * transaction, one audit entry each. A target already paused gets the new
@@ -53,6 +62,19 @@ int at_pause_resume_all(at_db *db, const at_actor *actor, uint64_t business_id,
 int at_pause_load(at_db *db, uint64_t business_id, at_pause_set *set, at_error *err);
 void at_pause_set_free(at_pause_set *set);
 
+/* What a page needs, at the clock now (the request's), in one statement
+ * that reads O(page) rows whatever the number of rules: the live rules
+ * that name one of users[0..nusers) or types[0..ntypes) (the users and
+ * types of a page's tasks: enough for at_pause_match on them), and, when
+ * counts is not NULL, the number of live rules of each scope up to the
+ * cap. */
+int at_pause_load_for(at_db *db, uint64_t business_id, at_time now, const uint64_t *users,
+                      size_t nusers, const uint64_t *types, size_t ntypes, at_pause_set *set,
+                      at_pause_counts *counts, at_error *err);
+/* At most limit live rules of one scope, in target id order. */
+int at_pause_load_scope(at_db *db, uint64_t business_id, at_time now, int scope, unsigned limit,
+                        at_pause_set *set, at_error *err);
+
 /* The evaluator: the rule of set that holds a task of this user and type
  * at set->now, or NULL when none does. User rules win over type rules,
  * then the older rule. */
@@ -63,6 +85,21 @@ const at_pause_rule *at_pause_match(const at_pause_set *set, uint64_t user_id,
  * (rule may be NULL) when it is held. */
 int at_pause_check(at_db *db, uint64_t business_id, uint64_t user_id, uint64_t task_type_id,
                    int *paused, at_pause_rule *rule, at_error *err);
+
+/* What a person reads as a task's status (lib/task_status.c), the same
+ * on the screen and the command line: "paused" for a queued task that a
+ * rule of rules holds (*held_by is that rule, else NULL), "cancelling" for
+ * a running one asked to stop, otherwise its state. rules may be NULL. */
+const char *at_task_status(const at_task *t, const at_pause_set *rules,
+                           const at_pause_rule **held_by);
+/* The rules that may hold the tasks of a page (those naming its queued
+ * tasks' users and types), with at_pause_load_for: O(page). */
+int at_task_page_rules(at_db *db, uint64_t business_id, at_time now, const at_task_page *page,
+                       at_pause_set *rules, at_pause_counts *counts, at_error *err);
+/* The rule in words: "User NAME paused by WHO at TIME UTC, until TIME
+ * UTC: REASON" (the target left out without name_target). Returns buf. */
+#define AT_RULE_TEXT_BUF (AT_NAME_BUF * 2 + AT_REASON_BUF + 128)
+char *at_pause_rule_text(const at_pause_rule *r, int name_target, char *buf, size_t len);
 
 const char *at_scope_str(int scope);
 int at_scope_parse(const char *s); /* 0 when unknown; accepts user, type, task_type */

@@ -50,8 +50,9 @@ int at_executor_register(at_db *db, uint64_t supervisor_id, const char *host, in
 int at_executor_set_pid(at_db *db, uint64_t id, int pid, at_error *err);
 int at_executor_unregister(at_db *db, uint64_t id, at_error *err);
 
-/* For the Executors page: every executor with its supervisor's host,
- * current task and heartbeat, by host and pid. */
+/* For the Executors page: the executors with their supervisor's host,
+ * current task and heartbeat, by host and pid; at most limit of them
+ * (*more 1 when there are others). */
 typedef struct at_executor_info {
     uint64_t id;
     uint64_t supervisor_id;
@@ -68,7 +69,8 @@ typedef struct at_executor_info {
     char task_user[AT_NAME_BUF];
     at_time task_started_at;
 } at_executor_info;
-int at_executor_list(at_db *db, at_executor_info **out, size_t *n, at_error *err);
+int at_executor_list(at_db *db, unsigned limit, at_executor_info **out, size_t *n, int *more,
+                     at_error *err);
 
 /* ---- claiming ---- */
 

@@ -1,5 +1,6 @@
 /* session.h: logins: sessions, their CSRF tokens and one-shot messages,
- * the throttling of failed logins, and who may administer what. */
+ * and the throttling of failed logins. Who may administer what is
+ * access.h's. */
 #ifndef ASYNCTASKS_SESSION_H
 #define ASYNCTASKS_SESSION_H
 
@@ -31,7 +32,8 @@ int at_session_create(at_db *db, uint64_t user_id, unsigned lifetime_s,
 
 /* The live session of token: AT_ENOTFOUND when there is none, it was
  * ended, it has been idle idle_s seconds or it reached its end. Marks it
- * seen (at most once a minute, to keep reads cheap). */
+ * seen (at most once a minute, to keep reads cheap). The same as the
+ * session of at_access_load. */
 int at_session_get(at_db *db, const char *token, unsigned idle_s, at_session *out, at_error *err);
 
 /* Ends the session (logout); ending one that is gone is not an error. */
@@ -41,6 +43,9 @@ int at_session_end(at_db *db, const char *token, at_error *err);
 int at_session_flash_set(at_db *db, const char *token, const char *msg, at_error *err);
 /* Reads and clears it; "" when there is none. */
 int at_session_flash_take(at_db *db, const char *token, char *buf, size_t len, at_error *err);
+/* Clears it once a page has shown it (at_access_load read it), unless
+ * another message has replaced it since. */
+int at_session_flash_clear(at_db *db, const char *token, const char *shown, at_error *err);
 
 /* Login throttling, per email (known or not). *wait_s > 0: refuse for that
  * long. Five failures within 15 minutes lock out for 30 s, doubling with
@@ -48,13 +53,6 @@ int at_session_flash_take(at_db *db, const char *token, char *buf, size_t len, a
 int at_login_check(at_db *db, const char *email, unsigned *wait_s, at_error *err);
 int at_login_failed(at_db *db, const char *email, at_error *err);
 int at_login_succeeded(at_db *db, const char *email, at_error *err);
-
-/* May user_id administer the business slug? AT_OK and *b when they may:
- * platform admins administer every business, business admins theirs.
- * AT_EDENIED when they administer nothing at all; AT_ENOTFOUND when the
- * business does not exist or is not theirs (the two look the same). */
-int at_admin_business(at_db *db, uint64_t user_id, const char *slug, at_business *b,
-                      at_error *err);
 
 #ifdef __cplusplus
 }

@@ -128,9 +128,17 @@ typedef struct at_task_page {
     int has_next, has_prev;
     char next[AT_CURSOR_BUF]; /* cursor of the last row, for "after" */
     char prev[AT_CURSOR_BUF]; /* cursor of the first row, for "before" */
+    uint64_t count; /* at_task_list_counted: what q selects (cursors aside), up to the cap */
+    int count_more; /* ... and 1 when there are more than that */
 } at_task_page;
 
 int at_task_list(at_db *db, const at_task_query *q, at_task_page *page, at_error *err);
+/* The same page, and page->count: how many tasks q selects, counted no
+ * further than cap (page->count_more 1 when there are more), through the
+ * same plan, so that a search is resolved once. A bounded count, never a
+ * scan; a first page that holds them all needs no count at all. */
+int at_task_list_counted(at_db *db, const at_task_query *q, unsigned cap, at_task_page *page,
+                         at_error *err);
 
 /* How many tasks q selects (cursors and limit ignored), counting no further
  * than cap: *count is then cap and *more 1. The count costs O(cap). */
@@ -145,6 +153,8 @@ typedef struct at_task_counts {
     uint64_t running;
     uint64_t failed;         /* in state failed */
     uint64_t finished_today; /* finished since 00:00 UTC, whatever the outcome */
+    int64_t max_running;     /* the business's own cap on running tasks: AT_CAP_DEFAULT (-1)
+                              * when the configured default applies, 0 for no cap */
 } at_task_counts;
 
 int at_task_counts_get(at_db *db, uint64_t business_id, at_task_counts *out, at_error *err);
@@ -162,6 +172,30 @@ int at_counts_rebuild_all(at_db *db, at_error *err);
  * missing). Meaningful when nothing changes meanwhile. */
 int at_counts_verify(at_db *db, uint64_t business_id, at_task_counts *stored,
                      at_task_counts *actual, uint64_t *bad_lanes, at_error *err);
+/* One run of a task, as the task page shows it. */
+typedef struct at_attempt {
+    unsigned attempt; /* from 1 */
+    uint64_t executor_id;
+    char host[256];
+    int pid;
+    at_time started_at, finished_at; /* finished_at 0: still running */
+    char outcome[16]; /* running, succeeded, failed, retry, cancelled, requeued */
+    char *error;      /* the first 300 characters, or NULL */
+} at_attempt;
+
+/* A page of a task's attempts, newest first: those before attempt before
+ * (0: from the newest) or, going back, those after after (reaching the
+ * newest that way gives the newest page). Pass older as before= and newer
+ * as after=. */
+typedef struct at_attempt_page {
+    at_attempt *rows;
+    size_t n;
+    int has_older, has_newer;
+    unsigned older, newer; /* the last and the first row's numbers */
+} at_attempt_page;
+int at_task_attempts(at_db *db, uint64_t business_id, uint64_t task_id, unsigned before,
+                     unsigned after, unsigned limit, at_attempt_page *page, at_error *err);
+void at_attempt_page_free(at_attempt_page *page);
 
 /* The database's query plan for q, one line per plan row, as
  * "table<TAB>type<TAB>key<TAB>rows<TAB>extra". For operators and tests. */

@@ -71,6 +71,23 @@ int at_task_type_get_by_id(at_db *db, uint64_t id, at_task_type *out, at_error *
 int at_task_type_list(at_db *db, const char *search, at_task_type **out, size_t *n,
                       at_error *err);
 
+/* One page of the types whose name contains search (may be NULL), by
+ * name. after: the previous page's next cursor (NULL for the first). An
+ * ordered read of the name index, cut after the page. */
+#define AT_TYPE_CURSOR_BUF (AT_TYPE_NAME_BUF * 2 + 24)
+typedef struct at_task_type_page {
+    at_task_type *rows;
+    size_t n;
+    int has_next;
+    char next[AT_TYPE_CURSOR_BUF];
+} at_task_type_page;
+int at_task_type_search(at_db *db, const char *search, const char *after, unsigned limit,
+                        at_task_type_page *page, at_error *err);
+void at_task_type_page_free(at_task_type_page *page);
+/* The database's plan for that page's query. */
+int at_task_type_search_explain(at_db *db, const char *search, const char *after,
+                                unsigned limit, char **plan, at_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,7 +14,6 @@ typedef struct at_user {
     char email[AT_NAME_BUF];
     char name[AT_NAME_BUF];
     at_time created_at;
-    int platform_admin;
 } at_user;
 
 enum at_role { AT_ROLE_NONE = 0, AT_ROLE_MEMBER = 1, AT_ROLE_BUSINESS_ADMIN = 2 };
@@ -38,7 +37,9 @@ int at_user_list(at_db *db, uint64_t business_id, const char *search, at_user **
 
 /* One page of a business's members, by name then id, whose name or email
  * contains search (may be NULL). after: the cursor of the previous page's
- * last row (NULL for the first page). */
+ * last row (NULL for the first page). Reads the membership's copy of the
+ * name in the order of an index (memberships_name): O(page) whatever the
+ * number of members, but for a search that matches few of them. */
 #define AT_USER_CURSOR_BUF (AT_NAME_BUF * 2 + 24)
 typedef struct at_user_page {
     at_user *rows;
@@ -49,13 +50,14 @@ typedef struct at_user_page {
 int at_member_search(at_db *db, uint64_t business_id, const char *search, const char *after,
                      unsigned limit, at_user_page *page, at_error *err);
 void at_user_page_free(at_user_page *page);
-
-int at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err);
+/* The database's plan for that page's query, as at_task_list_explain
+ * prints one. */
+int at_member_search_explain(at_db *db, uint64_t business_id, const char *search,
+                             const char *after, unsigned limit, char **plan, at_error *err);
 
 /* Adds the user to the business, or changes their role there. */
 int at_member_add(at_db *db, uint64_t business_id, uint64_t user_id, int role, at_error *err);
-/* *role is AT_ROLE_NONE when the user is not a member. */
-int at_member_role(at_db *db, uint64_t business_id, uint64_t user_id, int *role, at_error *err);
+/* at_member_role, who is a member with what role, is in access.h. */
 
 const char *at_role_str(int role);
 int at_role_parse(const char *s); /* AT_ROLE_NONE when unknown */

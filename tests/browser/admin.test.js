@@ -1,6 +1,7 @@
 /* admin.test.js: the Async Tasks screen as a business admin uses it, in a
  * headless browser: log in, Admin -> Async Tasks, switch business, search,
- * sort, Pause User, Pause Task Type, Resume All, edit and delete a task,
+ * sort, Pause User, Pause Task Type (searched and paged), Resume All,
+ * edit and delete a task,
  * the Executors page, the Edit form of a type with parameters, keyboard
  * use of the dialogs, the screen without script, log out. Prints
  * TAP: one point per step, the plan at the end; exits non-zero on failure.
@@ -16,7 +17,7 @@ const env = process.env;
 for (const k of ['BT_URL', 'BT_ARTIFACTS', 'BT_ADMIN_EMAIL', 'BT_PASSWORD', 'BT_A_SLUG', 'BT_A_NAME',
   'BT_B_SLUG', 'BT_B_NAME', 'BT_A_USERS', 'BT_B_USERS', 'BT_TYPES', 'BT_TASKS_A', 'BT_TASKS_B',
   'BT_SEARCH_USER', 'BT_ADMIN_NAME', 'BT_PARAM_TASK', 'BT_EXECUTOR_HOST', 'BT_EXECUTOR_PID',
-  'BT_SUPERVISOR_PID']) {
+  'BT_SUPERVISOR_PID', 'BT_PAGED_WORD', 'BT_PAGED_TYPES']) {
   if (!env[k]) {
     console.log(`Bail out! ${k} is not set: run this through tests/browser.sh`);
     process.exit(1);
@@ -35,10 +36,12 @@ const B = { slug: env.BT_B_SLUG, name: env.BT_B_NAME, users: lines(env.BT_B_USER
 const TYPES = lines(env.BT_TYPES); // csv-export-RUN, pdf-report-RUN, mail-digest-RUN
 const RUN = TYPES[0].replace(/^.*-/, '');
 const WORD = env.BT_SEARCH_USER;
+const PAGED_WORD = env.BT_PAGED_WORD; // 30 task types: more than a page of the dialog
+const PAGED = lines(env.BT_PAGED_TYPES);
 
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
-const GLOBAL_TIMEOUT = 120000;
+const GLOBAL_TIMEOUT = 300000; // a safety net on a busy machine, not a target
 const STEP_TIMEOUT = 30000;
 
 /* ---- TAP ---- */
@@ -159,8 +162,15 @@ async function rows(page) {
   });
 }
 
+/* A searched list's count of its matches. */
 async function countText(page) {
   return (await page.locator('p.count').textContent()).trim();
+}
+/* The business's totals above the list: {Queued: '41', ...}. */
+async function totals(page) {
+  return page.locator('dl.totals').evaluate((dl) => Object.fromEntries(
+    [...dl.querySelectorAll('div')].map((d) => [d.querySelector('dt').textContent.trim(),
+      d.querySelector('dd').textContent.trim()])));
 }
 
 const collator = new Intl.Collator('en', { sensitivity: 'base' });
@@ -358,7 +368,9 @@ async function main() {
     const list = await rows(page);
     eq(ids(list), ids(A.tasks), `the ${A.tasks.length} tasks of ${A.slug}, newest first`);
     inOrder(list, 'created', 'desc', 'the default order');
-    eq(await countText(page), `${A.tasks.length} tasks`, 'the count');
+    eq(await totals(page), { Queued: String(A.tasks.length), Paused: '0', Running: '0', Failed: '0',
+      'Finished today': '0' }, 'the business\'s totals');
+    eq(await page.locator('p.count').count(), 0, 'no count of the list without a search');
     const row = page.locator(`#task-${list[0].id}`);
     await row.getByRole('link', { name: 'Edit' }).waitFor();
     await row.getByRole('link', { name: 'Delete' }).waitFor();
@@ -470,7 +482,7 @@ async function main() {
     const list = await rows(page);
     eq(ids(list), ids(want), `the tasks of users named *${WORD}*`);
     assert(list.every((r) => r.user.includes(WORD)), 'every row\'s user has the word');
-    eq(await countText(page), `${want.length} tasks`, 'the count');
+    eq(await countText(page), `${want.length} tasks match`, 'the count of the matches');
     eq(await (await field(page, 'User')).evaluate((e) => e.value), WORD.toLowerCase(), 'the field keeps the search');
     await shot(page, '07-search-user');
   });
@@ -487,7 +499,7 @@ async function main() {
   await step('a search that matches nothing says so', async () => {
     await goList(page, { user: `nobody-${RUN}` });
     eq((await page.locator('table.tasks tbody').textContent()).trim(), 'There are no tasks to show', 'the empty table');
-    eq(await countText(page), '0 tasks', 'the count');
+    eq(await countText(page), '0 tasks match', 'the count of the matches');
   });
 
   await step('switching business keeps the sort and the search', async () => {
@@ -779,6 +791,30 @@ async function main() {
     await shot(page, '17-resumed');
   });
 
+  await step('Pause Task Type: a search of many types is paged in the dialog', async () => {
+    await goList(page, {});
+    await page.locator('.toolbar').getByRole('link', { name: 'Pause Task Type' }).click();
+    const dialog = page.locator('#pause-type-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    await waitPanel(page, 'pause-type-dialog', (n) => n.length > 0, 'task types');
+    await (await field(dialog, 'Search task types')).fill(PAGED_WORD);
+    const first = await waitPanel(page, 'pause-type-dialog',
+      (n) => n.length === 25 && n.every((t) => t.startsWith(PAGED_WORD)), 'a page of the many types');
+    eq(first, PAGED.slice(0, 25), 'the first 25, by name');
+    await shot(page, '17a-pause-type-paged');
+    await dialog.getByRole('link', { name: 'More task types ›' }).click();
+    const second = await waitPanel(page, 'pause-type-dialog',
+      (n) => n.length === 5 && n.every((t) => t.startsWith(PAGED_WORD)), 'the next page');
+    eq(second, PAGED.slice(25), 'the next page, in the dialog');
+    eq(pathOf(page), LIST, 'the page under the dialog is still the list');
+    eq(await dialog.getByRole('link', { name: 'More task types ›' }).count(), 0, 'no page after it');
+    eq((await focusInfo(page)).dialog, 'pause-type-dialog', 'the focus stays in the dialog');
+    await (await field(dialog, PAGED[27])).check();
+    await nav(page, (u) => u.pathname === LIST,
+      () => dialog.getByRole('button', { name: 'Pause selected task types' }).click());
+    eq(await flash(page), `Paused 1 task type: ${PAGED[27]}.`, 'a type of the second page is paused');
+  });
+
   await step('the Pause Task Type page opened on its own has its way back to the list', async () => {
     await page.goto(`${BASE}${LIST}/pause-type?business=${A.slug}&sort=type&dir=asc`);
     eq((await page.locator('h2#pause-panel-title').textContent()).trim(), 'Pause Task Type', 'the page\'s heading');
@@ -840,7 +876,7 @@ async function main() {
     await nav(page, (u) => u.pathname === LIST, () => dialog.getByRole('button', { name: 'Delete' }).click());
     eq(await flash(page), `Task #${doomed.id} deleted.`, 'the flash message');
     eq(await page.locator(`#task-${doomed.id}`).count(), 0, 'the row is gone');
-    eq(await countText(page), `${A.tasks.length - 1} tasks`, 'the count');
+    eq((await totals(page)).Queued, String(A.tasks.length - 1), 'one task fewer in the totals');
     await shot(page, '21-deleted');
     /* the browser logs the answer 404 as a console error: expected here */
     allowed = /status of 404/;
@@ -955,6 +991,26 @@ async function main() {
     eq(await flash(np), `Resumed user ${quiet}.`, 'the flash message');
     const list = await rows(np);
     eq(list.filter((r) => r.status !== 'queued').length, 0, 'no task is paused');
+  });
+  await step('without script: Pause Task Type is searched and paged through its own page', async () => {
+    await np.goto(`${BASE}${LIST}/pause-type?business=${A.slug}`);
+    await (await field(np, 'Search task types')).fill(PAGED_WORD);
+    await nav(np, (u) => u.searchParams.get('q') === PAGED_WORD,
+      () => np.locator('form.panel-search').getByRole('button', { name: 'Search' }).click());
+    eq(await panelNames(np.locator('#pause-panel')), PAGED.slice(0, 25), 'the first page of the search');
+    await nav(np, (u) => u.searchParams.get('q') === PAGED_WORD && u.searchParams.has('after'),
+      () => np.getByRole('link', { name: 'More task types ›' }).click());
+    eq(await panelNames(np.locator('#pause-panel')), PAGED.slice(25), 'the next page keeps the search');
+    await (await field(np, PAGED[28])).check();
+    await shot(np, '23a-nojs-pause-type-paged');
+    await nav(np, (u) => u.pathname === LIST,
+      () => np.getByRole('button', { name: 'Pause selected task types' }).click());
+    eq(await flash(np), `Paused 1 task type: ${PAGED[28]}.`, 'a type of the second page is paused');
+    for (const t of [PAGED[27], PAGED[28]]) {
+      await np.goto(`${BASE}${LIST}/pause-type?business=${A.slug}`);
+      await nav(np, (u) => u.pathname === LIST, () => np.getByRole('button', { name: `Resume ${t}` }).click());
+      eq(await flash(np), `Resumed task type ${t}.`, `${t} is resumed`);
+    }
   });
   await plain.close();
 

@@ -1,0 +1,136 @@
+/* task_view.c: one task as the list, its own page and the API show it:
+ * its status (the library's rule), the pause rule that holds it, its
+ * progress, and its XML form. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+
+int
+fc_task_load(fc_ctx *c, uint64_t id, at_task *t, at_pause_set *rules)
+{
+    at_error err;
+    memset(rules, 0, sizeof *rules);
+    if (at_task_get(c->db, c->acc.business.id, id, t, &err))
+        return fc_fail(c, &err), -1;
+    /* only a queued task can be held, and only by a rule naming its user
+     * or its type */
+    if (t->state == AT_TASK_QUEUED &&
+        at_pause_load_for(c->db, c->acc.business.id, c->acc.now, &t->user_id, 1,
+                          &t->task_type_id, 1, rules, NULL, &err)) {
+        at_task_clear(t);
+        return fc_fail(c, &err), -1;
+    }
+    return 0;
+}
+
+void
+fc_rule_note(fc_ctx *c, const at_pause_rule *r, const char *element, bool name_target)
+{
+    char text[AT_RULE_TEXT_BUF];
+    vw_start(c, element, "held-by");
+    vw_text(c, at_pause_rule_text(r, name_target, text, sizeof text));
+    vw_end(c);
+}
+
+void
+fc_progress_text(fc_ctx *c, const at_task *t, const char *before)
+{
+    if (t->state != AT_TASK_RUNNING || t->progress_total == 0)
+        return;
+    uint64_t done = t->progress_done < t->progress_total ? t->progress_done : t->progress_total;
+    vw_textf(c, "%s%" PRIu64 " of %" PRIu64 " done (%u%%)", before, t->progress_done,
+             t->progress_total, (unsigned) (done * 100 / t->progress_total));
+}
+
+static void
+xml_rule(fc_ctx *c, const at_pause_rule *rule)
+{
+    char iso[40];
+    vw_start(c, "paused-by", NULL);
+    vw_attr(c, "scope", at_scope_str(rule->scope));
+    vw_attr(c, "target", rule->target_name);
+    vw_attr(c, "by", rule->paused_by_name);
+    vw_attr(c, "at", vw_iso(rule->paused_at, iso, sizeof iso));
+    if (rule->until)
+        vw_attr(c, "until", vw_iso(rule->until, iso, sizeof iso));
+    vw_attr(c, "reason", rule->reason);
+    vw_end_void(c);
+}
+
+void
+fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_set *rules)
+{
+    char iso[40];
+    const at_pause_rule *rule;
+    const char *status = at_task_status(t, rules, &rule);
+    vw_attrf(c, "id", "%" PRIu64, t->id);
+    vw_attrf(c, "user-id", "%" PRIu64, t->user_id);
+    vw_attr(c, "user", t->user_name);
+    vw_attr(c, "type", t->type_name);
+    vw_attr(c, "status", status);
+    vw_attr(c, "created-at", vw_iso(t->created_at, iso, sizeof iso));
+    vw_attr(c, "run-at", vw_iso(t->run_at, iso, sizeof iso));
+    if (t->started_at)
+        vw_attr(c, "started-at", vw_iso(t->started_at, iso, sizeof iso));
+    if (t->finished_at)
+        vw_attr(c, "finished-at", vw_iso(t->finished_at, iso, sizeof iso));
+    vw_attrf(c, "priority", "%d", t->priority);
+    vw_attrf(c, "attempts", "%u", t->attempts);
+    vw_attrf(c, "max-attempts", "%u", t->max_attempts);
+    vw_attrf(c, "version", "%u", t->version);
+    if (t->state == AT_TASK_RUNNING && t->progress_total > 0) {
+        vw_attrf(c, "progress-done", "%" PRIu64, t->progress_done);
+        vw_attrf(c, "progress-total", "%" PRIu64, t->progress_total);
+    }
+    if (t->duration_us >= 0)
+        vw_attrf(c, "duration-us", "%" PRId64, t->duration_us);
+    if (rule)
+        xml_rule(c, rule);
+    if (t->last_error)
+        vw_elem(c, "error", NULL, t->last_error);
+}
+
+static void
+xml_attempts(fc_ctx *c, const at_attempt_page *a)
+{
+    char iso[40];
+    for (size_t i = 0; i < a->n; i++) {
+        const at_attempt *r = &a->rows[i];
+        vw_start(c, "attempt", NULL);
+        vw_attrf(c, "number", "%u", r->attempt);
+        vw_attr(c, "started-at", vw_iso(r->started_at, iso, sizeof iso));
+        if (r->finished_at)
+            vw_attr(c, "finished-at", vw_iso(r->finished_at, iso, sizeof iso));
+        vw_attr(c, "outcome", r->outcome);
+        vw_attr(c, "host", r->host);
+        vw_attrf(c, "pid", "%d", r->pid);
+        if (r->error)
+            vw_text(c, r->error);
+        vw_end(c);
+    }
+    vw_start(c, "attempts-page", NULL);
+    if (a->has_older)
+        vw_attrf(c, "older", "%u", a->older);
+    if (a->has_newer)
+        vw_attrf(c, "newer", "%u", a->newer);
+    vw_end_void(c);
+}
+
+void
+fc_xml_task_document(fc_ctx *c, const at_task *t, const at_pause_set *rules,
+                     const at_attempt_page *attempts)
+{
+    vw_xml_begin(c, "task");
+    vw_attr(c, "business", c->acc.business.slug);
+    fc_xml_task_fields(c, t, rules);
+    if (t->result)
+        vw_elem(c, "result", NULL, t->result);
+    vw_elem(c, "payload", NULL, t->payload ? t->payload : "");
+    if (attempts)
+        xml_attempts(c, attempts);
+    vw_xml_end(c);
+}

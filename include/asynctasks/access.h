@@ -1,0 +1,75 @@
+/* access.h: who is asking, and what they may administer. Every rule of
+ * "who may administer what" is decided in one place, lib/access.c: a
+ * platform admin administers every business, a business admin the
+ * businesses where their role is business_admin, anybody else none; a
+ * business that is not theirs looks exactly like one that does not
+ * exist. A request's whole context comes from one statement. */
+#ifndef ASYNCTASKS_ACCESS_H
+#define ASYNCTASKS_ACCESS_H
+
+#include <asynctasks/business.h>
+#include <asynctasks/db.h>
+#include <asynctasks/session.h>
+#include <asynctasks/types.h>
+#include <asynctasks/user.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a request brings; every field may be NULL or 0. */
+typedef struct at_access_req {
+    const char *session_token; /* the session cookie's value */
+    unsigned idle_s;           /* a session idle this long has ended */
+    const char *business;      /* the slug of the business the request names */
+} at_access_req;
+
+/* The context of one request. */
+typedef struct at_access {
+    at_time now;    /* the database clock, read with the rest */
+    int logged_in;  /* a live session: session and user are set */
+    at_session session;
+    at_user user;
+    int platform_admin;  /* administers every business */
+    int administers;     /* administers at least one business */
+    int business_ok;     /* the named business exists and they administer it */
+    at_business business; /* when business_ok */
+    int role;            /* their membership role there (AT_ROLE_*) */
+    char flash[AT_FLASH_BUF]; /* the session's one-shot message, "" for none */
+} at_access;
+
+/* Loads the context in one statement: the live session of the token (a
+ * session idle idle_s seconds, or past its end, is none) with its user and
+ * CSRF token, whether they administer anything, the named business with
+ * their role there, the one-shot message and the database clock. Marks the
+ * session seen (a write at most once a minute). The message is only read:
+ * at_session_flash_clear removes it once a page has shown it. A malformed
+ * token or slug counts as absent. */
+int at_access_load(at_db *db, const at_access_req *req, at_access *out, at_error *err);
+
+/* The businesses the user of a administers, by slug: at most limit of
+ * them, *more 1 when there are others. *out is malloc'd (free() it). */
+int at_access_businesses(at_db *db, const at_access *a, unsigned limit, at_business **out,
+                         size_t *n, int *more, at_error *err);
+
+/* Of the businesses ids[0..n), those the user of a administers (*out
+ * malloc'd, in no particular order). For pages that show things of many
+ * businesses, each only to that business's admins. */
+int at_access_businesses_among(at_db *db, const at_access *a, const uint64_t *ids, size_t n,
+                               at_business **out, size_t *nout, at_error *err);
+
+/* *role is the user's role in the business, AT_ROLE_NONE when they are
+ * not a member. */
+int at_member_role(at_db *db, uint64_t business_id, uint64_t user_id, int *role, at_error *err);
+
+/* Makes user_id a platform admin (again: no error). */
+int at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err);
+
+/* flags[i] is 1 when ids[i] is a platform admin, else 0. */
+int at_access_platform_admins(at_db *db, const uint64_t *ids, size_t n, int *flags,
+                              at_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

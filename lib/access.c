@@ -1,0 +1,226 @@
+/* access.c: who is asking and what they may administer. The one file
+ * that knows the rules: a platform admin (a row in platform_admins)
+ * administers every business; a business admin (a membership with role
+ * business_admin) the businesses of those memberships; nobody else any.
+ * The request's whole context is one statement, so that a page starts
+ * with one round trip, not a handful. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Everything a request needs to know before its page, in one row: the
+ * clock; the live session and its user; the two admin flags; the named
+ * business and the user's role there. The one-row derived table makes
+ * the row come back for an anonymous request too (the clock alone). */
+#define CONTEXT_SQL                                                                                \
+    "SELECT UTC_TIMESTAMP(6), s.user_id, s.csrf_token, s.created_at, s.last_seen_at, "            \
+    "s.expires_at, s.flash, u.email, u.name, u.created_at, p.user_id IS NOT NULL, "                \
+    "EXISTS (SELECT 1 FROM memberships a WHERE a.user_id = s.user_id "                             \
+    "AND a.role = 'business_admin'), "                                                             \
+    "b.id, b.slug, b.name, b.created_at, m.role "                                                  \
+    "FROM (SELECT 1) one "                                                                         \
+    "LEFT JOIN sessions s ON s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP(6) "                \
+    "AND s.last_seen_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND "                                   \
+    "LEFT JOIN users u ON u.id = s.user_id "                                                       \
+    "LEFT JOIN platform_admins p ON p.user_id = s.user_id "                                        \
+    "LEFT JOIN businesses b ON b.slug = ? AND s.user_id IS NOT NULL "                              \
+    "LEFT JOIN memberships m ON m.business_id = b.id AND m.user_id = s.user_id"
+
+static int
+fill_context(const db_res *r, void *elem, at_error *err)
+{
+    (void) err;
+    at_access *a = elem;
+    a->now = db_time(r, 0);
+    if (db_isnull(r, 1) || db_isnull(r, 7))
+        return AT_OK; /* no live session */
+    a->logged_in = 1;
+    a->session.user_id = db_u64(r, 1);
+    db_copy(r, 2, a->session.csrf, sizeof a->session.csrf);
+    a->session.created_at = db_time(r, 3);
+    a->session.last_seen_at = db_time(r, 4);
+    a->session.expires_at = db_time(r, 5);
+    db_copy(r, 6, a->flash, sizeof a->flash);
+    a->user.id = a->session.user_id;
+    db_copy(r, 7, a->user.email, sizeof a->user.email);
+    db_copy(r, 8, a->user.name, sizeof a->user.name);
+    a->user.created_at = db_time(r, 9);
+    a->platform_admin = db_i64(r, 10) != 0;
+    a->administers = a->platform_admin || db_i64(r, 11) != 0;
+    if (!db_isnull(r, 12)) {
+        a->business.id = db_u64(r, 12);
+        db_copy(r, 13, a->business.slug, sizeof a->business.slug);
+        db_copy(r, 14, a->business.name, sizeof a->business.name);
+        a->business.created_at = db_time(r, 15);
+        a->role = at_role_parse(db_col(r, 16, NULL));
+    }
+    return AT_OK;
+}
+
+int
+at_access_load(at_db *db, const at_access_req *req, at_access *out, at_error *err)
+{
+    memset(out, 0, sizeof *out);
+    unsigned char hash[32];
+    const char *token = req->session_token;
+    bool has_token = token && at_session_token_ok(token);
+    if (has_token)
+        at_sha256(token, AT_TOKEN_LEN, hash);
+    const char *slug = req->business && at_check_slug(req->business, NULL) == AT_OK
+                           ? req->business
+                           : NULL;
+    db_arg a[] = {has_token ? da_blob(hash, sizeof hash) : da_null(), da_u64(req->idle_s),
+                  da_str(slug)};
+    int rc = db_row(db, DB_RETRY, CONTEXT_SQL, a, AT_COUNT(a), fill_context, out,
+                    "request context", err);
+    if (rc)
+        return at_error_wrap(err, "who is asking");
+    /* The rule: a platform admin administers every business, a business
+     * admin those where that is their role. Any other business, existing
+     * or not, is "no such business" to them. */
+    out->business_ok = out->business.id &&
+                       (out->platform_admin || out->role == AT_ROLE_BUSINESS_ADMIN);
+    if (!out->business_ok) {
+        memset(&out->business, 0, sizeof out->business);
+        out->role = AT_ROLE_NONE;
+    }
+    if (out->logged_in)
+        at_session_seen(db, token, out->now, &out->session);
+    return AT_OK;
+}
+
+int
+at_access_businesses(at_db *db, const at_access *a, unsigned limit, at_business **out, size_t *n,
+                     int *more, at_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    *more = 0;
+    if (limit < 1 || limit > 10000)
+        return at_error_set(err, AT_EINVAL, "limit must be 1 to 10000, not %u", limit);
+    if (!a->logged_in || !a->administers)
+        return AT_OK;
+    int rc;
+    if (a->platform_admin) {
+        db_arg b[] = {da_u64((uint64_t) limit + 1)};
+        rc = db_rows(db, DB_RETRY,
+                     "SELECT " AT_BUSINESS_COLS " FROM businesses b ORDER BY b.slug LIMIT ?", b, 1,
+                     sizeof **out, at_business_fill, (void **) out, n, err);
+    } else {
+        /* sorts the businesses of one person's admin memberships: few */
+        db_arg b[] = {da_u64(a->user.id), da_u64((uint64_t) limit + 1)};
+        rc = db_rows(db, DB_RETRY,
+                     "SELECT " AT_BUSINESS_COLS " FROM memberships m "
+                     "JOIN businesses b ON b.id = m.business_id "
+                     "WHERE m.user_id = ? AND m.role = 'business_admin' ORDER BY b.slug LIMIT ?",
+                     b, 2, sizeof **out, at_business_fill, (void **) out, n, err);
+    }
+    if (rc)
+        return rc;
+    if (*n > limit) {
+        *n = limit;
+        *more = 1;
+    }
+    return AT_OK;
+}
+
+int
+at_access_businesses_among(at_db *db, const at_access *a, const uint64_t *ids, size_t n,
+                           at_business **out, size_t *nout, at_error *err)
+{
+    *out = NULL;
+    *nout = 0;
+    if (n == 0 || !a->logged_in || !a->administers)
+        return AT_OK;
+    strbuf sql = {0};
+    arglist args = {0};
+    sb_add(&sql, "SELECT " AT_BUSINESS_COLS " FROM businesses b");
+    if (!a->platform_admin) {
+        sb_add(&sql, " JOIN memberships m ON m.business_id = b.id AND m.user_id = ? "
+                     "AND m.role = 'business_admin'");
+        args_add(&args, da_u64(a->user.id));
+    }
+    sb_add(&sql, " WHERE b.id IN (");
+    sb_placeholders(&sql, n);
+    sb_add(&sql, ")");
+    for (size_t i = 0; i < n; i++)
+        args_add(&args, da_u64(ids[i]));
+    int rc = sql.oom || args.oom
+                 ? at_error_set(err, AT_ENOMEM, "out of memory")
+                 : db_rows(db, DB_RETRY, sql.p, args.v, (unsigned) args.n, sizeof **out,
+                           at_business_fill, (void **) out, nout, err);
+    sb_free(&sql);
+    args_free(&args);
+    return rc;
+}
+
+int
+at_member_role(at_db *db, uint64_t business_id, uint64_t user_id, int *role, at_error *err)
+{
+    *role = AT_ROLE_NONE;
+    db_arg a[] = {da_u64(business_id), da_u64(user_id)};
+    db_res r;
+    int rc = db_query(db, DB_RETRY,
+                      "SELECT role FROM memberships WHERE business_id = ? AND user_id = ?", a, 2,
+                      &r, err);
+    if (rc)
+        return rc;
+    if ((rc = db_fetch(&r, err)) == 1)
+        *role = at_role_parse(db_col(&r, 0, NULL));
+    db_res_close(&r);
+    return rc < 0 ? rc : AT_OK;
+}
+
+static int
+fill_id(const db_res *r, void *elem, at_error *err)
+{
+    (void) err;
+    *(uint64_t *) elem = db_u64(r, 0);
+    return AT_OK;
+}
+
+int
+at_access_platform_admins(at_db *db, const uint64_t *ids, size_t n, int *flags, at_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        flags[i] = 0;
+    if (n == 0)
+        return AT_OK;
+    strbuf sql = {0};
+    arglist args = {0};
+    sb_add(&sql, "SELECT user_id FROM platform_admins WHERE user_id IN (");
+    sb_placeholders(&sql, n);
+    sb_add(&sql, ")");
+    for (size_t i = 0; i < n; i++)
+        args_add(&args, da_u64(ids[i]));
+    uint64_t *admins = NULL;
+    size_t na = 0;
+    int rc = sql.oom || args.oom
+                 ? at_error_set(err, AT_ENOMEM, "out of memory")
+                 : db_rows(db, DB_RETRY, sql.p, args.v, (unsigned) args.n, sizeof *admins,
+                           fill_id, (void **) &admins, &na, err);
+    sb_free(&sql);
+    args_free(&args);
+    for (size_t k = 0; rc == AT_OK && k < na; k++)
+        for (size_t i = 0; i < n; i++)
+            if (ids[i] == admins[k])
+                flags[i] = 1;
+    free(admins);
+    return rc;
+}
+
+/* Makes a user a platform admin: of every business, now and later. */
+int
+at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err)
+{
+    db_arg a[] = {da_u64(user_id)};
+    int rc = db_exec(db, DB_RETRY, "INSERT IGNORE INTO platform_admins (user_id) VALUES (?)", a,
+                     1, NULL, NULL, err);
+    if (rc == AT_ENOTFOUND)
+        return at_error_set(err, AT_ENOTFOUND, "no user #%llu", (unsigned long long) user_id);
+    return rc ? at_error_wrap(err, "add platform admin") : AT_OK;
+}
