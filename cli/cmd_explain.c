@@ -49,7 +49,8 @@ explain(cli *c, const char *what, int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage("explain", "unexpected argument '%s'", argv[optind]);
-    bool types = strcmp(what, "types") == 0, audit = strcmp(what, "audit") == 0;
+    bool types = strcmp(what, "types") == 0, audit = strcmp(what, "audit") == 0,
+         totals = strcmp(what, "totals") == 0;
     if (!types && !slug)
         return cli_usage("explain", "explain %s needs --business", what);
     if (before && !audit)
@@ -58,6 +59,8 @@ explain(cli *c, const char *what, int argc, char **argv)
         return cli_usage("explain", "give --before or --after, not both");
     if (search && audit)
         return cli_usage("explain", "the audit log has no search");
+    if ((search || after) && totals)
+        return cli_usage("explain", "the totals have no search and no pages");
     at_business b = {0};
     int rc;
     if (slug && (rc = cli_business(c, slug, &b)))
@@ -70,7 +73,9 @@ explain(cli *c, const char *what, int argc, char **argv)
     for (int k = 0; audit && k < 2; k++)
         if (given[k] && cli_number(k ? "--after" : "--before", given[k], 1, INT64_MAX, &key[k]))
             return EXIT_USAGE;
-    if (types)
+    if (totals)
+        rc = at_task_counts_explain(db, b.id, &plan, &err);
+    else if (types)
         rc = at_task_type_search_explain(db, search, after, PANEL_PAGE, &plan, &err);
     else if (audit)
         rc = at_audit_page_explain(db, b.id, (uint64_t) key[0], (uint64_t) key[1], AUDIT_PAGE,
@@ -86,17 +91,20 @@ cmd_explain(cli *c, int argc, char **argv)
     static const char help[] =
         "usage: asynctasks explain members --business SLUG [--search TEXT] [--after CURSOR]\n"
         "       asynctasks explain types [--search TEXT] [--after CURSOR]\n"
-        "       asynctasks explain audit --business SLUG [--before ID|--after ID]\n\n"
+        "       asynctasks explain audit --business SLUG [--before ID|--after ID]\n"
+        "       asynctasks explain totals --business SLUG\n\n"
         "Prints the database's plan for the query of a page of the admin screen:\n"
         "the Pause User dialog's members, the Pause Task Type dialog's task types\n"
-        "(a page of 25, searched, after a cursor the dialog printed), and the\n"
-        "audit log (50 entries older than --before or newer than --after). The\n"
-        "task list's plan is tasks list --explain.\n";
+        "(a page of 25, searched, after a cursor the dialog printed), the\n"
+        "audit log (50 entries older than --before or newer than --after), and\n"
+        "the task list's totals. The task list's own plan is tasks list\n"
+        "--explain.\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
         return hc;
     const char *what = argv[1];
-    if (strcmp(what, "members") != 0 && strcmp(what, "types") != 0 && strcmp(what, "audit") != 0)
+    if (strcmp(what, "members") != 0 && strcmp(what, "types") != 0 && strcmp(what, "audit") != 0 &&
+        strcmp(what, "totals") != 0)
         return cli_usage("explain", "unknown subcommand '%s'", what);
     return explain(c, what, argc - 1, cli_shift(argv));
 }

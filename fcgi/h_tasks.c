@@ -305,8 +305,8 @@ cap_item(fc_ctx *c, const at_task_counts *n)
         vw_text(c, "no cap");
     else
         vw_textf(c, "%" PRIu64, cap);
-    if (n->max_running == AT_CAP_DEFAULT)
-        vw_text(c, cap ? " (the default)" : " (the default: no cap)");
+    if (n->max_running == AT_CAP_DEFAULT && cap)
+        vw_text(c, " (the default)");
     vw_end(c);
     vw_end(c);
 }

@@ -35,19 +35,28 @@ fill_counts(const db_res *r, void *elem, at_error *err)
     return AT_OK;
 }
 
+/* The business's slots, summed, and its own cap. */
+#define TOTALS_SQL                                                                                 \
+    "SELECT COALESCE(SUM(queued), 0), COALESCE(SUM(paused), 0), "                                  \
+    "COALESCE(SUM(running), 0), COALESCE(SUM(failed), 0), "                                        \
+    "COALESCE(SUM(IF(finished_day = UTC_DATE(), finished, 0)), 0), "                               \
+    "(SELECT max_running FROM business_limits WHERE business_id = ?) "                             \
+    "FROM task_counts WHERE business_id = ?"
+
 int
 at_task_counts_get(at_db *db, uint64_t business_id, at_task_counts *out, at_error *err)
 {
     memset(out, 0, sizeof *out);
     db_arg a[] = {da_u64(business_id), da_u64(business_id)};
-    int rc = db_row(db, DB_RETRY,
-                    "SELECT COALESCE(SUM(queued), 0), COALESCE(SUM(paused), 0), "
-                    "COALESCE(SUM(running), 0), COALESCE(SUM(failed), 0), "
-                    "COALESCE(SUM(IF(finished_day = UTC_DATE(), finished, 0)), 0), "
-                    "(SELECT max_running FROM business_limits WHERE business_id = ?) "
-                    "FROM task_counts WHERE business_id = ?",
-                    a, AT_COUNT(a), fill_counts, out, "counts", err);
+    int rc = db_row(db, DB_RETRY, TOTALS_SQL, a, AT_COUNT(a), fill_counts, out, "counts", err);
     return rc ? at_error_wrap(err, "task counts") : AT_OK;
+}
+
+int
+at_task_counts_explain(at_db *db, uint64_t business_id, char **plan, at_error *err)
+{
+    db_arg a[] = {da_u64(business_id), da_u64(business_id)};
+    return db_explain(db, "EXPLAIN " TOTALS_SQL, a, AT_COUNT(a), plan, err);
 }
 
 static int

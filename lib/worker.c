@@ -60,6 +60,7 @@ struct at_worker {
     uint64_t tick;
     void (*before_check)(void *ctx, uint64_t task_id);
     void *hook_ctx;
+    int waited; /* ends waited for the database */
 };
 
 static int64_t
@@ -275,9 +276,15 @@ step(at_worker *w, int claim, at_error *err)
 {
     struct step_ctx x = {w, claim};
     int rc = db_tx(w->db, false, step_tx, &x, err);
-    if (rc)
+    if (rc) {
+        w->waited |= w->npend > 0;
         return at_error_wrap(err, claim ? "claim" : "record results");
+    }
     log_ends(w->pend, w->npend);
+    if (w->waited && w->npend)
+        at_log(AT_LOG_WARN, "%zu task end%s recorded once the database was back", w->npend,
+               w->npend == 1 ? "" : "s");
+    w->waited = 0;
     drop_pending(w);
     return AT_OK;
 }

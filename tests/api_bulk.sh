@@ -287,7 +287,7 @@ is "$(xp "concat(//*[local-name()='task'][@id='${NEW[0]}']/@status, ' ',
               //*[local-name()='task'][@id='${NEW[1]}']/@status)")" \
     "paused queued" "the screen's list: the held one paused, the other queued"
 req "$J" "$URL/admin/async-tasks/tasks/${NEW[0]}?business=$A"
-has "$BODY" "<dt>Status</dt><dd>paused</dd><dt>Held by</dt><dd>user Ann Bulk $RUN, paused by" \
+has "$BODY" "<dt>Status</dt><dd>paused</dd><dt>Held by</dt><dd>User Ann Bulk $RUN paused by" \
     "the screen's task page: paused, and the rule that holds it"
 cli resume all --business "$A"
 

@@ -130,5 +130,18 @@ for way in "" "--before $oldest" "--after $oldest"; do
         "$("$AT" explain audit --business acme $way 2>&1)"
 done
 
+# The list's totals: the business's few rows of counters by primary key,
+# and its cap by primary key; nothing else.
+plan=$("$AT" explain totals --business acme 2>&1)
+is "$?" 0 "explain totals prints the plan"
+bad=$(printf '%s\n' "$plan" | awk -F'\t' 'NR > 1 {
+    if ($2 == "task_counts" && ($4 != "PRIMARY" || ($3 != "ref" && $3 != "range"))) print "counters: " $0
+    else if ($2 == "business_limits" && $3 != "const" && $3 != "eq_ref" && $3 != "ref") print "cap: " $0
+    else if ($2 != "task_counts" && $2 != "business_limits" && $2 != "NULL") print "other: " $0
+    else if ($3 == "ALL" || $3 == "index" || $6 ~ /filesort/) print "scan or sort: " $0
+}')
+is "$bad" "" "the totals: the counters' rows and the cap by primary key, no scan, no sort"
+like "$plan" $'\ttask_counts\t' "... reading the counters"
+
 sql -e "DROP DATABASE asynctasks_test_explain"
 done_testing

@@ -171,7 +171,7 @@ req "${JAR[ba]}" "$URL/admin/async-tasks?business=$A"
 status_is 200 "the list of a business without tasks: 200"
 body_has "There are no tasks to show" "the list of a business without tasks says so"
 is "$(xp 'normalize-space(//*[@class="totals"])')" \
-    "Queued0Paused0Running0Failed0Finished today0" \
+    "Queued0Paused0Running0Failed0Finished today0Max runningno cap" \
     "the list of a business without tasks: its totals are all 0"
 cp -- "$BF" "$WORK/empty.html"
 req "${JAR[ba]}" "$URL/admin/async-tasks?business=$A&format=xml"

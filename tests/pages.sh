@@ -110,16 +110,16 @@ req "$JAR" "$URL$LIST?business=$P"
 dd_of() { xp "string(//*[local-name()='dl'][@class='totals']/*[@class='$1']/*[local-name()='dd'])"; }
 is "$(dd_of queued) $(dd_of running) $(dd_of failed)" "61 0 0" "the totals: 61 queued"
 is "$(xp 'count(//*[@class="count"])')" 0 "no count of the whole list"
-is "$(dd_of max-running)" "no cap (the default: no cap)" "the cap on running tasks: none by default"
-cli business set "$P" --max-running 7 >/dev/null
-req "$JAR" "$URL$LIST?business=$P"
+is "$(dd_of max-running)" "no cap" "the cap on running tasks: none by default"
+cli business set "$L" --max-running 7 >/dev/null
+req "$JAR" "$URL$LIST?business=$L"
 is "$(dd_of max-running)" "7" "a business's own cap shows"
 is "$(hdr X-Statement-Count)" "$DEFAULT" "... at no extra statement"
-req "$JAR" "$URL$LIST?business=$P&format=xml"
+req "$JAR" "$URL$LIST?business=$L&format=xml"
 valid "the XML list with a cap: valid"
 is "$(xp 'concat(//*[local-name()="totals"]/@max-running, " ", //*[local-name()="totals"]/@max-running-default)')" \
     "7 false" "the XML totals carry the cap"
-cli business set "$P" --max-running default >/dev/null
+cli business set "$L" --max-running default >/dev/null
 req "$JAR" "$URL$LIST?business=$P&user=Member"
 is "$(xp 'string(//*[@class="count"])')" "50+ tasks match" "a search that matches many: 50+"
 is "$(xp 'count(//*[local-name()="dl"][@class="totals"])')" 0 "a searched view has no totals"

@@ -159,6 +159,9 @@ typedef struct at_task_counts {
 
 int at_task_counts_get(at_db *db, uint64_t business_id, at_task_counts *out, at_error *err);
 
+/* The database's plan for reading them, like at_task_list_explain. */
+int at_task_counts_explain(at_db *db, uint64_t business_id, char **plan, at_error *err);
+
 /* Recomputes a business's lanes and totals from its tasks and rules, with
  * its claims and changes held off meanwhile; before and after (may be
  * NULL) are the totals as they were and as they are. For repairs: after a

@@ -369,7 +369,7 @@ async function main() {
     eq(ids(list), ids(A.tasks), `the ${A.tasks.length} tasks of ${A.slug}, newest first`);
     inOrder(list, 'created', 'desc', 'the default order');
     eq(await totals(page), { Queued: String(A.tasks.length), Paused: '0', Running: '0', Failed: '0',
-      'Finished today': '0' }, 'the business\'s totals');
+      'Finished today': '0', 'Max running': 'no cap' }, 'the business\'s totals, and its cap');
     eq(await page.locator('p.count').count(), 0, 'no count of the list without a search');
     const row = page.locator(`#task-${list[0].id}`);
     await row.getByRole('link', { name: 'Edit' }).waitFor();
