@@ -36,7 +36,7 @@ typedef struct list {
 typedef struct row {
     uint64_t business, user, type, attempts, max_attempts, payload_size;
     int64_t priority;
-    const char *state;
+    const char *state, *user_name, *type_name;
     unsigned long state_len, user_len, type_len, payload_len;
     char payload[32];
     MYSQL_TIME run_at, created, updated, finished;
@@ -101,6 +101,8 @@ make_row(row *r, uint64_t i, uint64_t business, const list *users, const list *t
     r->business = business;
     r->user = u->id;
     r->type = t->id;
+    r->user_name = u->name;
+    r->type_name = t->name;
     r->user_len = (unsigned long) strlen(u->name);
     r->type_len = (unsigned long) strlen(t->name);
     r->max_attempts = t->max_attempts;
@@ -130,8 +132,10 @@ bind_row(MYSQL_BIND *b, row *r)
     b[0] = bdb_u64(&r->business);
     b[1] = bdb_u64(&r->user);
     b[2] = bdb_u64(&r->type);
-    b[3] = (MYSQL_BIND){.buffer_type = MYSQL_TYPE_STRING, .length = &r->user_len};
-    b[4] = (MYSQL_BIND){.buffer_type = MYSQL_TYPE_STRING, .length = &r->type_len};
+    b[3] = (MYSQL_BIND){.buffer_type = MYSQL_TYPE_STRING, .buffer = (void *) r->user_name,
+                        .length = &r->user_len};
+    b[4] = (MYSQL_BIND){.buffer_type = MYSQL_TYPE_STRING, .buffer = (void *) r->type_name,
+                        .length = &r->type_len};
     b[5] = (MYSQL_BIND){.buffer_type = MYSQL_TYPE_STRING, .buffer = (void *) r->state,
                         .length = &r->state_len};
     b[6] = (MYSQL_BIND){.buffer_type = MYSQL_TYPE_LONGLONG, .buffer = &r->priority};
@@ -190,8 +194,6 @@ main(int argc, char **argv)
     MYSQL_BIND *b = calloc(PER_INSERT * COLS, sizeof *b);
     if (!r || !b)
         bench_die("out of memory");
-    for (size_t i = 0; i < PER_INSERT; i++)
-        bind_row(&b[i * COLS], &r[i]);
     MYSQL_STMT *full = prepare_insert(m, PER_INSERT);
     uint64_t seed = 0x9e3779b97f4a7c15ULL;
     double t0 = bench_seconds();
@@ -199,9 +201,7 @@ main(int argc, char **argv)
         size_t n = rows - done < PER_INSERT ? rows - done : PER_INSERT;
         for (size_t i = 0; i < n; i++) {
             make_row(&r[i], done + i, business, &users, &types, now, history, &seed);
-            const named *u = &users.v[(done + i) % users.n], *t = &types.v[(done + i) % types.n];
-            b[i * COLS + 3].buffer = (void *) u->name;
-            b[i * COLS + 4].buffer = (void *) t->name;
+            bind_row(&b[i * COLS], &r[i]);
         }
         st = n == PER_INSERT ? full : prepare_insert(m, n);
         bdb_execute(st, b);

@@ -727,9 +727,10 @@ at_count_results() {
 
 # shellcheck disable=SC2034
 AT_WEB_PACKAGES=(nginx)
-# What the HTTP and browser tests drive the screen with.
+# What the HTTP and browser tests drive the screen with, and the benches
+# (tests/bench.sh) measure with.
 # shellcheck disable=SC2034
-AT_TEST_PACKAGES=(curl libxml2-utils libfcgi-bin spawn-fcgi chromium fonts-dejavu-core)
+AT_TEST_PACKAGES=(curl libxml2-utils libfcgi-bin spawn-fcgi chromium fonts-dejavu-core wrk beanstalkd)
 
 # at_node_ready DIR : Node.js (from Debian when missing) and the npm
 # packages of DIR's package-lock.json, installed into DIR/node_modules.
