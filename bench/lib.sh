@@ -110,7 +110,7 @@ bench_start() {
         return 1
     }
     BD=$BENCH_VAR/$name
-    DB=asynctasks_bench_$name
+    DB=asynctasks_bench_${name//-/_}
     rm -rf -- "$BD"
     mkdir -p -- "$BD"
     at_db_ensure "$DB" asynctasks_bench "$BENCH_VAR/db-password" >/dev/null || return 1
