@@ -759,7 +759,9 @@ at_web_dir() {
 _at_pid_alive() {
     local pidfile=$1 pid
     [[ -s $pidfile ]] || return 1
-    pid=$(<"$pidfile")
+    # The process may remove its pidfile as it exits, between the test
+    # above and this read.
+    pid=$(cat -- "$pidfile" 2>/dev/null) || return 1
     [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
         [[ -n $( { tr -d '\0' <"/proc/$pid/cmdline"; } 2>/dev/null) ]]
 }
