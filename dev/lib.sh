@@ -727,9 +727,10 @@ at_count_results() {
 
 # shellcheck disable=SC2034
 AT_WEB_PACKAGES=(nginx)
-# What the HTTP and browser tests drive the screen with.
+# What the HTTP and browser tests drive the screen with, and the benches
+# (tests/bench.sh) measure with.
 # shellcheck disable=SC2034
-AT_TEST_PACKAGES=(curl libxml2-utils libfcgi-bin spawn-fcgi chromium fonts-dejavu-core)
+AT_TEST_PACKAGES=(curl libxml2-utils libfcgi-bin spawn-fcgi chromium fonts-dejavu-core wrk beanstalkd)
 
 # at_node_ready DIR : Node.js (from Debian when missing) and the npm
 # packages of DIR's package-lock.json, installed into DIR/node_modules.
@@ -758,7 +759,9 @@ at_web_dir() {
 _at_pid_alive() {
     local pidfile=$1 pid
     [[ -s $pidfile ]] || return 1
-    pid=$(<"$pidfile")
+    # The process may remove its pidfile as it exits, between the test
+    # above and this read.
+    pid=$(cat -- "$pidfile" 2>/dev/null) || return 1
     [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
         [[ -n $( { tr -d '\0' <"/proc/$pid/cmdline"; } 2>/dev/null) ]]
 }
