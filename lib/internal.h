@@ -389,6 +389,11 @@ int recheck(struct at_db *db, uint64_t executor_id, uint64_t task_id, recheck_re
  * references, constant text). */
 void pause_held_sql(strbuf *sql, const char *b, const char *u, const char *t);
 
+/* A business's live rules and the pause epoch they belong to, read in one
+ * consistent view. */
+int pause_load_epoch(struct at_db *db, uint64_t business_id, at_pause_set *set, uint64_t *epoch,
+                     at_error *err);
+
 /* Removes the rules whose expiry has passed, business by business, and
  * lets their lanes go; *expired counts the businesses. */
 int pause_expire_due(struct at_db *db, uint64_t *expired, at_error *err);

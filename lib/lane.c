@@ -111,7 +111,8 @@ lane_refresh(at_db *db, const lane_key *k, int64_t delta, at_error *err)
     return db_exec(db, 0,
                    /* never below 0: a count made wrong around the library must not stop
                     * the lane's claims (counters check finds it, rebuild mends it) */
-                   "UPDATE lanes SET queued = GREATEST(CAST(queued AS SIGNED) + ?, 0), "
+                   "UPDATE lanes FORCE INDEX (lanes_key) "
+                   "SET queued = GREATEST(CAST(queued AS SIGNED) + ?, 0), "
                    "head_id = " HEAD_SQL("id") ", head_run_at = " HEAD_SQL("run_at") ", "
                    "due = head_run_at IS NOT NULL AND head_run_at <= UTC_TIMESTAMP(6) "
                    "WHERE business_id = ? AND user_id = ? AND task_type_id = ? AND priority = ?",
@@ -125,7 +126,8 @@ lane_task_gone(at_db *db, const lane_key *k, at_error *err)
                   da_i64(k->priority)};
     uint64_t held = 0;
     int rc = db_query_u64(db, 0,
-                          "SELECT held FROM lanes WHERE business_id = ? AND user_id = ? "
+                          "SELECT held FROM lanes FORCE INDEX (lanes_key) WHERE business_id = ? "
+                          "AND user_id = ? "
                           "AND task_type_id = ? AND priority = ? FOR UPDATE",
                           a, AT_COUNT(a), &held, err);
     if (rc == AT_ENOTFOUND)
@@ -250,8 +252,8 @@ lane_rehold_one(at_db *db, const lane_key *k, at_error *err)
     strbuf sql = {0};
     sb_add(&sql, "SELECT id, queued, held, ");
     pause_held_sql(&sql, "business_id", "user_id", "task_type_id");
-    sb_add(&sql, " FROM lanes WHERE business_id = ? AND user_id = ? AND task_type_id = ? "
-                 "AND priority = ? FOR UPDATE");
+    sb_add(&sql, " FROM lanes FORCE INDEX (lanes_key) WHERE business_id = ? AND user_id = ? "
+                 "AND task_type_id = ? AND priority = ? FOR UPDATE");
     db_arg a[] = {da_u64(k->business_id), da_u64(k->user_id), da_u64(k->type_id),
                   da_i64(k->priority)};
     struct flip *v = NULL;
@@ -368,8 +370,27 @@ int
 lanes_wake_due(at_db *db, uint64_t *woken, at_error *err)
 {
     *woken = 0;
-    return db_exec(db, DB_RETRY,
-                   "UPDATE lanes FORCE INDEX (lanes_waiting) SET due = 1 WHERE due = 0 "
-                   "AND head_run_at <= UTC_TIMESTAMP(6) AND queued > 0",
-                   NULL, 0, woken, NULL, err);
+    /* A plain read first: most ticks find nothing, and then lock nothing
+     * that claims and pauses are using. */
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    int rc = db_rows(db, DB_RETRY,
+                     "SELECT id FROM lanes FORCE INDEX (lanes_waiting) WHERE due = 0 "
+                     "AND head_run_at <= UTC_TIMESTAMP(6) AND queued > 0 ORDER BY id LIMIT 1000",
+                     NULL, 0, sizeof *ids, db_fill_u64, (void **) &ids, &n, err);
+    strbuf sql = {0};
+    arglist a = {0};
+    sb_add(&sql, "UPDATE lanes SET due = 1 WHERE due = 0 AND head_run_at <= UTC_TIMESTAMP(6) "
+                 "AND queued > 0 AND id IN (");
+    for (size_t i = 0; i < n; i++) {
+        sb_add(&sql, i ? ", ?" : "?");
+        args_add(&a, da_u64(ids[i]));
+    }
+    sb_add(&sql, ")");
+    free(ids);
+    if (rc == AT_OK && n)
+        rc = db_exec_sb(db, DB_RETRY, &sql, &a, woken, NULL, err);
+    sb_free(&sql);
+    args_free(&a);
+    return rc;
 }

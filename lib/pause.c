@@ -371,6 +371,58 @@ at_pause_load(at_db *db, uint64_t business_id, at_pause_set *set, at_error *err)
     return rc;
 }
 
+struct epoch_rows {
+    at_pause_set *set;
+    uint64_t epoch;
+};
+
+/* The business's epoch and its live rules, read together: one statement,
+ * one read view, so the rules are exactly those of that epoch. The
+ * business's row comes first; a row without rule columns means none. */
+int
+pause_load_epoch(at_db *db, uint64_t business_id, at_pause_set *set, uint64_t *epoch,
+                 at_error *err)
+{
+    memset(set, 0, sizeof *set);
+    set->business_id = business_id;
+    *epoch = 0;
+    db_arg a[] = {da_u64(business_id)};
+    db_res r;
+    int rc = db_query(db, DB_RETRY,
+                      "SELECT b.pause_epoch, UTC_TIMESTAMP(6), " RULE_COLS
+                      " FROM businesses b LEFT JOIN pause_rules r ON r.business_id = b.id "
+                      "AND (r.paused_until IS NULL OR r.paused_until > UTC_TIMESTAMP(6)) "
+                      "LEFT JOIN users u ON r.scope = 'user' AND u.id = r.target_id "
+                      "LEFT JOIN task_types t ON r.scope = 'task_type' AND t.id = r.target_id "
+                      "WHERE b.id = ? ORDER BY r.paused_at, r.id",
+                      a, 1, &r, err);
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    while ((rc = db_fetch(&r, err)) == 1) {
+        *epoch = db_u64(&r, 0);
+        set->now = db_time(&r, 1);
+        if (db_isnull(&r, 2))
+            continue; /* the business has no rule */
+        if (set->n == cap) {
+            cap = cap ? cap * 2 : 8;
+            at_pause_rule *v = realloc(set->rules, cap * sizeof *v);
+            if (!v) {
+                rc = at_error_set(err, AT_ENOMEM, "out of memory");
+                break;
+            }
+            set->rules = v;
+        }
+        rule_from(&r, 2, &set->rules[set->n++]);
+    }
+    db_res_close(&r);
+    if (rc < 0) {
+        at_pause_set_free(set);
+        return rc;
+    }
+    return AT_OK;
+}
+
 void
 at_pause_set_free(at_pause_set *set)
 {

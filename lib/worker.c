@@ -26,6 +26,7 @@
 #define RULES_MAX      64     /* businesses whose rules are cached */
 #define TIMEOUTS_TTL_S 30     /* task types' timeouts are read again after this */
 #define MAX_ROUNDS     8      /* claims per call that start nothing */
+#define RECHECK_TRIES  4      /* re-checks of one task while its business's rules change */
 
 struct rules_entry {
     uint64_t business_id, epoch;
@@ -315,10 +316,24 @@ at_worker_done(at_worker *w, const at_claim *c, int outcome, const char *result,
 
 /* ---- the re-check ---- */
 
-/* The business's rules as of epoch, read again when the cache holds an
- * older epoch (or none). */
+/* The business's cached rules when they are those of epoch, else NULL. */
+static at_pause_set *
+rules_at(at_worker *w, uint64_t business_id, uint64_t epoch)
+{
+    for (size_t i = 0; i < RULES_MAX; i++) {
+        struct rules_entry *e = &w->rules[i];
+        if (e->valid && e->business_id == business_id && e->epoch == epoch) {
+            e->used = ++w->tick;
+            return &e->set;
+        }
+    }
+    return NULL;
+}
+
+/* Reads the business's rules with the epoch they belong to (one view),
+ * into its cache entry or the least recently used one. */
 static int
-rules_for(at_worker *w, uint64_t business_id, uint64_t epoch, at_pause_set **out, at_error *err)
+rules_load(at_worker *w, uint64_t business_id, at_error *err)
 {
     struct rules_entry *e = NULL, *victim = &w->rules[0];
     for (size_t i = 0; i < RULES_MAX; i++) {
@@ -327,20 +342,40 @@ rules_for(at_worker *w, uint64_t business_id, uint64_t epoch, at_pause_set **out
         if (!w->rules[i].valid || (victim->valid && w->rules[i].used < victim->used))
             victim = &w->rules[i];
     }
-    if (!e || e->epoch != epoch) {
-        if (!e)
-            e = victim;
-        at_pause_set_free(&e->set);
-        e->valid = 0;
-        int rc = at_pause_load(w->db, business_id, &e->set, err);
-        if (rc)
-            return rc;
-        e->business_id = business_id;
-        e->epoch = epoch;
-        e->valid = 1;
-    }
+    if (!e)
+        e = victim;
+    at_pause_set_free(&e->set);
+    e->valid = 0;
+    int rc = pause_load_epoch(w->db, business_id, &e->set, &e->epoch, err);
+    if (rc)
+        return rc;
+    e->business_id = business_id;
+    e->valid = 1;
     e->used = ++w->tick;
-    *out = &e->set;
+    return AT_OK;
+}
+
+/* The re-check, until its epoch is that of the cached rules: then those
+ * rules are the business's rules at the moment the statement holds its
+ * share locks, which is the moment the task starts (x->now). A pause or
+ * resume committed between reading the rules and the re-check moves the
+ * epoch, and the rules are read again. *set NULL: the task is not ours or
+ * its cancel was requested (x says which), or the rules would not hold
+ * still (then the task waits for another turn). */
+static int
+recheck_rules(at_worker *w, const claimed *t, recheck_res *x, at_pause_set **set,
+              at_error *err)
+{
+    *set = NULL;
+    for (int tries = 0; tries < RECHECK_TRIES; tries++) {
+        int rc = recheck(w->db, w->executor_id, t->c.task_id, x, err);
+        if (rc || !x->mine || x->cancel)
+            return rc;
+        if ((*set = rules_at(w, t->c.business_id, x->epoch)))
+            return AT_OK;
+        if ((rc = rules_load(w, t->c.business_id, err)))
+            return rc;
+    }
     return AT_OK;
 }
 
@@ -358,17 +393,17 @@ next_of_batch(at_worker *w, at_claim *out, int *got, at_error *err)
         r.error = t->payload_error;
     } else {
         recheck_res x;
+        at_pause_set *set = NULL;
         if (w->before_check)
             w->before_check(w->hook_ctx, t->c.task_id);
-        if ((rc = recheck(w->db, w->executor_id, t->c.task_id, &x, err)))
+        if ((rc = recheck_rules(w, t, &x, &set, err)))
             return rc; /* the task stays next */
-        at_pause_set *set = NULL;
-        if (x.mine && !x.cancel && (rc = rules_for(w, t->c.business_id, x.epoch, &set, err)))
-            return rc;
         if (!x.mine) {
             r.task_id = 0; /* another owner now: nothing of ours to write */
         } else if (x.cancel) {
             r.outcome = AT_OUTCOME_CANCELLED;
+        } else if (!set) {
+            /* rules changing under every look: back to the queue, untouched */
         } else {
             set->now = x.now;
             if (!at_pause_match(set, t->c.user_id, t->c.task_type_id)) {

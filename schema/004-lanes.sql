@@ -41,6 +41,13 @@ CREATE TABLE IF NOT EXISTS lanes (
 ALTER TABLE tasks ADD INDEX IF NOT EXISTS tasks_lane (business_id, user_id, task_type_id, priority, finished, run_at, id);
 -- The claim no longer reads tasks across businesses.
 ALTER TABLE tasks DROP INDEX IF EXISTS tasks_ready;
+-- No foreign key from tasks to businesses: enqueue proves the business
+-- in its own statement (as it proves the user and the type, which have
+-- none either), businesses are never deleted, and the key's check takes
+-- the business's row in share mode whenever a task's index entries move
+-- (every end of an attempt), which would tie every executor's
+-- transaction to the pauses that take that row exclusively.
+ALTER TABLE tasks DROP FOREIGN KEY IF EXISTS tasks_business_fk;
 -- Leases by holder: renewal, recovery and cancels. Renewals change
 -- lease_until, which is therefore not in the key.
 ALTER TABLE tasks ADD INDEX IF NOT EXISTS tasks_lease_owner (lease_owner);
@@ -60,8 +67,9 @@ ALTER TABLE pause_rules ADD INDEX IF NOT EXISTS pause_rules_until (paused_until)
 CREATE TABLE IF NOT EXISTS business_limits (
   business_id BIGINT UNSIGNED NOT NULL,
   max_running INT UNSIGNED NULL,
-  PRIMARY KEY (business_id),
-  CONSTRAINT business_limits_business_fk FOREIGN KEY (business_id) REFERENCES businesses (id)
+  -- no foreign key, for the reason tasks have none: the claim locks
+  -- this row, and must not take the business's row with it
+  PRIMARY KEY (business_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci;
 
 -- A business's totals, spread over a few slots so that enqueues and
