@@ -105,10 +105,8 @@ at_client_enqueue_many(at_client *c, const at_client_task *tasks, size_t n, uint
         reqs[i].priority = tasks[i].priority;
         reqs[i].run_at = tasks[i].run_at;
     }
-    if (rc == AT_OK && (rc = at_resolver_prepare(r, names, reqs, n, item_errs, &nbad, err))) {
-        at_error first = *err;
-        at_error_set(err, rc, "enqueue: %s%s", first.msg, nbad ? ": nothing was enqueued" : "");
-    }
+    if (rc == AT_OK && (rc = at_resolver_prepare(r, names, reqs, n, item_errs, &nbad, err)))
+        rc = nbad ? at_error_nothing_enqueued(err) : at_error_wrap(err, "enqueue");
     if (rc == AT_OK)
         rc = at_task_enqueue_many(c->db, reqs, n, ids, item_errs, err);
     at_resolver_close(r);

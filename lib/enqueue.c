@@ -309,14 +309,8 @@ enqueue(at_db *db, const at_enqueue *reqs, size_t n, uint64_t *ids, at_error *it
     if (rc && x.nbad) {
         if (n == 1)
             return at_error_set(err, x.first.code, "enqueue: %s", x.first.msg);
-        if (x.nbad == 1)
-            return at_error_set(err, x.first.code,
-                                "enqueue: task %zu of %zu: %s: nothing was enqueued",
-                                x.first_bad + 1, n, x.first.msg);
-        return at_error_set(err, x.first.code,
-                            "enqueue: %zu of %zu tasks are invalid, the first is task %zu: %s: "
-                            "nothing was enqueued",
-                            x.nbad, n, x.first_bad + 1, x.first.msg);
+        at_error_items(err, &x.first, x.first_bad, x.nbad, n);
+        return err ? at_error_nothing_enqueued(err) : x.first.code;
     }
     if (rc)
         return at_error_wrap(err, "enqueue");

@@ -7,6 +7,8 @@
 
 #include <asynctasks/error.h>
 
+#include "internal.h"
+
 int
 at_error_set(at_error *err, int code, const char *fmt, ...)
 {
@@ -41,6 +43,28 @@ at_error_wrap(at_error *err, const char *fmt, ...)
         memcpy(err->msg + used, old, ol < room ? ol : room);
         err->msg[used + (ol < room ? ol : room)] = 0;
     }
+    return err->code;
+}
+
+int
+at_error_items(at_error *err, const at_error *first, size_t first_idx, size_t nbad, size_t n)
+{
+    if (nbad == 1)
+        return at_error_set(err, first->code, "task %zu of %zu: %s", first_idx + 1, n, first->msg);
+    return at_error_set(err, first->code, "%zu of %zu tasks are invalid, the first is task %zu: %s",
+                        nbad, n, first_idx + 1, first->msg);
+}
+
+int
+at_error_nothing_enqueued(at_error *err)
+{
+    if (!err)
+        return AT_EINVAL;
+    at_error_wrap(err, "enqueue");
+    static const char tail[] = ": nothing was enqueued";
+    size_t len = strlen(err->msg);
+    if (len + sizeof tail <= sizeof err->msg)
+        memcpy(err->msg + len, tail, sizeof tail);
     return err->code;
 }
 

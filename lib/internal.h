@@ -96,6 +96,15 @@ int db_exec(struct at_db *db, unsigned flags, const char *sql, const db_arg *arg
 /* Runs a query; rows are buffered, then read with db_fetch. */
 int db_query(struct at_db *db, unsigned flags, const char *sql, const db_arg *args,
              unsigned nargs, db_res *res, at_error *err);
+/* Names the first bad item of a batch of n, of nbad bad ones, in err:
+ * "task I of N: why" or "B of N tasks are invalid, the first is task I: why".
+ * Returns first's code. */
+int at_error_items(at_error *err, const at_error *first, size_t first_idx, size_t nbad, size_t n);
+
+/* Turns err's message into "enqueue: why: nothing was enqueued", keeping
+ * its code, for a batch refused as a whole. */
+int at_error_nothing_enqueued(at_error *err);
+
 /* 1: a row is there; 0: no more rows; <0: error. */
 int db_fetch(db_res *res, at_error *err);
 void db_res_close(db_res *res);

@@ -362,12 +362,7 @@ summarize(const at_error *errs, size_t n, size_t *nbad, at_error *err)
             first = i;
     if (*nbad == 0)
         return AT_OK;
-    if (*nbad == 1)
-        return at_error_set(err, errs[first].code, "task %zu of %zu: %s", first + 1, n,
-                            errs[first].msg);
-    return at_error_set(err, errs[first].code,
-                        "%zu of %zu tasks are invalid, the first is task %zu: %s", *nbad, n,
-                        first + 1, errs[first].msg);
+    return at_error_items(err, &errs[first], first, *nbad, n);
 }
 
 int

@@ -87,7 +87,7 @@ main(int argc, char **argv)
     else
         failed = at_client_enqueue_many(c, tasks, (size_t) count, ids, NULL, &err);
     if (failed) {
-        fprintf(stderr, "enqueue: %s\n", err.msg);
+        fprintf(stderr, "%s\n", err.msg); /* it begins with "enqueue: " */
         rc = err.code == AT_EINVAL ? 65 : err.code == AT_ENOTFOUND ? 66 : 69;
         goto out;
     }
