@@ -6,6 +6,8 @@
 #                                   a database of its own, durable commits
 #   bench_on_exit COMMAND           cleanup, run in reverse order at exit
 #   bench_sql SQL                   SQL on the bench database
+#   bench_settle                    waits until the server has written
+#                                   out what a load left dirty
 #   bench_facts                     the run's facts, as markdown lines
 #   bench_sv_start / bench_sv_stop  asynctasksd on the bench database
 #   bench_web_start NAME PORT [FCGI]  nginx and a FastCGI program
@@ -197,6 +199,23 @@ bench_has_enqueue_from() {
 # CLI's bulk enqueue.
 bench_enqueue_from() {
     "$AT" --config "$CONF" enqueue --from "$1" >/dev/null
+}
+
+# bench_settle : after a bulk load, waits (at most 120 s) until InnoDB has
+# written the pages the load left dirty, so that a timed part does not
+# share the disk and a core with the loader's aftermath; a part that loaded
+# more would otherwise pay for more of it.
+bench_settle() {
+    local pct i dirty
+    pct=$(at_db_admin_sql "SELECT @@GLOBAL.innodb_max_dirty_pages_pct")
+    at_db_admin_sql "SET GLOBAL innodb_max_dirty_pages_pct = 0"
+    for ((i = 0; i < 240; i++)); do
+        dirty=$(at_db_admin_sql "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS
+                                 WHERE VARIABLE_NAME = 'INNODB_BUFFER_POOL_PAGES_DIRTY'")
+        ((dirty < 64)) && break
+        sleep 0.5
+    done
+    at_db_admin_sql "SET GLOBAL innodb_max_dirty_pages_pct = $pct"
 }
 
 bench_facts() {

@@ -42,6 +42,7 @@ struct cand {
     lane_key key;
     unsigned cap;
     int locked;
+    int visited; /* its tasks were read: its head and count are written anew */
     unsigned taken;
 };
 
@@ -258,18 +259,20 @@ take(at_db *db, const claim_req *q, struct cand *c, size_t nc, unsigned room, cl
         for (size_t j = 0; j < k; j++)
             out[(*n)++] = got[j];
         c[i].taken = (unsigned) k;
+        c[i].visited = 1;
         free(got);
     }
     return rc;
 }
 
-/* Lanes taken from (or found stale) get their count and head anew. */
+/* Lanes read (taken from, or found with nothing due after all) get their
+ * count and head anew; lanes locked but not reached are as they were. */
 static int
 refresh_lanes(at_db *db, const struct cand *c, size_t nc, at_error *err)
 {
     int rc = AT_OK;
     for (size_t i = 0; rc == AT_OK && i < nc; i++)
-        if (c[i].locked)
+        if (c[i].visited)
             rc = lane_refresh(db, &c[i].key, -(int64_t) c[i].taken, err);
     return rc;
 }

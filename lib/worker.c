@@ -19,7 +19,7 @@
 #include "internal.h"
 #include <asynctasks/log.h>
 
-#define BATCH_MAX      16
+#define BATCH_MAX      32
 #define PEND_MAX       (2 * BATCH_MAX)
 #define FLUSH_MS       20     /* the longest an end waits before it is written */
 #define WINDOW_US      4000   /* a batch is about this much work */
