@@ -15,6 +15,7 @@
 #   bench_wrk SECONDS URL [ARG...]  wrk -c8; prints "req/s p99-ms"
 #   bench_pct P                     the P-th percentile of numbers on stdin
 #   bench_rss_kib PID               a process's peak resident size
+#   bench_rss_reset PID             starts that peak anew
 #   bench_ratio A B                 A/B to two decimals, or "n/a"
 # Environment: ASYNCTASKS_BENCH_PORT, the first of the ports the benches
 # listen on (127.0.0.1 only; default 18090); AT_BENCH_BUILD, a build
@@ -340,6 +341,14 @@ bench_pct() {
 # bench_rss_kib PID : the peak resident size of PID (VmHWM), in KiB.
 bench_rss_kib() {
     awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# bench_rss_reset PID : forgets PID's peak resident size so far (root
+# only; elsewhere a no-op), so that bench_rss_kib tells the peak of what
+# follows: a login's password hash (yescrypt, 16 MiB for a few ms, by
+# design) is not part of a page load.
+bench_rss_reset() {
+    echo 5 >"/proc/$1/clear_refs" 2>/dev/null || true
 }
 
 # bench_ratio A B : A/B to two decimals ("n/a" when either is not a number

@@ -62,12 +62,13 @@ int at_pause_resume_all(at_db *db, const at_actor *actor, uint64_t business_id,
 int at_pause_load(at_db *db, uint64_t business_id, at_pause_set *set, at_error *err);
 void at_pause_set_free(at_pause_set *set);
 
-/* What a page needs, at the clock now (the request's), in one statement
- * that reads O(page) rows whatever the number of rules: the live rules
- * that name one of users[0..nusers) or types[0..ntypes) (the users and
- * types of a page's tasks: enough for at_pause_match on them), and, when
- * counts is not NULL, the number of live rules of each scope up to the
- * cap. */
+/* What a page needs, at the clock now (the request's), reading O(page)
+ * rows whatever the number of rules: at least the live rules that name one
+ * of users[0..nusers) or types[0..ntypes) (the users and types of a page's
+ * tasks: enough for at_pause_match on them), and, when counts is not NULL,
+ * the number of live rules of each scope up to the cap. A business with
+ * few live rules (the usual case) has all of them read by one short range
+ * read; one with more, those of the targets by a second statement. */
 int at_pause_load_for(at_db *db, uint64_t business_id, at_time now, const uint64_t *users,
                       size_t nusers, const uint64_t *types, size_t ntypes, at_pause_set *set,
                       at_pause_counts *counts, at_error *err);
