@@ -103,10 +103,9 @@ lock_leased(at_db *db, uint64_t executor_id, const finish_rec *v, size_t n, stru
                  "max_attempts, cancel_requested, run_at, UTC_TIMESTAMP(6) FROM tasks "
                  "WHERE lease_owner = ? AND state = 'running' AND id IN (");
     args_add(&a, da_u64(executor_id));
-    for (size_t i = 0; i < n; i++) {
-        sb_add(&sql, i ? ", ?" : "?");
+    sb_placeholders(&sql, n);
+    for (size_t i = 0; i < n; i++)
         args_add(&a, da_u64(v[i].task_id));
-    }
     sb_add(&sql, ") ORDER BY id FOR UPDATE");
     int rc = db_rows_sb(db, 0, &sql, &a, sizeof **out, fill_held, (void **) out, nout, err);
     return rc;

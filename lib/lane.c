@@ -378,18 +378,20 @@ lanes_wake_due(at_db *db, uint64_t *woken, at_error *err)
                      "SELECT id FROM lanes FORCE INDEX (lanes_waiting) WHERE due = 0 "
                      "AND head_run_at <= UTC_TIMESTAMP(6) AND queued > 0 ORDER BY id LIMIT 1000",
                      NULL, 0, sizeof *ids, db_fill_u64, (void **) &ids, &n, err);
+    if (rc || n == 0) {
+        free(ids);
+        return rc;
+    }
     strbuf sql = {0};
     arglist a = {0};
     sb_add(&sql, "UPDATE lanes SET due = 1 WHERE due = 0 AND head_run_at <= UTC_TIMESTAMP(6) "
                  "AND queued > 0 AND id IN (");
-    for (size_t i = 0; i < n; i++) {
-        sb_add(&sql, i ? ", ?" : "?");
+    sb_placeholders(&sql, n);
+    for (size_t i = 0; i < n; i++)
         args_add(&a, da_u64(ids[i]));
-    }
     sb_add(&sql, ")");
     free(ids);
-    if (rc == AT_OK && n)
-        rc = db_exec_sb(db, DB_RETRY, &sql, &a, woken, NULL, err);
+    rc = db_exec_sb(db, DB_RETRY, &sql, &a, woken, NULL, err);
     sb_free(&sql);
     args_free(&a);
     return rc;
