@@ -141,8 +141,6 @@ void vw_textf(fc_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 
 void vw_elem(fc_ctx *c, const char *name, const char *cls, const char *text);
 void vw_link(fc_ctx *c, const char *href, const char *cls, const char *text);
 void vw_time(fc_ctx *c, at_time t);
-/* ISO 8601 UTC, for XML attributes: "2026-11-29T10:00:00.000000Z". */
-char *vw_iso(at_time t, char *buf, size_t len);
 
 /* Tables: <thead> with one column header each; a row of one cell that
  * says the table is empty. */

@@ -22,7 +22,7 @@ xml_audit(fc_ctx *c, const at_audit_page *pg)
         const at_audit_entry *e = &pg->rows[i];
         vw_start(c, "entry", NULL);
         vw_attrf(c, "id", "%" PRIu64, e->id);
-        vw_attr(c, "at", vw_iso(e->at, iso, sizeof iso));
+        vw_attr(c, "at", at_time_iso(e->at, iso, sizeof iso));
         vw_attr(c, "actor", e->actor);
         vw_attr(c, "action", e->action);
         vw_attr(c, "target-kind", e->target_kind);

@@ -47,8 +47,8 @@ xml_executor(fc_ctx *c, const at_executor_info *e, const at_business *b)
     vw_attr(c, "host", e->host);
     vw_attrf(c, "pid", "%d", e->pid);
     vw_attrf(c, "supervisor-pid", "%d", e->supervisor_pid);
-    vw_attr(c, "started-at", vw_iso(e->started_at, iso, sizeof iso));
-    vw_attr(c, "heartbeat-at", vw_iso(e->heartbeat_at, iso, sizeof iso));
+    vw_attr(c, "started-at", at_time_iso(e->started_at, iso, sizeof iso));
+    vw_attr(c, "heartbeat-at", at_time_iso(e->heartbeat_at, iso, sizeof iso));
     vw_attr(c, "stale", stale(c, e) ? "true" : "false");
     vw_attrf(c, "tasks-run", "%" PRIu64, e->tasks_run);
     vw_attr(c, "state", state_word(e, b));
@@ -59,7 +59,7 @@ xml_executor(fc_ctx *c, const at_executor_info *e, const at_business *b)
         vw_attr(c, "type", e->task_type);
         vw_attr(c, "user", e->task_user);
         if (e->task_started_at)
-            vw_attr(c, "started-at", vw_iso(e->task_started_at, iso, sizeof iso));
+            vw_attr(c, "started-at", at_time_iso(e->task_started_at, iso, sizeof iso));
         vw_end_void(c);
     }
     vw_end_void(c);
@@ -185,7 +185,7 @@ h_executors(fc_ctx *c)
     if (c->want_xml) {
         char iso[40];
         vw_xml_begin(c, "executors");
-        vw_attr(c, "now", vw_iso(c->acc.now, iso, sizeof iso));
+        vw_attr(c, "now", at_time_iso(c->acc.now, iso, sizeof iso));
         vw_attrf(c, "stale-after", "%d", STALE_S);
         for (size_t i = 0; i < n; i++)
             xml_executor(c, &v[i], visible(bv, bn, v[i].task_business_id));

@@ -217,9 +217,9 @@ xml_rows(fc_ctx *c, const panel *p)
         vw_attr(c, "paused", r ? "true" : "false");
         if (r) {
             vw_attr(c, "paused-by", r->paused_by_name);
-            vw_attr(c, "paused-at", vw_iso(r->paused_at, iso, sizeof iso));
+            vw_attr(c, "paused-at", at_time_iso(r->paused_at, iso, sizeof iso));
             if (r->until)
-                vw_attr(c, "paused-until", vw_iso(r->until, iso, sizeof iso));
+                vw_attr(c, "paused-until", at_time_iso(r->until, iso, sizeof iso));
             vw_attr(c, "reason", r->reason);
         }
         vw_end_void(c);

@@ -187,10 +187,9 @@ h_task(fc_ctx *c)
 static char *
 local_value(at_time t, char *buf, size_t len)
 {
-    time_t s = (time_t) (t / 1000000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    at_time_format(t, buf, len);
+    if (buf[0])
+        buf[10] = 'T';
     return buf;
 }
 

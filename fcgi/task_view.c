@@ -54,9 +54,9 @@ xml_rule(fc_ctx *c, const at_pause_rule *rule)
     vw_attr(c, "scope", at_scope_str(rule->scope));
     vw_attr(c, "target", rule->target_name);
     vw_attr(c, "by", rule->paused_by_name);
-    vw_attr(c, "at", vw_iso(rule->paused_at, iso, sizeof iso));
+    vw_attr(c, "at", at_time_iso(rule->paused_at, iso, sizeof iso));
     if (rule->until)
-        vw_attr(c, "until", vw_iso(rule->until, iso, sizeof iso));
+        vw_attr(c, "until", at_time_iso(rule->until, iso, sizeof iso));
     vw_attr(c, "reason", rule->reason);
     vw_end_void(c);
 }
@@ -72,12 +72,12 @@ fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_set *rules)
     vw_attr(c, "user", t->user_name);
     vw_attr(c, "type", t->type_name);
     vw_attr(c, "status", status);
-    vw_attr(c, "created-at", vw_iso(t->created_at, iso, sizeof iso));
-    vw_attr(c, "run-at", vw_iso(t->run_at, iso, sizeof iso));
+    vw_attr(c, "created-at", at_time_iso(t->created_at, iso, sizeof iso));
+    vw_attr(c, "run-at", at_time_iso(t->run_at, iso, sizeof iso));
     if (t->started_at)
-        vw_attr(c, "started-at", vw_iso(t->started_at, iso, sizeof iso));
+        vw_attr(c, "started-at", at_time_iso(t->started_at, iso, sizeof iso));
     if (t->finished_at)
-        vw_attr(c, "finished-at", vw_iso(t->finished_at, iso, sizeof iso));
+        vw_attr(c, "finished-at", at_time_iso(t->finished_at, iso, sizeof iso));
     vw_attrf(c, "priority", "%d", t->priority);
     vw_attrf(c, "attempts", "%u", t->attempts);
     vw_attrf(c, "max-attempts", "%u", t->max_attempts);
@@ -102,9 +102,9 @@ xml_attempts(fc_ctx *c, const at_attempt_page *a)
         const at_attempt *r = &a->rows[i];
         vw_start(c, "attempt", NULL);
         vw_attrf(c, "number", "%u", r->attempt);
-        vw_attr(c, "started-at", vw_iso(r->started_at, iso, sizeof iso));
+        vw_attr(c, "started-at", at_time_iso(r->started_at, iso, sizeof iso));
         if (r->finished_at)
-            vw_attr(c, "finished-at", vw_iso(r->finished_at, iso, sizeof iso));
+            vw_attr(c, "finished-at", at_time_iso(r->finished_at, iso, sizeof iso));
         vw_attr(c, "outcome", r->outcome);
         vw_attr(c, "host", r->host);
         vw_attrf(c, "pid", "%d", r->pid);

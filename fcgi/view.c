@@ -53,19 +53,33 @@ xml_safe(const char *s)
     return out;
 }
 
+/* Text as XML may hold it: s itself when it is printable ASCII (most
+ * text: labels, classes, URLs, ids), else a copy made safe (*owned, to
+ * free), or U+FFFD alone for text that is not UTF-8. NULL: out of memory. */
+static const char *
+safe_text(const char *s, char **owned)
+{
+    *owned = NULL;
+    const unsigned char *p = (const unsigned char *) s;
+    while (*p >= 0x20 && *p < 0x7f)
+        p++;
+    if (!*p)
+        return s;
+    if (!at_utf8_valid(s, strlen(s)))
+        return "\xef\xbf\xbd";
+    return *owned = xml_safe(s);
+}
+
 void
 vw_text(fc_ctx *c, const char *text)
 {
     if (!text || !*text)
         return;
-    if (!at_utf8_valid(text, strlen(text))) {
-        xmlTextWriterWriteString(c->w, X("\xef\xbf\xbd"));
-        return;
-    }
-    char *safe = xml_safe(text);
+    char *owned;
+    const char *safe = safe_text(text, &owned);
     if (safe)
         xmlTextWriterWriteString(c->w, X(safe));
-    free(safe);
+    free(owned);
 }
 
 /* Formats into a buffer of the right size: a fixed one could cut a UTF-8
@@ -101,14 +115,11 @@ vw_attr(fc_ctx *c, const char *name, const char *value)
 {
     if (!value)
         return;
-    if (!at_utf8_valid(value, strlen(value))) {
-        xmlTextWriterWriteAttribute(c->w, X(name), X("\xef\xbf\xbd"));
-        return;
-    }
-    char *safe = xml_safe(value);
+    char *owned;
+    const char *safe = safe_text(value, &owned);
     if (safe)
         xmlTextWriterWriteAttribute(c->w, X(name), X(safe));
-    free(safe);
+    free(owned);
 }
 
 void
@@ -166,29 +177,12 @@ vw_link(fc_ctx *c, const char *href, const char *cls, const char *text)
     vw_end(c);
 }
 
-char *
-vw_iso(at_time t, char *buf, size_t len)
-{
-    if (!t) {
-        if (len)
-            buf[0] = 0;
-        return buf;
-    }
-    time_t s = (time_t) (t / 1000000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (n > 0 && n + 9 <= len)
-        snprintf(buf + n, len - n, ".%06dZ", (int) (t % 1000000));
-    return buf;
-}
-
 void
 vw_time(fc_ctx *c, at_time t)
 {
     char iso[40], human[32];
     vw_start(c, "time", NULL);
-    vw_attr(c, "datetime", vw_iso(t, iso, sizeof iso));
+    vw_attr(c, "datetime", at_time_iso(t, iso, sizeof iso));
     vw_text(c, at_time_format(t, human, sizeof human));
     vw_end(c);
 }

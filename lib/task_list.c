@@ -24,19 +24,20 @@
 #define SEARCH_IDS_MAX 1000
 
 #define LIST_COLS                                                                                  \
-    "id, business_id, user_id, task_type_id, user_name, type_name, state, priority, run_at, "      \
-    "created_at, updated_at, started_at, finished_at, attempts, max_attempts, version, "           \
-    "cancel_requested, payload_size, LEFT(last_error, 300), LEFT(result, 300), "                 \
-    "progress_done, progress_total, duration_us"
+    "t.id, t.business_id, t.user_id, t.task_type_id, t.user_name, t.type_name, t.state, "          \
+    "t.priority, t.run_at, t.created_at, t.updated_at, t.started_at, t.finished_at, t.attempts, "  \
+    "t.max_attempts, t.version, t.cancel_requested, t.payload_size, LEFT(t.last_error, 300), "     \
+    "LEFT(t.result, 300), t.progress_done, t.progress_total, t.duration_us"
 
 static const struct {
     const char *name;
     const char *col;
+    const char *key; /* what an index of the sort holds beside the business */
     char tag;
 } sorts[] = {
-    [AT_SORT_CREATED] = {"created", "created_at", 'c'},
-    [AT_SORT_USER] = {"user", "user_name", 'u'},
-    [AT_SORT_TYPE] = {"type", "type_name", 't'},
+    [AT_SORT_CREATED] = {"created", "created_at", "t.id, t.created_at", 'c'},
+    [AT_SORT_USER] = {"user", "user_name", "t.id, t.user_name", 'u'},
+    [AT_SORT_TYPE] = {"type", "type_name", "t.id, t.type_name", 't'},
 };
 
 static const char *const filters[] = {
@@ -188,7 +189,7 @@ add_half(strbuf *sql, arglist *a, const plan *p, int fin, const char *cols)
      * after a page beats sorting; name the indexes that can serve. */
     sb_add(sql, "SELECT ");
     sb_add(sql, cols);
-    sb_add(sql, " FROM tasks FORCE INDEX (tasks_list_");
+    sb_add(sql, " FROM tasks t FORCE INDEX (tasks_list_");
     sb_add(sql, sorts[q->sort].name);
     if (p->users.active && !p->users.overflow)
         sb_add(sql, ", tasks_by_user");
@@ -235,34 +236,56 @@ add_half(strbuf *sql, arglist *a, const plan *p, int fin, const char *cols)
     }
 }
 
+/* ORDER BY the sort, then id; of the table or derived table named by
+ * prefix ("" or "k."). */
 static void
-add_order(strbuf *sql, arglist *a, const plan *p)
+add_order(strbuf *sql, const plan *p, const char *prefix)
 {
     const char *dir = (p->q->desc ^ p->backward) ? " DESC" : " ASC";
     sb_add(sql, " ORDER BY ");
+    sb_add(sql, prefix);
     sb_add(sql, sorts[p->q->sort].col);
     sb_add(sql, dir);
-    sb_add(sql, ", id");
+    sb_add(sql, ", ");
+    sb_add(sql, prefix);
+    sb_add(sql, "id");
     sb_add(sql, dir);
+}
+
+static void
+add_limit(strbuf *sql, arglist *a, const plan *p)
+{
     sb_add(sql, " LIMIT ?");
     args_add(a, da_u64(p->q->limit + 1));
 }
 
+/* "All" is the union of the pending and the finished range, each cut to
+ * the page. The halves read their index alone (it holds the sort key and
+ * the id); only the page's rows are then read whole, by id: half the
+ * row reads of selecting whole rows in each half. */
 static void
 build(strbuf *sql, arglist *a, const plan *p)
 {
     if (p->q->filter == AT_FILTER_ALL) {
-        sb_add(sql, "(");
-        add_half(sql, a, p, 0, LIST_COLS);
-        add_order(sql, a, p);
+        const char *key = sorts[p->q->sort].key;
+        sb_add(sql, "SELECT " LIST_COLS " FROM ((");
+        add_half(sql, a, p, 0, key);
+        add_order(sql, p, "");
+        add_limit(sql, a, p);
         sb_add(sql, ") UNION ALL (");
-        add_half(sql, a, p, 1, LIST_COLS);
-        add_order(sql, a, p);
+        add_half(sql, a, p, 1, key);
+        add_order(sql, p, "");
+        add_limit(sql, a, p);
         sb_add(sql, ")");
+        add_order(sql, p, "");
+        add_limit(sql, a, p);
+        sb_add(sql, ") k JOIN tasks t ON t.id = k.id");
+        add_order(sql, p, "k.");
     } else {
         add_half(sql, a, p, p->q->filter == AT_FILTER_FINISHED, LIST_COLS);
+        add_order(sql, p, "");
+        add_limit(sql, a, p);
     }
-    add_order(sql, a, p);
 }
 
 static int
@@ -298,9 +321,11 @@ plan_make(at_db *db, const at_task_query *q, plan *p, at_error *err)
         p->has_cursor = true;
         p->backward = q->before != NULL;
     }
+    /* memberships.user_name copies users.name (schema/005): the search
+     * reads one index of the business's members, no user rows */
     rc = resolve(db,
-                 "SELECT u.id FROM memberships m JOIN users u ON u.id = m.user_id "
-                 "WHERE m.business_id = ? AND u.name LIKE ? LIMIT ?",
+                 "SELECT user_id FROM memberships FORCE INDEX (memberships_name) "
+                 "WHERE business_id = ? AND user_name LIKE ? LIMIT ?",
                  q->business_id, q->user_search, &p->users, err);
     if (rc == AT_OK)
         rc = resolve(db, "SELECT id FROM task_types WHERE name LIKE ? LIMIT ?", 0, q->type_search,
@@ -434,10 +459,14 @@ list(at_db *db, const at_task_query *q, unsigned cap, at_task_page *page, at_err
         }
     }
     if (rc == AT_OK && cap) {
-        /* a small page holds the whole count: no second statement */
-        if (!p.has_cursor && page->n <= q->limit) {
-            page->count = page->n > cap ? cap : page->n;
-            page->count_more = page->n > cap;
+        /* No second statement when the page already tells: a first page
+         * that is not full holds the whole count, and a page with more
+         * rows than the cap shows that the count passes it. */
+        if (page->n > cap) {
+            page->count = cap;
+            page->count_more = 1;
+        } else if (!p.has_cursor && page->n <= q->limit) {
+            page->count = page->n;
         } else {
             rc = count_rows(db, &p, cap, &page->count, &page->count_more, err);
         }

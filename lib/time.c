@@ -29,6 +29,85 @@ days_in_month(int y, int m)
     return d[m - 1];
 }
 
+/* Days from 1970-01-01 to y-m-d, and back, in the proleptic Gregorian
+ * calendar, by eras of 400 years (146097 days); what timegm and gmtime_r
+ * compute, without their locale and time-zone locks. */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;                                 /* [0, 399] */
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1; /* [0, 365] */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;         /* [0, 146096] */
+    return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int) (doy - (153 * mp + 2) / 5 + 1);
+    *m = (int) (mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static char *
+put_digits(char *p, int64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char) ('0' + v % 10);
+    return p + n;
+}
+
+/* Writes t as "YYYY-MM-DD<sep>HH:MM:SS", then ".uuuuuuZ" when usec; ""
+ * for 0, and for a year outside 0 to 9999 (which no stored time has). */
+static char *
+time_write(at_time t, char sep, bool usec, char *buf, size_t len)
+{
+    if (len == 0)
+        return buf;
+    buf[0] = 0;
+    int64_t secs = t / USEC, frac = t % USEC;
+    if (frac < 0) {
+        frac += USEC;
+        secs -= 1;
+    }
+    int64_t days = secs / 86400, sod = secs % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days -= 1;
+    }
+    int64_t y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
+    if (t == 0 || y < 0 || y > 9999 || len < (usec ? 28u : 20u))
+        return buf;
+    char *p = put_digits(buf, y, 4);
+    *p++ = '-';
+    p = put_digits(p, m, 2);
+    *p++ = '-';
+    p = put_digits(p, d, 2);
+    *p++ = sep;
+    p = put_digits(p, sod / 3600, 2);
+    *p++ = ':';
+    p = put_digits(p, sod / 60 % 60, 2);
+    *p++ = ':';
+    p = put_digits(p, sod % 60, 2);
+    if (usec) {
+        *p++ = '.';
+        p = put_digits(p, frac, 6);
+        *p++ = 'Z';
+    }
+    *p = 0;
+    return buf;
+}
+
 /* Parses exactly n digits at s. */
 static int
 digits(const char *s, int n, int *out)
@@ -85,14 +164,8 @@ parse_absolute(const char *s, at_time *out)
     if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
         mi > 59 || sec > 59)
         return -1;
-    struct tm tm = {0};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    *out = (at_time) timegm(&tm) * USEC + usec;
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    *out = (at_time) secs * USEC + usec;
     return 0;
 }
 
@@ -138,19 +211,13 @@ bad:
 char *
 at_time_format(at_time t, char *buf, size_t len)
 {
-    if (len == 0)
-        return buf;
-    if (t == 0) {
-        buf[0] = 0;
-        return buf;
-    }
-    time_t secs = (time_t) (t / USEC);
-    if (t < 0 && t % USEC)
-        secs -= 1;
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-    return buf;
+    return time_write(t, ' ', false, buf, len);
+}
+
+char *
+at_time_iso(at_time t, char *buf, size_t len)
+{
+    return time_write(t, 'T', true, buf, len);
 }
 
 at_time

@@ -1,5 +1,7 @@
 /* text.c: UTF-8 checks, the text validator, and the time formats. */
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <asynctasks/asynctasks.h>
 
@@ -73,5 +75,37 @@ main(void)
     is_str(at_time_format(1772582400LL * S + 3723 * S + 999999, buf, sizeof buf),
            "2026-03-04 01:02:03", "format truncates to seconds");
     is_str(at_time_format(0, buf, sizeof buf), "", "0 formats as empty");
+    is_str(at_time_format(-1, buf, sizeof buf), "1969-12-31 23:59:59",
+           "a microsecond before 1970 is the second before");
+    is_str(at_time_format(1772582400LL * S, buf, 19), "", "a buffer too small: empty");
+    is_str(at_time_iso(1764410400123456LL, buf, sizeof buf), "2025-11-29T10:00:00.123456Z",
+           "ISO 8601 in UTC to the microsecond");
+    is_str(at_time_iso(0, buf, sizeof buf), "", "ISO: no time is empty");
+    is_str(at_time_iso(253402300799999999LL, buf, sizeof buf), "9999-12-31T23:59:59.999999Z",
+           "ISO: the last microsecond of 9999");
+    is_str(at_time_iso(253402300800000000LL, buf, sizeof buf), "", "ISO: year 10000 is empty");
+    /* against the C library, a second every 9,999,991 s from 1970 to
+     * 9999, and the parse back */
+    int same = 1, back = 1;
+    for (int64_t secs = -86400 * 400LL; secs < 253402300800LL; secs += 9999991) {
+        time_t tt = (time_t) secs;
+        struct tm tm;
+        char want[32];
+        gmtime_r(&tt, &tm);
+        strftime(want, sizeof want, "%Y-%m-%d %H:%M:%S", &tm);
+        at_time_format(secs * S + 5, buf, sizeof buf);
+        if (strcmp(buf, want) != 0) {
+            diag("%lld: %s, want %s", (long long) secs, buf, want);
+            same = 0;
+            break;
+        }
+        if (secs >= 0 && (at_time_parse(buf, now, &t, &err) != AT_OK || t != secs * S)) {
+            diag("%s parses as %lld", buf, (long long) t);
+            back = 0;
+            break;
+        }
+    }
+    ok(same, "format agrees with gmtime_r and strftime from 1969 to 9999");
+    ok(back, "and each formatted time parses back to itself");
     return done_testing();
 }

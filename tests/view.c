@@ -164,15 +164,6 @@ test_escaping(void)
     free(s);
 }
 
-static void
-test_iso(void)
-{
-    char buf[40];
-    is_str(vw_iso(1764410400123456LL, buf, sizeof buf), "2025-11-29T10:00:00.123456Z",
-           "ISO 8601 in UTC to the microsecond");
-    is_str(vw_iso(0, buf, sizeof buf), "", "no time: empty");
-}
-
 /* ---- pages ---- */
 
 static void
@@ -256,7 +247,6 @@ main(void)
     test_url_params();
     test_url_long();
     test_escaping();
-    test_iso();
     test_page();
     test_anonymous_page();
     test_pager();

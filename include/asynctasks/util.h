@@ -31,6 +31,8 @@ int at_check_email(const char *s, at_error *err);
 int at_time_parse(const char *s, at_time now, at_time *out, at_error *err);
 /* "YYYY-MM-DD HH:MM:SS" UTC into buf (at least 20 bytes); "" for 0. */
 char *at_time_format(at_time t, char *buf, size_t len);
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" UTC into buf (at least 28 bytes); "" for 0. */
+char *at_time_iso(at_time t, char *buf, size_t len);
 at_time at_time_now(void); /* this host's clock */
 
 /* What a payload must be: UTF-8 text without NUL, at most AT_PAYLOAD_MAX
