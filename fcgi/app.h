@@ -39,6 +39,7 @@ typedef struct fc_route {
     enum fc_access access;
     const fc_param *params;
     size_t nparams;
+    bool menu; /* its page shows the Business menu: loaded with the context */
 } fc_route;
 
 typedef struct fc_header {
@@ -82,6 +83,7 @@ typedef struct fc_ctx {
     at_business *businesses;
     size_t nbusinesses;
     int more_businesses; /* more than the menu lists */
+    bool menu_loaded;    /* with the context */
     char flash[AT_FLASH_BUF]; /* the one-shot message this page shows */
 
     const fc_route *route;
@@ -218,7 +220,10 @@ void fc_list_url(const fc_ctx *c, const fc_listview *lv, const char *path, vw_ur
 void vw_listview_hidden(fc_ctx *c, const fc_listview *lv);
 /* Answers with a redirect to the list in the state lv. */
 int fc_redirect_list(fc_ctx *c, const fc_listview *lv);
-/* Loads the Business menu (c->businesses); on failure sets the error
+/* The menu lists this many businesses; an admin of more types a slug. */
+#define FC_BUSINESS_MENU_MAX 100
+/* Loads the Business menu (c->businesses), unless the context brought it
+ * (fc_route.menu); on failure sets the error
  * page and returns -1. */
 int fc_load_businesses(fc_ctx *c);
 /* The Business menu, the current business chosen; lv (may be NULL) is

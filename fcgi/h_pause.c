@@ -93,8 +93,8 @@ panel_load(fc_ctx *c, panel *p, at_error *err)
     rc = rules_of(c, p->scope, ids, p->n, &p->rules, err);
     free(ids);
     if (rc == AT_OK)
-        rc = at_pause_load_scope(c->db, c->acc.business.id, c->acc.now, p->scope,
-                                 PAUSED_LIST_MAX + 1, &p->paused, err);
+        rc = at_pause_load_scope_of(c->db, &p->rules, p->scope, PAUSED_LIST_MAX + 1, &p->paused,
+                                    err);
     return rc;
 }
 

@@ -333,7 +333,15 @@ load_context(fc_ctx *c, bool post)
     const fc_kv *b = fc_kv_get(post ? &c->form : &c->qs, "business");
     at_access_req req = {ck ? ck->value : NULL, FC_SESSION_IDLE, b && b->len ? b->value : NULL};
     at_error err;
-    if (at_access_load(c->db, &req, &c->acc, &err))
+    int rc;
+    if (c->route->menu && !c->want_xml) {
+        rc = at_access_load_menu(c->db, &req, FC_BUSINESS_MENU_MAX, &c->acc, &c->businesses,
+                                 &c->nbusinesses, &c->more_businesses, &err);
+        c->menu_loaded = rc == AT_OK;
+    } else {
+        rc = at_access_load(c->db, &req, &c->acc, &err);
+    }
+    if (rc)
         return fc_fail(c, &err), -1;
     if (c->acc.logged_in) {
         snprintf(c->token, sizeof c->token, "%s", ck->value);

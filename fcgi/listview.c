@@ -9,9 +9,6 @@
 
 #include "app.h"
 
-/* The menu lists this many businesses; an admin of more types a slug. */
-#define BUSINESS_MENU_MAX 100
-
 void
 fc_listview_from(const fc_ctx *c, fc_listview *lv)
 {
@@ -79,7 +76,9 @@ int
 fc_load_businesses(fc_ctx *c)
 {
     at_error err;
-    if (at_access_businesses(c->db, &c->acc, BUSINESS_MENU_MAX, &c->businesses, &c->nbusinesses,
+    if (c->menu_loaded)
+        return 0;
+    if (at_access_businesses(c->db, &c->acc, FC_BUSINESS_MENU_MAX, &c->businesses, &c->nbusinesses,
                              &c->more_businesses, &err))
         return fc_fail(c, &err), -1;
     return 0;

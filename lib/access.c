@@ -16,19 +16,30 @@
  * clock; the live session and its user; the two admin flags; the named
  * business and the user's role there. The one-row derived table makes
  * the row come back for an anonymous request too (the clock alone). */
-#define CONTEXT_SQL                                                                                \
+#define CONTEXT_COLS                                                                               \
     "SELECT UTC_TIMESTAMP(6), s.user_id, s.csrf_token, s.created_at, s.last_seen_at, "            \
     "s.expires_at, s.flash, u.email, u.name, u.created_at, p.user_id IS NOT NULL, "                \
     "EXISTS (SELECT 1 FROM memberships a WHERE a.user_id = s.user_id "                             \
     "AND a.role = 'business_admin'), "                                                             \
-    "b.id, b.slug, b.name, b.created_at, m.role "                                                  \
-    "FROM (SELECT 1) one "                                                                         \
+    "b.id, b.slug, b.name, b.created_at, m.role"
+#define CONTEXT_FROM                                                                               \
+    " FROM (SELECT 1) one "                                                                        \
     "LEFT JOIN sessions s ON s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP(6) "                \
     "AND s.last_seen_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND "                                   \
     "LEFT JOIN users u ON u.id = s.user_id "                                                       \
     "LEFT JOIN platform_admins p ON p.user_id = s.user_id "                                        \
     "LEFT JOIN businesses b ON b.slug = ? AND s.user_id IS NOT NULL "                              \
     "LEFT JOIN memberships m ON m.business_id = b.id AND m.user_id = s.user_id"
+#define CONTEXT_SQL CONTEXT_COLS CONTEXT_FROM
+#define MENU_COL 17
+/* The same row once for each business a business admin administers
+ * (unsorted: the few rows are sorted here, and a cut list is not shown
+ * as a menu), or once with NULLs there. */
+#define CONTEXT_MENU_SQL                                                                           \
+    CONTEXT_COLS ", l.id, l.slug, l.name, l.created_at" CONTEXT_FROM                              \
+    " LEFT JOIN memberships am ON am.user_id = s.user_id AND am.role = 'business_admin' "         \
+    "AND p.user_id IS NULL "                                                                       \
+    "LEFT JOIN businesses l ON l.id = am.business_id LIMIT ?"
 
 static int
 fill_context(const db_res *r, void *elem, at_error *err)
@@ -52,19 +63,106 @@ fill_context(const db_res *r, void *elem, at_error *err)
     a->platform_admin = db_i64(r, 10) != 0;
     a->administers = a->platform_admin || db_i64(r, 11) != 0;
     if (!db_isnull(r, 12)) {
-        a->business.id = db_u64(r, 12);
-        db_copy(r, 13, a->business.slug, sizeof a->business.slug);
-        db_copy(r, 14, a->business.name, sizeof a->business.name);
-        a->business.created_at = db_time(r, 15);
+        at_business_fill_at(r, 12, &a->business);
         a->role = at_role_parse(db_col(r, 16, NULL));
     }
     return AT_OK;
 }
 
+/* The rule: a platform admin administers every business, a business
+ * admin those where that is their role. Any other business, existing or
+ * not, is "no such business" to them. */
+static void
+decide(at_access *out)
+{
+    out->business_ok = out->business.id &&
+                       (out->platform_admin || out->role == AT_ROLE_BUSINESS_ADMIN);
+    if (!out->business_ok) {
+        memset(&out->business, 0, sizeof out->business);
+        out->role = AT_ROLE_NONE;
+    }
+}
+
+static int
+by_slug(const void *x, const void *y)
+{
+    return strcmp(((const at_business *) x)->slug, ((const at_business *) y)->slug);
+}
+
+/* The context's rows: the first fills the context, each one a business of
+ * the menu; more than limit of them is a list too long for a menu. */
+static int
+read_menu(db_res *r, at_access *out, unsigned limit, at_business *menu, size_t *n, int *more,
+          at_error *err)
+{
+    int rc;
+    size_t rows = 0;
+    while ((rc = db_fetch(r, err)) == 1) {
+        if (rows++ == 0)
+            fill_context(r, out, err);
+        if (db_isnull(r, MENU_COL))
+            continue;
+        if (*n == limit) {
+            *more = 1;
+            continue;
+        }
+        at_business_fill_at(r, MENU_COL, &menu[(*n)++]);
+    }
+    if (rc < 0)
+        return rc;
+    if (rows == 0)
+        return at_error_set(err, AT_ENOTFOUND, "no request context");
+    qsort(menu, *n, sizeof *menu, by_slug);
+    return AT_OK;
+}
+
+static int
+load_with_menu(at_db *db, const db_arg *ctx_args, unsigned limit, at_access *out,
+               at_business **menu, size_t *n, int *more, at_error *err)
+{
+    *menu = calloc((size_t) limit + 1, sizeof **menu);
+    if (!*menu)
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    db_arg a[] = {ctx_args[0], ctx_args[1], ctx_args[2], da_u64((uint64_t) limit + 1)};
+    db_res r;
+    int rc = db_query(db, DB_RETRY, CONTEXT_MENU_SQL, a, AT_COUNT(a), &r, err);
+    if (rc == AT_OK) {
+        rc = read_menu(&r, out, limit, *menu, n, more, err);
+        db_res_close(&r);
+    }
+    /* a platform admin's menu is every business: read in slug order */
+    if (rc == AT_OK && out->logged_in && out->platform_admin) {
+        free(*menu);
+        *menu = NULL;
+        rc = at_access_businesses(db, out, limit, menu, n, more, err);
+    }
+    if (rc) {
+        free(*menu);
+        *menu = NULL;
+        *n = 0;
+        *more = 0;
+    }
+    return rc;
+}
+
 int
 at_access_load(at_db *db, const at_access_req *req, at_access *out, at_error *err)
 {
+    return at_access_load_menu(db, req, 0, out, NULL, NULL, NULL, err);
+}
+
+int
+at_access_load_menu(at_db *db, const at_access_req *req, unsigned limit, at_access *out,
+                    at_business **menu, size_t *n, int *more, at_error *err)
+{
     memset(out, 0, sizeof *out);
+    if (limit) {
+        *menu = NULL;
+        *n = 0;
+        *more = 0;
+        if (limit > 10000)
+            return at_error_set(err, AT_EINVAL, "limit must be 1 to 10000, not %u", limit);
+    }
     unsigned char hash[32];
     const char *token = req->session_token;
     bool has_token = token && at_session_token_ok(token);
@@ -75,19 +173,12 @@ at_access_load(at_db *db, const at_access_req *req, at_access *out, at_error *er
                            : NULL;
     db_arg a[] = {has_token ? da_blob(hash, sizeof hash) : da_null(), da_u64(req->idle_s),
                   da_str(slug)};
-    int rc = db_row(db, DB_RETRY, CONTEXT_SQL, a, AT_COUNT(a), fill_context, out,
-                    "request context", err);
+    int rc = limit ? load_with_menu(db, a, limit, out, menu, n, more, err)
+                   : db_row(db, DB_RETRY, CONTEXT_SQL, a, AT_COUNT(a), fill_context, out,
+                            "request context", err);
     if (rc)
         return at_error_wrap(err, "who is asking");
-    /* The rule: a platform admin administers every business, a business
-     * admin those where that is their role. Any other business, existing
-     * or not, is "no such business" to them. */
-    out->business_ok = out->business.id &&
-                       (out->platform_admin || out->role == AT_ROLE_BUSINESS_ADMIN);
-    if (!out->business_ok) {
-        memset(&out->business, 0, sizeof out->business);
-        out->role = AT_ROLE_NONE;
-    }
+    decide(out);
     if (out->logged_in)
         at_session_seen(db, token, out->now, &out->session);
     return AT_OK;

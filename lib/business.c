@@ -10,13 +10,19 @@
 int
 at_business_fill(const db_res *r, void *elem, at_error *err)
 {
-    at_business *b = elem;
-    memset(b, 0, sizeof *b);
-    b->id = db_u64(r, 0);
-    db_copy(r, 1, b->slug, sizeof b->slug);
-    db_copy(r, 2, b->name, sizeof b->name);
-    b->created_at = db_time(r, 3);
+    (void) err;
+    at_business_fill_at(r, 0, elem);
     return AT_OK;
+}
+
+void
+at_business_fill_at(const db_res *r, unsigned col, at_business *b)
+{
+    memset(b, 0, sizeof *b);
+    b->id = db_u64(r, col);
+    db_copy(r, col + 1, b->slug, sizeof b->slug);
+    db_copy(r, col + 2, b->name, sizeof b->name);
+    b->created_at = db_time(r, col + 3);
 }
 
 int

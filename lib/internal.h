@@ -251,6 +251,8 @@ void at_keyset_trim(void *rows, size_t size, size_t *n, unsigned limit, bool new
  * (business.c). */
 #define AT_BUSINESS_COLS "b.id, b.slug, b.name, b.created_at"
 int at_business_fill(const db_res *r, void *elem, at_error *err);
+/* The same four columns, from column col on. */
+void at_business_fill_at(const db_res *r, unsigned col, at_business *b);
 
 /* A user from the columns AT_USER_COLS of users u (user.c). */
 #define AT_USER_COLS "u.id, u.email, u.name, u.created_at"

@@ -33,13 +33,16 @@ at_member_add(at_db *db, uint64_t business_id, uint64_t user_id, int role, at_er
 {
     if (role != AT_ROLE_MEMBER && role != AT_ROLE_BUSINESS_ADMIN)
         return at_error_set(err, AT_EINVAL, "role must be member or business_admin");
-    /* the name is copied for the member list's order (schema/005) */
+    /* the name and the email are copied for the member list's order and
+     * search (schema/005, 006) */
     db_arg a[] = {da_u64(business_id), da_u64(user_id), da_str(at_role_str(role)),
-                  da_u64(user_id)};
+                  da_u64(user_id), da_u64(user_id)};
     int rc = db_exec(db, DB_RETRY,
-                     "INSERT INTO memberships (business_id, user_id, role, user_name) "
-                     "VALUES (?, ?, ?, COALESCE((SELECT name FROM users WHERE id = ?), '')) "
-                     "ON DUPLICATE KEY UPDATE role = VALUES(role), user_name = VALUES(user_name)",
+                     "INSERT INTO memberships (business_id, user_id, role, user_name, user_email) "
+                     "VALUES (?, ?, ?, COALESCE((SELECT name FROM users WHERE id = ?), ''), "
+                     "COALESCE((SELECT email FROM users WHERE id = ?), '')) "
+                     "ON DUPLICATE KEY UPDATE role = VALUES(role), user_name = VALUES(user_name), "
+                     "user_email = VALUES(user_email)",
                      a, AT_COUNT(a), NULL, NULL, err);
     if (rc == AT_ENOTFOUND)
         return at_error_set(err, AT_ENOTFOUND, "no business #%llu or no user #%llu",
@@ -49,13 +52,15 @@ at_member_add(at_db *db, uint64_t business_id, uint64_t user_id, int role, at_er
 
 /* ---- the members of a business, a page at a time ---- */
 
-/* Read in the order of memberships_name (business_id, user_name, user_id):
- * the index is named, as the task list's are, because the planner may
- * prefer sorting every member of the business to stopping after a page. */
+/* Read in the order of memberships_name (business_id, user_name, user_id,
+ * user_email): the index is named, as the task list's are, because the
+ * planner may prefer sorting every member of the business to stopping
+ * after a page. The search filters that index alone; only the members
+ * shown have their user row read. */
 #define MEMBER_PAGE_SQL                                                                            \
     "SELECT " AT_USER_COLS " "                                                                     \
     "FROM memberships m FORCE INDEX (memberships_name) JOIN users u ON u.id = m.user_id "          \
-    "WHERE m.business_id = ? AND (m.user_name LIKE ? OR u.email LIKE ?) "                          \
+    "WHERE m.business_id = ? AND (m.user_name LIKE ? OR m.user_email LIKE ?) "                     \
     "AND (m.user_name > ? OR (m.user_name = ? AND m.user_id > ?)) "                                \
     "ORDER BY m.user_name, m.user_id LIMIT ?"
 

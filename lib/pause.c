@@ -368,6 +368,8 @@ at_pause_load(at_db *db, uint64_t business_id, at_pause_set *set, at_error *err)
                      a, 2, sizeof *set->rules, fill_rule, (void **) &set->rules, &set->n, err);
     if (rc)
         at_pause_set_free(set);
+    else
+        set->whole = 1;
     return rc;
 }
 
@@ -431,6 +433,7 @@ at_pause_set_free(at_pause_set *set)
     free(set->rules);
     set->rules = NULL;
     set->n = 0;
+    set->whole = 0;
 }
 
 /* ---- reading what a page shows: O(page), never O(rules) ---- */
@@ -549,6 +552,7 @@ load_few(at_db *db, uint64_t business_id, at_time now, at_pause_set *set,
         set->now = now;
         return rc;
     }
+    set->whole = 1;
     if (set->n > 1)
         qsort(set->rules, set->n, sizeof *set->rules, rule_older);
     if (counts) {
@@ -622,6 +626,38 @@ at_pause_load_scope(at_db *db, uint64_t business_id, at_time now, int scope, uns
     if (rc)
         at_pause_set_free(set);
     return rc;
+}
+
+static int
+by_target(const void *pa, const void *pb)
+{
+    const at_pause_rule *a = pa, *b = pb;
+    return a->target_id < b->target_id ? -1 : a->target_id > b->target_id;
+}
+
+int
+at_pause_load_scope_of(at_db *db, const at_pause_set *known, int scope, unsigned limit,
+                       at_pause_set *set, at_error *err)
+{
+    if (!known->whole)
+        return at_pause_load_scope(db, known->business_id, known->now, scope, limit, set, err);
+    memset(set, 0, sizeof *set);
+    set->business_id = known->business_id;
+    set->now = known->now;
+    int rc = check_scope(scope, err);
+    if (rc)
+        return rc;
+    set->rules = calloc(known->n + 1, sizeof *set->rules);
+    if (!set->rules)
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < known->n; i++)
+        if (known->rules[i].scope == scope)
+            set->rules[set->n++] = known->rules[i];
+    /* the order of the range read: one scope's rules by target */
+    qsort(set->rules, set->n, sizeof *set->rules, by_target);
+    if (set->n > limit)
+        set->n = limit;
+    return AT_OK;
 }
 
 const at_pause_rule *

@@ -1,5 +1,6 @@
 /* model_pause.c: pause rules and their evaluation (expiry included), Resume
  * All, and the audit entries of pause, resume, edit and delete. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,7 +52,7 @@ evaluator(void)
     r[2].id = 3, r[2].scope = AT_SCOPE_USER, r[2].target_id = 6, r[2].paused_at = 300,
     r[2].until = 1000;
     r[3].id = 4, r[3].scope = AT_SCOPE_TASK_TYPE, r[3].target_id = 7, r[3].paused_at = 400;
-    at_pause_set set = {1, 500, r, 4};
+    at_pause_set set = {1, 500, r, 4, 1};
     ok(at_pause_match(&set, 9, 9) == NULL, "evaluator: unmatched task runs");
     ok(at_pause_match(&set, 5, 9) == &r[1], "evaluator: user rule holds");
     ok(at_pause_match(&set, 9, 7) == &r[0], "evaluator: type rule holds, the older one first");
@@ -62,8 +63,66 @@ evaluator(void)
     set.now = 5000;
     ok(at_pause_match(&set, 6, 9) == NULL, "evaluator: expired rule holds nothing");
     ok(at_pause_match(&set, 5, 9) == &r[1], "evaluator: rule without expiry still holds");
-    at_pause_set empty = {1, 500, NULL, 0};
+    at_pause_set empty = {1, 500, NULL, 0, 1};
     ok(at_pause_match(&empty, 5, 7) == NULL, "evaluator: no rules, nothing paused");
+}
+
+/* Two sets hold the same rules in the same order. */
+static int
+same_rules(const at_pause_set *a, const at_pause_set *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->rules[i].id != b->rules[i].id)
+            return 0;
+    return 1;
+}
+
+/* A scope's rules taken from a whole set are those read for the scope;
+ * from a set that is not whole (more than 64 live rules), they are read. */
+static void
+scope_of(at_db *db)
+{
+    at_error err = {0};
+    uint64_t biz = testdb_business(db, "pause-scope");
+    uint64_t users[80], type = testdb_type(db, "scope-export");
+    for (int i = 0; i < 80; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "Scope User %02d", i);
+        users[i] = testdb_user(db, biz, name);
+    }
+    /* out of id order, so that the order is the function's */
+    uint64_t few[3] = {users[7], users[2], users[5]};
+    if (at_pause_add(db, &alice, biz, AT_SCOPE_USER, few, 3, "", 0, &err) ||
+        at_pause_add(db, &alice, biz, AT_SCOPE_TASK_TYPE, &type, 1, "", 0, &err))
+        bail("%s", err.msg);
+    for (int round = 0; round < 2; round++) {
+        at_pause_set known, got, want;
+        at_time now;
+        if (at_db_now(db, &now, &err) ||
+            at_pause_load_for(db, biz, now, users, 1, &type, 1, &known, NULL, &err))
+            bail("%s", err.msg);
+        ok(known.whole == (round == 0), "%s live rules: the set is %s", round ? "70" : "4",
+           round ? "not whole" : "whole");
+        for (int scope = AT_SCOPE_USER; scope <= AT_SCOPE_TASK_TYPE; scope++) {
+            unsigned limit = scope == AT_SCOPE_USER ? 2 : 10;
+            ok(at_pause_load_scope_of(db, &known, scope, limit, &got, &err) == AT_OK &&
+                   at_pause_load_scope(db, biz, now, scope, limit, &want, &err) == AT_OK,
+               "%s rules of one scope, both ways", round ? "70" : "4");
+            ok(same_rules(&got, &want) && got.n == (scope == AT_SCOPE_USER ? 2u : 1u),
+               "the same %zu rules in the same order (scope %d, limit %u)", got.n, scope,
+               limit);
+            at_pause_set_free(&got);
+            at_pause_set_free(&want);
+        }
+        ok(at_pause_load_scope_of(db, &known, 9, 1, &got, &err) == AT_EINVAL,
+           "an unknown scope is refused");
+        at_pause_set_free(&known);
+        if (round == 0 &&
+            at_pause_add(db, &alice, biz, AT_SCOPE_USER, users + 10, 66, "", 0, &err))
+            bail("%s", err.msg);
+    }
 }
 
 int
@@ -274,6 +333,7 @@ main(void)
     ok(audit(db, biz2, &v) == 0, "the other business's audit log is untouched");
     free(v);
 
+    scope_of(db);
     testdb_close(db);
     return done_testing();
 }

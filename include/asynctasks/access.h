@@ -46,6 +46,13 @@ typedef struct at_access {
  * at_session_flash_clear removes it once a page has shown it. A malformed
  * token or slug counts as absent. */
 int at_access_load(at_db *db, const at_access_req *req, at_access *out, at_error *err);
+/* The same, and the businesses the user administers as at_access_businesses
+ * gives them (at most limit, 1 to 10000, by slug; *more 1 when there are
+ * others, and then the list is not in slug order): a business admin's in
+ * the same statement, a platform admin's in a second one. *menu is
+ * malloc'd (free() it), also when empty. */
+int at_access_load_menu(at_db *db, const at_access_req *req, unsigned limit, at_access *out,
+                        at_business **menu, size_t *n, int *more, at_error *err);
 
 /* The businesses the user of a administers, by slug: at most limit of
  * them, *more 1 when there are others. *out is malloc'd (free() it). */

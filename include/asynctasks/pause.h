@@ -33,6 +33,7 @@ typedef struct at_pause_set {
     at_time now;
     at_pause_rule *rules;
     size_t n;
+    int whole; /* 1: these are every live rule of the business at now */
 } at_pause_set;
 
 /* How many live rules of each scope a business has, counted up to
@@ -75,6 +76,10 @@ int at_pause_load_for(at_db *db, uint64_t business_id, at_time now, const uint64
 /* At most limit live rules of one scope, in target id order. */
 int at_pause_load_scope(at_db *db, uint64_t business_id, at_time now, int scope, unsigned limit,
                         at_pause_set *set, at_error *err);
+/* The same for the business and clock of known, taken from known without
+ * a statement when it holds every live rule (known->whole). */
+int at_pause_load_scope_of(at_db *db, const at_pause_set *known, int scope, unsigned limit,
+                           at_pause_set *set, at_error *err);
 
 /* The evaluator: the rule of set that holds a task of this user and type
  * at set->now, or NULL when none does. User rules win over type rules,
