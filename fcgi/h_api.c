@@ -35,12 +35,8 @@ static int
 member(fc_ctx *c, const char *email, at_user *u)
 {
     at_error err;
-    int role = AT_ROLE_NONE;
-    int rc = at_check_email(email, &err);
-    if (rc == AT_OK)
-        rc = at_user_get(c->db, email, u, &err);
-    if (rc == AT_OK)
-        rc = at_member_role(c->db, c->acc.business.id, u->id, &role, &err);
+    int role;
+    int rc = at_member_get(c->db, c->acc.business.id, email, u, &role, &err);
     if (rc == AT_EINVAL)
         return fc_error(c, 400, err.msg), -1;
     if (rc == AT_ENOTFOUND || (rc == AT_OK && role == AT_ROLE_NONE)) {

@@ -472,16 +472,13 @@ check_bearer(fc_ctx *c, FCGX_Request *r)
     const char *tok = strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : "";
     while (*tok == ' ')
         tok++;
-    int rc = at_api_token_check(c->db, tok, &c->api_token, &err);
+    int rc =
+        at_api_token_context(c->db, tok, &c->api_token, &c->acc.business, &c->acc.now, &err);
     if (rc == AT_EDENIED) {
         fc_add_header(c, "WWW-Authenticate", "Bearer realm=\"asynctasks\", error=\"invalid_token\"");
         fc_error(c, 401, "The API token is not valid: it is unknown, revoked or malformed.");
         return -1;
     }
-    if (rc == AT_OK)
-        rc = at_business_get_by_id(c->db, c->api_token.business_id, &c->acc.business, &err);
-    if (rc == AT_OK)
-        rc = at_db_now(c->db, &c->acc.now, &err);
     if (rc) {
         fc_fail(c, &err);
         return -1;

@@ -266,6 +266,40 @@ at_member_role(at_db *db, uint64_t business_id, uint64_t user_id, int *role, at_
     return rc < 0 ? rc : AT_OK;
 }
 
+struct member_row {
+    at_user *u;
+    int *role;
+};
+
+static int
+fill_member(const db_res *r, void *elem, at_error *err)
+{
+    struct member_row *m = elem;
+    at_user_fill(r, m->u, err);
+    *m->role = db_isnull(r, 4) ? AT_ROLE_NONE : at_role_parse(db_col(r, 4, NULL));
+    return AT_OK;
+}
+
+int
+at_member_get(at_db *db, uint64_t business_id, const char *email, at_user *u, int *role,
+              at_error *err)
+{
+    memset(u, 0, sizeof *u);
+    *role = AT_ROLE_NONE;
+    int rc = at_check_email(email, err);
+    if (rc)
+        return rc;
+    db_arg a[] = {da_u64(business_id), da_str(email)};
+    struct member_row m = {u, role};
+    char what[AT_NAME_BUF + 16];
+    snprintf(what, sizeof what, "user '%s'", email);
+    return db_row(db, DB_RETRY,
+                  "SELECT " AT_USER_COLS ", m.role FROM users u "
+                  "LEFT JOIN memberships m ON m.business_id = ? AND m.user_id = u.id "
+                  "WHERE u.email = ?",
+                  a, AT_COUNT(a), fill_member, &m, what, err);
+}
+
 static int
 fill_id(const db_res *r, void *elem, at_error *err)
 {

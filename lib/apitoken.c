@@ -141,7 +141,7 @@ at_api_token_revoke(at_db *db, const at_actor *actor, uint64_t business_id, cons
     return db_tx(db, false, revoke_tx, &c, err);
 }
 
-#define TOKEN_COLS "id, business_id, name, created_at, last_used_at, revoked_at"
+#define TOKEN_COLS "k.id, k.business_id, k.name, k.created_at, k.last_used_at, k.revoked_at"
 
 static int
 fill(const db_res *r, void *elem, at_error *err)
@@ -163,14 +163,16 @@ at_api_token_list(at_db *db, uint64_t business_id, at_api_token **out, size_t *n
 {
     db_arg a[] = {da_u64(business_id)};
     return db_rows(db, DB_RETRY,
-                   "SELECT " TOKEN_COLS " FROM api_tokens WHERE business_id = ? ORDER BY name", a,
-                   1, sizeof **out, fill, (void **) out, n, err);
+                   "SELECT " TOKEN_COLS " FROM api_tokens k WHERE k.business_id = ? "
+                   "ORDER BY k.name",
+                   a, 1, sizeof **out, fill, (void **) out, n, err);
 }
 
-/* The row and the database clock, to decide whether last_used_at needs a
- * write. */
+/* The row, the database clock (to decide whether last_used_at needs a
+ * write) and the token's business. */
 struct found {
     at_api_token *t;
+    at_business *b;
     at_time now;
 };
 
@@ -179,28 +181,42 @@ fill_found(const db_res *r, void *elem, at_error *err)
 {
     struct found *f = elem;
     f->now = db_time(r, 6);
+    at_business_fill_at(r, 7, f->b);
     return fill(r, f->t, err);
 }
 
 int
 at_api_token_check(at_db *db, const char *token, at_api_token *out, at_error *err)
 {
+    at_business b;
+    at_time now;
+    return at_api_token_context(db, token, out, &b, &now, err);
+}
+
+int
+at_api_token_context(at_db *db, const char *token, at_api_token *out, at_business *business,
+                     at_time *now, at_error *err)
+{
     memset(out, 0, sizeof *out);
+    memset(business, 0, sizeof *business);
+    *now = 0;
     if (!token_form_ok(token))
         return refuse(err);
     unsigned char hash[32];
     at_sha256(token, strlen(token), hash);
-    struct found f = {out, 0};
+    struct found f = {out, business, 0};
     db_arg a[] = {da_blob(hash, sizeof hash)};
     at_error tmp;
     int rc = db_row(db, DB_RETRY,
-                    "SELECT " TOKEN_COLS ", UTC_TIMESTAMP(6) FROM api_tokens "
-                    "WHERE token_hash = ? AND revoked_at IS NULL",
+                    "SELECT " TOKEN_COLS ", UTC_TIMESTAMP(6), " AT_BUSINESS_COLS
+                    " FROM api_tokens k JOIN businesses b ON b.id = k.business_id "
+                    "WHERE k.token_hash = ? AND k.revoked_at IS NULL",
                     a, 1, fill_found, &f, "token", &tmp);
     if (rc == AT_ENOTFOUND)
         return refuse(err);
     if (rc)
         return at_error_set(err, rc, "%s", tmp.msg);
+    *now = f.now;
     /* Once a minute is enough to tell a used token from a forgotten one,
      * and spares the row a write per request. */
     if (!out->last_used_at || f.now - out->last_used_at >= (at_time) USED_EVERY_S * 1000000) {

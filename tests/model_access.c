@@ -203,6 +203,24 @@ test_roles(void)
        "business admin");
     ok(at_member_role(db, biz, outsider, &role, &err) == AT_OK && role == AT_ROLE_NONE,
        "not a member");
+    /* by email, with the user, in one statement */
+    const uint64_t who[] = {member, admin, outsider};
+    const int want[] = {AT_ROLE_MEMBER, AT_ROLE_BUSINESS_ADMIN, AT_ROLE_NONE};
+    for (int i = 0; i < 3; i++) {
+        at_user u, by_id;
+        if (at_user_get_by_id(db, who[i], &by_id, &err))
+            bail("%s", err.msg);
+        role = -1;
+        ok(at_member_get(db, biz, by_id.email, &u, &role, &err) == AT_OK && u.id == who[i] &&
+               strcmp(u.name, by_id.name) == 0 && role == want[i],
+           "by email: %s, role %d", by_id.name, role);
+    }
+    at_user u;
+    ok(at_member_get(db, biz, "nobody@test.example.com", &u, &role, &err) == AT_ENOTFOUND &&
+           strstr(err.msg, "nobody@test.example.com") != NULL,
+       "by email: no such user, named: %s", err.msg);
+    ok(at_member_get(db, biz, "not an email", &u, &role, &err) == AT_EINVAL,
+       "by email: a malformed email is refused: %s", err.msg);
     uint64_t ids[] = {admin, platform, outsider};
     int flags[3] = {-1, -1, -1};
     ok(at_access_platform_admins(db, ids, 3, flags, &err) == AT_OK && flags[0] == 0 &&

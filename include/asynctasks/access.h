@@ -68,6 +68,11 @@ int at_access_businesses_among(at_db *db, const at_access *a, const uint64_t *id
 /* *role is the user's role in the business, AT_ROLE_NONE when they are
  * not a member. */
 int at_member_role(at_db *db, uint64_t business_id, uint64_t user_id, int *role, at_error *err);
+/* The user with this email and their role in the business, in one
+ * statement: AT_EINVAL for a malformed email, AT_ENOTFOUND for no such
+ * user, else *u and *role (AT_ROLE_NONE when not a member). */
+int at_member_get(at_db *db, uint64_t business_id, const char *email, at_user *u, int *role,
+                  at_error *err);
 
 /* Makes user_id a platform admin (again: no error). */
 int at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err);

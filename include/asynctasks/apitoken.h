@@ -2,6 +2,7 @@
 #ifndef ASYNCTASKS_APITOKEN_H
 #define ASYNCTASKS_APITOKEN_H
 
+#include <asynctasks/business.h>
 #include <asynctasks/db.h>
 #include <asynctasks/types.h>
 
@@ -33,6 +34,10 @@ int at_api_token_list(at_db *db, uint64_t business_id, at_api_token **out, size_
 /* The live token with this text: AT_EDENIED (one message for unknown,
  * revoked and malformed tokens) or AT_OK with *out filled. */
 int at_api_token_check(at_db *db, const char *token, at_api_token *out, at_error *err);
+/* The same, and in the same statement the token's business and the
+ * database clock: a request's whole context. */
+int at_api_token_context(at_db *db, const char *token, at_api_token *out, at_business *business,
+                         at_time *now, at_error *err);
 
 #ifdef __cplusplus
 }
