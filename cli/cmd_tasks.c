@@ -274,15 +274,10 @@ tasks_show(cli *c, int argc, char **argv)
     at_error err = {0};
     at_db *db = cli_db(c, 1);
     at_task t;
-    if (at_task_get(db, b.id, id, &t, &err))
-        return cli_fail(&err);
     at_pause_set rules;
     at_time now;
-    if (at_db_now(db, &now, &err) ||
-        at_pause_load_for(db, b.id, now, &t.user_id, 1, &t.task_type_id, 1, &rules, NULL, &err)) {
-        at_task_clear(&t);
+    if (at_db_now(db, &now, &err) || at_task_get_held(db, b.id, id, now, &t, &rules, &err))
         return cli_fail(&err);
-    }
     const at_pause_rule *why;
     const char *st = at_task_status(&t, &rules, &why);
     char tb[4][32], rule[AT_RULE_TEXT_BUF];

@@ -13,17 +13,8 @@ int
 fc_task_load(fc_ctx *c, uint64_t id, at_task *t, at_pause_set *rules)
 {
     at_error err;
-    memset(rules, 0, sizeof *rules);
-    if (at_task_get(c->db, c->acc.business.id, id, t, &err))
+    if (at_task_get_held(c->db, c->acc.business.id, id, c->acc.now, t, rules, &err))
         return fc_fail(c, &err), -1;
-    /* only a queued task can be held, and only by a rule naming its user
-     * or its type */
-    if (t->state == AT_TASK_QUEUED &&
-        at_pause_load_for(c->db, c->acc.business.id, c->acc.now, &t->user_id, 1,
-                          &t->task_type_id, 1, rules, NULL, &err)) {
-        at_task_clear(t);
-        return fc_fail(c, &err), -1;
-    }
     return 0;
 }
 

@@ -261,6 +261,15 @@ int at_user_fill(const db_res *r, void *elem, at_error *err);
 /* Fills a task from a row of the list columns (task_list.c's LIST_COLS:
  * everything but the payload). */
 int at_task_row_list(const db_res *r, at_task *t, at_error *err);
+/* Every column of a task, payload included, of tasks k (task.c), and a
+ * task from them. */
+#define AT_TASK_COLS                                                                               \
+    "k.id, k.business_id, k.user_id, k.task_type_id, k.user_name, k.type_name, k.state, "          \
+    "k.priority, k.run_at, k.created_at, k.updated_at, k.started_at, k.finished_at, k.attempts, "  \
+    "k.max_attempts, k.version, k.cancel_requested, k.payload_size, k.last_error, k.result, "      \
+    "k.payload, k.payload_encoding, k.progress_done, k.progress_total, k.duration_us"
+#define AT_TASK_NCOLS 25
+int at_task_row(const db_res *r, at_task *t, at_error *err);
 
 /* The checks every way into the tasks table makes (task.c): a priority in
  * range, and a payload that fits its type's declared parameters. */
@@ -399,6 +408,19 @@ int recheck(struct at_db *db, uint64_t executor_id, uint64_t task_id, recheck_re
  * true when a live rule names user u or task type t of business b (column
  * references, constant text). */
 void pause_held_sql(strbuf *sql, const char *b, const char *u, const char *t);
+
+/* A pause rule with its target's name: the columns of pause_rules r, and
+ * the joins that name the target (pause.c). */
+#define AT_RULE_COLS                                                                               \
+    "r.id, r.business_id, r.scope, r.target_id, COALESCE(u.name, t.name, ''), r.reason, "         \
+    "r.paused_by, r.paused_by_name, r.paused_at, r.paused_until"
+#define AT_RULE_NAMES                                                                              \
+    "LEFT JOIN users u ON r.scope = 'user' AND u.id = r.target_id "                                \
+    "LEFT JOIN task_types t ON r.scope = 'task_type' AND t.id = r.target_id"
+/* Appends the rule of AT_RULE_COLS from column first of row r to set
+ * (*cap: the room allocated so far, 0 at first). */
+int pause_set_add(at_pause_set *set, const db_res *r, unsigned first, size_t *cap,
+                  at_error *err);
 
 /* A business's live rules and the pause epoch they belong to, read in one
  * consistent view. */

@@ -320,14 +320,9 @@ at_pause_resume(at_db *db, const at_actor *actor, uint64_t business_id, int scop
 
 /* ---- reading rules ---- */
 
-/* A rule with its target's name. */
-#define RULE_COLS                                                                                  \
-    "r.id, r.business_id, r.scope, r.target_id, COALESCE(u.name, t.name, ''), r.reason, "         \
-    "r.paused_by, r.paused_by_name, r.paused_at, r.paused_until"
-#define RULE_FROM                                                                                  \
-    "FROM pause_rules r "                                                                          \
-    "LEFT JOIN users u ON r.scope = 'user' AND u.id = r.target_id "                                \
-    "LEFT JOIN task_types t ON r.scope = 'task_type' AND t.id = r.target_id"
+/* A rule with its target's name (internal.h). */
+#define RULE_COLS AT_RULE_COLS
+#define RULE_FROM "FROM pause_rules r " AT_RULE_NAMES
 
 /* A rule from its columns (RULE_COLS), which start at column c. */
 static void
@@ -444,8 +439,8 @@ at_pause_set_free(at_pause_set *set)
     "(SELECT COUNT(*) FROM (SELECT 1 FROM pause_rules WHERE business_id = ? AND scope = '" scope  \
     "' AND (paused_until IS NULL OR paused_until > ?) LIMIT ?) c)"
 
-static int
-add_rule(at_pause_set *set, const db_res *r, unsigned first, size_t *cap, at_error *err)
+int
+pause_set_add(at_pause_set *set, const db_res *r, unsigned first, size_t *cap, at_error *err)
 {
     if (set->n == *cap) {
         size_t ncap = *cap ? *cap * 2 : 16;
@@ -479,7 +474,7 @@ read_rules(at_db *db, const strbuf *sql, const arglist *a, unsigned first, at_pa
         }
         if (db_isnull(&r, first))
             continue; /* the counts' row, without a rule */
-        if ((rc = add_rule(set, &r, first, &cap, err)) != AT_OK)
+        if ((rc = pause_set_add(set, &r, first, &cap, err)) != AT_OK)
             break;
     }
     db_res_close(&r);

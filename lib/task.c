@@ -83,12 +83,6 @@ at_task_check_request(const at_enqueue *req, const at_param_decl *d, size_t n, a
     return payload_fits(d, n, req->payload, req->payload_len, err);
 }
 
-#define TASK_COLS                                                                                  \
-    "id, business_id, user_id, task_type_id, user_name, type_name, state, priority, run_at, "      \
-    "created_at, updated_at, started_at, finished_at, attempts, max_attempts, version, "           \
-    "cancel_requested, payload_size, last_error, result, payload, payload_encoding, "           \
-    "progress_done, progress_total, duration_us"
-
 static int
 task_row(const db_res *r, at_task *t, bool with_payload, at_error *err)
 {
@@ -142,15 +136,22 @@ at_task_row_list(const db_res *r, at_task *t, at_error *err)
     return task_row(r, t, false, err);
 }
 
+int
+at_task_row(const db_res *r, at_task *t, at_error *err)
+{
+    return task_row(r, t, true, err);
+}
+
 static int
 get(at_db *db, uint64_t business_id, uint64_t id, bool lock, at_task *out, at_error *err)
 {
     db_arg a[] = {da_u64(id), da_u64(business_id)};
     db_res r;
     int rc = db_query(db, lock ? 0 : DB_RETRY,
-                      lock ? "SELECT " TASK_COLS " FROM tasks WHERE id = ? AND business_id = ? "
-                             "FOR UPDATE"
-                           : "SELECT " TASK_COLS " FROM tasks WHERE id = ? AND business_id = ?",
+                      lock ? "SELECT " AT_TASK_COLS " FROM tasks k WHERE k.id = ? "
+                             "AND k.business_id = ? FOR UPDATE"
+                           : "SELECT " AT_TASK_COLS " FROM tasks k WHERE k.id = ? "
+                             "AND k.business_id = ?",
                       a, 2, &r, err);
     if (rc)
         return rc;

@@ -70,3 +70,46 @@ out:
     free(types);
     return rc;
 }
+
+/* A task and the live rules that name its user or its type, when it is
+ * queued (the only state a rule can hold): one row per such rule, oldest
+ * first, or one row without a rule. */
+#define TASK_HELD_SQL                                                                              \
+    "SELECT " AT_TASK_COLS ", " AT_RULE_COLS " FROM tasks k "                                      \
+    "LEFT JOIN pause_rules r ON k.state = 'queued' AND r.business_id = k.business_id "            \
+    "AND (r.paused_until IS NULL OR r.paused_until > ?) "                                          \
+    "AND ((r.scope = 'user' AND r.target_id = k.user_id) "                                         \
+    "OR (r.scope = 'task_type' AND r.target_id = k.task_type_id)) " AT_RULE_NAMES                  \
+    " WHERE k.id = ? AND k.business_id = ? ORDER BY r.paused_at, r.id"
+
+int
+at_task_get_held(at_db *db, uint64_t business_id, uint64_t id, at_time now, at_task *t,
+                 at_pause_set *rules, at_error *err)
+{
+    memset(t, 0, sizeof *t);
+    memset(rules, 0, sizeof *rules);
+    rules->business_id = business_id;
+    rules->now = now;
+    db_arg a[] = {da_time(now), da_u64(id), da_u64(business_id)};
+    db_res r;
+    int rc = db_query(db, DB_RETRY, TASK_HELD_SQL, a, AT_COUNT(a), &r, err);
+    if (rc)
+        return rc;
+    size_t rows = 0, cap = 0;
+    while (rc == AT_OK && (rc = db_fetch(&r, err)) == 1) {
+        rc = rows++ ? AT_OK : at_task_row(&r, t, err);
+        if (rc == AT_OK && !db_isnull(&r, AT_TASK_NCOLS))
+            rc = pause_set_add(rules, &r, AT_TASK_NCOLS, &cap, err);
+    }
+    db_res_close(&r);
+    if (rc == AT_OK && rows == 0)
+        rc = at_error_set(err, AT_ENOTFOUND, "no task #%llu in this business",
+                          (unsigned long long) id);
+    if (rc) {
+        if (rows)
+            at_task_clear(t);
+        at_pause_set_free(rules);
+        return rc;
+    }
+    return AT_OK;
+}

@@ -172,6 +172,62 @@ test_menu(void)
     ok(at_access_businesses(db, &a, 0, &v, &n, &more, &err) == AT_EINVAL, "a menu of none: refused");
 }
 
+/* The menu read with the context: the same businesses in the same order
+ * as at_access_businesses, and the same context as at_access_load. */
+static void
+test_menu_with_context(void)
+{
+    at_error err = {0};
+    uint64_t zed = testdb_business(db, "zz-acc-menu"), aye = testdb_business(db, "aa-acc-menu");
+    if (at_member_add(db, zed, admin, AT_ROLE_BUSINESS_ADMIN, &err) ||
+        at_member_add(db, aye, admin, AT_ROLE_BUSINESS_ADMIN, &err) ||
+        at_member_add(db, other, admin, AT_ROLE_MEMBER, &err))
+        bail("%s", err.msg);
+    const char *tokens[] = {t_admin, t_platform, t_member, NULL};
+    const char *who[] = {"a business admin", "a platform admin", "a member", "nobody"};
+    for (int i = 0; i < 4; i++) {
+        for (unsigned limit = 1; limit <= 4; limit += 3) {
+            at_access plain = load(tokens[i], b_biz.slug), a;
+            at_access_req req = {tokens[i], 600, b_biz.slug};
+            at_business *menu = NULL, *want = NULL;
+            size_t n = 99, nwant = 0;
+            int more = -1, more_want = 0;
+            int rc = at_access_load_menu(db, &req, limit, &a, &menu, &n, &more, &err);
+            if (plain.logged_in &&
+                at_access_businesses(db, &plain, limit, &want, &nwant, &more_want, &err))
+                bail("%s", err.msg);
+            int same = rc == AT_OK && menu != NULL && n == nwant && more == more_want;
+            /* a cut list is not a menu: its order is not promised */
+            for (size_t k = 0; same && !more && k < n; k++)
+                same = menu[k].id == want[k].id && strcmp(menu[k].name, want[k].name) == 0;
+            ok(same, "%s, menu of %u: %zu businesses%s, as at_access_businesses", who[i],
+               limit, n, more ? " and more" : "");
+            ok(a.logged_in == plain.logged_in && a.user.id == plain.user.id &&
+                   a.business_ok == plain.business_ok && a.business.id == plain.business.id &&
+                   a.role == plain.role && a.platform_admin == plain.platform_admin &&
+                   a.administers == plain.administers,
+               "%s: the same context as without the menu", who[i]);
+            free(menu);
+            free(want);
+        }
+    }
+    at_access_req req = {t_admin, 600, NULL};
+    at_access a;
+    at_business *menu = NULL;
+    size_t n;
+    int more;
+    load(t_admin, NULL); /* marks the session seen, if a minute has passed */
+    uint64_t before = at_db_statements(db);
+    ok(at_access_load_menu(db, &req, 100, &a, &menu, &n, &more, &err) == AT_OK && n == 3 &&
+           strcmp(menu[0].slug, menu[1].slug) < 0 && strcmp(menu[1].slug, menu[2].slug) < 0,
+       "a business admin of three: all three, by slug");
+    is_int(at_db_statements(db) - before, 1, "in the context's one statement");
+    free(menu);
+    ok(at_access_load_menu(db, &req, 10001, &a, &menu, &n, &more, &err) == AT_EINVAL &&
+           menu == NULL,
+       "a menu of more than 10,000: refused (%s)", err.msg);
+}
+
 static void
 test_among(void)
 {
@@ -266,6 +322,7 @@ main(void)
     test_among();
     test_roles();
     test_statements();
+    test_menu_with_context();
     test_idle();
     testdb_close(db);
     return done_testing();

@@ -125,6 +125,64 @@ scope_of(at_db *db)
     }
 }
 
+/* A task with the rules that may hold it, in one read: only live rules
+ * naming its user or its type, oldest first. */
+static void
+task_held(at_db *db)
+{
+    at_error err = {0};
+    uint64_t biz = testdb_business(db, "pause-held");
+    uint64_t other_biz = testdb_business(db, "pause-held-other");
+    uint64_t who = testdb_user(db, biz, "Hanna Held"), bystander = testdb_user(db, biz, "Ben By");
+    uint64_t type = testdb_type(db, "held-export"), type2 = testdb_type(db, "held-report");
+    uint64_t id = testdb_task(db, biz, who, type);
+    at_task t;
+    at_pause_set rules;
+    at_time now;
+    if (at_db_now(db, &now, &err))
+        bail("%s", err.msg);
+    ok(at_task_get_held(db, biz, id, now, &t, &rules, &err) == AT_OK && t.id == id &&
+           t.user_id == who && rules.n == 0 &&
+           strcmp(at_task_status(&t, &rules, NULL), "queued") == 0,
+       "a task no rule names: queued, no rules");
+    at_task_clear(&t);
+    at_pause_set_free(&rules);
+    if (at_pause_add(db, &alice, biz, AT_SCOPE_USER, &bystander, 1, "", 0, &err) ||
+        at_pause_add(db, &alice, biz, AT_SCOPE_TASK_TYPE, &type2, 1, "", 0, &err))
+        bail("%s", err.msg);
+    ok(at_task_get_held(db, biz, id, now, &t, &rules, &err) == AT_OK && rules.n == 0,
+       "rules of another user and another type are not read");
+    at_task_clear(&t);
+    at_pause_set_free(&rules);
+    if (at_pause_add(db, &alice, biz, AT_SCOPE_TASK_TYPE, &type, 1, "type first", 0, &err) ||
+        at_pause_add(db, &alice, biz, AT_SCOPE_USER, &who, 1, "then the user", now + 60000000LL,
+                     &err))
+        bail("%s", err.msg);
+    const at_pause_rule *by = NULL;
+    if (at_db_now(db, &now, &err))
+        bail("%s", err.msg);
+    ok(at_task_get_held(db, biz, id, now, &t, &rules, &err) == AT_OK && rules.n == 2 &&
+           rules.rules[0].scope == AT_SCOPE_TASK_TYPE && rules.rules[1].scope == AT_SCOPE_USER &&
+           strcmp(rules.rules[1].target_name, "Hanna Held") == 0,
+       "both rules that name it, oldest first, with their targets' names");
+    ok(strcmp(at_task_status(&t, &rules, &by), "paused") == 0 && by &&
+           strcmp(by->reason, "then the user") == 0,
+       "paused, by the user's rule (a user rule wins)");
+    ok(t.payload == NULL || t.payload_size == strlen(t.payload), "the task comes whole");
+    at_task_clear(&t);
+    at_pause_set_free(&rules);
+    ok(at_task_get_held(db, biz, id, now + 120000000LL, &t, &rules, &err) == AT_OK &&
+           rules.n == 1 && rules.rules[0].scope == AT_SCOPE_TASK_TYPE,
+       "at a later clock, the expired user rule is not read");
+    at_task_clear(&t);
+    at_pause_set_free(&rules);
+    ok(at_task_get_held(db, other_biz, id, now, &t, &rules, &err) == AT_ENOTFOUND &&
+           strstr(err.msg, "no task") != NULL,
+       "another business's task: not found (%s)", err.msg);
+    ok(at_task_get_held(db, biz, id + 1000000, now, &t, &rules, &err) == AT_ENOTFOUND,
+       "no such task: not found");
+}
+
 int
 main(void)
 {
@@ -334,6 +392,7 @@ main(void)
     free(v);
 
     scope_of(db);
+    task_held(db);
     testdb_close(db);
     return done_testing();
 }

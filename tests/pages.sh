@@ -86,15 +86,15 @@ budget() { # budget PATH MAX NAME
         keep
     fi
 }
-budget "$LIST?business=$P" 5 "the default list"
+budget "$LIST?business=$P" 4 "the default list"
 DEFAULT=$N
 budget "$LIST?business=$P&format=xml" 4 "the default list as XML"
-budget "$LIST?business=$P&sort=user&dir=asc&status=all" 5 "the list of all by user"
-budget "$LIST?business=$P&user=Member&type=$RUN" 8 "a list searched by user and type"
-budget "$LIST/tasks/$T_MANY?business=$P" 5 "a task's page"
-budget "/admin/audit-log?business=$P" 3 "the audit log"
-budget "$LIST/pause-user?business=$P" 5 "the Pause User panel"
-budget "$LIST/pause-type?business=$P&q=$RUN" 5 "the Pause Task Type panel"
+budget "$LIST?business=$P&sort=user&dir=asc&status=all" 4 "the list of all by user"
+budget "$LIST?business=$P&user=Member&type=$RUN" 6 "a list searched by user and type"
+budget "$LIST/tasks/$T_MANY?business=$P" 3 "a task's page"
+budget "/admin/audit-log?business=$P" 2 "the audit log"
+budget "$LIST/pause-user?business=$P" 3 "the Pause User panel"
+budget "$LIST/pause-type?business=$P&q=$RUN" 3 "the Pause Task Type panel"
 budget "/admin/executors" 4 "the Executors page"
 # the counter counts: a page that shows a message has one more, to clear it
 csrf=$(csrf_in_body)

@@ -102,6 +102,12 @@ const char *at_task_status(const at_task *t, const at_pause_set *rules,
  * tasks' users and types), with at_pause_load_for: O(page). */
 int at_task_page_rules(at_db *db, uint64_t business_id, at_time now, const at_task_page *page,
                        at_pause_set *rules, at_pause_counts *counts, at_error *err);
+/* One task of the business (AT_ENOTFOUND when there is none) and, when it
+ * is queued, the rules live at now that name its user or its type (enough
+ * for at_task_status), in one statement. at_task_clear(t) and
+ * at_pause_set_free(rules) after. */
+int at_task_get_held(at_db *db, uint64_t business_id, uint64_t id, at_time now, at_task *t,
+                     at_pause_set *rules, at_error *err);
 /* The rule in words: "User NAME paused by WHO at TIME UTC, until TIME
  * UTC: REASON" (the target left out without name_target). Returns buf. */
 #define AT_RULE_TEXT_BUF (AT_NAME_BUF * 2 + AT_REASON_BUF + 128)

@@ -450,6 +450,10 @@ async function main() {
     await page.evaluate(() => window.scrollBy(0,
       document.querySelector('table.tasks').getBoundingClientRect().top - 8));
     await shot(page, '05-list-phone-rows');
+    const labels = await page.locator('table.tasks tbody tr').first().locator('td')
+      .evaluateAll((tds) => tds.map((td) => getComputedStyle(td, '::before').content));
+    eq(labels.join(' '), '"User" "Task Type" "Created At" "Status" "Actions"',
+      'each cell of a row shows its column\'s label');
   });
   /* the phone's width stays for the next step */
 
