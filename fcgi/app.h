@@ -39,8 +39,12 @@ typedef struct fc_route {
     enum fc_access access;
     const fc_param *params;
     size_t nparams;
-    bool menu; /* its page shows the Business menu: loaded with the context */
+    unsigned loads; /* FC_LOAD_*: what its page needs with the context */
 } fc_route;
+
+/* What a route's page reads in the context's statement (at_access_more):
+ * the Business menu (HTML only), the business's totals (unsearched). */
+enum { FC_LOAD_MENU = 1, FC_LOAD_TOTALS = 2 };
 
 typedef struct fc_header {
     char *name, *value;
@@ -84,6 +88,9 @@ typedef struct fc_ctx {
     size_t nbusinesses;
     int more_businesses; /* more than the menu lists */
     bool menu_loaded;    /* with the context */
+    at_task_counts totals; /* the business's, when totals_loaded */
+    bool totals_loaded;
+    bool no_rules; /* with the totals: the business has no pause rule at all */
     char flash[AT_FLASH_BUF]; /* the one-shot message this page shows */
 
     const fc_route *route;
@@ -223,7 +230,7 @@ int fc_redirect_list(fc_ctx *c, const fc_listview *lv);
 /* The menu lists this many businesses; an admin of more types a slug. */
 #define FC_BUSINESS_MENU_MAX 100
 /* Loads the Business menu (c->businesses), unless the context brought it
- * (fc_route.menu); on failure sets the error
+ * (FC_LOAD_MENU); on failure sets the error
  * page and returns -1. */
 int fc_load_businesses(fc_ctx *c);
 /* The Business menu, the current business chosen; lv (may be NULL) is

@@ -459,10 +459,17 @@ load(fc_ctx *c, const fc_listview *lv, list_data *d, at_error *err)
     d->searched = lv->user || lv->type;
     int rc = d->searched ? at_task_list_counted(c->db, &q, SEARCH_COUNT_CAP, &d->page, err)
                          : at_task_list(c->db, &q, &d->page, err);
-    if (rc == AT_OK)
+    if (rc == AT_OK && c->no_rules) {
+        /* no rule at all (read with the context): nothing is held */
+        d->rules = (at_pause_set){c->acc.business.id, c->acc.now, NULL, 0, 1};
+        memset(&d->paused, 0, sizeof d->paused);
+    } else if (rc == AT_OK) {
         rc = at_task_page_rules(c->db, c->acc.business.id, c->acc.now, &d->page, &d->rules,
                                 &d->paused, err);
-    if (rc == AT_OK && !d->searched)
+    }
+    if (rc == AT_OK && !d->searched && c->totals_loaded)
+        d->totals = c->totals; /* read with the context */
+    else if (rc == AT_OK && !d->searched)
         rc = at_task_counts_get(c->db, c->acc.business.id, &d->totals, err);
     return rc;
 }

@@ -333,16 +333,22 @@ load_context(fc_ctx *c, bool post)
     const fc_kv *b = fc_kv_get(post ? &c->form : &c->qs, "business");
     at_access_req req = {ck ? ck->value : NULL, FC_SESSION_IDLE, b && b->len ? b->value : NULL};
     at_error err;
-    int rc;
-    if (c->route->menu && !c->want_xml) {
-        rc = at_access_load_menu(c->db, &req, FC_BUSINESS_MENU_MAX, &c->acc, &c->businesses,
-                                 &c->nbusinesses, &c->more_businesses, &err);
-        c->menu_loaded = rc == AT_OK;
-    } else {
-        rc = at_access_load(c->db, &req, &c->acc, &err);
-    }
-    if (rc)
+    at_access_more more = {0};
+    if ((c->route->loads & FC_LOAD_MENU) && !c->want_xml)
+        more.menu_max = FC_BUSINESS_MENU_MAX;
+    /* a searched list shows no totals */
+    const fc_kv *user = fc_kv_get(&c->qs, "user"), *type = fc_kv_get(&c->qs, "type");
+    more.totals = (c->route->loads & FC_LOAD_TOTALS) && !(user && user->len) &&
+                  !(type && type->len);
+    if (at_access_load_more(c->db, &req, &c->acc, &more, &err))
         return fc_fail(c, &err), -1;
+    c->businesses = more.menu;
+    c->nbusinesses = more.nmenu;
+    c->more_businesses = more.menu_more;
+    c->menu_loaded = more.menu_max > 0;
+    c->totals = more.counts;
+    c->totals_loaded = more.totals && c->acc.business_ok;
+    c->no_rules = c->totals_loaded && !more.has_rules;
     if (c->acc.logged_in) {
         snprintf(c->token, sizeof c->token, "%s", ck->value);
         c->actor.user_id = c->acc.user.id;

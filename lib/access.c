@@ -30,16 +30,26 @@
     "LEFT JOIN platform_admins p ON p.user_id = s.user_id "                                        \
     "LEFT JOIN businesses b ON b.slug = ? AND s.user_id IS NOT NULL "                              \
     "LEFT JOIN memberships m ON m.business_id = b.id AND m.user_id = s.user_id"
-#define CONTEXT_SQL CONTEXT_COLS CONTEXT_FROM
-#define MENU_COL 17
-/* The same row once for each business a business admin administers
- * (unsorted: the few rows are sorted here, and a cut list is not shown
- * as a menu), or once with NULLs there. */
-#define CONTEXT_MENU_SQL                                                                           \
-    CONTEXT_COLS ", l.id, l.slug, l.name, l.created_at" CONTEXT_FROM                              \
+#define CONTEXT_NCOLS 17
+/* A business admin's Business menu: the same row once for each business
+ * they administer (unsorted: the few rows are sorted here, and a cut list
+ * is not shown as a menu), or once with NULLs there. */
+#define MENU_COLS ", l.id, l.slug, l.name, l.created_at"
+#define MENU_NCOLS 4
+#define MENU_FROM                                                                                  \
     " LEFT JOIN memberships am ON am.user_id = s.user_id AND am.role = 'business_admin' "         \
     "AND p.user_id IS NULL "                                                                       \
     "LEFT JOIN businesses l ON l.id = am.business_id LIMIT ?"
+/* The named business's totals (counts.c), and whether it has any pause
+ * rule, on each row. */
+#define TOTALS_COLS ", " AT_TOTALS_OF("b.id") ", " AT_HAS_RULES("b.id")
+
+/* The four statements: [menu][totals]. */
+static const char *const context_sql[2][2] = {
+    {CONTEXT_COLS CONTEXT_FROM, CONTEXT_COLS TOTALS_COLS CONTEXT_FROM},
+    {CONTEXT_COLS MENU_COLS CONTEXT_FROM MENU_FROM,
+     CONTEXT_COLS MENU_COLS TOTALS_COLS CONTEXT_FROM MENU_FROM},
+};
 
 static int
 fill_context(const db_res *r, void *elem, at_error *err)
@@ -89,58 +99,58 @@ by_slug(const void *x, const void *y)
     return strcmp(((const at_business *) x)->slug, ((const at_business *) y)->slug);
 }
 
-/* The context's rows: the first fills the context, each one a business of
- * the menu; more than limit of them is a list too long for a menu. */
+/* The context's rows: the first fills the context (and the totals), each
+ * a business of the menu; more than the menu's size of them is a list too
+ * long for a menu. */
 static int
-read_menu(db_res *r, at_access *out, unsigned limit, at_business *menu, size_t *n, int *more,
-          at_error *err)
+read_rows(db_res *r, at_access *out, at_access_more *m, at_business *menu, at_error *err)
 {
     int rc;
     size_t rows = 0;
+    unsigned totals_col = CONTEXT_NCOLS + (m->menu_max ? MENU_NCOLS : 0);
     while ((rc = db_fetch(r, err)) == 1) {
-        if (rows++ == 0)
+        if (rows++ == 0) {
             fill_context(r, out, err);
-        if (db_isnull(r, MENU_COL))
-            continue;
-        if (*n == limit) {
-            *more = 1;
-            continue;
+            if (m->totals) {
+                at_task_counts_fill_at(r, totals_col, &m->counts);
+                m->has_rules = db_i64(r, totals_col + AT_TOTALS_NCOLS) != 0;
+            }
         }
-        at_business_fill_at(r, MENU_COL, &menu[(*n)++]);
+        if (!m->menu_max || db_isnull(r, CONTEXT_NCOLS))
+            continue;
+        if (m->nmenu == m->menu_max)
+            m->menu_more = 1;
+        else
+            at_business_fill_at(r, CONTEXT_NCOLS, &menu[m->nmenu++]);
     }
     if (rc < 0)
         return rc;
     if (rows == 0)
         return at_error_set(err, AT_ENOTFOUND, "no request context");
-    qsort(menu, *n, sizeof *menu, by_slug);
+    qsort(menu, m->nmenu, sizeof *menu, by_slug);
     return AT_OK;
 }
 
 static int
-load_with_menu(at_db *db, const db_arg *ctx_args, unsigned limit, at_access *out,
-               at_business **menu, size_t *n, int *more, at_error *err)
+load_rows(at_db *db, const db_arg *ctx_args, at_access *out, at_access_more *m, at_error *err)
 {
-    *menu = calloc((size_t) limit + 1, sizeof **menu);
-    if (!*menu)
+    at_business *menu = NULL;
+    if (m->menu_max && !(menu = calloc((size_t) m->menu_max + 1, sizeof *menu)))
         return at_error_set(err, AT_ENOMEM, "out of memory");
-    db_arg a[] = {ctx_args[0], ctx_args[1], ctx_args[2], da_u64((uint64_t) limit + 1)};
+    db_arg a[] = {ctx_args[0], ctx_args[1], ctx_args[2], da_u64((uint64_t) m->menu_max + 1)};
     db_res r;
-    int rc = db_query(db, DB_RETRY, CONTEXT_MENU_SQL, a, AT_COUNT(a), &r, err);
+    int rc = db_query(db, DB_RETRY, context_sql[m->menu_max > 0][m->totals != 0], a,
+                      m->menu_max ? 4 : 3, &r, err);
     if (rc == AT_OK) {
-        rc = read_menu(&r, out, limit, *menu, n, more, err);
+        rc = read_rows(&r, out, m, menu, err);
         db_res_close(&r);
     }
+    m->menu = menu;
     /* a platform admin's menu is every business: read in slug order */
-    if (rc == AT_OK && out->logged_in && out->platform_admin) {
-        free(*menu);
-        *menu = NULL;
-        rc = at_access_businesses(db, out, limit, menu, n, more, err);
-    }
-    if (rc) {
-        free(*menu);
-        *menu = NULL;
-        *n = 0;
-        *more = 0;
+    if (rc == AT_OK && m->menu_max && out->logged_in && out->platform_admin) {
+        free(m->menu);
+        m->menu = NULL;
+        rc = at_access_businesses(db, out, m->menu_max, &m->menu, &m->nmenu, &m->menu_more, err);
     }
     return rc;
 }
@@ -148,21 +158,22 @@ load_with_menu(at_db *db, const db_arg *ctx_args, unsigned limit, at_access *out
 int
 at_access_load(at_db *db, const at_access_req *req, at_access *out, at_error *err)
 {
-    return at_access_load_menu(db, req, 0, out, NULL, NULL, NULL, err);
+    at_access_more none = {0};
+    return at_access_load_more(db, req, out, &none, err);
 }
 
 int
-at_access_load_menu(at_db *db, const at_access_req *req, unsigned limit, at_access *out,
-                    at_business **menu, size_t *n, int *more, at_error *err)
+at_access_load_more(at_db *db, const at_access_req *req, at_access *out, at_access_more *more,
+                    at_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (limit) {
-        *menu = NULL;
-        *n = 0;
-        *more = 0;
-        if (limit > 10000)
-            return at_error_set(err, AT_EINVAL, "limit must be 1 to 10000, not %u", limit);
-    }
+    more->menu = NULL;
+    more->nmenu = 0;
+    more->menu_more = 0;
+    memset(&more->counts, 0, sizeof more->counts);
+    more->has_rules = 1;
+    if (more->menu_max > 10000)
+        return at_error_set(err, AT_EINVAL, "limit must be 1 to 10000, not %u", more->menu_max);
     unsigned char hash[32];
     const char *token = req->session_token;
     bool has_token = token && at_session_token_ok(token);
@@ -173,12 +184,19 @@ at_access_load_menu(at_db *db, const at_access_req *req, unsigned limit, at_acce
                            : NULL;
     db_arg a[] = {has_token ? da_blob(hash, sizeof hash) : da_null(), da_u64(req->idle_s),
                   da_str(slug)};
-    int rc = limit ? load_with_menu(db, a, limit, out, menu, n, more, err)
-                   : db_row(db, DB_RETRY, CONTEXT_SQL, a, AT_COUNT(a), fill_context, out,
-                            "request context", err);
-    if (rc)
+    int rc = load_rows(db, a, out, more, err);
+    if (rc) {
+        free(more->menu);
+        more->menu = NULL;
+        more->nmenu = 0;
+        more->menu_more = 0;
         return at_error_wrap(err, "who is asking");
+    }
     decide(out);
+    if (!out->business_ok) { /* of no business of theirs */
+        memset(&more->counts, 0, sizeof more->counts);
+        more->has_rules = 1;
+    }
     if (out->logged_in)
         at_session_seen(db, token, out->now, &out->session);
     return AT_OK;

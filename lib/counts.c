@@ -20,34 +20,38 @@
 
 #include "internal.h"
 
+void
+at_task_counts_fill_at(const db_res *r, unsigned col, at_task_counts *c)
+{
+    uint64_t *v[] = {&c->queued, &c->paused, &c->running, &c->failed, &c->finished_today};
+    for (unsigned i = 0; i < AT_COUNT(v); i++) {
+        int64_t x = db_i64(r, col + i);
+        *v[i] = x > 0 ? (uint64_t) x : 0;
+    }
+    /* the cap's column, when the row has it */
+    unsigned cap = col + (unsigned) AT_COUNT(v);
+    c->max_running =
+        r->ncols > cap && !db_isnull(r, cap) ? (int64_t) db_u64(r, cap) : AT_CAP_DEFAULT;
+}
+
 static int
 fill_counts(const db_res *r, void *elem, at_error *err)
 {
-    at_task_counts *c = elem;
-    uint64_t *v[] = {&c->queued, &c->paused, &c->running, &c->failed, &c->finished_today};
-    for (unsigned i = 0; i < AT_COUNT(v); i++) {
-        int64_t x = db_i64(r, i);
-        *v[i] = x > 0 ? (uint64_t) x : 0;
-    }
-    c->max_running = r->ncols > AT_COUNT(v) && !db_isnull(r, AT_COUNT(v))
-                         ? (int64_t) db_u64(r, AT_COUNT(v))
-                         : AT_CAP_DEFAULT;
+    (void) err;
+    at_task_counts_fill_at(r, 0, elem);
     return AT_OK;
 }
 
-/* The business's slots, summed, and its own cap. */
-#define TOTALS_SQL                                                                                 \
-    "SELECT COALESCE(SUM(queued), 0), COALESCE(SUM(paused), 0), "                                  \
-    "COALESCE(SUM(running), 0), COALESCE(SUM(failed), 0), "                                        \
-    "COALESCE(SUM(IF(finished_day = UTC_DATE(), finished, 0)), 0), "                               \
-    "(SELECT max_running FROM business_limits WHERE business_id = ?) "                             \
-    "FROM task_counts WHERE business_id = ?"
+/* The business's slots, summed, and its own cap (internal.h). */
+#define TOTALS_SQL "SELECT " AT_TOTALS_OF("?")
 
 int
 at_task_counts_get(at_db *db, uint64_t business_id, at_task_counts *out, at_error *err)
 {
     memset(out, 0, sizeof *out);
-    db_arg a[] = {da_u64(business_id), da_u64(business_id)};
+    db_arg a[AT_TOTALS_NCOLS];
+    for (unsigned i = 0; i < AT_TOTALS_NCOLS; i++)
+        a[i] = da_u64(business_id);
     int rc = db_row(db, DB_RETRY, TOTALS_SQL, a, AT_COUNT(a), fill_counts, out, "counts", err);
     return rc ? at_error_wrap(err, "task counts") : AT_OK;
 }
@@ -55,7 +59,9 @@ at_task_counts_get(at_db *db, uint64_t business_id, at_task_counts *out, at_erro
 int
 at_task_counts_explain(at_db *db, uint64_t business_id, char **plan, at_error *err)
 {
-    db_arg a[] = {da_u64(business_id), da_u64(business_id)};
+    db_arg a[AT_TOTALS_NCOLS];
+    for (unsigned i = 0; i < AT_TOTALS_NCOLS; i++)
+        a[i] = da_u64(business_id);
     return db_explain(db, "EXPLAIN " TOTALS_SQL, a, AT_COUNT(a), plan, err);
 }
 

@@ -409,6 +409,20 @@ int recheck(struct at_db *db, uint64_t executor_id, uint64_t task_id, recheck_re
  * references, constant text). */
 void pause_held_sql(strbuf *sql, const char *b, const char *u, const char *t);
 
+/* The totals of business b (a column or "?"), as columns: the counters'
+ * slots summed, and the business's own cap (NULL: the default), each a
+ * range of one business's rows; and a row's totals from column col on
+ * (counts.c). */
+#define AT_TOTALS_SUM(expr, b)                                                                     \
+    "(SELECT COALESCE(SUM(" expr "), 0) FROM task_counts WHERE business_id = " b ")"
+#define AT_TOTALS_OF(b)                                                                            \
+    AT_TOTALS_SUM("queued", b) ", " AT_TOTALS_SUM("paused", b) ", "                               \
+    AT_TOTALS_SUM("running", b) ", " AT_TOTALS_SUM("failed", b) ", "                              \
+    AT_TOTALS_SUM("IF(finished_day = UTC_DATE(), finished, 0)", b) ", "                           \
+    "(SELECT max_running FROM business_limits WHERE business_id = " b ")"
+#define AT_TOTALS_NCOLS 6
+void at_task_counts_fill_at(const db_res *r, unsigned col, at_task_counts *c);
+
 /* A pause rule with its target's name: the columns of pause_rules r, and
  * the joins that name the target (pause.c). */
 #define AT_RULE_COLS                                                                               \
@@ -417,6 +431,9 @@ void pause_held_sql(strbuf *sql, const char *b, const char *u, const char *t);
 #define AT_RULE_NAMES                                                                              \
     "LEFT JOIN users u ON r.scope = 'user' AND u.id = r.target_id "                                \
     "LEFT JOIN task_types t ON r.scope = 'task_type' AND t.id = r.target_id"
+/* Whether business b has any pause rule at all (live, or expired and
+ * not yet removed): when not, nothing of it is held. */
+#define AT_HAS_RULES(b) "EXISTS (SELECT 1 FROM pause_rules pr WHERE pr.business_id = " b ")"
 /* Appends the rule of AT_RULE_COLS from column first of row r to set
  * (*cap: the room allocated so far, 0 at first). */
 int pause_set_add(at_pause_set *set, const db_res *r, unsigned first, size_t *cap,

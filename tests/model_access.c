@@ -189,10 +189,14 @@ test_menu_with_context(void)
         for (unsigned limit = 1; limit <= 4; limit += 3) {
             at_access plain = load(tokens[i], b_biz.slug), a;
             at_access_req req = {tokens[i], 600, b_biz.slug};
-            at_business *menu = NULL, *want = NULL;
-            size_t n = 99, nwant = 0;
-            int more = -1, more_want = 0;
-            int rc = at_access_load_menu(db, &req, limit, &a, &menu, &n, &more, &err);
+            at_access_more m = {.menu_max = limit, .totals = 1};
+            at_business *want = NULL;
+            size_t nwant = 0;
+            int more_want = 0;
+            int rc = at_access_load_more(db, &req, &a, &m, &err);
+            at_business *menu = m.menu;
+            size_t n = m.nmenu;
+            int more = m.menu_more;
             if (plain.logged_in &&
                 at_access_businesses(db, &plain, limit, &want, &nwant, &more_want, &err))
                 bail("%s", err.msg);
@@ -207,24 +211,30 @@ test_menu_with_context(void)
                    a.role == plain.role && a.platform_admin == plain.platform_admin &&
                    a.administers == plain.administers,
                "%s: the same context as without the menu", who[i]);
+            at_task_counts c;
+            if (at_task_counts_get(db, biz, &c, &err))
+                bail("%s", err.msg);
+            ok(a.business_ok ? memcmp(&m.counts, &c, sizeof c) == 0
+                             : m.counts.queued == 0 && m.counts.max_running == 0,
+               "%s: the business's totals %s", who[i],
+               a.business_ok ? "as at_task_counts_get reads them" : "only when theirs");
             free(menu);
             free(want);
         }
     }
-    at_access_req req = {t_admin, 600, NULL};
+    at_access_req req = {t_admin, 600, b_biz.slug};
     at_access a;
-    at_business *menu = NULL;
-    size_t n;
-    int more;
+    at_access_more m = {.menu_max = 100, .totals = 1};
     load(t_admin, NULL); /* marks the session seen, if a minute has passed */
     uint64_t before = at_db_statements(db);
-    ok(at_access_load_menu(db, &req, 100, &a, &menu, &n, &more, &err) == AT_OK && n == 3 &&
-           strcmp(menu[0].slug, menu[1].slug) < 0 && strcmp(menu[1].slug, menu[2].slug) < 0,
+    ok(at_access_load_more(db, &req, &a, &m, &err) == AT_OK && m.nmenu == 3 &&
+           strcmp(m.menu[0].slug, m.menu[1].slug) < 0 &&
+           strcmp(m.menu[1].slug, m.menu[2].slug) < 0 && a.business_ok,
        "a business admin of three: all three, by slug");
-    is_int(at_db_statements(db) - before, 1, "in the context's one statement");
-    free(menu);
-    ok(at_access_load_menu(db, &req, 10001, &a, &menu, &n, &more, &err) == AT_EINVAL &&
-           menu == NULL,
+    is_int(at_db_statements(db) - before, 1, "with the totals, in the context's one statement");
+    free(m.menu);
+    m = (at_access_more){.menu_max = 10001};
+    ok(at_access_load_more(db, &req, &a, &m, &err) == AT_EINVAL && m.menu == NULL,
        "a menu of more than 10,000: refused (%s)", err.msg);
 }
 

@@ -86,11 +86,17 @@ budget() { # budget PATH MAX NAME
         keep
     fi
 }
-budget "$LIST?business=$P" 4 "the default list"
+budget "$LIST?business=$P" 2 "the default list"
 DEFAULT=$N
-budget "$LIST?business=$P&format=xml" 4 "the default list as XML"
-budget "$LIST?business=$P&sort=user&dir=asc&status=all" 4 "the list of all by user"
+budget "$LIST?business=$P&format=xml" 2 "the default list as XML"
+budget "$LIST?business=$P&sort=user&dir=asc&status=all" 2 "the list of all by user"
 budget "$LIST?business=$P&user=Member&type=$RUN" 6 "a list searched by user and type"
+# with a pause rule in the business, the list reads the rules of its page
+cli pause user --business "$L" "long-$RUN@example.org"
+budget "$LIST?business=$L" 3 "the list of a business with a pause rule"
+is "$(xp "string(//*[local-name()='tr'][1]/@data-status)")" "paused" \
+    "... which shows the paused user's task as paused"
+cli resume all --business "$L"
 budget "$LIST/tasks/$T_MANY?business=$P" 3 "a task's page"
 budget "/admin/audit-log?business=$P" 2 "the audit log"
 budget "$LIST/pause-user?business=$P" 3 "the Pause User panel"

@@ -10,6 +10,7 @@
 #include <asynctasks/business.h>
 #include <asynctasks/db.h>
 #include <asynctasks/session.h>
+#include <asynctasks/task.h>
 #include <asynctasks/types.h>
 #include <asynctasks/user.h>
 
@@ -46,13 +47,28 @@ typedef struct at_access {
  * at_session_flash_clear removes it once a page has shown it. A malformed
  * token or slug counts as absent. */
 int at_access_load(at_db *db, const at_access_req *req, at_access *out, at_error *err);
-/* The same, and the businesses the user administers as at_access_businesses
- * gives them (at most limit, 1 to 10000, by slug; *more 1 when there are
- * others, and then the list is not in slug order): a business admin's in
- * the same statement, a platform admin's in a second one. *menu is
- * malloc'd (free() it), also when empty. */
-int at_access_load_menu(at_db *db, const at_access_req *req, unsigned limit, at_access *out,
-                        at_business **menu, size_t *n, int *more, at_error *err);
+/* What a page may need besides the context, read in the same statement. */
+typedef struct at_access_more {
+    /* in */
+    unsigned menu_max; /* 1 to 10000: the Business menu, at most this many; 0: none */
+    int totals;        /* 1: the named business's totals (at_task_counts_get), and
+                        * whether it has pause rules */
+    /* out: the businesses the user administers as at_access_businesses gives
+     * them (by slug; when menu_more, there are others and the list is not
+     * in slug order), a business admin's in the same statement, a platform
+     * admin's in a second one; menu is malloc'd (free() it), also when
+     * empty. counts: the totals, when asked for and business_ok;
+     * has_rules: 0 only when they were and the business has no pause rule
+     * at all, live or expired (then none of its tasks is held). */
+    at_business *menu;
+    size_t nmenu;
+    int menu_more;
+    at_task_counts counts;
+    int has_rules;
+} at_access_more;
+/* at_access_load, and what more asks for. */
+int at_access_load_more(at_db *db, const at_access_req *req, at_access *out, at_access_more *more,
+                        at_error *err);
 
 /* The businesses the user of a administers, by slug: at most limit of
  * them, *more 1 when there are others. *out is malloc'd (free() it). */
