@@ -43,7 +43,8 @@ typedef struct fc_route {
 } fc_route;
 
 /* What a route's page reads in the context's statement (at_access_more):
- * the Business menu (HTML only), the business's totals (unsearched). */
+ * the Business menu (HTML only), the business's totals and whether it has
+ * pause rules. */
 enum { FC_LOAD_MENU = 1, FC_LOAD_TOTALS = 2 };
 
 typedef struct fc_header {

@@ -336,10 +336,9 @@ load_context(fc_ctx *c, bool post)
     at_access_more more = {0};
     if ((c->route->loads & FC_LOAD_MENU) && !c->want_xml)
         more.menu_max = FC_BUSINESS_MENU_MAX;
-    /* a searched list shows no totals */
-    const fc_kv *user = fc_kv_get(&c->qs, "user"), *type = fc_kv_get(&c->qs, "type");
-    more.totals = (c->route->loads & FC_LOAD_TOTALS) && !(user && user->len) &&
-                  !(type && type->len);
+    /* also for a searched list, which shows no totals: whether the business
+     * has any pause rule comes with them */
+    more.totals = (c->route->loads & FC_LOAD_TOTALS) != 0;
     if (at_access_load_more(c->db, &req, &c->acc, &more, &err))
         return fc_fail(c, &err), -1;
     c->businesses = more.menu;
