@@ -127,7 +127,8 @@ read_rows(db_res *r, at_access *out, at_access_more *m, at_business *menu, at_er
         return rc;
     if (rows == 0)
         return at_error_set(err, AT_ENOTFOUND, "no request context");
-    qsort(menu, m->nmenu, sizeof *menu, by_slug);
+    if (m->nmenu > 1)
+        qsort(menu, m->nmenu, sizeof *menu, by_slug);
     return AT_OK;
 }
 
