@@ -48,13 +48,27 @@ ok $? "A's backlog ran too"
 "$AT" --config "$SVCONF" business set c --max-running 2 >/dev/null
 ok $? "business C is capped at 2 running tasks"
 like "$("$AT" --config "$SVCONF" business list)" 'c +2 +Business c' "business list shows the cap"
-enqueue_n c 12 300
-wait_for 60 "SELECT COUNT(*) = 12 FROM tasks t JOIN businesses b ON b.id = t.business_id WHERE b.slug = 'c' AND t.state = 'succeeded'"
-ok $? "C's 12 tasks ran"
+# The cap proves something only when both supervisors ran C's tasks. An
+# executor that ends a task asks for the next one at once, before the
+# others' wake-up or poll, so the two that took the first two tasks may
+# keep every slot to themselves: another 12 then, at most 5 rounds in all.
+supervisors_of_c() {
+    q "SELECT COUNT(DISTINCT e.supervisor_id) FROM task_attempts a JOIN executors e ON e.id = a.executor_id JOIN businesses b ON b.id = a.business_id WHERE b.slug = 'c'"
+}
+ran=1
+for ((round = 1; round <= 5; round++)); do
+    enqueue_n c 12 300
+    if ! wait_for 60 "SELECT COUNT(*) = $((12 * round)) FROM tasks t JOIN businesses b ON b.id = t.business_id WHERE b.slug = 'c' AND t.state = 'succeeded'"; then
+        ran=0
+        break
+    fi
+    [ "$(supervisors_of_c)" = 2 ] && break
+done
+((round > 5)) && round=5
+ok $((1 - ran)) "C's tasks ran, $((12 * round)) of them in $round round(s)"
 most=$(q "SELECT MAX(n) FROM (SELECT (SELECT COUNT(*) FROM task_attempts y WHERE y.business_id = x.business_id AND y.started_at <= x.started_at AND y.finished_at > x.started_at) AS n FROM task_attempts x JOIN businesses b ON b.id = x.business_id WHERE b.slug = 'c') t")
 is "$most" 2 "at most 2 of C's tasks ever ran at once, on four executors"
-is "$(q "SELECT COUNT(DISTINCT e.supervisor_id) FROM task_attempts a JOIN executors e ON e.id = a.executor_id JOIN businesses b ON b.id = a.business_id WHERE b.slug = 'c'")" 2 \
-    "... with both supervisors taking part"
+is "$(supervisors_of_c)" 2 "... with both supervisors taking part"
 OUT=$("$AT" --config "$SVCONF" business set c --max-running lots 2>&1)
 is "$?" 64 "a cap that is not a number is a usage error"
 "$AT" --config "$SVCONF" business set c --max-running default >/dev/null
