@@ -84,14 +84,12 @@ typedef struct fc_ctx {
     char token[AT_TOKEN_LEN + 1]; /* the session cookie */
     at_actor actor;
     at_api_token api_token; /* FC_TOKEN routes: the checked token */
-    /* the businesses of the Business menu (fc_load_businesses) */
+    /* the Business menu, read with the context (FC_LOAD_MENU) */
     at_business *businesses;
     size_t nbusinesses;
     int more_businesses; /* more than the menu lists */
-    bool menu_loaded;    /* with the context */
-    at_task_counts totals; /* the business's, when totals_loaded */
-    bool totals_loaded;
-    bool no_rules; /* with the totals: the business has no pause rule at all */
+    at_task_counts totals; /* the business's, read with the context (FC_LOAD_TOTALS) */
+    bool no_rules;         /* with them: the business has no pause rule at all */
     char flash[AT_FLASH_BUF]; /* the one-shot message this page shows */
 
     const fc_route *route;
@@ -230,10 +228,6 @@ void vw_listview_hidden(fc_ctx *c, const fc_listview *lv);
 int fc_redirect_list(fc_ctx *c, const fc_listview *lv);
 /* The menu lists this many businesses; an admin of more types a slug. */
 #define FC_BUSINESS_MENU_MAX 100
-/* Loads the Business menu (c->businesses), unless the context brought it
- * (FC_LOAD_MENU); on failure sets the error
- * page and returns -1. */
-int fc_load_businesses(fc_ctx *c);
 /* The Business menu, the current business chosen; lv (may be NULL) is
  * carried along. */
 void fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv);

@@ -125,7 +125,7 @@ h_audit(fc_ctx *c)
         return fc_fail(c, &err);
     if (c->want_xml)
         xml_audit(c, &pg);
-    else if (fc_load_businesses(c) == 0)
+    else
         html_audit(c, &pg);
     at_audit_page_free(&pg);
     return 0;

@@ -459,18 +459,12 @@ load(fc_ctx *c, const fc_listview *lv, list_data *d, at_error *err)
     d->searched = lv->user || lv->type;
     int rc = d->searched ? at_task_list_counted(c->db, &q, SEARCH_COUNT_CAP, &d->page, err)
                          : at_task_list(c->db, &q, &d->page, err);
-    if (rc == AT_OK && c->no_rules) {
-        /* no rule at all (read with the context): nothing is held */
-        d->rules = (at_pause_set){c->acc.business.id, c->acc.now, NULL, 0, 1};
-        memset(&d->paused, 0, sizeof d->paused);
-    } else if (rc == AT_OK) {
+    if (rc == AT_OK && c->no_rules) /* known with the context */
+        at_pause_none(c->acc.business.id, c->acc.now, &d->rules, &d->paused);
+    else if (rc == AT_OK)
         rc = at_task_page_rules(c->db, c->acc.business.id, c->acc.now, &d->page, &d->rules,
                                 &d->paused, err);
-    }
-    if (rc == AT_OK && !d->searched && c->totals_loaded)
-        d->totals = c->totals; /* read with the context */
-    else if (rc == AT_OK && !d->searched)
-        rc = at_task_counts_get(c->db, c->acc.business.id, &d->totals, err);
+    d->totals = c->totals; /* read with the context */
     return rc;
 }
 
@@ -488,7 +482,7 @@ h_tasks(fc_ctx *c)
         fc_fail(c, &err);
     else if (c->want_xml)
         xml_list(c, &lv, &d);
-    else if (fc_load_businesses(c) == 0)
+    else
         html_list(c, &lv, &d);
     at_task_page_free(&d.page);
     at_pause_set_free(&d.rules);

@@ -344,10 +344,8 @@ load_context(fc_ctx *c, bool post)
     c->businesses = more.menu;
     c->nbusinesses = more.nmenu;
     c->more_businesses = more.menu_more;
-    c->menu_loaded = more.menu_max > 0;
     c->totals = more.counts;
-    c->totals_loaded = more.totals && c->acc.business_ok;
-    c->no_rules = c->totals_loaded && !more.has_rules;
+    c->no_rules = !more.has_rules;
     if (c->acc.logged_in) {
         snprintf(c->token, sizeof c->token, "%s", ck->value);
         c->actor.user_id = c->acc.user.id;

@@ -72,17 +72,6 @@ fc_redirect_list(fc_ctx *c, const fc_listview *lv)
     return 0;
 }
 
-int
-fc_load_businesses(fc_ctx *c)
-{
-    at_error err;
-    if (c->menu_loaded)
-        return 0;
-    if (at_access_businesses(c->db, &c->acc, FC_BUSINESS_MENU_MAX, &c->businesses, &c->nbusinesses,
-                             &c->more_businesses, &err))
-        return fc_fail(c, &err), -1;
-    return 0;
-}
 
 /* More businesses than a menu can list: the slug is typed instead. */
 static void

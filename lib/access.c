@@ -156,6 +156,23 @@ load_rows(at_db *db, const db_arg *ctx_args, at_access *out, at_access_more *m, 
     return rc;
 }
 
+/* No totals, and rules assumed (has_rules 0 would skip reading them). */
+static void
+no_totals(at_access_more *more)
+{
+    memset(&more->counts, 0, sizeof more->counts);
+    more->has_rules = 1;
+}
+
+static void
+no_menu(at_access_more *more)
+{
+    free(more->menu);
+    more->menu = NULL;
+    more->nmenu = 0;
+    more->menu_more = 0;
+}
+
 int
 at_access_load(at_db *db, const at_access_req *req, at_access *out, at_error *err)
 {
@@ -169,10 +186,8 @@ at_access_load_more(at_db *db, const at_access_req *req, at_access *out, at_acce
 {
     memset(out, 0, sizeof *out);
     more->menu = NULL;
-    more->nmenu = 0;
-    more->menu_more = 0;
-    memset(&more->counts, 0, sizeof more->counts);
-    more->has_rules = 1;
+    no_menu(more);
+    no_totals(more);
     if (more->menu_max > 10000)
         return at_error_set(err, AT_EINVAL, "limit must be 1 to 10000, not %u", more->menu_max);
     unsigned char hash[32];
@@ -187,17 +202,13 @@ at_access_load_more(at_db *db, const at_access_req *req, at_access *out, at_acce
                   da_str(slug)};
     int rc = load_rows(db, a, out, more, err);
     if (rc) {
-        free(more->menu);
-        more->menu = NULL;
-        more->nmenu = 0;
-        more->menu_more = 0;
+        no_menu(more);
+        no_totals(more);
         return at_error_wrap(err, "who is asking");
     }
     decide(out);
-    if (!out->business_ok) { /* of no business of theirs */
-        memset(&more->counts, 0, sizeof more->counts);
-        more->has_rules = 1;
-    }
+    if (!out->business_ok)
+        no_totals(more); /* of no business of theirs */
     if (out->logged_in)
         at_session_seen(db, token, out->now, &out->session);
     return AT_OK;

@@ -561,6 +561,14 @@ load_few(at_db *db, uint64_t business_id, at_time now, at_pause_set *set,
     return AT_OK;
 }
 
+void
+at_pause_none(uint64_t business_id, at_time now, at_pause_set *set, at_pause_counts *counts)
+{
+    *set = (at_pause_set){business_id, now, NULL, 0, 1};
+    if (counts)
+        memset(counts, 0, sizeof *counts);
+}
+
 int
 at_pause_load_for(at_db *db, uint64_t business_id, at_time now, const uint64_t *users,
                   size_t nusers, const uint64_t *types, size_t ntypes, at_pause_set *set,

@@ -65,6 +65,12 @@ evaluator(void)
     ok(at_pause_match(&set, 5, 9) == &r[1], "evaluator: rule without expiry still holds");
     at_pause_set empty = {1, 500, NULL, 0, 1};
     ok(at_pause_match(&empty, 5, 7) == NULL, "evaluator: no rules, nothing paused");
+    at_pause_set none;
+    at_pause_counts counts = {7, 7};
+    at_pause_none(3, 900, &none, &counts);
+    ok(none.business_id == 3 && none.now == 900 && none.whole && none.n == 0 &&
+           counts.users == 0 && counts.types == 0 && at_pause_match(&none, 5, 7) == NULL,
+       "a business with no rules: a whole, empty set, counted 0, holding nothing");
 }
 
 /* Two sets hold the same rules in the same order. */

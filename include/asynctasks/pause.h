@@ -81,6 +81,11 @@ int at_pause_load_scope(at_db *db, uint64_t business_id, at_time now, int scope,
 int at_pause_load_scope_of(at_db *db, const at_pause_set *known, int scope, unsigned limit,
                            at_pause_set *set, at_error *err);
 
+/* The rules of a business known to have none at all (at_access_more's
+ * has_rules 0): a whole, empty set at now, and counts (may be NULL) of 0. */
+void at_pause_none(uint64_t business_id, at_time now, at_pause_set *set,
+                   at_pause_counts *counts);
+
 /* The evaluator: the rule of set that holds a task of this user and type
  * at set->now, or NULL when none does. User rules win over type rules,
  * then the older rule. */
