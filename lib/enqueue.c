@@ -287,6 +287,16 @@ many_tx(at_db *db, void *vctx, at_error *err)
     return rc;
 }
 
+/* The business of every request, or 0 when they name several. */
+static uint64_t
+one_business(const at_enqueue *reqs, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (reqs[i].business_id != reqs[0].business_id)
+            return 0;
+    return n ? reqs[0].business_id : 0;
+}
+
 static int
 enqueue(at_db *db, const at_enqueue *reqs, size_t n, uint64_t *ids, at_error *item_errs,
         at_error *err)
@@ -314,7 +324,7 @@ enqueue(at_db *db, const at_enqueue *reqs, size_t n, uint64_t *ids, at_error *it
     }
     if (rc)
         return at_error_wrap(err, "enqueue");
-    at_wake(db);
+    at_wake(db, one_business(reqs, n));
     return AT_OK;
 }
 

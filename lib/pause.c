@@ -313,7 +313,7 @@ at_pause_resume(at_db *db, const at_actor *actor, uint64_t business_id, int scop
     rc = db_tx(db, false, resume_tx, &c, err);
     if (rc == AT_OK) {
         finish_lanes(db, c.lanes_left, RESUME_LANES_BUDGET_MS);
-        at_wake(db); /* the tasks it held may run now */
+        at_wake(db, business_id); /* the tasks it held may run now */
     }
     return rc;
 }
@@ -758,7 +758,7 @@ at_pause_resume_all(at_db *db, const at_actor *actor, uint64_t business_id,
     rc = db_tx(db, false, all_tx, &c, err);
     if (rc == AT_OK) {
         finish_lanes(db, c.lanes_left, RESUME_LANES_BUDGET_MS);
-        at_wake(db);
+        at_wake(db, business_id);
     }
     if (rules_removed)
         *rules_removed = rc ? 0 : c.removed;

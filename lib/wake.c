@@ -3,13 +3,16 @@
  *
  * Every supervisor binds a UDP socket and registers its address; its idle
  * executors wait on that socket. Whoever makes work runnable (enqueue,
- * resume) sends each live supervisor one empty datagram. The datagram
- * carries nothing and proves nothing: it only makes executors run their
- * claim query now, so a forged one costs a query and no more. */
+ * resume) sends each live supervisor one datagram. It names the business
+ * whose work it is, in decimal, or is empty when that is several or none:
+ * for whoever watches the traffic, since executors do not read it. It
+ * proves nothing: it only makes executors run their claim query now, so a
+ * forged one costs a query and no more. */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +88,7 @@ refresh(at_db *db)
 }
 
 void
-at_wake(at_db *db)
+at_wake(at_db *db, uint64_t business_id)
 {
     refresh(db);
     if (naddrs == 0)
@@ -95,6 +98,9 @@ at_wake(at_db *db)
         if (sock < 0)
             return;
     }
+    char text[24] = "";
+    int len = business_id ? snprintf(text, sizeof text, "%" PRIu64, business_id) : 0;
     for (size_t i = 0; i < naddrs; i++)
-        (void) sendto(sock, "", 0, 0, (const struct sockaddr *) &addrs[i], sizeof addrs[i]);
+        (void) sendto(sock, text, (size_t) len, 0, (const struct sockaddr *) &addrs[i],
+                      sizeof addrs[i]);
 }

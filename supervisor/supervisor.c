@@ -528,7 +528,7 @@ dispatch(sv *s)
     if (at_dispatch(s->db, &woken, &err) != AT_OK)
         at_log(AT_LOG_DEBUG, "%s", err.msg);
     else if (woken)
-        at_wake(s->db);
+        at_wake(s->db, 0);
 }
 
 /* One old-generation executor at a time is told to leave after its task;

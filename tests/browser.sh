@@ -105,7 +105,7 @@ for t in "${TYPES[@]}"; do
 done
 # More types than a page of the Pause Task Type dialog holds, all found by
 # one word that is not RUN (the searches for RUN find the three above).
-PAGED_WORD=pt$((RUN % 99991))x
+PAGED_WORD=pt$((10#$RUN % 99991))x # RUN may start with 0
 PAGED=()
 for i in $(seq -w 1 30); do
     cli type add "$PAGED_WORD-$i" --description "One of many"

@@ -1,10 +1,13 @@
 /* wake_count.c: a helper of the shell tests (not a test of its own):
  * stands in for a supervisor's wake-up socket and counts the datagrams
  * that reach it.
- *   wake-count
+ *   wake-count [BUSINESS_ID]
  * Binds a UDP socket on 127.0.0.1 (the kernel picks the port, as for a
  * supervisor), prints its address ("127.0.0.1:PORT") on the first line,
- * then counts datagrams until SIGTERM and prints the count. */
+ * then counts datagrams until SIGTERM and prints the count. With
+ * BUSINESS_ID, only the datagrams that name that business are counted:
+ * other tests enqueue into the same database meanwhile, and wake every
+ * supervisor row, this one's included. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -25,8 +28,9 @@ on_term(int sig)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+    const char *only = argc > 1 ? argv[1] : NULL;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_term;
@@ -46,10 +50,13 @@ main(void)
     printf("127.0.0.1:%u\n", ntohs(a.sin_port));
     fflush(stdout);
     unsigned long n = 0;
-    char buf[16];
+    char buf[32];
     while (!stop) {
-        if (recv(s, buf, sizeof buf, 0) >= 0)
-            n++;
+        ssize_t len = recv(s, buf, sizeof buf - 1, 0);
+        if (len >= 0) {
+            buf[len] = 0;
+            n += !only || strcmp(buf, only) == 0;
+        }
         else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
             break;
     }

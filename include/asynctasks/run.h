@@ -240,9 +240,11 @@ int at_lane_work_run(at_db *db, unsigned budget_ms, unsigned *chunks, at_error *
 
 /* Pokes every live supervisor's wake address with one UDP datagram, so an
  * idle executor looks for work at once. Best effort: never fails the
- * caller. Called after enqueue and resume. The list of addresses is cached
- * for a second. */
-void at_wake(at_db *db);
+ * caller. Called after enqueue and resume. The datagram names business_id
+ * in decimal (empty for 0: several businesses, or the database as a
+ * whole); executors do not read it. The list of addresses is cached for a
+ * second. */
+void at_wake(at_db *db, uint64_t business_id);
 
 
 #ifdef __cplusplus
