@@ -10,7 +10,7 @@
 #                                   out what a load left dirty
 #   bench_facts                     the run's facts, as markdown lines
 #   bench_sv_start / bench_sv_stop  asynctasksd on the bench database
-#   bench_web_start NAME PORT [FCGI]  nginx and a FastCGI program
+#   bench_web_start NAME PORT [FCGI [CONF]]  nginx and a FastCGI program
 #   bench_login URL EMAIL PASSWORD  a session; prints the Cookie header
 #   bench_wrk SECONDS URL [ARG...]  wrk -c8; prints "req/s p99-ms"
 #   bench_pct P                     the P-th percentile of numbers on stdin
@@ -270,12 +270,13 @@ bench_sv_children() {
     ps -o pid= --ppid "$SVPID" | tr -d ' '
 }
 
-# bench_web_start NAME PORT [FCGI] : nginx on 127.0.0.1:PORT in front of
-# the app (or the FastCGI program FCGI), both stopped at exit.
+# bench_web_start NAME PORT [FCGI [CONF]] : nginx on 127.0.0.1:PORT in
+# front of the app (or the FastCGI program FCGI) on the run's
+# configuration (or CONF), both stopped at exit.
 bench_web_start() {
     bench_port_free "$2" || return 1
     bench_on_exit "at_web_stop bench/$1"
-    at_web_start "bench/$1" "$2" "$CONF" "${3:-$FCGI}"
+    at_web_start "bench/$1" "$2" "${4:-$CONF}" "${3:-$FCGI}"
 }
 
 # The FastCGI workers of web instance NAME, one pid a line.

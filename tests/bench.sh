@@ -53,6 +53,7 @@ bench() {
 }
 
 : >"$LOGS/log/fcgi-bench-app.log"
+rm -f -- "$LOGS"/log/fcgi-bench-app-*.log # bench/page's, one an instance
 
 # ---- bench/throughput ----
 bench throughput
@@ -95,19 +96,19 @@ for label in "default list" "sort created asc" "sort user desc" "sort user asc" 
     "sort type asc" "status finished" "status all" "user search, many (e)" \
     "user search, few (alice)" "type search (exp)" "deep page (keyset)" "XML view" \
     "Pause User search (car)" "audit log"; do
-    for col in 3 4 5 6 7 8; do
+    for col in 3 4 5 6 7 8 9; do
         v=$(cell "$P" "$label" "$col")
         [[ $v =~ ^[0-9]+(\.[0-9]+)?$ ]] || break
     done
     [[ $v =~ ^[0-9]+(\.[0-9]+)?$ ]]
-    ok $? "page '$label': req/s, p99, ratios at both sizes"
+    ok $? "page '$label': req/s, p99, the hello world's req/s, ratios at both sizes"
 done
 grep -q -E "^- FastCGI workers' peak RSS .*: [0-9.]+ MiB" "$P"
 ok $? "page: the FastCGI workers' RSS"
 
 is "$(flush)" "$flush_before" "the flush setting is back as it was"
 if grep -E -l 'Sanitizer|runtime error:' "$LOGS"/bench/*/asynctasksd.log \
-    "$LOGS/log/fcgi-bench-app.log" 2>/dev/null; then
+    "$LOGS"/log/fcgi-bench-app*.log 2>/dev/null; then
     ok 1 "no sanitizer report in the benches' logs"
 else
     ok 0 "no sanitizer report in the benches' logs"
