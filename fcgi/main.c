@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -56,6 +57,37 @@ usage(FILE *f)
 
 /* ---- the worker ---- */
 
+/* The worker's wait for a connection. Each worker has an epoll instance
+ * of its own that watches the shared listening socket exclusively: a new
+ * connection wakes one waiting worker, not all of them only for the
+ * others' accept to fail (measured: with 4 workers, 3 wasted wake-ups and
+ * failed accepts a request). -1 when epoll is not to be had; the wait is
+ * then ppoll's, which wakes every worker. */
+static int
+listen_wait_open(int lfd)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = lfd};
+    if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) != 0) {
+        close(ep);
+        ep = -1;
+    }
+    return ep;
+}
+
+/* Waits with the signal mask 'waiting' in force: > 0 when a connection
+ * may be there, else 0 or -1 (a signal). */
+static int
+listen_wait(int ep, int lfd, const sigset_t *waiting)
+{
+    if (ep >= 0) {
+        struct epoll_event ev;
+        return epoll_pwait(ep, &ev, 1, -1, waiting);
+    }
+    struct pollfd p = {lfd, POLLIN, 0};
+    return ppoll(&p, 1, NULL, waiting);
+}
+
 static int
 worker(int lfd, const at_config *cfg)
 {
@@ -83,11 +115,11 @@ worker(int lfd, const at_config *cfg)
         at_log(AT_LOG_WARN, "worker starts without a database connection: %s", err.msg);
     FCGX_Request req;
     FCGX_InitRequest(&req, lfd, FCGI_FAIL_ACCEPT_ON_INTR);
+    int ep = listen_wait_open(lfd);
     while (!got_term) {
         /* Signals are let in only while waiting, so a request in flight is
          * never interrupted: SIGTERM waits for it to finish. */
-        struct pollfd p = {lfd, POLLIN, 0};
-        int r = ppoll(&p, 1, NULL, &waiting);
+        int r = listen_wait(ep, lfd, &waiting);
         if (got_term)
             break;
         if (r <= 0)
@@ -111,6 +143,8 @@ worker(int lfd, const at_config *cfg)
         FCGX_Finish_r(&req);
     }
     FCGX_Free(&req, 0);
+    if (ep >= 0)
+        close(ep);
     at_db_close(db);
     return 0;
 }

@@ -178,6 +178,22 @@ typedef struct arglist {
     bool oom;
 } arglist;
 void args_add(arglist *l, db_arg a);
+
+/* ---- the pieces of members' names (member_grams.c, schema/007) ---- */
+
+/* Adds the pieces of a member's name (with the membership, in its
+ * transaction). */
+int member_grams_add(struct at_db *db, uint64_t business_id, uint64_t user_id, at_error *err);
+/* The statement "SELECT user_id" of the business's members whose name
+ * holds term (at most limit of them), and its arguments; like is term as
+ * a LIKE pattern (at_like_pattern). q keeps the pieces the arguments
+ * point to, so it lives as long as they do. */
+#define MEMBER_GRAMS_LOOKED 4
+typedef struct member_grams_q {
+    char gram[MEMBER_GRAMS_LOOKED][3 * 4 + 1];
+} member_grams_q;
+void member_grams_select(strbuf *sql, arglist *a, member_grams_q *q, uint64_t business_id,
+                         const char *term, const char *like, unsigned limit);
 void args_free(arglist *l);
 /* Whether building the statement or its arguments ran out of memory. */
 bool sb_failed(const strbuf *b, const arglist *a);

@@ -28,22 +28,38 @@ at_role_parse(const char *s)
     return AT_ROLE_NONE;
 }
 
-int
-at_member_add(at_db *db, uint64_t business_id, uint64_t user_id, int role, at_error *err)
+struct member_add {
+    uint64_t business_id, user_id;
+    int role;
+};
+
+static int
+member_add_tx(at_db *db, void *vctx, at_error *err)
 {
-    if (role != AT_ROLE_MEMBER && role != AT_ROLE_BUSINESS_ADMIN)
-        return at_error_set(err, AT_EINVAL, "role must be member or business_admin");
+    const struct member_add *x = vctx;
     /* the name and the email are copied for the member list's order and
      * search (schema/005, 006) */
-    db_arg a[] = {da_u64(business_id), da_u64(user_id), da_str(at_role_str(role)),
-                  da_u64(user_id), da_u64(user_id)};
-    int rc = db_exec(db, DB_RETRY,
+    db_arg a[] = {da_u64(x->business_id), da_u64(x->user_id), da_str(at_role_str(x->role)),
+                  da_u64(x->user_id), da_u64(x->user_id)};
+    int rc = db_exec(db, 0,
                      "INSERT INTO memberships (business_id, user_id, role, user_name, user_email) "
                      "VALUES (?, ?, ?, COALESCE((SELECT name FROM users WHERE id = ?), ''), "
                      "COALESCE((SELECT email FROM users WHERE id = ?), '')) "
                      "ON DUPLICATE KEY UPDATE role = VALUES(role), user_name = VALUES(user_name), "
                      "user_email = VALUES(user_email)",
                      a, AT_COUNT(a), NULL, NULL, err);
+    if (rc == AT_OK)
+        rc = member_grams_add(db, x->business_id, x->user_id, err); /* schema/007 */
+    return rc;
+}
+
+int
+at_member_add(at_db *db, uint64_t business_id, uint64_t user_id, int role, at_error *err)
+{
+    if (role != AT_ROLE_MEMBER && role != AT_ROLE_BUSINESS_ADMIN)
+        return at_error_set(err, AT_EINVAL, "role must be member or business_admin");
+    struct member_add x = {business_id, user_id, role};
+    int rc = db_tx(db, true, member_add_tx, &x, err);
     if (rc == AT_ENOTFOUND)
         return at_error_set(err, AT_ENOTFOUND, "no business #%llu or no user #%llu",
                             (unsigned long long) business_id, (unsigned long long) user_id);

@@ -7,8 +7,9 @@
  * range read in order; "all" is the union of the two ranges, each cut to
  * the page size before the (tiny) final sort.
  *
- * A search is first resolved into the ids of the matching users or task
- * types (few, usually), and the tasks are then read through those ids. When
+ * A search is first resolved into the ids of the matching users (through
+ * the pieces of their names, member_grams.c) or task types (few,
+ * usually), and the tasks are then read through those ids. When
  * a search matches more than SEARCH_IDS_MAX of them, matches are dense and
  * the copied name is filtered while reading the ordered index instead. */
 #include "config.h"
@@ -121,27 +122,28 @@ typedef struct idset {
     char like[AT_LIKE_BUF];
 } idset;
 
-static int
-resolve(at_db *db, const char *sql, uint64_t business_id, const char *search, idset *set,
-        at_error *err)
+/* An empty set, active (with search as a LIKE pattern) when there is a
+ * search: false when there is none. */
+static bool
+idset_start(idset *set, const char *search)
 {
     memset(set, 0, sizeof *set);
     if (!search || !*search)
-        return AT_OK;
+        return false;
     set->active = true;
     at_like_pattern(search, set->like, sizeof set->like);
-    arglist a = {0};
-    if (business_id)
-        args_add(&a, da_u64(business_id));
-    args_add(&a, da_str(set->like));
-    args_add(&a, da_u64(SEARCH_IDS_MAX + 1));
-    if (a.oom) {
-        args_free(&a);
+    return true;
+}
+
+/* Runs sql, which selects ids, into set: at most SEARCH_IDS_MAX of them,
+ * or set->overflow when there are more. */
+static int
+resolve_run(at_db *db, const char *sql, arglist *a, idset *set, at_error *err)
+{
+    if (a->oom)
         return at_error_set(err, AT_ENOMEM, "out of memory");
-    }
     db_res r;
-    int rc = db_query(db, DB_RETRY, sql, a.v, (unsigned) a.n, &r, err);
-    args_free(&a);
+    int rc = db_query(db, DB_RETRY, sql, a->v, (unsigned) a->n, &r, err);
     if (rc)
         return rc;
     set->ids = calloc(SEARCH_IDS_MAX + 1, sizeof *set->ids);
@@ -159,6 +161,38 @@ resolve(at_db *db, const char *sql, uint64_t business_id, const char *search, id
         set->n = 0;
     }
     return AT_OK;
+}
+
+/* The business's members whose name holds the search, from the pieces of
+ * their names (member_grams.c). */
+static int
+resolve_users(at_db *db, uint64_t business_id, const char *search, idset *set, at_error *err)
+{
+    if (!idset_start(set, search))
+        return AT_OK;
+    strbuf sql = {0};
+    arglist a = {0};
+    member_grams_q q;
+    member_grams_select(&sql, &a, &q, business_id, search, set->like, SEARCH_IDS_MAX + 1);
+    int rc = sql.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
+                     : resolve_run(db, sql.p, &a, set, err);
+    sb_free(&sql);
+    args_free(&a);
+    return rc;
+}
+
+/* The task types whose name holds the search. */
+static int
+resolve_types(at_db *db, const char *search, idset *set, at_error *err)
+{
+    if (!idset_start(set, search))
+        return AT_OK;
+    arglist a = {0};
+    args_add(&a, da_str(set->like));
+    args_add(&a, da_u64(SEARCH_IDS_MAX + 1));
+    int rc = resolve_run(db, "SELECT id FROM task_types WHERE name LIKE ? LIMIT ?", &a, set, err);
+    args_free(&a);
+    return rc;
 }
 
 static void
@@ -321,15 +355,9 @@ plan_make(at_db *db, const at_task_query *q, plan *p, at_error *err)
         p->has_cursor = true;
         p->backward = q->before != NULL;
     }
-    /* memberships.user_name copies users.name (schema/005): the search
-     * reads one index of the business's members, no user rows */
-    rc = resolve(db,
-                 "SELECT user_id FROM memberships FORCE INDEX (memberships_name) "
-                 "WHERE business_id = ? AND user_name LIKE ? LIMIT ?",
-                 q->business_id, q->user_search, &p->users, err);
+    rc = resolve_users(db, q->business_id, q->user_search, &p->users, err);
     if (rc == AT_OK)
-        rc = resolve(db, "SELECT id FROM task_types WHERE name LIKE ? LIMIT ?", 0, q->type_search,
-                     &p->types, err);
+        rc = resolve_types(db, q->type_search, &p->types, err);
     return rc;
 }
 
@@ -533,6 +561,37 @@ at_task_count(at_db *db, const at_task_query *q, unsigned cap, uint64_t *count, 
     return rc;
 }
 
+/* Appends to *out the plan rows of the user search's resolution, which
+ * runs before the list. */
+static int
+explain_users(at_db *db, const at_task_query *q, char **out, at_error *err)
+{
+    char like[AT_LIKE_BUF];
+    at_like_pattern(q->user_search, like, sizeof like);
+    strbuf sql = {0};
+    arglist a = {0};
+    member_grams_q g;
+    sb_add(&sql, "EXPLAIN ");
+    member_grams_select(&sql, &a, &g, q->business_id, q->user_search, like, SEARCH_IDS_MAX + 1);
+    char *more = NULL;
+    int rc = sql.oom || a.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
+                              : db_explain(db, sql.p, a.v, (unsigned) a.n, &more, err);
+    sb_free(&sql);
+    args_free(&a);
+    if (rc == AT_OK && more && *more) {
+        size_t n = strlen(*out);
+        char *joined = realloc(*out, n + strlen(more) + 1);
+        if (!joined)
+            rc = at_error_set(err, AT_ENOMEM, "out of memory");
+        else
+            strcpy(joined + n, more);
+        if (joined)
+            *out = joined;
+    }
+    free(more);
+    return rc;
+}
+
 int
 at_task_list_explain(at_db *db, const at_task_query *q, char **out, at_error *err)
 {
@@ -553,6 +612,8 @@ at_task_list_explain(at_db *db, const at_task_query *q, char **out, at_error *er
         goto out;
     }
     rc = db_explain(db, sql.p, a.v, (unsigned) a.n, out, err);
+    if (rc == AT_OK && q->user_search && *q->user_search)
+        rc = explain_users(db, q, out, err);
 out:
     sb_free(&sql);
     args_free(&a);

@@ -16,7 +16,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/at-migrate.XXXXXX") || bail "mktemp"
 trap 'rm -rf -- "$WORK" "$(dirname -- "$C")" "$(dirname -- "$C2")"' EXIT
 
 TABLES="businesses users memberships platform_admins task_types tasks pause_rules audit_log
-sessions executors schema_version lanes task_counts business_limits lane_work"
+sessions executors schema_version lanes task_counts business_limits lane_work member_grams"
 
 # The schema version this build carries, from --version: "... (schema N)".
 run --version

@@ -160,6 +160,36 @@ walk(at_db *db, at_task_query q, const char *what)
     free(got);
 }
 
+/* The user search matches case and accents as the names' collation does,
+ * through the pieces of names as well as through the whole: "ines" finds
+ * Inès, "onte" Brontë. */
+static void
+test_accents(at_db *db)
+{
+    uint64_t biz = testdb_business(db, "list-accents");
+    uint64_t type = testdb_type(db, "accents");
+    static const char *const names[] = {"In\xc3\xa8s Quillon", "Zo\xc3\xab Bront\xc3\xab",
+                                        "Ines Plain", "Quentin Other"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        testdb_task(db, biz, testdb_user(db, biz, names[i]), type);
+    struct {
+        const char *search;
+        size_t want;
+    } cases[] = {{"ines", 2}, {"IN\xc3\x88S", 2}, {"zoe b", 1}, {"onte", 1}, {"qu", 2},
+                 {"in\xc3\xa9s", 2}, {"\xc3\xa8", 4}, {"quillon ines", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        at_task_query q = {biz,  AT_SORT_CREATED, 1, AT_FILTER_ALL, cases[i].search, NULL, NULL,
+                           NULL, 10};
+        at_task_page page;
+        at_error err = {0};
+        int rc = at_task_list(db, &q, &page, &err);
+        ok(rc == AT_OK && page.n == cases[i].want, "search '%s': %zu task(s), want %zu",
+           cases[i].search, rc == AT_OK ? page.n : 0, cases[i].want);
+        if (rc == AT_OK)
+            at_task_page_free(&page);
+    }
+}
+
 int
 main(void)
 {
@@ -172,7 +202,8 @@ main(void)
         "Alice Adams",  "Bob Baker",    "Carol Chen",   "Dave Davis",  "Erin Evans",
         "Frank Fox",    "Grace Green",  "Heidi Hill",   "Ivan Ivers",  "Judy Jones",
         "Bob Baker",    "Alice Adamson", "Al 100% Sure", "Kim Under_Score", "Leo Lane",
-        "Mia Moss",     "Ned Nash",     "Olga Oak",     "Pat Park",    "Quinn Quay"};
+        "Mia Moss",     "Ned Nash",     "Olga Oak",     "Pat Park",    "Quinn Quay",
+        "Ali Licence"}; /* has "ali", "lic" and "ice", apart: no "alice" */
     enum { NUSERS = sizeof names / sizeof names[0], NTYPES = 5, NTASKS = 2500, NCROWD = 1001 };
     uint64_t users[NUSERS], types[NTYPES];
     for (int i = 0; i < NUSERS; i++) {
@@ -223,6 +254,10 @@ main(void)
         {NULL, NULL, 37}, {"bob", NULL, 7},  {"a", NULL, 37},    {NULL, "bravo", 11},
         {"AL", "ch", 5},  {"100%", NULL, 3}, {"_", NULL, 3},     {"crowd", NULL, 4},
         {"zzz", NULL, 7}, {NULL, "zzz", 7},  {"", "", 50},
+        /* pieces of names (member_grams.c): one, two, three characters
+         * looked up alone; longer terms by pieces, checked whole */
+        {"e", NULL, 40},  {"n i", NULL, 9},   {"ICE", NULL, 5},   {"alice", NULL, 5},
+        {"ams", NULL, 6}, {"adamso", NULL, 4}, {"alice adamson", NULL, 3}, {"e a", NULL, 5},
     };
     for (int sort = 0; sort < 3; sort++) {
         for (int desc = 0; desc < 2; desc++) {
@@ -319,6 +354,7 @@ main(void)
     ok(foreign == 0, "no task of another business");
     at_task_page_free(&page);
 
+    test_accents(db);
     free(crowd);
     free(refs);
     testdb_close(db);

@@ -1,0 +1,105 @@
+/* member_grams.c: the pieces of one, two and three characters of each
+ * member's name (schema/007), so that the task list's user search finds
+ * the members whose name holds a term by looking its pieces up, not by
+ * reading every member's name: at 10,000 members that read cost 3 ms
+ * (the collation's LIKE on each name), the lookup tens of microseconds.
+ *
+ * The pieces compare in the names' collation, so "ine" finds "Inès" as
+ * LIKE does. A term of up to three characters is one piece; its lookup is
+ * the answer. A longer one is looked up by up to four of its three-
+ * character pieces, first and last among them, and the members that have
+ * them all are checked with LIKE, since pieces may lie apart in a name.
+ * (A term never ends in a space, which the collation would ignore at the
+ * end of a piece: the list refuses such a search.) */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define GRAM_CHARS 3
+
+int
+member_grams_add(at_db *db, uint64_t business_id, uint64_t user_id, at_error *err)
+{
+    db_arg a[] = {da_u64(business_id), da_u64(user_id)};
+    return db_exec(
+        db, 0,
+        "INSERT IGNORE INTO member_grams (business_id, gram, user_id) "
+        "WITH RECURSIVE pos (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM pos WHERE i < 190) "
+        "SELECT m.business_id, SUBSTRING(m.user_name, pos.i, len.n), m.user_id FROM memberships m "
+        "JOIN pos ON pos.i <= CHAR_LENGTH(m.user_name) "
+        "JOIN (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) len "
+        "ON pos.i + len.n - 1 <= CHAR_LENGTH(m.user_name) "
+        "WHERE m.business_id = ? AND m.user_id = ?",
+        a, AT_COUNT(a), NULL, NULL, err);
+}
+
+/* The byte offsets of term's characters (a byte that does not continue
+ * a UTF-8 sequence starts one), and at[n] = its length; returns n. */
+static size_t
+char_starts(const char *term, size_t *at, size_t max)
+{
+    size_t n = 0, i = 0;
+    for (; term[i] && n < max; i++)
+        if (((unsigned char) term[i] & 0xC0) != 0x80)
+            at[n++] = i;
+    while (term[i])
+        i++;
+    at[n] = i;
+    return n;
+}
+
+/* Characters [from, from + count) of term into out. */
+static void
+piece(const char *term, const size_t *at, size_t from, size_t count, char *out, size_t outlen)
+{
+    size_t len = at[from + count] - at[from];
+    if (len >= outlen)
+        len = outlen - 1;
+    memcpy(out, term + at[from], len);
+    out[len] = 0;
+}
+
+void
+member_grams_select(strbuf *sql, arglist *a, member_grams_q *q, uint64_t business_id,
+                    const char *term, const char *like, unsigned limit)
+{
+    size_t at[AT_NAME_BUF + 1];
+    size_t n = char_starts(term, at, AT_NAME_BUF);
+    size_t k = n <= GRAM_CHARS ? 1 : n - GRAM_CHARS + 1;
+    if (k > MEMBER_GRAMS_LOOKED)
+        k = MEMBER_GRAMS_LOOKED;
+    bool check = n > GRAM_CHARS;
+    char(*gram)[sizeof q->gram[0]] = q->gram;
+    for (size_t j = 0; j < k; j++) {
+        /* spread over the term: the first piece, the last, and between */
+        size_t from = k == 1 ? 0 : j * (n - GRAM_CHARS) / (k - 1);
+        piece(term, at, from, n < GRAM_CHARS ? n : GRAM_CHARS, gram[j], sizeof gram[j]);
+    }
+    sb_add(sql, "SELECT g0.user_id FROM member_grams g0");
+    for (size_t j = 1; j < k; j++) {
+        char alias[8];
+        snprintf(alias, sizeof alias, "g%zu", j);
+        sb_add(sql, " JOIN member_grams ");
+        sb_add(sql, alias);
+        sb_add(sql, " ON ");
+        sb_add(sql, alias);
+        sb_add(sql, ".business_id = g0.business_id AND ");
+        sb_add(sql, alias);
+        sb_add(sql, ".gram = ? AND ");
+        sb_add(sql, alias);
+        sb_add(sql, ".user_id = g0.user_id");
+        args_add(a, da_str(gram[j]));
+    }
+    if (check) {
+        sb_add(sql, " JOIN memberships m ON m.business_id = g0.business_id "
+                    "AND m.user_id = g0.user_id AND m.user_name LIKE ?");
+        args_add(a, da_str(like));
+    }
+    sb_add(sql, " WHERE g0.business_id = ? AND g0.gram = ? LIMIT ?");
+    args_add(a, da_u64(business_id));
+    args_add(a, da_str(gram[0]));
+    args_add(a, da_u64(limit));
+}
