@@ -178,6 +178,9 @@ typedef struct arglist {
     bool oom;
 } arglist;
 void args_add(arglist *l, db_arg a);
+void args_free(arglist *l);
+/* Whether building the statement or its arguments ran out of memory. */
+bool sb_failed(const strbuf *b, const arglist *a);
 
 /* ---- the pieces of members' names (member_grams.c, schema/007) ---- */
 
@@ -188,15 +191,13 @@ int member_grams_add(struct at_db *db, uint64_t business_id, uint64_t user_id, a
  * holds term (at most limit of them), and its arguments; like is term as
  * a LIKE pattern (at_like_pattern). q keeps the pieces the arguments
  * point to, so it lives as long as they do. */
-#define MEMBER_GRAMS_LOOKED 4
+#define MEMBER_GRAM_CHARS   3 /* the longest piece, in characters */
+#define MEMBER_GRAMS_LOOKED 4 /* the most pieces a search looks up */
 typedef struct member_grams_q {
-    char gram[MEMBER_GRAMS_LOOKED][3 * 4 + 1];
+    char gram[MEMBER_GRAMS_LOOKED][MEMBER_GRAM_CHARS * 4 + 1];
 } member_grams_q;
 void member_grams_select(strbuf *sql, arglist *a, member_grams_q *q, uint64_t business_id,
                          const char *term, const char *like, unsigned limit);
-void args_free(arglist *l);
-/* Whether building the statement or its arguments ran out of memory. */
-bool sb_failed(const strbuf *b, const arglist *a);
 /* db_exec and db_rows of a built statement (a may be NULL); both are
  * freed, whatever happens. */
 int db_exec_sb(struct at_db *db, unsigned flags, strbuf *sql, arglist *a, uint64_t *affected,

@@ -18,8 +18,6 @@
 
 #include "internal.h"
 
-#define GRAM_CHARS 3
-
 int
 member_grams_add(at_db *db, uint64_t business_id, uint64_t user_id, at_error *err)
 {
@@ -68,38 +66,32 @@ member_grams_select(strbuf *sql, arglist *a, member_grams_q *q, uint64_t busines
 {
     size_t at[AT_NAME_BUF + 1];
     size_t n = char_starts(term, at, AT_NAME_BUF);
-    size_t k = n <= GRAM_CHARS ? 1 : n - GRAM_CHARS + 1;
+    size_t k = n <= MEMBER_GRAM_CHARS ? 1 : n - MEMBER_GRAM_CHARS + 1;
     if (k > MEMBER_GRAMS_LOOKED)
         k = MEMBER_GRAMS_LOOKED;
-    bool check = n > GRAM_CHARS;
-    char(*gram)[sizeof q->gram[0]] = q->gram;
     for (size_t j = 0; j < k; j++) {
         /* spread over the term: the first piece, the last, and between */
-        size_t from = k == 1 ? 0 : j * (n - GRAM_CHARS) / (k - 1);
-        piece(term, at, from, n < GRAM_CHARS ? n : GRAM_CHARS, gram[j], sizeof gram[j]);
+        size_t from = k == 1 ? 0 : j * (n - MEMBER_GRAM_CHARS) / (k - 1);
+        piece(term, at, from, n < MEMBER_GRAM_CHARS ? n : MEMBER_GRAM_CHARS, q->gram[j],
+              sizeof q->gram[j]);
     }
     sb_add(sql, "SELECT g0.user_id FROM member_grams g0");
     for (size_t j = 1; j < k; j++) {
-        char alias[8];
-        snprintf(alias, sizeof alias, "g%zu", j);
-        sb_add(sql, " JOIN member_grams ");
-        sb_add(sql, alias);
-        sb_add(sql, " ON ");
-        sb_add(sql, alias);
-        sb_add(sql, ".business_id = g0.business_id AND ");
-        sb_add(sql, alias);
-        sb_add(sql, ".gram = ? AND ");
-        sb_add(sql, alias);
-        sb_add(sql, ".user_id = g0.user_id");
-        args_add(a, da_str(gram[j]));
+        char join[160];
+        snprintf(join, sizeof join,
+                 " JOIN member_grams g%zu ON g%zu.business_id = g0.business_id "
+                 "AND g%zu.gram = ? AND g%zu.user_id = g0.user_id",
+                 j, j, j, j);
+        sb_add(sql, join);
+        args_add(a, da_str(q->gram[j]));
     }
-    if (check) {
+    if (n > MEMBER_GRAM_CHARS) { /* pieces may lie apart: check the name */
         sb_add(sql, " JOIN memberships m ON m.business_id = g0.business_id "
                     "AND m.user_id = g0.user_id AND m.user_name LIKE ?");
         args_add(a, da_str(like));
     }
     sb_add(sql, " WHERE g0.business_id = ? AND g0.gram = ? LIMIT ?");
     args_add(a, da_u64(business_id));
-    args_add(a, da_str(gram[0]));
+    args_add(a, da_str(q->gram[0]));
     args_add(a, da_u64(limit));
 }

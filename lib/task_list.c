@@ -138,10 +138,8 @@ idset_start(idset *set, const char *search)
 /* Runs sql, which selects ids, into set: at most SEARCH_IDS_MAX of them,
  * or set->overflow when there are more. */
 static int
-resolve_run(at_db *db, const char *sql, arglist *a, idset *set, at_error *err)
+resolve_run(at_db *db, const char *sql, const arglist *a, idset *set, at_error *err)
 {
-    if (a->oom)
-        return at_error_set(err, AT_ENOMEM, "out of memory");
     db_res r;
     int rc = db_query(db, DB_RETRY, sql, a->v, (unsigned) a->n, &r, err);
     if (rc)
@@ -174,8 +172,8 @@ resolve_users(at_db *db, uint64_t business_id, const char *search, idset *set, a
     arglist a = {0};
     member_grams_q q;
     member_grams_select(&sql, &a, &q, business_id, search, set->like, SEARCH_IDS_MAX + 1);
-    int rc = sql.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
-                     : resolve_run(db, sql.p, &a, set, err);
+    int rc = sb_failed(&sql, &a) ? at_error_set(err, AT_ENOMEM, "out of memory")
+                                 : resolve_run(db, sql.p, &a, set, err);
     sb_free(&sql);
     args_free(&a);
     return rc;
@@ -190,7 +188,9 @@ resolve_types(at_db *db, const char *search, idset *set, at_error *err)
     arglist a = {0};
     args_add(&a, da_str(set->like));
     args_add(&a, da_u64(SEARCH_IDS_MAX + 1));
-    int rc = resolve_run(db, "SELECT id FROM task_types WHERE name LIKE ? LIMIT ?", &a, set, err);
+    int rc = a.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
+                   : resolve_run(db, "SELECT id FROM task_types WHERE name LIKE ? LIMIT ?", &a,
+                                 set, err);
     args_free(&a);
     return rc;
 }
@@ -561,8 +561,8 @@ at_task_count(at_db *db, const at_task_query *q, unsigned cap, uint64_t *count, 
     return rc;
 }
 
-/* Appends to *out the plan rows of the user search's resolution, which
- * runs before the list. */
+/* The plan rows of the user search's resolution, which runs before the
+ * list (*out malloc'd). */
 static int
 explain_users(at_db *db, const at_task_query *q, char **out, at_error *err)
 {
@@ -573,23 +573,25 @@ explain_users(at_db *db, const at_task_query *q, char **out, at_error *err)
     member_grams_q g;
     sb_add(&sql, "EXPLAIN ");
     member_grams_select(&sql, &a, &g, q->business_id, q->user_search, like, SEARCH_IDS_MAX + 1);
-    char *more = NULL;
-    int rc = sql.oom || a.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
-                              : db_explain(db, sql.p, a.v, (unsigned) a.n, &more, err);
+    int rc = sb_failed(&sql, &a) ? at_error_set(err, AT_ENOMEM, "out of memory")
+                                 : db_explain(db, sql.p, a.v, (unsigned) a.n, out, err);
     sb_free(&sql);
     args_free(&a);
-    if (rc == AT_OK && more && *more) {
-        size_t n = strlen(*out);
-        char *joined = realloc(*out, n + strlen(more) + 1);
-        if (!joined)
-            rc = at_error_set(err, AT_ENOMEM, "out of memory");
-        else
-            strcpy(joined + n, more);
-        if (joined)
-            *out = joined;
+    return rc;
+}
+
+/* *out, then more after it (*out grown; more freed). */
+static int
+append_plan(char **out, char *more, at_error *err)
+{
+    size_t n = strlen(*out);
+    char *joined = realloc(*out, n + strlen(more) + 1);
+    if (joined) {
+        strcpy(joined + n, more);
+        *out = joined;
     }
     free(more);
-    return rc;
+    return joined ? AT_OK : at_error_set(err, AT_ENOMEM, "out of memory");
 }
 
 int
@@ -612,8 +614,14 @@ at_task_list_explain(at_db *db, const at_task_query *q, char **out, at_error *er
         goto out;
     }
     rc = db_explain(db, sql.p, a.v, (unsigned) a.n, out, err);
-    if (rc == AT_OK && q->user_search && *q->user_search)
-        rc = explain_users(db, q, out, err);
+    char *users = NULL;
+    if (rc == AT_OK && q->user_search && *q->user_search &&
+        (rc = explain_users(db, q, &users, err)) == AT_OK)
+        rc = append_plan(out, users, err);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+    }
 out:
     sb_free(&sql);
     args_free(&a);
