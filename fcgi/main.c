@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,6 +57,25 @@ usage(FILE *f)
 }
 
 /* ---- the worker ---- */
+
+/* Fixed malloc thresholds for the workers. glibc moves its mmap threshold
+ * up to the size of the largest block it has freed, and its trim
+ * threshold with it; after a worker had served pages of a few different
+ * sizes, each page's buffers came from the top of the heap and went back
+ * to the kernel when freed: three brk calls and fresh zeroed pages per
+ * request, which doubled the worker's CPU time per page (measured in
+ * docs/ARCHITECTURE.md, "The workers' heap"). Fixed, they stay put: a
+ * block under MMAP_AT comes from the heap, and up to TRIM_AT of free heap
+ * is kept for the next request. */
+#define MMAP_AT (512 * 1024)
+#define TRIM_AT (2 * 1024 * 1024)
+
+static void
+malloc_steady(void)
+{
+    if (!mallopt(M_MMAP_THRESHOLD, MMAP_AT) || !mallopt(M_TRIM_THRESHOLD, TRIM_AT))
+        at_log(AT_LOG_WARN, "cannot set the malloc thresholds: pages may cost more");
+}
 
 /* The worker's wait for a connection. Each worker has an epoll instance
  * of its own that watches the shared listening socket exclusively: a new
@@ -350,6 +370,7 @@ main(int argc, char **argv)
     } else {
         at_log(AT_LOG_WARN, "database not reachable yet: %s", err.msg);
     }
+    malloc_steady();
     xmlInitParser();
     if (FCGX_Init() != 0) {
         at_log(AT_LOG_ERROR, "cannot initialise FastCGI");
