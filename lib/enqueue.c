@@ -32,6 +32,12 @@ struct item {
 
 struct many_ctx {
     const at_enqueue *reqs;
+    /* a single request by names (at_task_enqueue_named): its email and
+     * type name, the ids the statement found, whether a rule holds it */
+    const char *email, *type_name;
+    at_enqueue named;
+    int held;
+    bool unresolved;
     size_t n;
     uint64_t *ids;
     at_error *item_errs;
@@ -124,6 +130,40 @@ resolve(at_db *db, struct many_ctx *x, at_error *err)
             break;
     db_res_close(&r);
     return rc < 0 ? rc : AT_OK;
+}
+
+static int
+fill_named(const db_res *r, void *elem, at_error *err)
+{
+    struct many_ctx *x = elem;
+    int rc = fill_resolved(r, x, err);
+    x->named.user_id = db_u64(r, 6);
+    x->named.task_type_id = db_u64(r, 7);
+    x->held = db_i64(r, 8) != 0;
+    return rc;
+}
+
+/* The single request by names: the same row as resolve's, with the ids
+ * the names stand for and whether a live rule holds the new task (the
+ * rules cannot change meanwhile: a pause takes the business's row
+ * exclusively). No row: the email is no member, or the type is unknown. */
+static int
+resolve_named(at_db *db, struct many_ctx *x, at_error *err)
+{
+    strbuf sql = {0};
+    sb_add(&sql, "SELECT 0, u.name, t.name, t.max_attempts, t.params, UTC_TIMESTAMP(6), u.id, t.id, ");
+    pause_held_sql(&sql, "b.id", "u.id", "t.id");
+    sb_add(&sql, " FROM businesses b JOIN users u ON u.email = ? "
+                 "JOIN memberships m ON m.business_id = b.id AND m.user_id = u.id "
+                 "JOIN task_types t ON t.name = ? WHERE b.id = ? LOCK IN SHARE MODE");
+    db_arg a[] = {da_str(x->email), da_str(x->type_name), da_u64(x->named.business_id)};
+    int rc = sb_failed(&sql, NULL) ? at_error_set(err, AT_ENOMEM, "out of memory")
+                                   : db_row(db, 0, sql.p, a, AT_COUNT(a), fill_named, x,
+                                            "the task's user and type", err);
+    sb_free(&sql);
+    if (rc == AT_ENOTFOUND)
+        x->unresolved = true;
+    return rc;
 }
 
 /* An item the resolving statement did not return: which reference was
@@ -257,7 +297,7 @@ enter_lanes(at_db *db, struct many_ctx *x, at_error *err)
         while (j < nv && !same_lane(&v[j].key, &k))
             j++;
         if (j == nv)
-            v[nv++] = (lane_add){k, 0, run_at, x->ids[i]};
+            v[nv++] = (lane_add){k, 0, run_at, x->ids[i], x->email != NULL, x->held};
         v[j].n++;
         if (run_at < v[j].run_at) {
             v[j].run_at = run_at;
@@ -277,7 +317,8 @@ many_tx(at_db *db, void *vctx, at_error *err)
     x->nbad = 0; /* a rerun after a deadlock starts afresh */
     for (size_t i = 0; i < x->n; i++)
         x->items[i].req = &x->reqs[i];
-    int rc = resolve(db, x, err);
+    x->unresolved = false;
+    int rc = x->email ? resolve_named(db, x, err) : resolve(db, x, err);
     if (rc == AT_OK)
         rc = check_items(db, x, err);
     if (rc == AT_OK)
@@ -295,6 +336,53 @@ one_business(const at_enqueue *reqs, size_t n)
         if (reqs[i].business_id != reqs[0].business_id)
             return 0;
     return n ? reqs[0].business_id : 0;
+}
+
+/* The one request of x as at_task_enqueue_named's caller sees it; a
+ * name that does not resolve is the error. */
+static int
+explain_named(at_db *db, const struct many_ctx *x, at_error *err)
+{
+    at_user u;
+    at_task_type t;
+    int role;
+    int rc = at_member_get(db, x->named.business_id, x->email, &u, &role, err);
+    if (rc == AT_ENOTFOUND || (rc == AT_OK && role == AT_ROLE_NONE))
+        return at_error_set(err, AT_ENOTFOUND, "user '%s' is not a member of this business",
+                            x->email);
+    if (rc == AT_OK)
+        rc = at_task_type_get(db, x->type_name, &t, err);
+    if (rc == AT_ENOTFOUND)
+        return at_error_set(err, AT_ENOTFOUND, "no task type '%s'", x->type_name);
+    return rc;
+}
+
+/* The new task of x's one request, as insert_items wrote it; the
+ * columns it leaves to their defaults (schema 001) are a new task's:
+ * version 1, no attempt, no progress, no duration. */
+static int
+written_task(const struct many_ctx *x, at_task *t, at_error *err)
+{
+    const struct item *it = &x->items[0];
+    const at_enqueue *req = it->req;
+    memset(t, 0, sizeof *t);
+    t->id = x->ids[0];
+    t->business_id = req->business_id;
+    t->user_id = req->user_id;
+    t->task_type_id = req->task_type_id;
+    memcpy(t->user_name, it->user_name, sizeof t->user_name);
+    memcpy(t->type_name, it->type_name, sizeof t->type_name);
+    t->state = AT_TASK_QUEUED;
+    t->priority = req->priority;
+    t->run_at = req->run_at ? req->run_at : x->now;
+    t->created_at = t->updated_at = x->now;
+    t->max_attempts = it->max_attempts;
+    t->version = 1;
+    t->duration_us = -1;
+    t->payload_size = req->payload ? req->payload_len : 0;
+    if (req->payload && !(t->payload = strndup(req->payload, req->payload_len)))
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    return AT_OK;
 }
 
 static int
@@ -346,4 +434,52 @@ at_task_enqueue_many(at_db *db, const at_enqueue *reqs, size_t n, uint64_t *ids,
         return at_error_set(err, AT_EINVAL, "enqueue: 1 to %d tasks at once, not %zu",
                             AT_ENQUEUE_MANY_MAX, n);
     return enqueue(db, reqs, n, ids, item_errs, err);
+}
+
+/* One try of at_task_enqueue_named; *again: the names did not resolve
+ * in the transaction but do now (a membership or type added meanwhile). */
+static int
+enqueue_named(at_db *db, struct many_ctx *x, bool *again, at_error *err)
+{
+    *again = false;
+    int rc = db_tx(db, false, many_tx, x, err);
+    if (rc && x->unresolved) {
+        rc = explain_named(db, x, err);
+        *again = rc == AT_OK;
+        return rc ? rc : AT_ENOTFOUND;
+    }
+    if (rc && x->nbad)
+        return at_error_set(err, x->first.code, "enqueue: %s", x->first.msg);
+    return rc ? at_error_wrap(err, "enqueue") : AT_OK;
+}
+
+int
+at_task_enqueue_named(at_db *db, const at_enqueue *req, const char *user_email,
+                      const char *type_name, at_task *out, int *held, at_error *err)
+{
+    memset(out, 0, sizeof *out);
+    *held = 0;
+    int rc = at_check_email(user_email, err);
+    if (rc == AT_OK)
+        rc = at_check_type_name(type_name, err);
+    if (rc)
+        return rc;
+    struct item item = {0};
+    uint64_t id = 0;
+    struct many_ctx x = {.reqs = &x.named, .n = 1, .ids = &id, .items = &item,
+                         .email = user_email, .type_name = type_name, .named = *req};
+    x.named.user_id = x.named.task_type_id = 0;
+    bool again = true;
+    for (int tries = 0; again && tries < 2; tries++)
+        rc = enqueue_named(db, &x, &again, err);
+    if (again)
+        rc = at_error_set(err, AT_EDB, "enqueue: user '%s' and task type '%s' kept changing; "
+                                       "try again", user_email, type_name);
+    if (rc == AT_OK) {
+        at_wake(db, req->business_id);
+        *held = x.held;
+        rc = written_task(&x, out, err);
+    }
+    items_clear(&x);
+    return rc;
 }

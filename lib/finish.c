@@ -232,7 +232,7 @@ requeue_lanes(at_db *db, const struct held *h, size_t n, at_error *err)
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (h[i].state == AT_TASK_QUEUED)
-            v[k++] = (lane_add){h[i].key, 1, h[i].new_run_at, h[i].id};
+            v[k++] = (lane_add){h[i].key, 1, h[i].new_run_at, h[i].id, false, false};
     int rc = lanes_enter(db, v, k, err);
     /* a task given back because a rule holds it: its lane's flag lagged */
     for (size_t i = 0; rc == AT_OK && i < n; i++)

@@ -305,12 +305,15 @@ typedef struct lane_key {
     int priority;
 } lane_key;
 
-/* Tasks entering a lane: n of them, the earliest by (run_at, id) given. */
+/* Tasks entering a lane: n of them, the earliest by (run_at, id) given;
+ * held_known: whether a live rule names the lane is known already (held),
+ * read under the business's row lock in the same transaction. */
 typedef struct lane_add {
     lane_key key;
     unsigned n;
     at_time run_at;
     uint64_t id;
+    bool held_known, held;
 } lane_add;
 
 /* Adds queued tasks to their lanes (a new lane is held when a live rule

@@ -188,7 +188,7 @@ move_in_lanes(at_db *db, const at_task *t, int prio, at_time run_at, at_error *e
         return run_at == t->run_at ? AT_OK : lane_refresh(db, &k, 0, err);
     int rc = lane_task_gone(db, &k, err);
     k.priority = prio;
-    lane_add add = {k, 1, run_at, t->id};
+    lane_add add = {k, 1, run_at, t->id, false, false};
     if (rc == AT_OK)
         rc = lanes_enter(db, &add, 1, err);
     return rc;

@@ -141,6 +141,13 @@ is "$(xp 'concat(local-name(/*), " ", /*/@business, " ", /*/@status, " ", /*/@pr
     "task $A queued 7 $T" "POST a task: the task's document, queued"
 is "$(xp 'string(//*[local-name()="payload"])')" "line one
 line <two> & 'three'" "POST a task: the payload as sent"
+# the answer is built from what was written, not read back: it must be
+# what a read gives
+cp -- "$BF" "$WORK/answer.xml"
+api "$TOKEN" GET "/api/v1/tasks/$ID"
+status_is 200 "GET the new task: 200"
+cmp -s "$WORK/answer.xml" "$BF"
+ok $? "the answer to the POST is the task as a GET reads it back"
 run --config "$ASYNCTASKS_TEST_CONFIG" tasks show --business "$A" "$ID"
 is "$RC" 0 "the command line shows the task"
 like "$OUT" "task type: +$T" "the command line shows its type"
@@ -164,6 +171,10 @@ status_is 201 "POST for a paused user: 201"
 is "$(xp 'concat(/*/@status, " ", //*[local-name()="paused-by"]/@reason)')" "paused api test" \
     "POST for a paused user: paused, with the rule"
 valid "POST for a paused user: valid"
+cp -- "$BF" "$WORK/answer.xml"
+api "$TOKEN" GET "/api/v1/tasks/$(xp 'string(/*/@id)')"
+cmp -s "$WORK/answer.xml" "$BF"
+ok $? "the answer for a paused user's task is the task as a GET reads it back"
 cli resume all --business "$A"
 
 # ==== another business ====
@@ -226,6 +237,10 @@ title=Süd & <Nord>
 urgent=true"
 status_is 201 "POST of a type with parameters, fitting them: 201"
 valid "POST of a type with parameters: valid"
+cp -- "$BF" "$WORK/answer.xml"
+api "$TOKEN" GET "/api/v1/tasks/$(xp 'string(/*/@id)')"
+cmp -s "$WORK/answer.xml" "$BF"
+ok $? "the answer for a type with parameters is the task as a GET reads it back"
 req "" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     --data-binary '{"user": "x"}' "$URL/api/v1/tasks"
 xml_error 415 "POST of JSON"

@@ -67,6 +67,19 @@ typedef struct at_enqueue {
 
 int at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err);
 
+/* Enqueues one task whose user is named by email and whose type by name
+ * (the HTTP API's way): the names are resolved by the enqueue's own
+ * statement, so it costs no lookups of its own. req's user_id and
+ * task_type_id are not read. An email that is not a member of the
+ * business is AT_ENOTFOUND "user '...' is not a member of this business",
+ * an unknown type AT_ENOTFOUND "no task type '...'", malformed names
+ * AT_EINVAL. On success *out is the task as written (at_task_clear it),
+ * and *held is 1 when a live pause rule names its user or its type: its
+ * status is then "paused", and which rule says so is read with the
+ * task. */
+int at_task_enqueue_named(at_db *db, const at_enqueue *req, const char *user_email,
+                          const char *type_name, at_task *out, int *held, at_error *err);
+
 #define AT_ENQUEUE_MANY_MAX 1000
 
 /* Enqueues n tasks (1..AT_ENQUEUE_MANY_MAX) in one transaction: all or
