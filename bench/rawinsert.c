@@ -4,7 +4,7 @@
  * bench/page. Row i is for the business's i-th member and the i-th task
  * type (round robin, in id order) with the payload {"n":i}; queued and due
  * now, or with --history spread over the last 30 days and mostly finished,
- * as a platform's history is. Prints one line of key=value figures.
+ * as a platform's history is, and every hundredth the first member's. Prints one line of key=value figures.
  *   rawinsert CONFIG BUSINESS ROWS [--history] */
 #include "config.h"
 
@@ -92,12 +92,19 @@ rnd(uint64_t *s)
     return *s * 2685821657736338717ULL;
 }
 
+/* With --history, every HEAVY_EVERY-th task is the first member's (by
+ * id): a platform has users much busier than the rest, and that member's
+ * tasks fill a page at any size from 5,000 up (bench/page searches for
+ * them). */
+#define HEAVY_EVERY 100
+
 /* Row i: queued and due now, or (history) a past task in a random state. */
 static void
 make_row(row *r, uint64_t i, uint64_t business, const list *users, const list *types,
          time_t now, bool history, uint64_t *seed)
 {
-    const named *u = &users->v[i % users->n], *t = &types->v[i % types->n];
+    const named *u = &users->v[history && i % HEAVY_EVERY == 0 ? 0 : i % users->n];
+    const named *t = &types->v[i % types->n];
     r->business = business;
     r->user = u->id;
     r->type = t->id;
