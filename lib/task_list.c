@@ -29,6 +29,7 @@
     "t.priority, t.run_at, t.created_at, t.updated_at, t.started_at, t.finished_at, t.attempts, "  \
     "t.max_attempts, t.version, t.cancel_requested, t.payload_size, LEFT(t.last_error, 300), "     \
     "LEFT(t.result, 300), t.progress_done, t.progress_total, t.duration_us"
+#define LIST_NCOLS 23
 
 static const struct {
     const char *name;
@@ -293,33 +294,38 @@ add_limit(strbuf *sql, arglist *a, const plan *p)
     args_add(a, da_u64(p->q->limit + 1));
 }
 
-/* "All" is the union of the pending and the finished range, each cut to
- * the page. The halves read their index alone (it holds the sort key and
- * the id); only the page's rows are then read whole, by id: half the
- * row reads of selecting whole rows in each half. */
+/* The key the halves of "all" are merged by, besides the id: the sort's
+ * column as the collation orders it, for the name sorts. */
+#define MERGE_KEY_COL ", WEIGHT_STRING(t.%s)"
+
+/* "All" is the pending and the finished range, each cut to the page and
+ * read whole, one after the other in one UNION ALL: MariaDB streams that
+ * without a temporary table or a sort, where ordering and cutting the
+ * union (as this did before) materialized it and a derived table of it,
+ * and under load cost as much again as the page itself (measured in
+ * docs/ARCHITECTURE.md, "All without a temporary table"). The two sorted
+ * halves are merged here (merge_halves). */
 static void
 build(strbuf *sql, arglist *a, const plan *p)
 {
-    if (p->q->filter == AT_FILTER_ALL) {
-        const char *key = sorts[p->q->sort].key;
-        sb_add(sql, "SELECT " LIST_COLS " FROM ((");
-        add_half(sql, a, p, 0, key);
-        add_order(sql, p, "");
-        add_limit(sql, a, p);
-        sb_add(sql, ") UNION ALL (");
-        add_half(sql, a, p, 1, key);
-        add_order(sql, p, "");
-        add_limit(sql, a, p);
-        sb_add(sql, ")");
-        add_order(sql, p, "");
-        add_limit(sql, a, p);
-        sb_add(sql, ") k JOIN tasks t ON t.id = k.id");
-        add_order(sql, p, "k.");
-    } else {
+    if (p->q->filter != AT_FILTER_ALL) {
         add_half(sql, a, p, p->q->filter == AT_FILTER_FINISHED, LIST_COLS);
         add_order(sql, p, "");
         add_limit(sql, a, p);
+        return;
     }
+    char cols[sizeof LIST_COLS + 64];
+    if (p->q->sort == AT_SORT_CREATED)
+        snprintf(cols, sizeof cols, "%s", LIST_COLS);
+    else
+        snprintf(cols, sizeof cols, "%s" MERGE_KEY_COL, LIST_COLS, sorts[p->q->sort].col);
+    for (int fin = 0; fin < 2; fin++) {
+        sb_add(sql, fin ? ") UNION ALL (" : "(");
+        add_half(sql, a, p, fin, cols);
+        add_order(sql, p, "");
+        add_limit(sql, a, p);
+    }
+    sb_add(sql, ")");
 }
 
 static int
@@ -375,6 +381,100 @@ plan_empty(const plan *p)
            (p->types.active && !p->types.overflow && p->types.n == 0);
 }
 
+/* A row of a half of "all", with its merge key (name sorts). */
+typedef struct half_row {
+    at_task t;
+    char *key;
+    size_t keylen;
+} half_row;
+
+/* Which of two rows of the halves comes first in the page's order. */
+static int
+half_cmp(const plan *p, const half_row *x, const half_row *y)
+{
+    int c;
+    if (p->q->sort == AT_SORT_CREATED) {
+        c = (x->t.created_at > y->t.created_at) - (x->t.created_at < y->t.created_at);
+    } else {
+        size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+        c = memcmp(x->key, y->key, n);
+        if (c == 0)
+            c = (x->keylen > y->keylen) - (x->keylen < y->keylen);
+    }
+    if (c == 0)
+        c = (x->t.id > y->t.id) - (x->t.id < y->t.id);
+    return (p->q->desc ^ p->backward) ? -c : c;
+}
+
+/* Merges the two sorted halves, the pending rows (pend) and the finished
+ * (fin), into the page's first want rows; the rows left out are freed. */
+static void
+merge_halves(const plan *p, half_row **pend, size_t np, half_row **fin, size_t nf,
+             at_task_page *page, unsigned want)
+{
+    size_t i = 0, j = 0;
+    while (i < np || j < nf) {
+        bool first = j == nf || (i < np && half_cmp(p, pend[i], fin[j]) <= 0);
+        half_row *h = first ? pend[i++] : fin[j++];
+        if (page->n < want)
+            page->rows[page->n++] = h->t;
+        else
+            at_task_clear(&h->t);
+    }
+}
+
+/* Reads the rows of "all", at most want of each half, with their merge
+ * keys. */
+static int
+read_halves(db_res *r, const plan *p, half_row *v, size_t max, size_t *n, at_error *err)
+{
+    int rc = 0;
+    bool oom = false;
+    while (*n < max && (rc = db_fetch(r, err)) == 1) {
+        half_row *h = &v[*n];
+        if ((rc = at_task_row_list(r, &h->t, err)) != AT_OK)
+            return rc;
+        (*n)++;
+        if (p->q->sort != AT_SORT_CREATED) {
+            h->key = db_dup(r, LIST_NCOLS, &oom);
+            db_col(r, LIST_NCOLS, &h->keylen);
+            if (oom)
+                return at_error_set(err, AT_ENOMEM, "out of memory");
+        }
+    }
+    return rc < 0 ? rc : AT_OK;
+}
+
+/* The page of "all": the halves' rows told apart by their state (a
+ * half's rows keep their order), then merged. */
+static int
+fetch_halves(db_res *r, const plan *p, at_task_page *page, unsigned want, at_error *err)
+{
+    size_t max = 2 * (size_t) want, n = 0, np = 0, nf = 0;
+    half_row *v = calloc(max, sizeof *v);
+    half_row **pend = calloc(max, sizeof *pend), **fin = calloc(max, sizeof *fin);
+    int rc = v && pend && fin ? read_halves(r, p, v, max, &n, err)
+                              : at_error_set(err, AT_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == AT_OK && i < n; i++) {
+        bool pending = v[i].t.state == AT_TASK_QUEUED || v[i].t.state == AT_TASK_RUNNING;
+        if (pending)
+            pend[np++] = &v[i];
+        else
+            fin[nf++] = &v[i];
+    }
+    if (rc == AT_OK)
+        merge_halves(p, pend, np, fin, nf, page, want);
+    else
+        for (size_t i = 0; i < n; i++)
+            at_task_clear(&v[i].t);
+    for (size_t i = 0; i < n; i++)
+        free(v[i].key);
+    free(v);
+    free(pend);
+    free(fin);
+    return rc;
+}
+
 static int
 fetch_page(at_db *db, const plan *p, at_task_page *page, at_error *err)
 {
@@ -399,10 +499,14 @@ fetch_page(at_db *db, const plan *p, at_task_page *page, at_error *err)
     args_free(&a);
     if (rc)
         return rc;
-    while (page->n < want && (rc = db_fetch(&r, err)) == 1) {
-        if ((rc = at_task_row_list(&r, &page->rows[page->n], err)) != AT_OK)
-            break;
-        page->n++;
+    if (p->q->filter == AT_FILTER_ALL) {
+        rc = fetch_halves(&r, p, page, want, err);
+    } else {
+        while (page->n < want && (rc = db_fetch(&r, err)) == 1) {
+            if ((rc = at_task_row_list(&r, &page->rows[page->n], err)) != AT_OK)
+                break;
+            page->n++;
+        }
     }
     db_res_close(&r);
     return rc < 0 ? rc : AT_OK;

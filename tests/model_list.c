@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "rawdb.h"
 #include "tap.h"
 #include "testdb.h"
 
@@ -14,6 +15,7 @@ typedef struct ref {
     char user_name[AT_NAME_BUF];
     char type_name[AT_TYPE_NAME_BUF];
     at_time created_at;
+    int finished;
 } ref;
 
 static ref *refs;
@@ -60,7 +62,9 @@ expect(const at_task_query *q, uint64_t *out)
     size_t n = 0;
     for (size_t i = 0; i < nrefs; i++)
         if (contains(refs[i].user_name, q->user_search) &&
-            contains(refs[i].type_name, q->type_search))
+            contains(refs[i].type_name, q->type_search) &&
+            (q->filter == AT_FILTER_ALL ||
+             refs[i].finished == (q->filter == AT_FILTER_FINISHED)))
             out[n++] = refs[i].id;
     return n;
 }
@@ -246,6 +250,22 @@ main(void)
             testdb_task(db, other, uid, tid); /* noise in another business */
     }
     diag("%zu tasks in the business", nrefs);
+    /* Finish every third task of the first 2,400, in each way, so that
+     * "all" merges two halves that interleave in every sort; the
+     * "Crowd" members' tasks stay queued. */
+    MYSQL *raw = rawdb_open();
+    rawdb_sql(raw,
+              "UPDATE tasks SET state = ELT(1 + id %% 3, 'succeeded', 'failed', 'cancelled'), "
+              "finished_at = UTC_TIMESTAMP(6) WHERE business_id = %llu AND id %% 3 = 0 "
+              "AND id <= %llu",
+              (unsigned long long) biz, (unsigned long long) refs[2399].id);
+    mysql_close(raw);
+    for (size_t i = 0; i < nrefs; i++)
+        refs[i].finished = i < 2400 && refs[i].id % 3 == 0;
+    /* the tasks finished around the library: bring its books up to date */
+    at_task_counts before, after;
+    if (at_counts_rebuild(db, biz, &before, &after, &err))
+        bail("%s", err.msg);
 
     struct {
         const char *user, *type;
@@ -280,14 +300,30 @@ main(void)
         }
     }
 
-    /* Status filters: every task here is queued. */
-    at_task_query q = {biz, AT_SORT_USER, 0, AT_FILTER_ALL, NULL, "delta", NULL, NULL, 13};
-    walk(db, q, "status all, sort user, type 'delta'");
-    q.filter = AT_FILTER_FINISHED;
+    /* Status filters: finished alone, and all, the two halves merged
+     * (ties on names across the halves included). */
+    static const int filters[] = {AT_FILTER_FINISHED, AT_FILTER_ALL};
+    for (int f = 0; f < 2; f++) {
+        for (int sort = 0; sort < 3; sort++) {
+            for (int desc = 0; desc < 2; desc++) {
+                for (size_t s = 0; s < 4; s++) {
+                    static const char *const users_s[] = {NULL, "bob", "e", "crowd"};
+                    at_task_query q = {biz,  sort, desc, filters[f], users_s[s], s == 2 ? "a" : NULL,
+                                       NULL, NULL, s == 0 ? 97 : 23};
+                    char what[160];
+                    snprintf(what, sizeof what, "status %s, sort %s %s, user '%s'",
+                             f ? "all" : "finished", at_sort_str(sort), desc ? "desc" : "asc",
+                             users_s[s] ? users_s[s] : "");
+                    walk(db, q, what);
+                }
+            }
+        }
+    }
+    at_task_query q = {biz, AT_SORT_USER, 0, AT_FILTER_FINISHED, "crowd", NULL, NULL, NULL, 13};
     at_task_page page;
     ok(at_task_list(db, &q, &page, &err) == AT_OK && page.n == 0 && !page.has_next &&
            !page.has_prev,
-       "no finished tasks: an empty page");
+       "no finished tasks of the crowd: an empty page");
     at_task_page_free(&page);
 
     /* A search that matches nothing is an empty page, not an error. */
