@@ -246,11 +246,13 @@ user_passwd(cli *c, int argc, char **argv)
     char pw[AT_PASSWORD_MAX + 2] = "";
     if (read_password(pwfile, pw, sizeof pw, &err))
         return cli_fail(&err);
-    rc = at_user_set_password(cli_db(c, 1), u.id, pw, &err);
+    uint64_t ended = 0;
+    rc = at_user_set_password(cli_db(c, 1), u.id, pw, &ended, &err);
     memset(pw, 0, sizeof pw);
     if (rc)
         return cli_fail(&err);
-    printf("password of %s changed\n", u.email);
+    printf("password of %s changed; %llu session%s ended\n", u.email, (unsigned long long) ended,
+           ended == 1 ? "" : "s");
     return EXIT_OK;
 }
 

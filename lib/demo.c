@@ -106,7 +106,7 @@ ensure_user(at_db *db, const char *email, const char *name, const char *password
         return rc;
     *id = u.id;
     /* a rerun restores the demo password someone may have changed */
-    return password ? at_user_set_password(db, u.id, password, err) : AT_OK;
+    return password ? at_user_set_password(db, u.id, password, NULL, err) : AT_OK;
 }
 
 static void

@@ -59,25 +59,47 @@ at_user_add(at_db *db, const char *email, const char *name, const char *password
     return AT_OK;
 }
 
-int
-at_user_set_password(at_db *db, uint64_t user_id, const char *password, at_error *err)
+struct new_password {
+    uint64_t user_id;
+    const char *hash;
+    uint64_t changed, ended;
+};
+
+static int
+password_tx(at_db *db, void *ctx, at_error *err)
 {
+    struct new_password *p = ctx;
+    db_arg a[] = {da_str(p->hash), da_u64(p->user_id)};
+    int rc = db_exec(db, 0, "UPDATE users SET password_hash = ? WHERE id = ?", a, 2, &p->changed,
+                     NULL, err);
+    if (rc == AT_OK)
+        rc = db_exec(db, 0, "DELETE FROM sessions WHERE user_id = ?", &a[1], 1, &p->ended, NULL,
+                     err);
+    return rc;
+}
+
+int
+at_user_set_password(at_db *db, uint64_t user_id, const char *password, uint64_t *ended,
+                     at_error *err)
+{
+    if (ended)
+        *ended = 0;
     char hash[AT_PASSWORD_HASH_MAX];
     int rc = at_password_hash(password, hash, sizeof hash, err);
     if (rc)
         return rc;
-    db_arg a[] = {da_str(hash), da_u64(user_id)};
-    uint64_t n = 0;
-    rc = db_exec(db, DB_RETRY, "UPDATE users SET password_hash = ? WHERE id = ?", a, 2, &n, NULL,
-                 err);
+    struct new_password p = {user_id, hash, 0, 0};
+    rc = db_tx(db, true, password_tx, &p, err);
     if (rc)
         return at_error_wrap(err, "set password");
-    if (n == 0) {
+    if (p.changed == 0) {
         /* unchanged rows count 0 too: tell "no such user" apart */
         at_user u;
-        return at_user_get_by_id(db, user_id, &u, err);
+        rc = at_user_get_by_id(db, user_id, &u, err);
     }
-    return AT_OK;
+    if (rc == AT_OK && ended)
+        *ended = p.ended;
+    return rc;
 }
 
 int

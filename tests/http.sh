@@ -1101,4 +1101,32 @@ if [ -n "$FCGI_LOG" ] && [ -f "$FCGI_LOG" ]; then
     is "$crashes" "" "the app's log tells of no crashed worker and no sanitizer report"
 fi
 diag "$(($(date +%s) - START)) s"
+# ==== a password change ends the user's sessions ====
+
+PWC=pwc-$RUN@example.org
+cli user add "$PWC" "Pat Change" --password-file - <<<"$PW"
+cli member add --business "$A" --user "$PWC" --role business_admin
+for j in 1 2; do
+    : >"$WORK/pwc$j"
+    login_form "$WORK/pwc$j" "$PWC" "$PW"
+    status_is 303 "password change: login $j before it"
+done
+req "$WORK/pwc1" "$URL/admin/async-tasks?business=$A"
+status_is 200 "password change: the list, logged in"
+run --config "$ASYNCTASKS_TEST_CONFIG" user passwd "$PWC" --password-file - <<<"new $PW"
+is "$RC" 0 "user passwd: exit 0"
+is "$OUT" "password of $PWC changed; 2 sessions ended" "user passwd: says it ended both sessions"
+for j in 1 2; do
+    req "$WORK/pwc$j" "$URL/admin/async-tasks?business=$A"
+    status_is 303 "password change: session $j is over"
+    like "$LOC" '^/login' "password change: session $j is sent to the login"
+done
+: >"$WORK/pwc3"
+login_form "$WORK/pwc3" "$PWC" "$PW"
+status_is 401 "password change: the old password no longer logs in"
+login_form "$WORK/pwc3" "$PWC" "new $PW"
+status_is 303 "password change: the new one does"
+run --config "$ASYNCTASKS_TEST_CONFIG" user passwd "$PWC" --password-file - <<<"third $PW"
+is "$OUT" "password of $PWC changed; 1 session ended" "user passwd: counts one session"
+
 done_testing

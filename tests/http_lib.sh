@@ -27,13 +27,6 @@ cli() {
     [ "$RC" = 0 ] || bail "asynctasks $*: $OUT"
 }
 
-# cli ARGS...: the command line on the test database; bails out on failure
-# (OUT is its output).
-cli() {
-    run --config "$ASYNCTASKS_TEST_CONFIG" "$@"
-    [ "$RC" = 0 ] || bail "asynctasks $*: $OUT"
-}
-
 # ---- requests ----
 
 HF=$WORK/headers BF=$WORK/body

@@ -21,7 +21,11 @@ enum at_role { AT_ROLE_NONE = 0, AT_ROLE_MEMBER = 1, AT_ROLE_BUSINESS_ADMIN = 2 
 /* password may be NULL: the user then cannot log in until one is set. */
 int at_user_add(at_db *db, const char *email, const char *name, const char *password,
                 uint64_t *id, at_error *err);
-int at_user_set_password(at_db *db, uint64_t user_id, const char *password, at_error *err);
+/* Sets the password and, in the same transaction, ends every session of
+ * the user: whoever was logged in with the old one must log in again.
+ * *ended (may be NULL): how many sessions that ended. */
+int at_user_set_password(at_db *db, uint64_t user_id, const char *password, uint64_t *ended,
+                         at_error *err);
 int at_user_get(at_db *db, const char *email, at_user *out, at_error *err);
 int at_user_get_by_id(at_db *db, uint64_t id, at_user *out, at_error *err);
 
