@@ -1,6 +1,7 @@
 /* export.c: the task type "export": writes every task of the task's
  * business, newest first, as a gzip'd CSV file (RFC 4180, a header row,
- * CRLF line ends) into the spool directory. The file appears under its
+ * CRLF line ends; a cell that would read as a formula starts with an
+ * apostrophe) into the spool directory. The file appears under its
  * final name only when complete: it is written under a hidden temporary
  * name and renamed. The result is "path=FILE\nrows=N". It declares no
  * parameters and ignores its payload, so that any payload a platform
@@ -29,14 +30,25 @@ typedef struct export {
     int cancelled; /* should_stop said so */
 } export;
 
-/* One field, quoted when it holds a comma, quote, CR or LF; quotes
- * inside are doubled. */
+/* A cell a spreadsheet would take for a formula: it starts with =, +, -,
+ * @, tab or CR (OWASP's list). Such a cell is written with an apostrophe
+ * before its text, and so is one that starts with an apostrophe, so that
+ * a reader gets any cell's text back by dropping one leading apostrophe. */
+static int
+guarded(const char *s)
+{
+    return *s && strchr("=+-@\t\r'", *s) != NULL;
+}
+
+/* One field, quoted when it holds a comma, quote, CR or LF, or is
+ * guarded; quotes inside are doubled. */
 static int
 put_field(gzFile gz, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n"))
+    int guard = guarded(s);
+    if (!guard && !strpbrk(s, ",\"\r\n"))
         return gzputs(gz, s) < 0 ? -1 : 0;
-    if (gzputc(gz, '"') < 0)
+    if (gzputc(gz, '"') < 0 || (guard && gzputc(gz, '\'') < 0))
         return -1;
     for (const char *q; (q = strchr(s, '"')) != NULL; s = q + 1)
         if (gzwrite(gz, s, (unsigned) (q - s + 1)) != (int) (q - s + 1) || gzputc(gz, '"') < 0)

@@ -168,6 +168,13 @@ main(void)
         if (!first)
             first = id;
     }
+    /* names a spreadsheet would run as formulas, and one that starts with
+     * the apostrophe that guards them */
+    static const char *const formulas[] = {"=HYPERLINK(\"http://evil.example\",\"x\")",
+                                           "+1+1", "-2+3", "@SUM(1)", "'quoted"};
+#define NFORMULAS (sizeof formulas / sizeof formulas[0])
+    for (size_t i = 0; i < NFORMULAS; i++)
+        testdb_task(db, biz, testdb_user(db, biz, formulas[i]), other);
     rawdb_sql(raw, "UPDATE tasks SET last_error = '%s', state = 'failed', attempts = 3 WHERE id = %llu",
             "line one\\nline \\\"two\\\", done", (unsigned long long) first);
     /* export declares no parameters: any payload is taken, and ignored */
@@ -200,7 +207,7 @@ main(void)
     unsigned long long rows = 0;
     ok(out.result && sscanf(out.result, "path=%4095[^\n]\nrows=%llu", path, &rows) == 2,
        "its result is path=FILE and rows=N");
-    is_int(rows, NTASKS + 1, "every task of the business was exported");
+    is_int(rows, NTASKS + NFORMULAS + 1, "every task of the business was exported");
     char prefix[256];
     snprintf(prefix, sizeof prefix, "%s/export-%llu-%llu-", spool, (unsigned long long) biz,
              (unsigned long long) task);
@@ -215,7 +222,7 @@ main(void)
     csv c;
     csv_parse(text ? text : "", len, &c);
     ok(!c.bad, "and is well-formed CSV with CRLF line ends");
-    is_int(c.n, NTASKS + 2, "a header row and one row per task");
+    is_int(c.n, NTASKS + NFORMULAS + 2, "a header row and one row per task");
     is_str(c.n ? c.rows[0][0] : NULL, "id", "the header starts with id");
     is_str(c.n ? c.rows[0][8] : NULL, "last_error", "and ends with last_error");
     int ordered = 1, tricky_ok = 0, err_ok = 0;
@@ -227,6 +234,15 @@ main(void)
         if (strcmp(c.rows[i][8], TRICKY_ERR) == 0 && strcmp(c.rows[i][3], "failed") == 0 &&
             strcmp(c.rows[i][7], "3") == 0)
             err_ok++;
+    }
+    for (size_t k = 0; k < NFORMULAS; k++) {
+        const char *cell = NULL;
+        for (size_t i = 1; i < c.n && !cell; i++)
+            if (strstr(c.rows[i][1], formulas[k]) == c.rows[i][1] + 1)
+                cell = c.rows[i][1];
+        ok(cell && cell[0] == '\'' && strcmp(cell + 1, formulas[k]) == 0,
+           "a name starting with '%c' is written after an apostrophe, and comes back without it",
+           formulas[k][0]);
     }
     ok(c.n > 1 && strtoull(c.rows[1][0], NULL, 10) == task, "the newest task (the export) first");
     ok(ordered, "then newest to oldest");
@@ -241,9 +257,9 @@ main(void)
     unlink(path);
 
     /* progress: in the task row, owner-checked */
-    is_int(rawdb_task_col(raw, "progress_done", task), NTASKS + 1,
+    is_int(rawdb_task_col(raw, "progress_done", task), NTASKS + NFORMULAS + 1,
            "progress done is the row count");
-    is_int(rawdb_task_col(raw, "progress_total", task), NTASKS + 1,
+    is_int(rawdb_task_col(raw, "progress_total", task), NTASKS + NFORMULAS + 1,
            "progress total too, at the end");
     rawdb_sql(raw, "UPDATE tasks SET progress_done = 0, progress_total = 0 WHERE id = %llu",
             (unsigned long long) task);
