@@ -489,13 +489,16 @@ check_bearer(fc_ctx *c, FCGX_Request *r)
     return 0;
 }
 
-/* Whether a Content-Type names the media type (any parameters after). */
+/* Whether a Content-Type names the media type: the type whole, then
+ * nothing but white space before its parameters, if any. */
 static bool
 media_type_is(const char *content_type, const char *type)
 {
     size_t n = strlen(type);
-    return strncasecmp(content_type, type, n) == 0 &&
-           (content_type[n] == 0 || content_type[n] == ';' || content_type[n] == ' ');
+    if (strncasecmp(content_type, type, n) != 0)
+        return false;
+    const char *rest = content_type + n + strspn(content_type + n, " \t");
+    return *rest == 0 || *rest == ';';
 }
 
 /* The API also takes an XML document of many tasks; its handler reads it
@@ -526,7 +529,7 @@ read_body(fc_ctx *c, FCGX_Request *r)
     bool xml = takes_xml(c);
     if (len == 0 && !xml)
         return 0;
-    if (!xml && strncasecmp(c->content_type, "application/x-www-form-urlencoded", 33) != 0) {
+    if (!xml && !media_type_is(c->content_type, "application/x-www-form-urlencoded")) {
         fc_error(c, 415, c->route->access == FC_TOKEN
                              ? "Send a form (application/x-www-form-urlencoded), or many tasks "
                                "as an XML document (application/xml)."

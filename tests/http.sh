@@ -408,6 +408,18 @@ sec "the app's 404"
 call ba POST /admin/async-tasks/resume-all "" -H 'Content-Type: application/json'
 status_is 415 "a POST that is not a form: 415"
 sec "a 415"
+# the media type is parsed, not matched as a prefix
+for ct in 'application/x-www-form-urlencodedXYZ' 'application/x-www-form-urlencoded-not' \
+    'application/x-www-form-urlencoded x'; do
+    call ba POST /admin/async-tasks/resume-all "" -H "Content-Type: $ct"
+    status_is 415 "Content-Type '$ct': 415"
+done
+for ct in 'application/x-www-form-urlencoded; charset=UTF-8' 'APPLICATION/X-WWW-FORM-URLENCODED' \
+    'application/x-www-form-urlencoded ;charset=utf-8'; do
+    # no business: refused after the form is read, and nothing resumed
+    call ba POST /admin/async-tasks/resume-all "" -H "Content-Type: $ct"
+    ok "$([ "$ST" != 415 ] && [ "$ST" != 303 ]; echo $?)" "Content-Type '$ct': read as a form ($ST)"
+done
 
 # ==== pause, resume, edit, delete: what the screen shows ====
 
