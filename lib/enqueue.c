@@ -151,7 +151,8 @@ static int
 resolve_named(at_db *db, struct many_ctx *x, at_error *err)
 {
     strbuf sql = {0};
-    sb_add(&sql, "SELECT 0, u.name, t.name, t.max_attempts, t.params, UTC_TIMESTAMP(6), u.id, t.id, ");
+    sb_add(&sql,
+           "SELECT 0, u.name, t.name, t.max_attempts, t.params, UTC_TIMESTAMP(6), u.id, t.id, ");
     pause_held_sql(&sql, "b.id", "u.id", "t.id");
     sb_add(&sql, " FROM businesses b JOIN users u ON u.email = ? "
                  "JOIN memberships m ON m.business_id = b.id AND m.user_id = u.id "
@@ -473,8 +474,9 @@ at_task_enqueue_named(at_db *db, const at_enqueue *req, const char *user_email,
     for (int tries = 0; again && tries < 2; tries++)
         rc = enqueue_named(db, &x, &again, err);
     if (again)
-        rc = at_error_set(err, AT_EDB, "enqueue: user '%s' and task type '%s' kept changing; "
-                                       "try again", user_email, type_name);
+        rc = at_error_set(err, AT_EDB,
+                          "enqueue: user '%s' and task type '%s' kept changing; try again",
+                          user_email, type_name);
     if (rc == AT_OK) {
         at_wake(db, req->business_id);
         *held = x.held;

@@ -39,8 +39,8 @@ add_rows(strbuf *sql, arglist *a, const lane_add *v, size_t n)
     }
 }
 
-#define ENTER_COLS                                                                                 \
-    "INSERT INTO lanes (business_id, user_id, task_type_id, priority, held, queued, head_run_at, "  \
+#define ENTER_INSERT                                                                               \
+    "INSERT INTO lanes (business_id, user_id, task_type_id, priority, held, queued, head_run_at, " \
     "head_id, due) "
 /* A new lane is held when a live rule names it; an existing one keeps its
  * flag (pauses keep it) and takes the new tasks' earliest as its head
@@ -59,7 +59,7 @@ enter_lanes(at_db *db, const lane_add *v, size_t n, at_error *err)
 {
     strbuf sql = {0};
     arglist a = {0};
-    sb_add(&sql, ENTER_COLS "SELECT x.b, x.u, x.t, x.p, ");
+    sb_add(&sql, ENTER_INSERT "SELECT x.b, x.u, x.t, x.p, ");
     pause_held_sql(&sql, "x.b", "x.u", "x.t");
     sb_add(&sql, ", x.n, x.r, x.h, x.r <= UTC_TIMESTAMP(6) FROM ");
     add_rows(&sql, &a, v, n);
@@ -77,7 +77,7 @@ enter_one(at_db *db, const lane_add *v, at_error *err)
 {
     strbuf sql = {0};
     arglist a = {0};
-    sb_add(&sql, ENTER_COLS "VALUES (?, ?, ?, ?, ");
+    sb_add(&sql, ENTER_INSERT "VALUES (?, ?, ?, ?, ");
     args_add(&a, da_u64(v->key.business_id));
     args_add(&a, da_u64(v->key.user_id));
     args_add(&a, da_u64(v->key.type_id));
@@ -114,7 +114,7 @@ count_entered(at_db *db, const lane_add *v, size_t n, at_error *err)
     strbuf sql = {0};
     arglist a = {0};
     sb_add(&sql, COUNT_INSERT "SELECT l.business_id, ?, SUM(IF(l.held, 0, x.n)), "
-                 "SUM(IF(l.held, x.n, 0)) FROM ");
+                              "SUM(IF(l.held, x.n, 0)) FROM ");
     args_add(&a, da_u64(db_slot(db)));
     add_rows(&sql, &a, v, n);
     sb_add(&sql, " x JOIN lanes l ON l.business_id = x.b AND l.user_id = x.u "
@@ -127,12 +127,14 @@ count_entered(at_db *db, const lane_add *v, size_t n, at_error *err)
 static int
 count_one(at_db *db, const lane_add *v, at_error *err)
 {
-    db_arg a[] = {da_u64(db_slot(db)), da_u64(v->n), da_u64(v->n), da_u64(v->key.business_id),
-                  da_u64(v->key.user_id), da_u64(v->key.type_id), da_i64(v->key.priority)};
+    db_arg a[] = {da_u64(db_slot(db)),        da_u64(v->n),           da_u64(v->n),
+                  da_u64(v->key.business_id), da_u64(v->key.user_id), da_u64(v->key.type_id),
+                  da_i64(v->key.priority)};
     return db_exec(db, 0,
-                   COUNT_INSERT "SELECT l.business_id, ?, IF(l.held, 0, ?), IF(l.held, ?, 0) "
-                                "FROM lanes l FORCE INDEX (lanes_key) WHERE l.business_id = ? "
-                                "AND l.user_id = ? AND l.task_type_id = ? AND l.priority = ?" COUNT_UPDATE,
+                   COUNT_INSERT
+                   "SELECT l.business_id, ?, IF(l.held, 0, ?), IF(l.held, ?, 0) "
+                   "FROM lanes l FORCE INDEX (lanes_key) WHERE l.business_id = ? "
+                   "AND l.user_id = ? AND l.task_type_id = ? AND l.priority = ?" COUNT_UPDATE,
                    a, AT_COUNT(a), NULL, NULL, err);
 }
 

@@ -34,12 +34,11 @@
 static const struct {
     const char *name;
     const char *col;
-    const char *key; /* what an index of the sort holds beside the business */
     char tag;
 } sorts[] = {
-    [AT_SORT_CREATED] = {"created", "created_at", "t.id, t.created_at", 'c'},
-    [AT_SORT_USER] = {"user", "user_name", "t.id, t.user_name", 'u'},
-    [AT_SORT_TYPE] = {"type", "type_name", "t.id, t.type_name", 't'},
+    [AT_SORT_CREATED] = {"created", "created_at", 'c'},
+    [AT_SORT_USER] = {"user", "user_name", 'u'},
+    [AT_SORT_TYPE] = {"type", "type_name", 't'},
 };
 
 static const char *const filters[] = {
@@ -294,9 +293,13 @@ add_limit(strbuf *sql, arglist *a, const plan *p)
     args_add(a, da_u64(p->q->limit + 1));
 }
 
-/* The key the halves of "all" are merged by, besides the id: the sort's
- * column as the collation orders it, for the name sorts. */
-#define MERGE_KEY_COL ", WEIGHT_STRING(t.%s)"
+/* What the halves of "all" select beyond the list's columns: which half
+ * a row is of (the schema's own finished column), and for the name sorts
+ * the key they are merged by besides the id, the name as the collation
+ * orders it. */
+#define HALF_COLS     ", t.finished"
+#define HALF_FINISHED LIST_NCOLS
+#define HALF_KEY      (LIST_NCOLS + 1)
 
 /* "All" is the pending and the finished range, each cut to the page and
  * read whole, one after the other in one UNION ALL: MariaDB streams that
@@ -314,11 +317,12 @@ build(strbuf *sql, arglist *a, const plan *p)
         add_limit(sql, a, p);
         return;
     }
-    char cols[sizeof LIST_COLS + 64];
+    char cols[sizeof LIST_COLS HALF_COLS + 64];
     if (p->q->sort == AT_SORT_CREATED)
-        snprintf(cols, sizeof cols, "%s", LIST_COLS);
+        snprintf(cols, sizeof cols, "%s", LIST_COLS HALF_COLS);
     else
-        snprintf(cols, sizeof cols, "%s" MERGE_KEY_COL, LIST_COLS, sorts[p->q->sort].col);
+        snprintf(cols, sizeof cols, "%s, WEIGHT_STRING(t.%s)", LIST_COLS HALF_COLS,
+                 sorts[p->q->sort].col);
     for (int fin = 0; fin < 2; fin++) {
         sb_add(sql, fin ? ") UNION ALL (" : "(");
         add_half(sql, a, p, fin, cols);
@@ -381,9 +385,10 @@ plan_empty(const plan *p)
            (p->types.active && !p->types.overflow && p->types.n == 0);
 }
 
-/* A row of a half of "all", with its merge key (name sorts). */
+/* A row of a half of "all": its half, and its merge key (name sorts). */
 typedef struct half_row {
     at_task t;
+    bool finished;
     char *key;
     size_t keylen;
 } half_row;
@@ -435,9 +440,10 @@ read_halves(db_res *r, const plan *p, half_row *v, size_t max, size_t *n, at_err
         if ((rc = at_task_row_list(r, &h->t, err)) != AT_OK)
             return rc;
         (*n)++;
+        h->finished = db_i64(r, HALF_FINISHED) != 0;
         if (p->q->sort != AT_SORT_CREATED) {
-            h->key = db_dup(r, LIST_NCOLS, &oom);
-            db_col(r, LIST_NCOLS, &h->keylen);
+            h->key = db_dup(r, HALF_KEY, &oom);
+            db_col(r, HALF_KEY, &h->keylen);
             if (oom)
                 return at_error_set(err, AT_ENOMEM, "out of memory");
         }
@@ -445,8 +451,8 @@ read_halves(db_res *r, const plan *p, half_row *v, size_t max, size_t *n, at_err
     return rc < 0 ? rc : AT_OK;
 }
 
-/* The page of "all": the halves' rows told apart by their state (a
- * half's rows keep their order), then merged. */
+/* The page of "all": the halves' rows told apart (a half's rows keep
+ * their order), then merged. */
 static int
 fetch_halves(db_res *r, const plan *p, at_task_page *page, unsigned want, at_error *err)
 {
@@ -456,11 +462,10 @@ fetch_halves(db_res *r, const plan *p, at_task_page *page, unsigned want, at_err
     int rc = v && pend && fin ? read_halves(r, p, v, max, &n, err)
                               : at_error_set(err, AT_ENOMEM, "out of memory");
     for (size_t i = 0; rc == AT_OK && i < n; i++) {
-        bool pending = v[i].t.state == AT_TASK_QUEUED || v[i].t.state == AT_TASK_RUNNING;
-        if (pending)
-            pend[np++] = &v[i];
-        else
+        if (v[i].finished)
             fin[nf++] = &v[i];
+        else
+            pend[np++] = &v[i];
     }
     if (rc == AT_OK)
         merge_halves(p, pend, np, fin, nf, page, want);
