@@ -3,9 +3,11 @@
  *
  * The indexes (schema/001) are (business_id, finished, <sort column>, id)
  * per sort column, and (business_id, user_id | task_type_id, finished,
- * created_at, id) for searches. Pending or finished alone is one index
- * range read in order; "all" is the union of the two ranges, each cut to
- * the page size before the (tiny) final sort.
+ * created_at, id) for searches; and for "all" in created order the same
+ * without finished (schema/008). Pending or finished alone is one index
+ * range read in order, and so is "all" in created order; in a name order,
+ * "all" is the union of the two ranges, each cut to the page size, merged
+ * here.
  *
  * A search is first resolved into the ids of the matching users (through
  * the pieces of their names, member_grams.c) or task types (few,
@@ -211,8 +213,26 @@ typedef struct plan {
     cursor cur;
 } plan;
 
-/* One range: tasks of the business with finished = fin, in sort order;
- * cols is what to select. */
+/* The tasks a range holds: those with finished = 0 or 1, or every task of
+ * the business. */
+#define FIN_ANY (-1)
+
+/* The range that a view reads, or FIN_HALVES for "all" read as its two
+ * halves. "All" in the created order is one range of the indexes without
+ * finished (tasks_all_created, and tasks_all_by_user and _by_type for
+ * searches by ids); in a name order, two halves merged. */
+#define FIN_HALVES 2
+
+static int
+range_of(const plan *p)
+{
+    if (p->q->filter != AT_FILTER_ALL)
+        return p->q->filter == AT_FILTER_FINISHED;
+    return p->q->sort == AT_SORT_CREATED ? FIN_ANY : FIN_HALVES;
+}
+
+/* One range: tasks of the business with finished = fin (or every task,
+ * FIN_ANY), in sort order; cols is what to select. */
 static void
 add_half(strbuf *sql, arglist *a, const plan *p, int fin, const char *cols)
 {
@@ -223,15 +243,19 @@ add_half(strbuf *sql, arglist *a, const plan *p, int fin, const char *cols)
      * after a page beats sorting; name the indexes that can serve. */
     sb_add(sql, "SELECT ");
     sb_add(sql, cols);
-    sb_add(sql, " FROM tasks t FORCE INDEX (tasks_list_");
+    sb_add(sql, fin == FIN_ANY ? " FROM tasks t FORCE INDEX (tasks_all_"
+                               : " FROM tasks t FORCE INDEX (tasks_list_");
     sb_add(sql, sorts[q->sort].name);
     if (p->users.active && !p->users.overflow)
-        sb_add(sql, ", tasks_by_user");
+        sb_add(sql, fin == FIN_ANY ? ", tasks_all_by_user" : ", tasks_by_user");
     if (p->types.active && !p->types.overflow)
-        sb_add(sql, ", tasks_by_type");
-    sb_add(sql, ") WHERE business_id = ? AND finished = ?");
+        sb_add(sql, fin == FIN_ANY ? ", tasks_all_by_type" : ", tasks_by_type");
+    sb_add(sql, ") WHERE business_id = ?");
     args_add(a, da_u64(q->business_id));
-    args_add(a, da_i64(fin));
+    if (fin != FIN_ANY) {
+        sb_add(sql, " AND finished = ?");
+        args_add(a, da_i64(fin));
+    }
     const idset *sets[] = {&p->users, &p->types};
     const char *idcol[] = {"user_id", "task_type_id"};
     const char *namecol[] = {"user_name", "type_name"};
@@ -301,8 +325,9 @@ add_limit(strbuf *sql, arglist *a, const plan *p)
 #define HALF_FINISHED LIST_NCOLS
 #define HALF_KEY      (LIST_NCOLS + 1)
 
-/* "All" is the pending and the finished range, each cut to the page and
- * read whole, one after the other in one UNION ALL: MariaDB streams that
+/* A view of one range is that range in order, cut at the page. "All" of
+ * two halves is the pending and the finished range, each cut to the page
+ * and read whole, one after the other in one UNION ALL: MariaDB streams that
  * without a temporary table or a sort, where ordering and cutting the
  * union (as this did before) materialized it and a derived table of it,
  * and under load cost as much again as the page itself (measured in
@@ -311,8 +336,9 @@ add_limit(strbuf *sql, arglist *a, const plan *p)
 static void
 build(strbuf *sql, arglist *a, const plan *p)
 {
-    if (p->q->filter != AT_FILTER_ALL) {
-        add_half(sql, a, p, p->q->filter == AT_FILTER_FINISHED, LIST_COLS);
+    int range = range_of(p);
+    if (range != FIN_HALVES) {
+        add_half(sql, a, p, range, LIST_COLS);
         add_order(sql, p, "");
         add_limit(sql, a, p);
         return;
@@ -504,7 +530,7 @@ fetch_page(at_db *db, const plan *p, at_task_page *page, at_error *err)
     args_free(&a);
     if (rc)
         return rc;
-    if (p->q->filter == AT_FILTER_ALL) {
+    if (range_of(p) == FIN_HALVES) {
         rc = fetch_halves(&r, p, page, want, err);
     } else {
         while (page->n < want && (rc = db_fetch(&r, err)) == 1) {
@@ -542,17 +568,17 @@ count_rows(at_db *db, const plan *page_plan, unsigned cap, uint64_t *count, int 
         return AT_OK;
     strbuf sql = {0};
     arglist a = {0};
-    int filter = p.q->filter;
+    int range = range_of(&p);
     sb_add(&sql, "SELECT COUNT(*) FROM (");
     for (int fin = 0; fin < 2; fin++) {
-        if ((filter == AT_FILTER_PENDING && fin) || (filter == AT_FILTER_FINISHED && !fin))
-            continue;
-        if (filter == AT_FILTER_ALL)
+        if (range != FIN_HALVES && fin > 0)
+            break;
+        if (range == FIN_HALVES)
             sb_add(&sql, fin ? " UNION ALL (" : "(");
-        add_half(&sql, &a, &p, fin, "id");
+        add_half(&sql, &a, &p, range == FIN_HALVES ? fin : range, "id");
         sb_add(&sql, " LIMIT ?");
         args_add(&a, da_u64((uint64_t) cap + 1));
-        if (filter == AT_FILTER_ALL)
+        if (range == FIN_HALVES)
             sb_add(&sql, ")");
     }
     sb_add(&sql, ") counted");

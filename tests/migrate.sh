@@ -132,7 +132,8 @@ EOF
 # the lease holder's index (schema 004) spans businesses
 is "$bad" "" "every index of tasks leads with business_id except the lease holder's"
 [ -z "$fkonly" ] || diag "indexes InnoDB added for foreign keys of tasks:$fkonly"
-for idx in tasks_list_created tasks_list_user tasks_list_type tasks_by_user tasks_by_type; do
+for idx in tasks_list_created tasks_list_user tasks_list_type tasks_by_user tasks_by_type \
+    tasks_all_created tasks_all_by_user tasks_all_by_type; do
     is "$(printf '%s\n' "$leads" | awk -F'\t' -v i="$idx" '$1 == i { print $2 }')" business_id \
         "index $idx exists and leads with business_id"
 done
