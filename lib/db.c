@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,6 +461,7 @@ res_reset(db_res *r)
     free(r->len);
     free(r->isnull);
     free(r->trunc);
+    free(r->nat);
     memset(r, 0, sizeof *r);
 }
 
@@ -482,6 +484,48 @@ db_res_close(db_res *r)
     if (!cached)
         mysql_stmt_close(r->st);
     res_reset(r);
+}
+
+/* Integers and times are read as such: as text, the client library
+ * would print each one for us to parse it back (measured in
+ * docs/ARCHITECTURE.md, "Results as numbers"). Everything else, DECIMAL
+ * sums included, is read as text. */
+static void
+bind_column(db_res *r, unsigned i, const MYSQL_FIELD *f)
+{
+    db_native *nv = &r->nat[i];
+    MYSQL_BIND *b = &r->bind[i];
+    b->is_null = &r->isnull[i];
+    b->error = &r->trunc[i];
+    b->length = &r->len[i];
+    switch (f->type) {
+    case MYSQL_TYPE_TINY:
+    case MYSQL_TYPE_SHORT:
+    case MYSQL_TYPE_INT24:
+    case MYSQL_TYPE_LONG:
+    case MYSQL_TYPE_LONGLONG:
+        nv->kind = DN_INT;
+        nv->is_unsigned = (f->flags & UNSIGNED_FLAG) != 0;
+        b->buffer_type = MYSQL_TYPE_LONGLONG;
+        b->is_unsigned = nv->is_unsigned;
+        b->buffer = &nv->v.i;
+        b->buffer_length = sizeof nv->v.i;
+        break;
+    case MYSQL_TYPE_DATETIME:
+    case MYSQL_TYPE_TIMESTAMP:
+        nv->kind = DN_TIME;
+        nv->decimals = f->decimals > 6 ? 0 : f->decimals;
+        b->buffer_type = MYSQL_TYPE_DATETIME;
+        b->buffer = &nv->v.t;
+        b->buffer_length = sizeof nv->v.t;
+        break;
+    default:
+        nv->kind = DN_TEXT;
+        b->buffer_type = MYSQL_TYPE_STRING;
+        b->buffer = r->buf[i];
+        b->buffer_length = r->cap[i] - 1;
+        break;
+    }
 }
 
 int
@@ -519,14 +563,15 @@ db_query(at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigne
     r->len = calloc(n, sizeof *r->len);
     r->isnull = calloc(n, sizeof *r->isnull);
     r->trunc = calloc(n, sizeof *r->trunc);
-    if (!r->bind || !r->buf || !r->cap || !r->len || !r->isnull || !r->trunc) {
+    r->nat = calloc(n, sizeof *r->nat);
+    if (!r->bind || !r->buf || !r->cap || !r->len || !r->isnull || !r->trunc || !r->nat) {
         mysql_free_result(meta);
         db_res_close(r);
         return at_error_set(err, AT_ENOMEM, "out of memory");
     }
     for (unsigned i = 0; i < n; i++) {
-        /* Everything arrives as text: max_length is known after
-         * store_result, and dates and numbers need 64 bytes at most. */
+        /* max_length is known after store_result; numbers and times, and
+         * their text (db_col), need 64 bytes at most. */
         unsigned long cap = fields[i].max_length > 64 ? fields[i].max_length + 1 : 65;
         r->buf[i] = malloc(cap);
         if (!r->buf[i]) {
@@ -535,12 +580,7 @@ db_query(at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigne
             return at_error_set(err, AT_ENOMEM, "out of memory");
         }
         r->cap[i] = cap;
-        r->bind[i].buffer_type = MYSQL_TYPE_STRING;
-        r->bind[i].buffer = r->buf[i];
-        r->bind[i].buffer_length = cap - 1;
-        r->bind[i].length = &r->len[i];
-        r->bind[i].is_null = &r->isnull[i];
-        r->bind[i].error = &r->trunc[i];
+        bind_column(r, i, &fields[i]);
     }
     mysql_free_result(meta);
     if (mysql_stmt_bind_result(st, r->bind)) {
@@ -562,7 +602,7 @@ db_fetch(db_res *r, at_error *err)
     if (f == MYSQL_DATA_TRUNCATED) {
         /* A column was longer than its buffer: grow it and read it again. */
         for (unsigned i = 0; i < r->ncols; i++) {
-            if (!r->trunc[i])
+            if (!r->trunc[i] || r->nat[i].kind != DN_TEXT)
                 continue;
             unsigned long need = r->len[i] + 1;
             char *nb = realloc(r->buf[i], need);
@@ -578,8 +618,11 @@ db_fetch(db_res *r, at_error *err)
         if (mysql_stmt_bind_result(r->st, r->bind))
             return fail_my(r->db, mysql_stmt_errno(r->st), mysql_stmt_error(r->st), err);
     }
-    for (unsigned i = 0; i < r->ncols; i++)
-        r->buf[i][r->isnull[i] ? 0 : r->len[i]] = 0;
+    for (unsigned i = 0; i < r->ncols; i++) {
+        r->nat[i].texted = false;
+        if (r->nat[i].kind == DN_TEXT)
+            r->buf[i][r->isnull[i] ? 0 : r->len[i]] = 0;
+    }
     return 1;
 }
 
@@ -587,6 +630,35 @@ bool
 db_isnull(const db_res *r, unsigned col)
 {
     return col >= r->ncols || r->isnull[col];
+}
+
+/* The text of a number or time column, as the server would have sent
+ * it, written into its buffer. */
+static void
+native_text(const db_res *r, unsigned col)
+{
+    db_native *nv = &r->nat[col];
+    char *b = r->buf[col];
+    size_t cap = r->cap[col];
+    int n;
+    if (nv->kind == DN_INT) {
+        n = nv->is_unsigned ? snprintf(b, cap, "%" PRIu64, (uint64_t) nv->v.i)
+                            : snprintf(b, cap, "%" PRId64, nv->v.i);
+    } else {
+        const MYSQL_TIME *t = &nv->v.t;
+        n = snprintf(b, cap, "%04u-%02u-%02u %02u:%02u:%02u", t->year, t->month, t->day, t->hour,
+                     t->minute, t->second);
+        if (nv->decimals && n > 0 && (size_t) n + 1 + nv->decimals < cap) {
+            char frac[8];
+            snprintf(frac, sizeof frac, "%06lu", t->second_part % 1000000);
+            b[n++] = '.';
+            memcpy(b + n, frac, nv->decimals);
+            n += (int) nv->decimals;
+            b[n] = 0;
+        }
+    }
+    r->len[col] = n > 0 ? (unsigned long) n : 0;
+    nv->texted = true;
 }
 
 const char *
@@ -597,6 +669,8 @@ db_col(const db_res *r, unsigned col, size_t *len)
             *len = 0;
         return NULL;
     }
+    if (r->nat[col].kind != DN_TEXT && !r->nat[col].texted)
+        native_text(r, col);
     if (len)
         *len = r->len[col];
     return r->buf[col];
@@ -605,6 +679,10 @@ db_col(const db_res *r, unsigned col, size_t *len)
 uint64_t
 db_u64(const db_res *r, unsigned col)
 {
+    if (db_isnull(r, col))
+        return 0;
+    if (r->nat[col].kind == DN_INT)
+        return (uint64_t) r->nat[col].v.i;
     const char *s = db_col(r, col, NULL);
     return s ? strtoull(s, NULL, 10) : 0;
 }
@@ -612,6 +690,10 @@ db_u64(const db_res *r, unsigned col)
 int64_t
 db_i64(const db_res *r, unsigned col)
 {
+    if (db_isnull(r, col))
+        return 0;
+    if (r->nat[col].kind == DN_INT)
+        return r->nat[col].v.i;
     const char *s = db_col(r, col, NULL);
     return s ? strtoll(s, NULL, 10) : 0;
 }
@@ -619,6 +701,13 @@ db_i64(const db_res *r, unsigned col)
 at_time
 db_time(const db_res *r, unsigned col)
 {
+    if (db_isnull(r, col))
+        return 0;
+    if (r->nat[col].kind == DN_TIME) {
+        const MYSQL_TIME *t = &r->nat[col].v.t;
+        return at_time_from_parts((int) t->year, (int) t->month, (int) t->day, (int) t->hour,
+                                  (int) t->minute, (int) t->second, (long) t->second_part);
+    }
     size_t len;
     const char *s = db_col(r, col, &len);
     return s ? at_time_from_sql(s, len) : 0;

@@ -72,6 +72,18 @@ da_time(at_time t)
 
 /* ---- results ---- */
 
+/* A column read as a number or a time rather than as text. */
+typedef struct db_native {
+    enum { DN_TEXT, DN_INT, DN_TIME } kind;
+    bool is_unsigned;
+    bool texted;       /* buf holds its text (db_col was asked) */
+    unsigned decimals; /* of a time: the digits of its fraction */
+    union {
+        int64_t i;
+        MYSQL_TIME t;
+    } v;
+} db_native;
+
 typedef struct db_res {
     struct at_db *db;
     MYSQL_STMT *st;
@@ -82,6 +94,7 @@ typedef struct db_res {
     unsigned long *len;
     my_bool *isnull;
     my_bool *trunc;
+    db_native *nat;
 } db_res;
 
 /* Flags for db_exec / db_query. */
@@ -227,6 +240,9 @@ char *at_strdup(const char *s); /* NULL-safe */
 
 /* "YYYY-MM-DD HH:MM:SS[.ffffff]" into microseconds; 0 on error. */
 at_time at_time_from_sql(const char *s, size_t len);
+/* The time of a UTC calendar date and clock, or 0 when it is not one
+ * (before 1970, after 9999, or no such day or time). */
+at_time at_time_from_parts(int y, int mo, int d, int h, int mi, int sec, long usec);
 
 int at_check_search(const char *what, const char *s, at_error *err);
 

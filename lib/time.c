@@ -122,6 +122,16 @@ digits(const char *s, int n, int *out)
     return 0;
 }
 
+at_time
+at_time_from_parts(int y, int mo, int d, int h, int mi, int sec, long usec)
+{
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h < 0 ||
+        h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || usec < 0 || usec >= USEC)
+        return 0;
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    return (at_time) secs * USEC + usec;
+}
+
 static int
 parse_absolute(const char *s, at_time *out)
 {
@@ -161,12 +171,8 @@ parse_absolute(const char *s, at_time *out)
     }
     if (*p)
         return -1;
-    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
-        mi > 59 || sec > 59)
-        return -1;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-    *out = (at_time) secs * USEC + usec;
-    return 0;
+    *out = at_time_from_parts(y, mo, d, h, mi, sec, usec);
+    return *out ? 0 : -1;
 }
 
 int

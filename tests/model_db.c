@@ -86,6 +86,32 @@ main(void)
        "one task in the business, not two");
     at_task_page_free(&page);
 
+    /* numbers and times are read as numbers and times, not as text: what
+     * was written comes back exactly, negative numbers and fractions of a
+     * second included */
+    at_time when = 1956100000123456LL; /* 2031-12-27 01:06:40.123456 UTC */
+    at_enqueue neg = {biz, user, type, "{}", 2, AT_PRIORITY_MIN, when};
+    uint64_t nid = 0;
+    at_task t;
+    ok(at_task_enqueue(db, &neg, &nid, &err) == AT_OK, "a task of the lowest priority: %s",
+       err.msg);
+    ok(at_db_now(db, &t1, &err) == AT_OK, "the clock after it");
+    ok(at_task_get(db, biz, nid, &t, &err) == AT_OK, "read back: %s", err.msg);
+    is_int(t.id, nid, "its id");
+    is_int(t.priority, AT_PRIORITY_MIN, "its negative priority");
+    ok(t.run_at == when, "its run_at to the microsecond (%lld)", (long long) t.run_at);
+    ok(t.created_at > 0 && t.created_at <= t1, "its created_at, before the clock read after it");
+    is_int(t.payload_size, 2, "its payload size");
+    ok(t.finished_at == 0 && t.started_at == 0, "never started: no start or finish time (NULL)");
+    at_task_clear(&t);
+    at_task_counts counts;
+    ok(at_task_counts_get(db, biz, &counts, &err) == AT_OK && counts.queued == 0 &&
+           counts.paused == 2 && counts.running == 0 && counts.max_running == AT_CAP_DEFAULT,
+       "the business's totals: both tasks paused by the user's rule, none running, the default "
+       "cap (queued %llu, paused %llu, running %llu, cap %lld)",
+       (unsigned long long) counts.queued, (unsigned long long) counts.paused,
+       (unsigned long long) counts.running, (long long) counts.max_running);
+
     /* an unreachable server: a clear error naming where it looked */
     at_config cfg = {0};
     cfg.db_socket = "/nonexistent/dir/mysqld.sock";
