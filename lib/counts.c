@@ -24,12 +24,15 @@ void
 at_task_counts_fill_at(const db_res *r, unsigned col, at_task_counts *c)
 {
     uint64_t *v[] = {&c->queued, &c->paused, &c->running, &c->failed, &c->finished_today};
+    const char *s = db_col(r, col, NULL);
     for (unsigned i = 0; i < AT_COUNT(v); i++) {
-        int64_t x = db_i64(r, col + i);
+        char *end = NULL;
+        long long x = s ? strtoll(s, &end, 10) : 0;
         *v[i] = x > 0 ? (uint64_t) x : 0;
+        s = end && *end == ',' ? end + 1 : NULL;
     }
     /* the cap's column, when the row has it */
-    unsigned cap = col + (unsigned) AT_COUNT(v);
+    unsigned cap = col + 1;
     c->max_running =
         r->ncols > cap && !db_isnull(r, cap) ? (int64_t) db_u64(r, cap) : AT_CAP_DEFAULT;
 }
@@ -156,17 +159,19 @@ counts_acc_free(counts_acc *acc)
 
 /* ---- rebuild and verify ---- */
 
-/* The true totals, counted from the tasks and the lanes' held flags. */
+/* The true totals, counted from the tasks and the lanes' held flags, in
+ * the counters' own shape (AT_TOTALS_OF). */
 static int
 count_actual(at_db *db, uint64_t business_id, at_task_counts *out, at_error *err)
 {
     memset(out, 0, sizeof *out);
     db_arg a[] = {da_u64(business_id), da_u64(business_id)};
     return db_row(db, 0,
-                  "SELECT COALESCE(SUM(t.state = 'queued' AND NOT COALESCE(l.held, 0)), 0), "
+                  "SELECT CONCAT_WS(',', "
+                  "COALESCE(SUM(t.state = 'queued' AND NOT COALESCE(l.held, 0)), 0), "
                   "COALESCE(SUM(t.state = 'queued' AND COALESCE(l.held, 0)), 0), "
                   "COALESCE(SUM(t.state = 'running'), 0), COALESCE(SUM(t.state = 'failed'), 0), "
-                  "COALESCE(SUM(t.finished = 1 AND t.finished_at >= UTC_DATE()), 0) "
+                  "COALESCE(SUM(t.finished = 1 AND t.finished_at >= UTC_DATE()), 0)) "
                   "FROM tasks t LEFT JOIN lanes l ON l.business_id = ? "
                   "AND l.user_id = t.user_id AND l.task_type_id = t.task_type_id "
                   "AND l.priority = t.priority WHERE t.business_id = ?",
