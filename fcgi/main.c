@@ -28,6 +28,7 @@
 #include <asynctasks/asynctasks.h>
 
 #include "http.h"
+#include "listen.h"
 
 #define WORKERS_MAX 256
 
@@ -185,12 +186,15 @@ static slot slots[SLOTS];
 static unsigned generation;
 static time_t respawn_after;
 static unsigned backoff_s;
+static int pidfile_fd = -1; /* locked by the master alone */
 
 static pid_t
 spawn(int lfd, const at_config *cfg)
 {
     pid_t pid = fork();
     if (pid == 0) {
+        if (pidfile_fd >= 0)
+            close(pidfile_fd);
         signal(SIGTERM, on_signal);
         signal(SIGINT, on_signal);
         _exit(worker(lfd, cfg));
@@ -283,13 +287,10 @@ stop_older(unsigned gen, int grace_s)
 static int
 open_socket(const char *path)
 {
-    mode_t old = umask(0117); /* the socket: owner and group read and write */
-    int fd = FCGX_OpenSocket(path, 128);
-    umask(old);
-    if (fd < 0) {
-        at_log(AT_LOG_ERROR, "cannot listen on %s: %s", path, strerror(errno));
-        return -1;
-    }
+    char msg[600];
+    int fd = fc_listen_unix(path, 0660, msg, sizeof msg); /* owner and group */
+    if (fd < 0)
+        at_log(AT_LOG_ERROR, "%s", msg);
     return fd;
 }
 
@@ -304,16 +305,6 @@ is_listening_socket(int fd)
     return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == 0 && acc;
 }
 
-static int
-write_pidfile(const char *path)
-{
-    FILE *f = fopen(path, "w");
-    if (!f || fprintf(f, "%ld\n", (long) getpid()) < 0 || fclose(f) != 0) {
-        at_log(AT_LOG_ERROR, "cannot write pidfile %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
 
 int
 main(int argc, char **argv)
@@ -376,18 +367,25 @@ main(int argc, char **argv)
         at_log(AT_LOG_ERROR, "cannot initialise FastCGI");
         return 1;
     }
+    /* The pidfile first: while another instance holds it, its socket is
+     * not to be touched. */
+    if (pidfile && at_pidfile_take(pidfile, "asynctasks-fcgi", &pidfile_fd, &err)) {
+        at_log(AT_LOG_ERROR, "%s", err.msg);
+        return 1;
+    }
     int lfd;
-    const char *sock = NULL;
+    char *sock = NULL; /* our own copy: a reload frees the configuration */
     if (!listen_path && is_listening_socket(0)) {
         lfd = 0; /* handed over by a process manager */
     } else {
-        sock = listen_path ? listen_path : cfg->fcgi_listen;
-        if ((lfd = open_socket(sock)) < 0)
+        sock = strdup(listen_path ? listen_path : cfg->fcgi_listen ? cfg->fcgi_listen : "");
+        if (!sock || (lfd = open_socket(sock)) < 0) {
+            if (pidfile)
+                unlink(pidfile);
             return 1;
+        }
     }
     fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
-    if (pidfile && write_pidfile(pidfile))
-        return 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -435,6 +433,7 @@ main(int argc, char **argv)
     stop_older(generation + 1, 30);
     if (sock)
         unlink(sock);
+    free(sock);
     if (pidfile)
         unlink(pidfile);
     at_config_free(cfg);

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,37 +44,6 @@ usage(FILE *f)
                "of executors and keeps them alive. SIGTERM drains, SIGHUP reloads.\n"
                "--check loads the configuration and the plugins, prints what it found\n"
                "and exits. See asynctasksd(8).\n");
-}
-
-/* The pidfile is locked for as long as the supervisor lives, so a second
- * supervisor with the same pidfile refuses to start while a stale file
- * left by a crash is simply taken over. */
-static int
-take_pidfile(const char *path)
-{
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        at_log(AT_LOG_ERROR, "cannot open pidfile %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        char buf[32] = "";
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        buf[n > 0 ? n : 0] = 0;
-        buf[strcspn(buf, "\n")] = 0;
-        at_log(AT_LOG_ERROR, "another asynctasksd holds %s (pid %s)", path, *buf ? buf : "?");
-        close(fd);
-        return -1;
-    }
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%d\n", (int) getpid());
-    if (ftruncate(fd, 0) < 0 || write(fd, buf, (size_t) n) != n) {
-        at_log(AT_LOG_ERROR, "cannot write pidfile %s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    sv_pidfile_fd = fd;
-    return 0;
 }
 
 /* Started as root, the supervisor becomes the configured account before
@@ -211,8 +179,11 @@ main(int argc, char **argv)
     signal(SIGUSR2, SIG_IGN);
 
     int rc = 1;
-    if (!check && take_pidfile(pidfile ? pidfile : s->cfg->pidfile) < 0)
+    if (!check &&
+        at_pidfile_take(pidfile ? pidfile : s->cfg->pidfile, "asynctasksd", &sv_pidfile_fd, &err)) {
+        at_log(AT_LOG_ERROR, "%s", err.msg);
         return 73;
+    }
     if (drop_root(s->cfg) < 0)
         goto out;
     if (at_db_open(s->cfg, &s->db, &err) != AT_OK || at_schema_check(s->db, &err) != AT_OK) {

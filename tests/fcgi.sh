@@ -141,4 +141,67 @@ is "$(request GET /login | status_of)" 200 "answers on it"
 kill -TERM "$(cat "$PIDF")"
 wait_for 10 gone
 ok $? "stops on SIGTERM"
+
+# The socket named by the configuration (fcgi_listen), after a reload
+# that replaced the configuration: SIGTERM still removes it.
+CSOCK=$work/conf.sock
+sed -i '/^fcgi_listen/d' "$CONF"
+echo "fcgi_listen = $CSOCK" >>"$CONF"
+rm -f "$PIDF"
+"$FCGI" --config "$CONF" --pidfile "$PIDF" >>"$LOG" 2>&1 &
+wait_for 10 test -S "$CSOCK" && wait_for 10 alive && wait_for 10 three
+ok $? "listens on fcgi_listen of the configuration"
+reloads=$(grep -c "configuration reloaded" "$LOG")
+kill -HUP "$(cat "$PIDF")"
+reloaded() { [ "$(grep -c "configuration reloaded" "$LOG")" -gt "$reloads" ]; }
+wait_for 10 reloaded
+ok $? "reloads on SIGHUP"
+SOCK=$CSOCK
+is "$(request GET /login | status_of)" 200 "answers after the reload"
+
+# A second instance on the same socket, or with the same pidfile, is
+# refused and leaves the first one serving. (Each such start is cut at 10
+# s: one that wrongly runs on fails its exit status instead of hanging.)
+out=$(timeout 10 "$FCGI" --config "$CONF" --listen "$CSOCK" 2>&1)
+is "$?" 1 "a second instance on a live socket exits 1"
+like "$out" "cannot listen on $CSOCK: another server is listening there" "and says why, naming the socket"
+out=$(timeout 10 "$FCGI" --config "$CONF" --listen "$work/other.sock" --pidfile "$PIDF" 2>&1)
+is "$?" 1 "a second instance with the same pidfile exits 1"
+like "$out" "another asynctasks-fcgi holds $PIDF \\(pid $(cat "$PIDF")\\)" "and names the pidfile and the pid"
+ok "$( [ ! -e "$work/other.sock" ]; echo $?)" "without making its socket"
+is "$(request GET /login | status_of)" 200 "the first still answers on its socket"
+
+master=$(cat "$PIDF")
+kill -TERM "$master"
+wait_for 10 gone
+ok $? "stops on SIGTERM after the reload"
+ok "$( [ ! -e "$CSOCK" ]; echo $?)" "and removes the socket named by the configuration"
+ok "$( [ ! -e "$PIDF" ]; echo $?)" "and its pidfile"
+
+# Sockets that cannot be: a missing directory, a file in the way, a path
+# too long; each refused with the path and exit status 1. A socket file
+# nobody listens on (left by a crash) is replaced.
+out=$(timeout 10 "$FCGI" --config "$CONF" --listen "$work/no/such/dir/fcgi.sock" 2>&1)
+is "$?" 1 "a socket in a missing directory: exit 1"
+like "$out" "cannot listen on $work/no/such/dir/fcgi.sock: its directory does not exist" \
+    "and the message names the path"
+echo "keep me" >"$work/plain"
+out=$(timeout 10 "$FCGI" --config "$CONF" --listen "$work/plain" 2>&1)
+is "$?" 1 "a regular file at the socket's path: exit 1"
+like "$out" "cannot listen on $work/plain: it exists and is not a socket" "and says so"
+is "$(cat "$work/plain")" "keep me" "the file is left alone"
+long="$work/$(printf 'x%.0s' $(seq 1 120)).sock"
+out=$(timeout 10 "$FCGI" --config "$CONF" --listen "$long" 2>&1)
+is "$?" 1 "a socket path too long: exit 1"
+like "$out" "a socket path has at most 107 bytes" "and says how long it may be"
+python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$CSOCK" ||
+    bail "cannot leave a stale socket"
+ok "$( [ -S "$CSOCK" ]; echo $?)" "a stale socket file is there"
+"$FCGI" --config "$CONF" --pidfile "$PIDF" >>"$LOG" 2>&1 &
+wait_for 10 alive && wait_for 10 three
+ok $? "starts over a stale socket"
+is "$(request GET /login | status_of)" 200 "and answers on it"
+kill -TERM "$(cat "$PIDF")"
+wait_for 10 gone
+ok $? "stops"
 done_testing

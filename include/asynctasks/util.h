@@ -35,6 +35,13 @@ char *at_time_format(at_time t, char *buf, size_t len);
 char *at_time_iso(at_time t, char *buf, size_t len);
 at_time at_time_now(void); /* this host's clock */
 
+/* Takes the pidfile at path for this process: creates it (not through a
+ * symbolic link), locks it for as long as *fd stays open and writes the
+ * pid. AT_ECONFLICT "another PROGRAM holds PATH (pid N)" while another
+ * process holds it; AT_EIO when it cannot be opened or written. A file
+ * left by a process that died holds no lock and is taken over. */
+int at_pidfile_take(const char *path, const char *program, int *fd, at_error *err);
+
 /* What a payload must be: UTF-8 text without NUL, at most AT_PAYLOAD_MAX
  * bytes. */
 int at_payload_check(const char *in, size_t len, at_error *err);
