@@ -409,7 +409,7 @@ main(int argc, char **argv)
         if (got_hup) {
             got_hup = 0;
             at_config *fresh = NULL;
-            if (at_config_load(config, &fresh, &err)) {
+            if (at_config_reload(cfg, &fresh, &err)) {
                 at_log(AT_LOG_ERROR, "reload refused, keeping the running configuration: %s",
                        err.msg);
             } else {

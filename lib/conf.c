@@ -107,6 +107,7 @@ at_config_free(at_config *c)
         *f = NULL;
     }
     free(c->path);
+    free(c->db_password_file);
     free(c);
 }
 
@@ -153,9 +154,13 @@ static int
 read_secret(const char *where, const char *path, char **out, at_error *err)
 {
     FILE *f = fopen(path, "r");
-    if (!f)
-        return at_error_set(err, AT_ECONFIG, "%s: cannot read db_password_file %s: %s", where,
-                            path, strerror(errno));
+    if (!f) {
+        int e = errno;
+        at_error_set(err, AT_ECONFIG, "%s: cannot read db_password_file %s: %s", where, path,
+                     strerror(e));
+        errno = e; /* for secret_of */
+        return AT_ECONFIG;
+    }
     char buf[1024];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     int bad = ferror(f);
@@ -182,9 +187,26 @@ read_secret(const char *where, const char *path, char **out, at_error *err)
     return *out ? AT_OK : at_error_set(err, AT_ENOMEM, "out of memory");
 }
 
+/* The password of db_password_file at path: the file's, or, when a
+ * reload (prev) finds it unreadable (the program has since left root
+ * behind), the one read from the same file before. */
+static int
+secret_of(at_config *c, const char *where, const char *path, const at_config *prev, char **out,
+          at_error *err)
+{
+    int rc = read_secret(where, path, out, err);
+    if (rc && errno == EACCES && prev && prev->db_password && prev->db_password_file &&
+        strcmp(prev->db_password_file, path) == 0) {
+        *out = strdup(prev->db_password);
+        c->db_password_kept = 1;
+        return *out ? AT_OK : at_error_set(err, AT_ENOMEM, "out of memory");
+    }
+    return rc;
+}
+
 static int
 set_value(at_config *c, const struct key *k, const char *v, const char *where,
-          const char *basedir, at_error *err)
+          const char *basedir, const at_config *prev, at_error *err)
 {
     if (!*v)
         return at_error_set(err, AT_ECONFIG, "%s: %s has an empty value (expected %s)", where,
@@ -215,13 +237,16 @@ set_value(at_config *c, const struct key *k, const char *v, const char *where,
         if (!path)
             return at_error_set(err, AT_ENOMEM, "out of memory");
         char *secret = NULL;
-        int rc = read_secret(where, path, &secret, err);
-        free(path);
-        if (rc)
+        int rc = secret_of(c, where, path, prev, &secret, err);
+        if (rc) {
+            free(path);
             return rc;
+        }
         char **f = str_field(c, k);
         free(*f);
         *f = secret;
+        free(c->db_password_file);
+        c->db_password_file = path;
         return AT_OK;
     }
     case K_PATH:
@@ -264,9 +289,9 @@ trim(char *s)
     return s;
 }
 
-int
-at_config_parse_string(const char *name, const char *basedir, const char *text, at_config **out,
-                       at_error *err)
+static int
+parse_string(const char *name, const char *basedir, const char *text, const at_config *prev,
+             at_config **out, at_error *err)
 {
     *out = NULL;
     at_config *c = calloc(1, sizeof *c);
@@ -335,7 +360,7 @@ at_config_parse_string(const char *name, const char *basedir, const char *text, 
             goto out;
         }
         seen_line[ki] = lineno;
-        rc = set_value(c, &keys[ki], val, where, basedir, err);
+        rc = set_value(c, &keys[ki], val, where, basedir, prev, err);
         if (rc)
             goto out;
     }
@@ -367,8 +392,8 @@ out:
     return AT_OK;
 }
 
-int
-at_config_parse_file(const char *path, at_config **out, at_error *err)
+static int
+parse_file(const char *path, const at_config *prev, at_config **out, at_error *err)
 {
     *out = NULL;
     FILE *f = fopen(path, "r");
@@ -422,9 +447,29 @@ at_config_parse_file(const char *path, at_config **out, at_error *err)
     /* Relative paths inside must not depend on the caller's cwd later. */
     char absdir[PATH_MAX];
     const char *base = realpath(dir, absdir) ? absdir : dir;
-    rc = at_config_parse_string(path, base, text, out, err);
+    rc = parse_string(path, base, text, prev, out, err);
     free(text);
     return rc;
+}
+
+int
+at_config_parse_string(const char *name, const char *basedir, const char *text, at_config **out,
+                       at_error *err)
+{
+    return parse_string(name, basedir, text, NULL, out, err);
+}
+
+int
+at_config_parse_file(const char *path, at_config **out, at_error *err)
+{
+    return parse_file(path, NULL, out, err);
+}
+
+int
+at_config_reload(const at_config *prev, at_config **out, at_error *err)
+{
+    *out = NULL;
+    return parse_file(prev->path, prev, out, err);
 }
 
 int

@@ -562,9 +562,12 @@ reload(sv *s)
     at_error err;
     at_log(AT_LOG_INFO, "SIGHUP: reloading %s and the plugins", s->config_path ? s->config_path
                                                                               : "the configuration");
-    if (at_config_load(s->config_path, &cfg, &err) != AT_OK) {
+    if (at_config_reload(s->cfg, &cfg, &err) != AT_OK) {
         at_log(AT_LOG_ERROR, "reload: %s; keeping the old configuration", err.msg);
     } else {
+        if (cfg->db_password_kept)
+            at_log(AT_LOG_INFO, "reload: db_password_file %s is not readable now; keeping the "
+                   "password read at start", cfg->db_password_file);
         at_config_free(s->cfg);
         s->cfg = cfg;
         at_log_set_level(cfg->log_level);

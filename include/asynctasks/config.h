@@ -19,6 +19,10 @@ typedef struct at_config {
     unsigned db_port;
     char *db_user;
     char *db_password; /* from db_password or the contents of db_password_file */
+    char *db_password_file; /* where it came from (absolute), or NULL */
+    /* at_config_reload only: db_password_file could not be read, and the
+     * password read from it before was kept */
+    unsigned db_password_kept;
     char *db_name;
     unsigned db_timeout; /* seconds, for connect, read and write */
 
@@ -51,6 +55,12 @@ typedef struct at_config {
 /* Finds the configuration: explicit_path if not NULL, else
  * $ASYNCTASKS_CONFIG, else at_config_default_path(); then parses it. */
 int at_config_load(const char *explicit_path, at_config **out, at_error *err);
+
+/* Reads prev's file again, as at_config_load would, for a running
+ * program's reload. When its db_password_file is the same file as before
+ * and cannot be read now (the program has left root behind), the password
+ * read from it before is kept and *out's db_password_kept says so. */
+int at_config_reload(const at_config *prev, at_config **out, at_error *err);
 
 /* Parses one file. Errors name "file:line". */
 int at_config_parse_file(const char *path, at_config **out, at_error *err);
