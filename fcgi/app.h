@@ -15,8 +15,8 @@
 #include "request.h"
 
 #define FC_BODY_MAX    (16u << 20) /* bytes of a request body */
-#define FC_SESSION_COOKIE "at_session"
-#define FC_LOGIN_COOKIE   "at_login"
+#define FC_SESSION_COOKIE FC_COOKIE_PREFIX "session"
+#define FC_LOGIN_COOKIE   FC_COOKIE_PREFIX "login"
 #define FC_SESSION_IDLE   (30 * 60)      /* seconds without a request */
 #define FC_SESSION_LIFE   (12 * 60 * 60) /* seconds at most */
 #define FC_PARAMS_PER_ROUTE 16

@@ -323,23 +323,58 @@ allow_header(fc_ctx *c)
 
 /* ---- who is asking ---- */
 
+/* Two sessions are never guessed between: the visitor is told which
+ * cookie to clear. */
+#define FC_TOO_MANY_SESSIONS                                                                       \
+    "Your browser sent more than one " FC_SESSION_COOKIE " cookie that names a session here, "    \
+    "or too many of them. Delete the " FC_SESSION_COOKIE " cookies of this site and of its "      \
+    "parent domains, then log in again."
+
+/* The values of the session cookies into req, in the order sent: a
+ * browser sends one for each domain and path that set one, and the
+ * context finds which names a live session. More than it tries is a
+ * refusal that says what to do. */
+static int
+session_cookies(fc_ctx *c, at_access_req *req)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->cookies.n; i++) {
+        if (strcmp(c->cookies.v[i].key, FC_SESSION_COOKIE) != 0)
+            continue;
+        if (n == AT_ACCESS_TOKENS) {
+            fc_error(c, 400, FC_TOO_MANY_SESSIONS);
+            return -1;
+        }
+        if (n == 0)
+            req->session_token = c->cookies.v[i].value;
+        else
+            req->more_tokens[n - 1] = c->cookies.v[i].value;
+        n++;
+    }
+    return 0;
+}
+
 /* The request's context, one statement: the session of the cookie, the
  * user, the business the request names and what they may do there, the
  * message for this page and the clock (lib/access.c decides). */
 static int
 load_context(fc_ctx *c, bool post)
 {
-    const fc_kv *ck = fc_kv_get(&c->cookies, FC_SESSION_COOKIE);
     const fc_kv *b = fc_kv_get(post ? &c->form : &c->qs, "business");
-    at_access_req req = {ck ? ck->value : NULL, FC_SESSION_IDLE, b && b->len ? b->value : NULL};
+    at_access_req req = {NULL, FC_SESSION_IDLE, b && b->len ? b->value : NULL, {NULL}};
     at_error err;
+    if (session_cookies(c, &req))
+        return -1;
     at_access_more more = {0};
     if ((c->route->loads & FC_LOAD_MENU) && !c->want_xml)
         more.menu_max = FC_BUSINESS_MENU_MAX;
     /* also for a searched list, which shows no totals: whether the business
      * has any pause rule comes with them */
     more.totals = (c->route->loads & FC_LOAD_TOTALS) != 0;
-    if (at_access_load_more(c->db, &req, &c->acc, &more, &err))
+    int rc = at_access_load_more(c->db, &req, &c->acc, &more, &err);
+    if (rc == AT_ECONFLICT)
+        return fc_error(c, 400, FC_TOO_MANY_SESSIONS), -1;
+    if (rc)
         return fc_fail(c, &err), -1;
     c->businesses = more.menu;
     c->nbusinesses = more.nmenu;
@@ -347,7 +382,7 @@ load_context(fc_ctx *c, bool post)
     c->totals = more.counts;
     c->no_rules = !more.has_rules;
     if (c->acc.logged_in) {
-        snprintf(c->token, sizeof c->token, "%s", ck->value);
+        snprintf(c->token, sizeof c->token, "%s", c->acc.token);
         c->actor.user_id = c->acc.user.id;
         c->actor.name = c->acc.user.email;
     }

@@ -1004,16 +1004,44 @@ bad_cookie() { # bad_cookie NAME COOKIE-HEADER
     sec "$1"
     alive "$1"
 }
-bad_cookie "a cookie value with a double quote inside" 'a=b"c'
-bad_cookie "a cookie value with a backslash" 'a=b\c'
-bad_cookie "a cookie value with a comma" 'a=b,c'
-bad_cookie "a cookie name with a space" 'a b=1'
-bad_cookie "a cookie without =" 'at_session'
-bad_cookie "a cookie with an empty name" '=1'
-bad_cookie "a cookie with a non-ASCII byte" "a=$(printf 'caf\303\251')"
-bad_cookie "65 cookies" "$(for i in $(seq 65); do printf 'c%d=1; ' "$i"; done)"
-bad_cookie "a cookie value of 4097 bytes" "a=$(head -c 4097 /dev/zero | tr '\0' v)"
+bad_cookie "our cookie's value with a double quote inside" 'at_a=b"c'
+bad_cookie "our cookie's value with a backslash" 'at_a=b\c'
+bad_cookie "our cookie's value with a comma" 'at_a=b,c'
+bad_cookie "our cookie's name with a space" 'at_a b=1'
+bad_cookie "our cookie without =" 'at_session'
+bad_cookie "our cookie with a non-ASCII byte" "pref=1; at_a=$(printf 'caf\303\251')"
+bad_cookie "65 of our cookies" "$(for i in $(seq 65); do printf 'at_c%d=1; ' "$i"; done)"
+bad_cookie "our cookie's value of 4097 bytes" "at_a=$(head -c 4097 /dev/zero | tr '\0' v)"
 bad_cookie "a Cookie header over 8 KiB" "a=$(head -c 3000 /dev/zero | tr '\0' v); b=$(head -c 3000 /dev/zero | tr '\0' v); c=$(head -c 3000 /dev/zero | tr '\0' v)"
+# Another application on the host or a parent domain: its cookies reach
+# us too, and are none of our business.
+for ck in 'pref=hello world' 'ui={"a":1}' "name=$(printf '\303\251')" 'flag' 'a b=1' '=1' \
+    'a=b"c; x=y\z' "$(for i in $(seq 65); do printf 'c%d=1; ' "$i"; done)"; do
+    req_next "" -H "Cookie: $ck" "$URL/login"
+    status_is 200 "another application's cookie '${ck:0:20}': the login form"
+    alive "another application's cookie '${ck:0:20}'"
+done
+T_BA=$(jar_cookie "${JAR[ba]}" at_session)
+T_PA=$(jar_cookie "${JAR[pa]}" at_session)
+req "" -H "Cookie: pref=hello world; at_session=$T_BA; flag; ui={\"a\":1}" "$URL$LIST"
+status_is 200 "another application's cookies around the session's: the list"
+# Two session cookies: a stale one (a parent domain's, or one that ended)
+# does not hide the live one, in either order; two live ones are never
+# chosen between.
+STALE=$(rand_token)
+req "" -H "Cookie: at_session=$STALE; at_session=$T_BA" "$URL$LIST"
+status_is 200 "a stale session cookie before the live one: the list"
+req "" -H "Cookie: at_session=$T_BA; at_session=$STALE" "$URL$LIST"
+status_is 200 "the live session cookie before a stale one: the list"
+req "" -H "Cookie: at_session=$T_BA; at_session=$T_PA" "$URL$LIST"
+status_is 400 "two live session cookies: 400"
+body_has "Delete the at_session cookies of this site" "two live session cookies: the page says which cookie to clear"
+sec "two live session cookies"
+req "" -H "Cookie: at_session=$T_BA; at_session=$T_PA" "$URL/login"
+status_is 400 "two live session cookies: the login form says so too"
+req "" -H "Cookie: at_session=$STALE; at_session=$STALE; at_session=$STALE; at_session=$T_BA" "$URL$LIST"
+status_is 400 "four session cookies: 400"
+body_has "Delete the at_session cookies of this site" "four session cookies: the page says which cookie to clear"
 bad_body() { # bad_body NAME BODY [JAR PATH]
     req_next "${3:-}" "${FORM[@]}" --data-binary "$2" "$URL${4:-/login}"
     status_is 400 "$1: 400"
