@@ -104,11 +104,39 @@ fc_set_cookie(fc_ctx *c, const char *name, const char *value, const char *path, 
 int
 fc_redirect(fc_ctx *c, const char *location)
 {
+    size_t len = fc_uri_len(location);
+    if (len > FC_LOCATION_MAX) {
+        at_log(AT_LOG_ERROR, "%s %s: a redirect of %zu bytes", c->method, c->path, len);
+        return fc_error(c, 500, "The address to go on to is too long.");
+    }
+    char *loc = malloc(len + 1);
+    if (!loc)
+        return fc_error(c, 500, "Out of memory.");
+    fc_uri_write(location, loc);
     drop_body(c);
     free(c->resp.location);
-    c->resp.location = strdup(location);
+    c->resp.location = loc;
     c->resp.status = 303;
     return 0;
+}
+
+/* This page's address for a redirect, from checked values only: the
+ * route's path (c->path matched it), business when given, then each
+ * parameter the route declares and the query gave, in the route's order,
+ * its value having passed its check (vals). Unknown parameters are left
+ * out, and so is whatever would make it longer than max. */
+static void
+self_url(const fc_ctx *c, const fc_value *vals, const char *business, size_t max, vw_url *u)
+{
+    u->max = max;
+    vw_url_path(u, c->path);
+    vw_url_param(u, "business", business);
+    for (size_t k = 0; vals && k < c->route->nparams; k++) {
+        const char *name = c->route->params[k].name;
+        const fc_kv *kv = fc_kv_get(&c->qs, name);
+        if (vals[k].present && kv && (!business || strcmp(name, "business") != 0))
+            vw_url_param(u, name, kv->value);
+    }
 }
 
 void
@@ -409,12 +437,7 @@ check_business(fc_ctx *c)
             fc_error(c, 403, "You do not administer any business.");
         } else {
             vw_url url = {0};
-            vw_url_path(&url, c->path);
-            vw_url_param(&url, "business", v[0].slug);
-            if (url.p && c->query[0]) {
-                vw_url_path(&url, "&");
-                vw_url_path(&url, c->query);
-            }
+            self_url(c, c->p, v[0].slug, FC_LOCATION_MAX, &url);
             if (url.p)
                 fc_redirect(c, url.p);
             else
@@ -460,6 +483,33 @@ param(FCGX_Request *r, const char *name)
     return v ? v : "";
 }
 
+/* To the login page, which comes back here: next is this page with the
+ * parameters of its query that pass the route's checks (none when one
+ * fails), short enough that encoded once more it fits a Location. */
+static void
+to_login(fc_ctx *c)
+{
+    static const char login[] = "/login";
+    fc_value vals[FC_PARAMS_PER_ROUTE];
+    at_error err;
+    size_t n = c->route->nparams;
+    bool checked = n <= FC_PARAMS_PER_ROUTE &&
+                   fc_params_check(c->route->params, n, &c->qs, c->acc.now, vals, &err) == AT_OK;
+    vw_url next = {0}, url = {0};
+    /* "?next=" and each byte of next as %XX at worst */
+    self_url(c, checked ? vals : NULL, NULL, (FC_LOCATION_MAX - sizeof login - 6) / 3, &next);
+    if (n <= FC_PARAMS_PER_ROUTE)
+        fc_params_free(vals, n);
+    vw_url_path(&url, login);
+    vw_url_param(&url, "next", next.p);
+    if (url.p && next.p)
+        fc_redirect(c, url.p);
+    else
+        fc_error(c, 500, "Out of memory.");
+    vw_url_free(&next);
+    vw_url_free(&url);
+}
+
 /* The session of a browser: a page that needs one sends the visitor to the
  * login page and back; every POST must carry the CSRF token. */
 static int
@@ -472,20 +522,7 @@ check_visitor(fc_ctx *c, bool post)
             fc_error(c, post ? 403 : 401, "Your session has ended: log in again.");
             return -1;
         }
-        vw_url next = {0}, url = {0};
-        vw_url_path(&next, c->path);
-        if (c->query[0]) {
-            vw_url_path(&next, "?");
-            vw_url_path(&next, c->query);
-        }
-        vw_url_path(&url, "/login");
-        vw_url_param(&url, "next", next.p);
-        if (url.p && next.p)
-            fc_redirect(c, url.p);
-        else
-            fc_error(c, 500, "Out of memory.");
-        vw_url_free(&next);
-        vw_url_free(&url);
+        to_login(c);
         return -1;
     }
     if (post && check_csrf(c))

@@ -163,6 +163,28 @@ for bad in "//evil.example/x" "https://evil.example/" '/\evil.example' $'/\t/evi
     status_is 400 "GET /login?next=$(printf '%q' "$bad"): 400, no open redirect"
 done
 
+# Every Location is made of checked values, percent-encoded, and fits the
+# 4 KiB buffer nginx reads the app's headers into (else: 502).
+STOP=$(printf '\343\200\202') # U+3002, the ideographic full stop
+req "$J0" -G --data-urlencode "next=/${STOP}evil" "$URL/login"
+status_is 303 "logged in, GET /login?next=/%E3%80%82evil: 303"
+is "$LOC" "/%E3%80%82evil" "... to the path percent-encoded, not in raw UTF-8"
+ZZ=$(head -c 6000 /dev/zero | tr '\0' z)
+STOPS=$(for _ in $(seq 100); do printf '%%E3%%80%%82'; done)
+LONGQ="business=$A&zz=$ZZ&user=$STOPS&sort=user"
+req "" "$URL/admin/async-tasks?$LONGQ"
+status_is 303 "anonymous GET with a query of ${#LONGQ} bytes: 303, not 502"
+ok "$([ "${#LOC}" -le 2048 ]; echo $?)" "... its Location fits in 2048 bytes (${#LOC})"
+is "$LOC" "/login?next=$(enc "/admin/async-tasks?business=$A&sort=user")" \
+    "... back to the page with its checked parameters that fit, the unknown one left out"
+req "" "$URL/admin/async-tasks?business=$A&sort=sideways&zz=1"
+is "$ST $LOC" "303 /login?next=$(enc /admin/async-tasks)" \
+    "anonymous GET with a parameter that fails its check: back to the bare page"
+req "$J0" "$URL/admin/async-tasks?zz=$ZZ&sort=user&user=$STOPS"
+status_is 303 "logged in, a page without business and a long query: 303, not 502"
+is "$LOC" "/admin/async-tasks?business=$A&sort=user&user=$STOPS" \
+    "... to the first business, with the checked parameters, the unknown one left out"
+
 for role in mem bb ba pa; do login "$role"; done
 
 # ==== an empty business ====
