@@ -13,10 +13,11 @@
 
 #include "params.h"
 #include "request.h"
+#include "uri.h"
 
 #define FC_BODY_MAX    (16u << 20) /* bytes of a request body */
-#define FC_SESSION_COOKIE "at_session"
-#define FC_LOGIN_COOKIE   "at_login"
+#define FC_SESSION_COOKIE FC_COOKIE_PREFIX "session"
+#define FC_LOGIN_COOKIE   FC_COOKIE_PREFIX "login"
 #define FC_SESSION_IDLE   (30 * 60)      /* seconds without a request */
 #define FC_SESSION_LIFE   (12 * 60 * 60) /* seconds at most */
 #define FC_PARAMS_PER_ROUTE 16
@@ -111,6 +112,10 @@ const fc_value *fc_arg(const fc_ctx *c, const char *name);
 const fc_value *fc_arg_of(const fc_ctx *c, const fc_value *vals, const char *name);
 
 /* Responses. Each returns 0 so that handlers can "return fc_...". */
+/* 303 to location, a URL made of checked values (slugs, numbers, the
+ * route's paths, parameters that passed their checks): written
+ * percent-encoded (uri.h), and refused with 500 when longer than
+ * FC_LOCATION_MAX, as no builder lets it be. */
 int fc_redirect(fc_ctx *c, const char *location);
 int fc_error(fc_ctx *c, int status, const char *message);
 int fc_add_header(fc_ctx *c, const char *name, const char *value);
@@ -169,17 +174,21 @@ void vw_select(fc_ctx *c, const char *id, const char *name, const char *label,
 
 /* A URL built piece by piece in a buffer that grows: never cut short.
  * After running out of memory p is NULL, and attributes given it are left
- * out rather than written wrong. Start with {0}; free with vw_url_free. */
+ * out rather than written wrong. Start with {0}; free with vw_url_free.
+ * With max set (a redirect's), a parameter that would make the URL longer
+ * is left out whole, and dropped says so. */
 typedef struct vw_url {
     char *p;
     size_t len, cap;
     bool oom;
+    size_t max;   /* 0: no limit */
+    bool dropped; /* a parameter was left out for max */
 } vw_url;
 /* Appends text as it is (a path). */
 void vw_url_path(vw_url *u, const char *path);
 /* Appends "?key=value" (or "&key=value" after the first), the value
  * percent-encoded but for A-Z a-z 0-9 - _ . ~; a NULL or empty value adds
- * nothing. */
+ * nothing, nor does one past max. */
 void vw_url_param(vw_url *u, const char *key, const char *value);
 void vw_url_free(vw_url *u);
 

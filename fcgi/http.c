@@ -104,11 +104,39 @@ fc_set_cookie(fc_ctx *c, const char *name, const char *value, const char *path, 
 int
 fc_redirect(fc_ctx *c, const char *location)
 {
+    size_t len = fc_uri_len(location);
+    if (len > FC_LOCATION_MAX) {
+        at_log(AT_LOG_ERROR, "%s %s: a redirect of %zu bytes", c->method, c->path, len);
+        return fc_error(c, 500, "The address to go on to is too long.");
+    }
+    char *loc = malloc(len + 1);
+    if (!loc)
+        return fc_error(c, 500, "Out of memory.");
+    fc_uri_write(location, loc);
     drop_body(c);
     free(c->resp.location);
-    c->resp.location = strdup(location);
+    c->resp.location = loc;
     c->resp.status = 303;
     return 0;
+}
+
+/* This page's address for a redirect, from checked values only: the
+ * route's path (c->path matched it), business when given, then each
+ * parameter the route declares and the query gave, in the route's order,
+ * its value having passed its check (vals). Unknown parameters are left
+ * out, and so is whatever would make it longer than max. */
+static void
+self_url(const fc_ctx *c, const fc_value *vals, const char *business, size_t max, vw_url *u)
+{
+    u->max = max;
+    vw_url_path(u, c->path);
+    vw_url_param(u, "business", business);
+    for (size_t k = 0; vals && k < c->route->nparams; k++) {
+        const char *name = c->route->params[k].name;
+        const fc_kv *kv = fc_kv_get(&c->qs, name);
+        if (vals[k].present && kv && (!business || strcmp(name, "business") != 0))
+            vw_url_param(u, name, kv->value);
+    }
 }
 
 void
@@ -323,23 +351,58 @@ allow_header(fc_ctx *c)
 
 /* ---- who is asking ---- */
 
+/* Two sessions are never guessed between: the visitor is told which
+ * cookie to clear. */
+#define FC_TOO_MANY_SESSIONS                                                                       \
+    "Your browser sent more than one " FC_SESSION_COOKIE " cookie that names a session here, "    \
+    "or too many of them. Delete the " FC_SESSION_COOKIE " cookies of this site and of its "      \
+    "parent domains, then log in again."
+
+/* The values of the session cookies into req, in the order sent: a
+ * browser sends one for each domain and path that set one, and the
+ * context finds which names a live session. More than it tries is a
+ * refusal that says what to do. */
+static int
+session_cookies(fc_ctx *c, at_access_req *req)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->cookies.n; i++) {
+        if (strcmp(c->cookies.v[i].key, FC_SESSION_COOKIE) != 0)
+            continue;
+        if (n == AT_ACCESS_TOKENS) {
+            fc_error(c, 400, FC_TOO_MANY_SESSIONS);
+            return -1;
+        }
+        if (n == 0)
+            req->session_token = c->cookies.v[i].value;
+        else
+            req->more_tokens[n - 1] = c->cookies.v[i].value;
+        n++;
+    }
+    return 0;
+}
+
 /* The request's context, one statement: the session of the cookie, the
  * user, the business the request names and what they may do there, the
  * message for this page and the clock (lib/access.c decides). */
 static int
 load_context(fc_ctx *c, bool post)
 {
-    const fc_kv *ck = fc_kv_get(&c->cookies, FC_SESSION_COOKIE);
     const fc_kv *b = fc_kv_get(post ? &c->form : &c->qs, "business");
-    at_access_req req = {ck ? ck->value : NULL, FC_SESSION_IDLE, b && b->len ? b->value : NULL};
+    at_access_req req = {NULL, FC_SESSION_IDLE, b && b->len ? b->value : NULL, {NULL}};
     at_error err;
+    if (session_cookies(c, &req))
+        return -1;
     at_access_more more = {0};
     if ((c->route->loads & FC_LOAD_MENU) && !c->want_xml)
         more.menu_max = FC_BUSINESS_MENU_MAX;
     /* also for a searched list, which shows no totals: whether the business
      * has any pause rule comes with them */
     more.totals = (c->route->loads & FC_LOAD_TOTALS) != 0;
-    if (at_access_load_more(c->db, &req, &c->acc, &more, &err))
+    int rc = at_access_load_more(c->db, &req, &c->acc, &more, &err);
+    if (rc == AT_ECONFLICT)
+        return fc_error(c, 400, FC_TOO_MANY_SESSIONS), -1;
+    if (rc)
         return fc_fail(c, &err), -1;
     c->businesses = more.menu;
     c->nbusinesses = more.nmenu;
@@ -347,7 +410,7 @@ load_context(fc_ctx *c, bool post)
     c->totals = more.counts;
     c->no_rules = !more.has_rules;
     if (c->acc.logged_in) {
-        snprintf(c->token, sizeof c->token, "%s", ck->value);
+        snprintf(c->token, sizeof c->token, "%s", c->acc.token);
         c->actor.user_id = c->acc.user.id;
         c->actor.name = c->acc.user.email;
     }
@@ -374,12 +437,7 @@ check_business(fc_ctx *c)
             fc_error(c, 403, "You do not administer any business.");
         } else {
             vw_url url = {0};
-            vw_url_path(&url, c->path);
-            vw_url_param(&url, "business", v[0].slug);
-            if (url.p && c->query[0]) {
-                vw_url_path(&url, "&");
-                vw_url_path(&url, c->query);
-            }
+            self_url(c, c->p, v[0].slug, FC_LOCATION_MAX, &url);
             if (url.p)
                 fc_redirect(c, url.p);
             else
@@ -425,6 +483,33 @@ param(FCGX_Request *r, const char *name)
     return v ? v : "";
 }
 
+/* To the login page, which comes back here: next is this page with the
+ * parameters of its query that pass the route's checks (none when one
+ * fails), short enough that encoded once more it fits a Location. */
+static void
+to_login(fc_ctx *c)
+{
+    static const char login[] = "/login";
+    fc_value vals[FC_PARAMS_PER_ROUTE];
+    at_error err;
+    size_t n = c->route->nparams;
+    bool checked = n <= FC_PARAMS_PER_ROUTE &&
+                   fc_params_check(c->route->params, n, &c->qs, c->acc.now, vals, &err) == AT_OK;
+    vw_url next = {0}, url = {0};
+    /* "?next=" and each byte of next as %XX at worst */
+    self_url(c, checked ? vals : NULL, NULL, (FC_LOCATION_MAX - sizeof login - 6) / 3, &next);
+    if (n <= FC_PARAMS_PER_ROUTE)
+        fc_params_free(vals, n);
+    vw_url_path(&url, login);
+    vw_url_param(&url, "next", next.p);
+    if (url.p && next.p)
+        fc_redirect(c, url.p);
+    else
+        fc_error(c, 500, "Out of memory.");
+    vw_url_free(&next);
+    vw_url_free(&url);
+}
+
 /* The session of a browser: a page that needs one sends the visitor to the
  * login page and back; every POST must carry the CSRF token. */
 static int
@@ -437,20 +522,7 @@ check_visitor(fc_ctx *c, bool post)
             fc_error(c, post ? 403 : 401, "Your session has ended: log in again.");
             return -1;
         }
-        vw_url next = {0}, url = {0};
-        vw_url_path(&next, c->path);
-        if (c->query[0]) {
-            vw_url_path(&next, "?");
-            vw_url_path(&next, c->query);
-        }
-        vw_url_path(&url, "/login");
-        vw_url_param(&url, "next", next.p);
-        if (url.p && next.p)
-            fc_redirect(c, url.p);
-        else
-            fc_error(c, 500, "Out of memory.");
-        vw_url_free(&next);
-        vw_url_free(&url);
+        to_login(c);
         return -1;
     }
     if (post && check_csrf(c))

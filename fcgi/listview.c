@@ -63,7 +63,8 @@ vw_listview_hidden(fc_ctx *c, const fc_listview *lv)
 int
 fc_redirect_list(fc_ctx *c, const fc_listview *lv)
 {
-    vw_url u = {0};
+    /* long searches are dropped rather than the redirect refused */
+    vw_url u = {.max = FC_LOCATION_MAX};
     fc_list_url(c, lv, "/admin/async-tasks", &u);
     if (!u.p)
         return fc_error(c, 500, "Out of memory.");

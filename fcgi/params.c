@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "params.h"
+#include "uri.h"
 
 static int
 decimal(const char *s, long long min, long long max, long long *out)
@@ -93,7 +94,8 @@ one(const fc_param *p, const char *s, at_time now, fc_value *v, at_error *err)
             return at_error_set(err, AT_EINVAL, "parameter %s: %s", p->name, tmp.msg);
         break;
     case FC_P_PATH:
-        if (s[0] != '/' || s[1] == '/' || s[1] == '\\' || strlen(s) > 2000 ||
+        /* it becomes a Location as it is, percent-encoded (uri.c) */
+        if (s[0] != '/' || s[1] == '/' || s[1] == '\\' || fc_uri_len(s) > FC_LOCATION_MAX ||
             strpbrk(s, "\t\r\n\\"))
             return at_error_set(err, AT_EINVAL, "parameter %s is not a local path", p->name);
         break;

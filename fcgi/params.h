@@ -20,7 +20,8 @@ enum fc_ptype {
     FC_P_CURSOR,   /* a page cursor: [a-z0-9-], at most AT_CURSOR_BUF */
     FC_P_TOKEN,    /* a 64-hex-digit token (CSRF) */
     FC_P_TIME,     /* a time as at_time_parse takes it, or a datetime-local value */
-    FC_P_PATH      /* a local path to return to: "/..." but not "//" */
+    FC_P_PATH      /* a local path to return to: "/..." but not "//", that fits a
+                      Location (FC_LOCATION_MAX) once percent-encoded */
 };
 
 typedef struct fc_param {

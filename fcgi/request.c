@@ -302,17 +302,19 @@ is_cookie_octet(unsigned char c)
            (c >= 0x3C && c <= 0x5B) || (c >= 0x5D && c <= 0x7E);
 }
 
+/* Whether the piece s[0..len) (OWS trimmed) is one of our cookies: its
+ * name, up to the first '=' or the end, begins with FC_COOKIE_PREFIX.
+ * Others belong to whatever else shares the host or a parent domain, and
+ * are not ours to judge. */
 static int
-has_key(const fc_kvlist *l, const char *key, size_t klen)
+is_ours(const char *s, size_t len)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (strlen(l->v[i].key) == klen && memcmp(l->v[i].key, key, klen) == 0)
-            return 1;
-    return 0;
+    size_t plen = sizeof FC_COOKIE_PREFIX - 1;
+    return len >= plen && memcmp(s, FC_COOKIE_PREFIX, plen) == 0;
 }
 
-/* Checks one "name=value" piece (OWS already trimmed) and adds it unless
- * its name was seen before. */
+/* Checks one of our "name=value" pieces (OWS already trimmed) and adds
+ * it, repeated names included. */
 static int
 cookie_pair(const char *s, size_t len, size_t number, fc_kvlist *l, size_t *cap, at_error *err)
 {
@@ -320,8 +322,6 @@ cookie_pair(const char *s, size_t len, size_t number, fc_kvlist *l, size_t *cap,
     if (!eq)
         return at_error_set(err, AT_EINVAL, "cookie %zu has no '='", number);
     size_t nlen = (size_t) (eq - s);
-    if (nlen == 0)
-        return at_error_set(err, AT_EINVAL, "cookie %zu has an empty name", number);
     if (nlen > FC_KEY_MAX)
         return at_error_set(err, AT_EINVAL, "the name of cookie %zu is longer than %d bytes",
                             number, FC_KEY_MAX);
@@ -347,8 +347,6 @@ cookie_pair(const char *s, size_t len, size_t number, fc_kvlist *l, size_t *cap,
             return at_error_set(err, AT_EINVAL,
                                 "cookie '%.*s' holds a character not allowed in a cookie value",
                                 (int) nlen, s);
-    if (has_key(l, s, nlen))
-        return AT_OK;
     char *key = copy_bytes(s, nlen), *value = copy_bytes(v, vlen);
     if (!key || !value) {
         free(key);
@@ -362,7 +360,7 @@ int
 fc_parse_cookies(const char *s, fc_kvlist *out, at_error *err)
 {
     fc_kvlist l = {NULL, 0};
-    size_t cap = 0, count = 0;
+    size_t cap = 0, number = 0;
     int rc = AT_OK;
 
     if (!out)
@@ -383,13 +381,15 @@ fc_parse_cookies(const char *s, fc_kvlist *out, at_error *err)
         while (e > b && is_ows((unsigned char) s[e - 1]))
             e--;
         /* An empty piece ("a=1;;b=2", a trailing "; ") holds no cookie and
-         * harms nothing, so it is skipped rather than refused. */
-        if (e > b) {
-            if (++count > FC_COOKIES_MAX) {
-                rc = at_error_set(err, AT_EINVAL, "too many cookies (at most %d)", FC_COOKIES_MAX);
+         * harms nothing, so it is skipped rather than refused; so is
+         * another application's cookie, whatever it holds. */
+        if (e > b && (++number, is_ours(s + b, e - b))) {
+            if (l.n == FC_COOKIES_MAX) {
+                rc = at_error_set(err, AT_EINVAL, "too many of our cookies (at most %d)",
+                                  FC_COOKIES_MAX);
                 goto out;
             }
-            rc = cookie_pair(s + b, e - b, count, &l, &cap, err);
+            rc = cookie_pair(s + b, e - b, number, &l, &cap, err);
             if (rc)
                 goto out;
         }

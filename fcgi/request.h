@@ -13,7 +13,8 @@
 #define FC_PARAMS_MAX    256           /* pairs in one query string or form */
 #define FC_KEY_MAX       64            /* bytes of a parameter name */
 #define FC_VALUE_MAX     (13u << 20)   /* bytes of one decoded value */
-#define FC_COOKIES_MAX   64
+#define FC_COOKIE_PREFIX "at_"         /* what names our cookies */
+#define FC_COOKIES_MAX   64            /* of ours in one header */
 #define FC_COOKIE_MAX    4096          /* bytes of one cookie value */
 #define FC_HEADER_MAX    8192          /* bytes of an Accept or Cookie header */
 
@@ -38,9 +39,15 @@ typedef struct fc_kvlist {
  * value. */
 int fc_parse_urlencoded(const char *s, size_t len, fc_kvlist *out, at_error *err);
 
-/* The Cookie header: "name=value; name2=value2". Names are 1..FC_KEY_MAX of the
- * cookie-name token characters; values are cookie-octets (optionally in
- * double quotes), at most FC_COOKIE_MAX. A repeated name keeps the first. */
+/* The Cookie header: "name=value; name2=value2". Only our own cookies,
+ * those whose names begin with FC_COOKIE_PREFIX, are read: a browser sends
+ * us the cookies of every application on the host and its parent domains,
+ * and what they hold is none of our business. Ours are checked strictly:
+ * names of at most FC_KEY_MAX of the cookie-name token characters, values
+ * of cookie-octets (optionally in double quotes), at most FC_COOKIE_MAX,
+ * at most FC_COOKIES_MAX of them. A repeated name is kept each time, in
+ * the header's order (fc_kv_get finds the first): the caller decides what
+ * two of them mean. "cookie N" in a message counts every cookie. */
 int fc_parse_cookies(const char *s, fc_kvlist *out, at_error *err);
 
 void fc_kvlist_free(fc_kvlist *l);

@@ -227,18 +227,34 @@ vw_url_path(vw_url *u, const char *path)
     url_put(u, path, strlen(path));
 }
 
+static const char url_keep[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~";
+
+/* The bytes "&key=value" adds, value encoded. */
+static size_t
+param_len(const char *key, const char *value)
+{
+    size_t n = 2 + strlen(key);
+    for (const unsigned char *p = (const unsigned char *) value; *p; p++)
+        n += strchr(url_keep, *p) ? 1 : 3;
+    return n;
+}
+
 void
 vw_url_param(vw_url *u, const char *key, const char *value)
 {
-    static const char keep[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~";
     static const char hex[] = "0123456789ABCDEF";
     if (!value || !*value || u->oom)
         return;
+    if (u->max && u->len + param_len(key, value) > u->max) {
+        u->dropped = true;
+        return;
+    }
     url_put(u, u->p && strchr(u->p, '?') ? "&" : "?", 1);
     url_put(u, key, strlen(key));
     url_put(u, "=", 1);
     for (const unsigned char *p = (const unsigned char *) value; *p; p++) {
-        if (strchr(keep, *p)) {
+        if (strchr(url_keep, *p)) {
             url_put(u, (const char *) p, 1);
         } else {
             char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};

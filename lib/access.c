@@ -21,16 +21,21 @@
     "s.expires_at, s.flash, u.email, u.name, u.created_at, p.user_id IS NOT NULL, "                \
     "EXISTS (SELECT 1 FROM memberships a WHERE a.user_id = s.user_id "                             \
     "AND a.role = 'business_admin'), "                                                             \
-    "b.id, b.slug, b.name, b.created_at, m.role"
+    "b.id, b.slug, b.name, b.created_at, m.role, live.n, s.token_hash"
+/* The live sessions among the request's tokens (AT_ACCESS_TOKENS of them,
+ * NULL for none), counted by their primary key: the session is the one
+ * when there is exactly one, and none is guessed at when there are more. */
 #define CONTEXT_FROM                                                                               \
-    " FROM (SELECT 1) one "                                                                        \
-    "LEFT JOIN sessions s ON s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP(6) "                \
-    "AND s.last_seen_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND "                                   \
+    " FROM (SELECT COUNT(*) n, MIN(token_hash) h FROM sessions "                                   \
+    "WHERE token_hash IN (?, ?, ?) AND expires_at > UTC_TIMESTAMP(6) "                             \
+    "AND last_seen_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND) live "                               \
+    "LEFT JOIN sessions s ON s.token_hash = live.h AND live.n = 1 "                                \
     "LEFT JOIN users u ON u.id = s.user_id "                                                       \
     "LEFT JOIN platform_admins p ON p.user_id = s.user_id "                                        \
     "LEFT JOIN businesses b ON b.slug = ? AND s.user_id IS NOT NULL "                              \
     "LEFT JOIN memberships m ON m.business_id = b.id AND m.user_id = s.user_id"
-#define CONTEXT_NCOLS 17
+#define CONTEXT_NCOLS 19
+#define CONTEXT_ARGS (AT_ACCESS_TOKENS + 2)
 /* A business admin's Business menu: the same row once for each business
  * they administer (unsorted: the few rows are sorted here, and a cut list
  * is not shown as a menu), or once with NULLs there. */
@@ -51,14 +56,48 @@ static const char *const context_sql[2][2] = {
      CONTEXT_COLS MENU_COLS TOTALS_COLS CONTEXT_FROM MENU_FROM},
 };
 
-static int
-fill_context(const db_res *r, void *elem, at_error *err)
+_Static_assert(AT_ACCESS_TOKENS == 3, "CONTEXT_FROM has a placeholder for each token");
+
+/* The request's session tokens, and their hashes as the sessions table
+ * keys them. */
+typedef struct tokens {
+    const char *token[AT_ACCESS_TOKENS];
+    unsigned char hash[AT_ACCESS_TOKENS][32];
+    unsigned live; /* the live sessions among them, from the context */
+} tokens;
+
+static void
+tokens_of(const at_access_req *req, tokens *t)
 {
-    (void) err;
-    at_access *a = elem;
+    memset(t, 0, sizeof *t);
+    for (size_t i = 0; i < AT_ACCESS_TOKENS; i++) {
+        const char *tok = i == 0 ? req->session_token : req->more_tokens[i - 1];
+        if (tok && at_session_token_ok(tok)) {
+            t->token[i] = tok;
+            at_sha256(tok, AT_TOKEN_LEN, t->hash[i]);
+        }
+    }
+}
+
+/* Which of the request's tokens the row's session is. */
+static const char *
+token_of_row(const db_res *r, const tokens *t)
+{
+    size_t len = 0;
+    const char *h = db_col(r, CONTEXT_NCOLS - 1, &len);
+    for (size_t i = 0; h && len == 32 && i < AT_ACCESS_TOKENS; i++)
+        if (t->token[i] && memcmp(h, t->hash[i], 32) == 0)
+            return t->token[i];
+    return NULL;
+}
+
+static int
+fill_context(const db_res *r, at_access *a, tokens *t)
+{
     a->now = db_time(r, 0);
-    if (db_isnull(r, 1) || db_isnull(r, 7))
-        return AT_OK; /* no live session */
+    t->live = (unsigned) db_i64(r, CONTEXT_NCOLS - 2);
+    if (db_isnull(r, 1) || db_isnull(r, 7) || !(a->token = token_of_row(r, t)))
+        return AT_OK; /* no live session, or more than one */
     a->logged_in = 1;
     a->session.user_id = db_u64(r, 1);
     db_copy(r, 2, a->session.csrf, sizeof a->session.csrf);
@@ -103,14 +142,15 @@ by_slug(const void *x, const void *y)
  * a business of the menu; more than the menu's size of them is a list too
  * long for a menu. */
 static int
-read_rows(db_res *r, at_access *out, at_access_more *m, at_business *menu, at_error *err)
+read_rows(db_res *r, at_access *out, tokens *t, at_access_more *m, at_business *menu,
+          at_error *err)
 {
     int rc;
     size_t rows = 0;
     unsigned totals_col = CONTEXT_NCOLS + (m->menu_max ? MENU_NCOLS : 0);
     while ((rc = db_fetch(r, err)) == 1) {
         if (rows++ == 0) {
-            fill_context(r, out, err);
+            fill_context(r, out, t);
             if (m->totals) {
                 at_task_counts_fill_at(r, totals_col, &m->counts);
                 m->has_rules = db_i64(r, totals_col + AT_TOTALS_NCOLS) != 0;
@@ -133,17 +173,20 @@ read_rows(db_res *r, at_access *out, at_access_more *m, at_business *menu, at_er
 }
 
 static int
-load_rows(at_db *db, const db_arg *ctx_args, at_access *out, at_access_more *m, at_error *err)
+load_rows(at_db *db, const db_arg *ctx_args, at_access *out, tokens *t, at_access_more *m,
+          at_error *err)
 {
     at_business *menu = NULL;
     if (m->menu_max && !(menu = calloc((size_t) m->menu_max + 1, sizeof *menu)))
         return at_error_set(err, AT_ENOMEM, "out of memory");
-    db_arg a[] = {ctx_args[0], ctx_args[1], ctx_args[2], da_u64((uint64_t) m->menu_max + 1)};
+    db_arg a[CONTEXT_ARGS + 1];
+    memcpy(a, ctx_args, CONTEXT_ARGS * sizeof *a);
+    a[CONTEXT_ARGS] = da_u64((uint64_t) m->menu_max + 1);
     db_res r;
     int rc = db_query(db, DB_RETRY, context_sql[m->menu_max > 0][m->totals != 0], a,
-                      m->menu_max ? 4 : 3, &r, err);
+                      CONTEXT_ARGS + (m->menu_max ? 1 : 0), &r, err);
     if (rc == AT_OK) {
-        rc = read_rows(&r, out, m, menu, err);
+        rc = read_rows(&r, out, t, m, menu, err);
         db_res_close(&r);
     }
     m->menu = menu;
@@ -190,27 +233,30 @@ at_access_load_more(at_db *db, const at_access_req *req, at_access *out, at_acce
     no_totals(more);
     if (more->menu_max > 10000)
         return at_error_set(err, AT_EINVAL, "limit must be 1 to 10000, not %u", more->menu_max);
-    unsigned char hash[32];
-    const char *token = req->session_token;
-    bool has_token = token && at_session_token_ok(token);
-    if (has_token)
-        at_sha256(token, AT_TOKEN_LEN, hash);
+    tokens t;
+    tokens_of(req, &t);
     const char *slug = req->business && at_check_slug(req->business, NULL) == AT_OK
                            ? req->business
                            : NULL;
-    db_arg a[] = {has_token ? da_blob(hash, sizeof hash) : da_null(), da_u64(req->idle_s),
-                  da_str(slug)};
-    int rc = load_rows(db, a, out, more, err);
+    db_arg a[CONTEXT_ARGS];
+    for (size_t i = 0; i < AT_ACCESS_TOKENS; i++)
+        a[i] = t.token[i] ? da_blob(t.hash[i], sizeof t.hash[i]) : da_null();
+    a[AT_ACCESS_TOKENS] = da_u64(req->idle_s);
+    a[AT_ACCESS_TOKENS + 1] = da_str(slug);
+    int rc = load_rows(db, a, out, &t, more, err);
+    if (rc == AT_OK && t.live > 1)
+        rc = at_error_set(err, AT_ECONFLICT, "the request names %u live sessions", t.live);
     if (rc) {
         no_menu(more);
         no_totals(more);
-        return at_error_wrap(err, "who is asking");
+        memset(out, 0, sizeof *out);
+        return rc == AT_ECONFLICT ? rc : at_error_wrap(err, "who is asking");
     }
     decide(out);
     if (!out->business_ok)
         no_totals(more); /* of no business of theirs */
     if (out->logged_in)
-        at_session_seen(db, token, out->now, &out->session);
+        at_session_seen(db, out->token, out->now, &out->session);
     return AT_OK;
 }
 

@@ -116,7 +116,7 @@ at_session_get(at_db *db, const char *token, unsigned idle_s, at_session *out, a
 {
     memset(out, 0, sizeof *out);
     at_access a;
-    at_access_req req = {token, idle_s, NULL};
+    at_access_req req = {.session_token = token, .idle_s = idle_s};
     int rc = at_access_load(db, &req, &a, err);
     if (rc)
         return rc;

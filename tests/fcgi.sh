@@ -24,12 +24,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# request METHOD PATH [BODY [COOKIE]]: one FastCGI request; prints the
-# response (headers and body) as the app wrote it.
+# request METHOD PATH [BODY [COOKIE [QUERY]]]: one FastCGI request;
+# prints the response (headers and body) as the app wrote it. QUERY goes
+# to the app as it is, as no web server would pass it.
 request() {
-    local method=$1 path=$2 body=${3:-} cookie=${4:-}
+    local method=$1 path=$2 body=${3:-} cookie=${4:-} query=${5:-}
     env -i PATH="$PATH" LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}" REQUEST_METHOD="$method" \
-        DOCUMENT_URI="$path" QUERY_STRING="" HTTP_ACCEPT="text/html" HTTP_COOKIE="$cookie" \
+        DOCUMENT_URI="$path" QUERY_STRING="$query" HTTP_ACCEPT="text/html" HTTP_COOKIE="$cookie" \
         CONTENT_TYPE="application/x-www-form-urlencoded" CONTENT_LENGTH="${#body}" \
         REMOTE_ADDR=127.0.0.1 cgi-fcgi -bind -connect "$SOCK" <<<"$body" 2>&1
 }
@@ -58,6 +59,32 @@ start
 ok $? "starts with two workers"
 is "$(request GET /login | status_of)" 200 "answers a request"
 ok "$( [ "$(stat -c %a "$SOCK")" = 660 ]; echo $?)" "socket is owner and group only (660)"
+
+# A Location is built from checked values only: a line break in the raw
+# query makes no header of its own. The admin of one business, with a
+# session made here.
+db=$(sed -n 's/^db_name = //p' "$ASYNCTASKS_TEST_CONFIG")
+slug="fcgi-$$" admin="fcgi.$$@test.example.com"
+run --config "$ASYNCTASKS_TEST_CONFIG" business add "$slug" "FastCGI $$" &&
+    run --config "$ASYNCTASKS_TEST_CONFIG" user add "$admin" "Fay Cgi" --no-password &&
+    run --config "$ASYNCTASKS_TEST_CONFIG" member add --business "$slug" --user "$admin" \
+        --role business_admin || bail "setting up the admin: $OUT"
+tok=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+sql -D "$db" -e "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
+    SELECT UNHEX(SHA2('$tok', 256)), id, '$tok', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6),
+    UTC_TIMESTAMP(6) + INTERVAL 1 HOUR FROM users WHERE email = '$admin'"
+headers() { sed -n '1,/^\r\{0,1\}$/p'; }
+location() { headers | sed -n 's/^Location: \(.*\)\r$/\1/p'; }
+injected=$(request GET /admin/async-tasks "" "at_session=$tok" $'zz=a\r\nX-Injected: 1&sort=user')
+is "$(status_of <<<"$injected")" 303 "a page without business, CR LF in the raw query: 303"
+is "$(headers <<<"$injected" | grep -c '^X-Injected')" 0 "... no header of the query's own"
+is "$(location <<<"$injected")" "/admin/async-tasks?business=$slug&sort=user" \
+    "... to the business with the checked parameter, the unknown one left out"
+injected=$(request GET /admin/async-tasks "" "" $'business=x&zz=a\r\nX-Injected: 1')
+is "$(headers <<<"$injected" | grep -c '^X-Injected')" 0 "logged out, CR LF in the raw query: no header of its own"
+is "$(location <<<"$injected")" "/login?next=%2Fadmin%2Fasync-tasks%3Fbusiness%3Dx" \
+    "... to the login and back, with the checked parameter only"
+sql -D "$db" -e "DELETE FROM sessions WHERE token_hash = UNHEX(SHA2('$tok', 256))"
 
 # A worker that dies is replaced.
 before=$(workers)
@@ -108,7 +135,6 @@ sql -e "INSERT INTO login_failures (email, failures, first_at) VALUES ('$email',
 form=$(request GET /login)
 tok=$(printf '%s' "$form" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n 1)
 [ -n "$tok" ] || bail "no login token"
-db=$(sed -n 's/^db_name = //p' "$ASYNCTASKS_TEST_CONFIG")
 (sql -D "$db" -e "BEGIN; SELECT failures FROM login_failures WHERE email = '$email' FOR UPDATE; SELECT SLEEP(3); COMMIT" >/dev/null) &
 locker=$!
 sleep 0.5

@@ -163,6 +163,28 @@ for bad in "//evil.example/x" "https://evil.example/" '/\evil.example' $'/\t/evi
     status_is 400 "GET /login?next=$(printf '%q' "$bad"): 400, no open redirect"
 done
 
+# Every Location is made of checked values, percent-encoded, and fits the
+# 4 KiB buffer nginx reads the app's headers into (else: 502).
+STOP=$(printf '\343\200\202') # U+3002, the ideographic full stop
+req "$J0" -G --data-urlencode "next=/${STOP}evil" "$URL/login"
+status_is 303 "logged in, GET /login?next=/%E3%80%82evil: 303"
+is "$LOC" "/%E3%80%82evil" "... to the path percent-encoded, not in raw UTF-8"
+ZZ=$(head -c 6000 /dev/zero | tr '\0' z)
+STOPS=$(for _ in $(seq 100); do printf '%%E3%%80%%82'; done)
+LONGQ="business=$A&zz=$ZZ&user=$STOPS&sort=user"
+req "" "$URL/admin/async-tasks?$LONGQ"
+status_is 303 "anonymous GET with a query of ${#LONGQ} bytes: 303, not 502"
+ok "$([ "${#LOC}" -le 2048 ]; echo $?)" "... its Location fits in 2048 bytes (${#LOC})"
+is "$LOC" "/login?next=$(enc "/admin/async-tasks?business=$A&sort=user")" \
+    "... back to the page with its checked parameters that fit, the unknown one left out"
+req "" "$URL/admin/async-tasks?business=$A&sort=sideways&zz=1"
+is "$ST $LOC" "303 /login?next=$(enc /admin/async-tasks)" \
+    "anonymous GET with a parameter that fails its check: back to the bare page"
+req "$J0" "$URL/admin/async-tasks?zz=$ZZ&sort=user&user=$STOPS"
+status_is 303 "logged in, a page without business and a long query: 303, not 502"
+is "$LOC" "/admin/async-tasks?business=$A&sort=user&user=$STOPS" \
+    "... to the first business, with the checked parameters, the unknown one left out"
+
 for role in mem bb ba pa; do login "$role"; done
 
 # ==== an empty business ====
@@ -1004,16 +1026,44 @@ bad_cookie() { # bad_cookie NAME COOKIE-HEADER
     sec "$1"
     alive "$1"
 }
-bad_cookie "a cookie value with a double quote inside" 'a=b"c'
-bad_cookie "a cookie value with a backslash" 'a=b\c'
-bad_cookie "a cookie value with a comma" 'a=b,c'
-bad_cookie "a cookie name with a space" 'a b=1'
-bad_cookie "a cookie without =" 'at_session'
-bad_cookie "a cookie with an empty name" '=1'
-bad_cookie "a cookie with a non-ASCII byte" "a=$(printf 'caf\303\251')"
-bad_cookie "65 cookies" "$(for i in $(seq 65); do printf 'c%d=1; ' "$i"; done)"
-bad_cookie "a cookie value of 4097 bytes" "a=$(head -c 4097 /dev/zero | tr '\0' v)"
+bad_cookie "our cookie's value with a double quote inside" 'at_a=b"c'
+bad_cookie "our cookie's value with a backslash" 'at_a=b\c'
+bad_cookie "our cookie's value with a comma" 'at_a=b,c'
+bad_cookie "our cookie's name with a space" 'at_a b=1'
+bad_cookie "our cookie without =" 'at_session'
+bad_cookie "our cookie with a non-ASCII byte" "pref=1; at_a=$(printf 'caf\303\251')"
+bad_cookie "65 of our cookies" "$(for i in $(seq 65); do printf 'at_c%d=1; ' "$i"; done)"
+bad_cookie "our cookie's value of 4097 bytes" "at_a=$(head -c 4097 /dev/zero | tr '\0' v)"
 bad_cookie "a Cookie header over 8 KiB" "a=$(head -c 3000 /dev/zero | tr '\0' v); b=$(head -c 3000 /dev/zero | tr '\0' v); c=$(head -c 3000 /dev/zero | tr '\0' v)"
+# Another application on the host or a parent domain: its cookies reach
+# us too, and are none of our business.
+for ck in 'pref=hello world' 'ui={"a":1}' "name=$(printf '\303\251')" 'flag' 'a b=1' '=1' \
+    'a=b"c; x=y\z' "$(for i in $(seq 65); do printf 'c%d=1; ' "$i"; done)"; do
+    req_next "" -H "Cookie: $ck" "$URL/login"
+    status_is 200 "another application's cookie '${ck:0:20}': the login form"
+    alive "another application's cookie '${ck:0:20}'"
+done
+T_BA=$(jar_cookie "${JAR[ba]}" at_session)
+T_PA=$(jar_cookie "${JAR[pa]}" at_session)
+req "" -H "Cookie: pref=hello world; at_session=$T_BA; flag; ui={\"a\":1}" "$URL$LIST"
+status_is 200 "another application's cookies around the session's: the list"
+# Two session cookies: a stale one (a parent domain's, or one that ended)
+# does not hide the live one, in either order; two live ones are never
+# chosen between.
+STALE=$(rand_token)
+req "" -H "Cookie: at_session=$STALE; at_session=$T_BA" "$URL$LIST"
+status_is 200 "a stale session cookie before the live one: the list"
+req "" -H "Cookie: at_session=$T_BA; at_session=$STALE" "$URL$LIST"
+status_is 200 "the live session cookie before a stale one: the list"
+req "" -H "Cookie: at_session=$T_BA; at_session=$T_PA" "$URL$LIST"
+status_is 400 "two live session cookies: 400"
+body_has "Delete the at_session cookies of this site" "two live session cookies: the page says which cookie to clear"
+sec "two live session cookies"
+req "" -H "Cookie: at_session=$T_BA; at_session=$T_PA" "$URL/login"
+status_is 400 "two live session cookies: the login form says so too"
+req "" -H "Cookie: at_session=$STALE; at_session=$STALE; at_session=$STALE; at_session=$T_BA" "$URL$LIST"
+status_is 400 "four session cookies: 400"
+body_has "Delete the at_session cookies of this site" "four session cookies: the page says which cookie to clear"
 bad_body() { # bad_body NAME BODY [JAR PATH]
     req_next "${3:-}" "${FORM[@]}" --data-binary "$2" "$URL${4:-/login}"
     status_is 400 "$1: 400"

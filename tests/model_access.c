@@ -73,6 +73,35 @@ test_anonymous(void)
     ok(!load(wrong, NULL).logged_in, "another token: nobody");
 }
 
+/* Several session cookies (a browser sends one per domain and path that
+ * set it): the one that names a live session is used, wherever it comes;
+ * two live ones are never chosen between. */
+static void
+test_several_tokens(void)
+{
+    char stale[AT_TOKEN_LEN + 1];
+    memcpy(stale, t_admin, sizeof stale);
+    stale[0] = stale[0] == 'a' ? 'b' : 'a';
+    at_access a;
+    at_error err = {0};
+    at_access_req req = {stale, 600, b_biz.slug, {"not-a-token", t_admin}};
+    ok(at_access_load(db, &req, &a, &err) == AT_OK && a.logged_in && a.user.id == admin &&
+           a.business_ok && a.token == req.more_tokens[1],
+       "a stale and a malformed token before the live one: the live one's context");
+    at_access_req first = {t_admin, 600, NULL, {stale, NULL}};
+    ok(at_access_load(db, &first, &a, &err) == AT_OK && a.logged_in && a.token == t_admin,
+       "the live one before a stale one: the same");
+    at_access_req twice = {t_admin, 600, NULL, {t_admin, NULL}};
+    ok(at_access_load(db, &twice, &a, &err) == AT_OK && a.logged_in && a.user.id == admin,
+       "the same token twice is one session");
+    at_access_req two = {t_member, 600, b_biz.slug, {stale, t_admin}};
+    err.msg[0] = 0;
+    int rc = at_access_load(db, &two, &a, &err);
+    ok(rc == AT_ECONFLICT && !a.logged_in && a.user.id == 0 && !a.business_ok,
+       "two live sessions: refused, neither is taken");
+    has_str(err.msg, "2 live sessions", "and the error says so");
+}
+
 static void
 test_business_admin(void)
 {
@@ -323,6 +352,7 @@ main(void)
     db = testdb_open();
     setup();
     test_anonymous();
+    test_several_tokens();
     test_business_admin();
     test_foreign_is_missing();
     test_member();

@@ -8,6 +8,7 @@
 
 #include "params.h"
 #include "tap.h"
+#include "uri.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define NOW 1764410400000000LL /* 2025-11-29 10:00:00 UTC */
@@ -151,6 +152,65 @@ test_token_time_path(void)
     refused("next=%2F%5Cevil.example", "next", "a path with a backslash");
     refused("next=https%3A%2F%2Fevil.example", "next", "a URL");
     refused("next=%2F%09%2Fevil.example", "next", "a path with a tab");
+    refused("next=%2Fa%0D%0AX-Injected:+1", "next", "a path with a line break");
+}
+
+/* "next=/" and n bytes of unit (given %-encoded, counting raw each) */
+static char *
+long_next(const char *unit, size_t n)
+{
+    size_t ul = strlen(unit);
+    char *s = malloc(sizeof "next=%2F" + n * ul);
+    if (!s)
+        bail("out of memory");
+    strcpy(s, "next=%2F");
+    for (size_t i = 0; i < n; i++)
+        memcpy(s + 8 + i * ul, unit, ul + 1);
+    return s;
+}
+
+/* A path to return to becomes a Location: it must fit one once
+ * percent-encoded, however many bytes each character takes there. */
+static void
+test_path_fits_location(void)
+{
+    char *s = long_next("a", FC_LOCATION_MAX - 1);
+    ok(check(s) == AT_OK, "a local path of %d bytes", FC_LOCATION_MAX);
+    free(s);
+    s = long_next("a", FC_LOCATION_MAX);
+    refused(s, "next", "a local path of one byte more");
+    free(s);
+    s = long_next("%E3%80%82", (FC_LOCATION_MAX - 1) / 9);
+    ok(check(s) == AT_OK, "a local path of %d ideographic full stops (9 bytes each encoded)",
+       (FC_LOCATION_MAX - 1) / 9);
+    free(s);
+    s = long_next("%E3%80%82", (FC_LOCATION_MAX - 1) / 9 + 1);
+    refused(s, "next", "one more, counted encoded");
+    free(s);
+}
+
+/* What a Location is written as (uri.c). */
+static void
+test_uri(void)
+{
+    static const struct {
+        const char *in, *want, *what;
+    } cases[] = {
+        {"/login", "/login", "a path as it is"},
+        {"/a?b=c%20d&e=f;g", "/a?b=c%20d&e=f;g", "query characters and escapes as they are"},
+        {"/\xe3\x80\x82" "evil", "/%E3%80%82evil", "UTF-8 percent-encoded"},
+        {"/a\r\nX-Injected: 1", "/a%0D%0AX-Injected:%201", "a line break cannot end the header"},
+        {"/<\"{|}\\^`>", "/%3C%22%7B%7C%7D%5C%5E%60%3E", "what RFC 3986 does not allow"},
+        {"/\x7f\x01", "/%7F%01", "controls and DEL"},
+        {"", "", "nothing"},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        char buf[64];
+        size_t n = fc_uri_len(cases[i].in);
+        fc_uri_write(cases[i].in, buf);
+        is_str(buf, cases[i].want, "uri: %s", cases[i].what);
+        is_int((long long) n, (long long) strlen(cases[i].want), "uri: %s: its length", cases[i].what);
+    }
 }
 
 static void
@@ -182,6 +242,8 @@ main(void)
     test_text();
     test_cursor();
     test_token_time_path();
+    test_path_fits_location();
+    test_uri();
     test_required();
     fc_params_free(out, N(spec));
     fc_kvlist_free(&in);

@@ -87,16 +87,17 @@ repeat(const char *unit, size_t n, const char *head, const char *tail)
     return s;
 }
 
-/* "c00=1; c01=1; ..." for n (at most 100) distinct cookies. */
+/* "NAME00=1; NAME01=1; ..." for n (at most 1000) distinct cookies. */
 static char *
-many_cookies(size_t n)
+many_cookies(const char *name, size_t n)
 {
-    char *s = malloc(n * 7 + 1);
+    size_t unit = strlen(name) + 7; /* "000=1; " */
+    char *s = malloc(n * unit + 1);
     if (!s)
         bail("out of memory");
     s[0] = 0;
     for (size_t i = 0; i < n; i++)
-        snprintf(s + i * 7, 8, "c%02u=1; ", (unsigned) (i % 100));
+        snprintf(s + i * unit, unit + 1, "%s%03u=1; ", name, (unsigned) (i % 1000));
     return s;
 }
 
@@ -334,26 +335,38 @@ static const struct cookie_good {
     {"", "", "empty header"},
     {"   ", "", "header of spaces"},
     {";", "", "header of one ';'"},
-    {"a=b", "a=b;", "one cookie"},
-    {"a=b; c=d", "a=b;c=d;", "two cookies"},
-    {"a=b;c=d", "a=b;c=d;", "no space after ';'"},
-    {"a=b ;  c=d", "a=b;c=d;", "spaces around ';'"},
-    {"a=b;\tc=d\t", "a=b;c=d;", "tabs around ';'"},
-    {"  a=b  ", "a=b;", "spaces around the header"},
-    {"a=b; ", "a=b;", "trailing '; '"},
-    {"a=b;;c=d", "a=b;c=d;", "empty piece skipped"},
-    {"a=", "a=;", "empty value"},
-    {"a=\"\"", "a=;", "empty quoted value"},
-    {"a=\"xyz\"", "a=xyz;", "quotes stripped"},
-    {"a=\"x=y\"; b=2", "a=x=y;b=2;", "quoted value with '='"},
-    {"a=b=c", "a=b=c;", "'=' in a value"},
-    {"a=1; a=2", "a=1;", "repeated name keeps the first"},
-    {"a=1; b=2; a=3; b=4", "a=1;b=2;", "repeated names keep the first each"},
-    {"A=1; a=2", "A=1;a=2;", "names are case-sensitive"},
-    {"_ga=GA1.2.1234.5678; sid=abc%3D", "_ga=GA1.2.1234.5678;sid=abc%3D;", "everyday cookies"},
-    {"!#$%&'*+-.^_`|~09AZaz=1", "!#$%&'*+-.^_`|~09AZaz=1;", "every token character in a name"},
-    {"a=!#$%&'()*+-./09:<=>?@AZ[]^_`az{|}~", "a=!#$%&'()*+-./09:<=>?@AZ[]^_`az{|}~;",
+    {"at_a=b", "at_a=b;", "one cookie"},
+    {"at_a=b; at_c=d", "at_a=b;at_c=d;", "two cookies"},
+    {"at_a=b;at_c=d", "at_a=b;at_c=d;", "no space after ';'"},
+    {"at_a=b ;  at_c=d", "at_a=b;at_c=d;", "spaces around ';'"},
+    {"at_a=b;\tat_c=d\t", "at_a=b;at_c=d;", "tabs around ';'"},
+    {"  at_a=b  ", "at_a=b;", "spaces around the header"},
+    {"at_a=b; ", "at_a=b;", "trailing '; '"},
+    {"at_a=b;;at_c=d", "at_a=b;at_c=d;", "empty piece skipped"},
+    {"at_a=", "at_a=;", "empty value"},
+    {"at_a=\"\"", "at_a=;", "empty quoted value"},
+    {"at_a=\"xyz\"", "at_a=xyz;", "quotes stripped"},
+    {"at_a=\"x=y\"; at_b=2", "at_a=x=y;at_b=2;", "quoted value with '='"},
+    {"at_a=b=c", "at_a=b=c;", "'=' in a value"},
+    {"at_=1", "at_=1;", "the prefix alone is a name"},
+    {"at_a=1; at_a=2", "at_a=1;at_a=2;", "a repeated name is kept each time, in order"},
+    {"at_a=1; at_b=2; at_a=3", "at_a=1;at_b=2;at_a=3;", "repeated names among others"},
+    {"at_A=1; at_a=2", "at_A=1;at_a=2;", "names are case-sensitive"},
+    {"at_!#$%&'*+-.^_`|~09AZaz=1", "at_!#$%&'*+-.^_`|~09AZaz=1;",
+     "every token character in a name"},
+    {"at_a=!#$%&'()*+-./09:<=>?@AZ[]^_`az{|}~", "at_a=!#$%&'()*+-./09:<=>?@AZ[]^_`az{|}~;",
      "the edges of every cookie-octet range"},
+    /* a neighbour's cookies, whatever they hold, are not read */
+    {"pref=hello world", "", "another's: space in a value"},
+    {"ui={\"a\":1}", "", "another's: JSON"},
+    {"name=\xc3\xa9", "", "another's: non-ASCII value"},
+    {"flag", "", "another's: a bare name"},
+    {"=b", "", "another's: empty name"},
+    {"a b=c; \xc3\xa9=1; x=\xff\x01", "", "another's: bad names and octets"},
+    {"_ga=GA1.2.1234.5678; sid=abc%3D", "", "another's: everyday cookies"},
+    {"pref=hello world; at_session=abc; flag; ui={\"a\":1}", "at_session=abc;",
+     "ours among another's"},
+    {"AT_a=x y; At_b; at=1; atx=2", "", "names that only look like ours"},
 };
 
 static const struct cookie_bad {
@@ -361,33 +374,33 @@ static const struct cookie_bad {
     const char *want;
     const char *what;
 } cookie_bad[] = {
-    {"a", "cookie 1 has no '='", "no '='"},
-    {"a=b; c", "cookie 2 has no '='", "second pair without '='"},
-    {"=b", "cookie 1 has an empty name", "empty name"},
-    {"a=1; =b", "cookie 2 has an empty name", "empty name in the second pair"},
-    {"a b=c", "the name of cookie 1 holds a character not allowed there", "space in a name"},
-    {"a =b", "not allowed there", "space before '='"},
-    {"a(b=c", "not allowed there", "separator in a name"},
-    {"a@b=c", "not allowed there", "'@' in a name"},
-    {"a/b=c", "not allowed there", "'/' in a name"},
-    {"a\"b=c", "not allowed there", "quote in a name"},
-    {"a\x01=1", "not allowed there", "control character in a name"},
-    {"a\x7f=1", "not allowed there", "DEL in a name"},
-    {"\xc3\xa9=1", "not allowed there", "non-ASCII name"},
-    {"a=b c", "cookie 'a' holds a character not allowed in a cookie value", "space in a value"},
-    {"a= b", "not allowed in a cookie value", "space after '='"},
-    {"a=b,c", "not allowed in a cookie value", "comma in a value"},
-    {"a=b\\c", "not allowed in a cookie value", "backslash in a value"},
-    {"a=x\ty", "not allowed in a cookie value", "tab inside a value"},
-    {"a=\"b", "not allowed in a cookie value", "opening quote only"},
-    {"a=b\"", "not allowed in a cookie value", "closing quote only"},
-    {"a=\"", "not allowed in a cookie value", "a lone quote"},
-    {"a=\"b\"c\"", "not allowed in a cookie value", "quote inside quotes"},
-    {"a=\"\"\"", "not allowed in a cookie value", "three quotes"},
-    {"a=\xc3\xa9", "not allowed in a cookie value", "non-ASCII value"},
-    {"a=x\x7f", "not allowed in a cookie value", "DEL in a value"},
-    {"a=x\x01", "not allowed in a cookie value", "control character in a value"},
-    {"ok=1; bad=\xff", "cookie 'bad' holds", "error in the second pair names it"},
+    {"at_a", "cookie 1 has no '='", "no '='"},
+    {"x=1; at_c", "cookie 2 has no '='", "second pair without '='"},
+    {"at_a b=c", "the name of cookie 1 holds a character not allowed there", "space in a name"},
+    {"at_a =b", "not allowed there", "space before '='"},
+    {"at_a(b=c", "not allowed there", "separator in a name"},
+    {"at_a@b=c", "not allowed there", "'@' in a name"},
+    {"at_a/b=c", "not allowed there", "'/' in a name"},
+    {"at_a\"b=c", "not allowed there", "quote in a name"},
+    {"at_a\x01=1", "not allowed there", "control character in a name"},
+    {"at_a\x7f=1", "not allowed there", "DEL in a name"},
+    {"at_\xc3\xa9=1", "not allowed there", "non-ASCII name"},
+    {"at_a=b c", "cookie 'at_a' holds a character not allowed in a cookie value",
+     "space in a value"},
+    {"at_a= b", "not allowed in a cookie value", "space after '='"},
+    {"at_a=b,c", "not allowed in a cookie value", "comma in a value"},
+    {"at_a=b\\c", "not allowed in a cookie value", "backslash in a value"},
+    {"at_a=x\ty", "not allowed in a cookie value", "tab inside a value"},
+    {"at_a=\"b", "not allowed in a cookie value", "opening quote only"},
+    {"at_a=b\"", "not allowed in a cookie value", "closing quote only"},
+    {"at_a=\"", "not allowed in a cookie value", "a lone quote"},
+    {"at_a=\"b\"c\"", "not allowed in a cookie value", "quote inside quotes"},
+    {"at_a=\"\"\"", "not allowed in a cookie value", "three quotes"},
+    {"at_a=\xc3\xa9", "not allowed in a cookie value", "non-ASCII value"},
+    {"at_a=x\x7f", "not allowed in a cookie value", "DEL in a value"},
+    {"at_a=x\x01", "not allowed in a cookie value", "control character in a value"},
+    {"at_ok=1; at_bad=\xff", "cookie 'at_bad' holds", "error in the second pair names it"},
+    {"pref=hello world; at_a=b c", "cookie 'at_a' holds", "ours stays strict beside another's"},
 };
 
 static void
@@ -415,68 +428,73 @@ test_cookies(void)
         has_str(err.msg, c->want, "cookies %s: message", c->what);
         ok(msg_safe(err.msg), "cookies %s: message is printable ASCII", c->what);
     }
-    ok(fc_parse_cookies("a=1", NULL, &err) == AT_EINVAL, "NULL list is refused");
-    ok(fc_parse_cookies("a", &l, NULL) == AT_EINVAL, "NULL error record is allowed");
+    ok(fc_parse_cookies("at_a=1", NULL, &err) == AT_EINVAL, "NULL list is refused");
+    ok(fc_parse_cookies("at_a", &l, NULL) == AT_EINVAL, "NULL error record is allowed");
 
-    ok(fc_parse_cookies("sid=abc; theme=dark", &l, &err) == AT_OK, "lookup cookies parse");
-    const fc_kv *kv = fc_kv_get(&l, "theme");
-    is_str(kv ? kv->value : NULL, "dark", "fc_kv_get on cookies");
+    ok(fc_parse_cookies("at_sid=abc; at_theme=dark; at_theme=light", &l, &err) == AT_OK,
+       "lookup cookies parse");
+    const fc_kv *kv = fc_kv_get(&l, "at_theme");
+    is_str(kv ? kv->value : NULL, "dark", "fc_kv_get on cookies: the first of a repeated name");
     is_int(kv ? kv->len : 0, 4, "cookie value length");
     fc_kvlist_free(&l);
 
     /* name length */
-    char *s = repeat("n", FC_KEY_MAX, "", "=1");
+    char *s = repeat("n", FC_KEY_MAX - 3, "at_", "=1");
     ok(fc_parse_cookies(s, &l, &err) == AT_OK && l.n == 1, "cookie name of %d bytes accepted",
        FC_KEY_MAX);
     fc_kvlist_free(&l);
     free(s);
-    s = repeat("n", FC_KEY_MAX + 1, "", "=1");
+    s = repeat("n", FC_KEY_MAX - 2, "at_", "=1");
     ok(fc_parse_cookies(s, &l, &err) == AT_EINVAL, "cookie name of %d bytes refused",
        FC_KEY_MAX + 1);
     has_str(err.msg, "the name of cookie 1 is longer than 64 bytes", "long cookie name: message");
     free(s);
 
     /* value size, bare and quoted */
-    s = repeat("v", FC_COOKIE_MAX, "c=", "");
+    s = repeat("v", FC_COOKIE_MAX, "at_c=", "");
     ok(fc_parse_cookies(s, &l, &err) == AT_OK && l.n == 1 && l.v[0].len == FC_COOKIE_MAX,
        "cookie value of %d bytes accepted", FC_COOKIE_MAX);
     fc_kvlist_free(&l);
     free(s);
-    s = repeat("v", FC_COOKIE_MAX, "c=\"", "\"");
+    s = repeat("v", FC_COOKIE_MAX, "at_c=\"", "\"");
     ok(fc_parse_cookies(s, &l, &err) == AT_OK && l.n == 1 && l.v[0].len == FC_COOKIE_MAX,
        "quoted cookie value of %d bytes accepted", FC_COOKIE_MAX);
     fc_kvlist_free(&l);
     free(s);
-    s = repeat("v", FC_COOKIE_MAX + 1, "c=", "");
+    s = repeat("v", FC_COOKIE_MAX + 1, "at_c=", "");
     ok(fc_parse_cookies(s, &l, &err) == AT_EINVAL, "cookie value of %d bytes refused",
        FC_COOKIE_MAX + 1);
-    has_str(err.msg, "cookie 'c' is longer than 4096 bytes", "long cookie: message");
+    has_str(err.msg, "cookie 'at_c' is longer than 4096 bytes", "long cookie: message");
     free(s);
 
     /* cookie count */
-    s = many_cookies(FC_COOKIES_MAX);
+    s = many_cookies("at_c", FC_COOKIES_MAX);
     ok(fc_parse_cookies(s, &l, &err) == AT_OK && l.n == FC_COOKIES_MAX, "%d cookies accepted",
        FC_COOKIES_MAX);
     fc_kvlist_free(&l);
     free(s);
-    s = many_cookies(FC_COOKIES_MAX + 1);
+    s = many_cookies("at_c", FC_COOKIES_MAX + 1);
     ok(fc_parse_cookies(s, &l, &err) == AT_EINVAL && l.n == 0, "%d cookies refused",
        FC_COOKIES_MAX + 1);
-    has_str(err.msg, "too many cookies (at most 64)", "too many cookies: message");
+    has_str(err.msg, "too many of our cookies (at most 64)", "too many cookies: message");
+    free(s);
+    s = many_cookies("c", 2 * FC_COOKIES_MAX);
+    ok(fc_parse_cookies(s, &l, &err) == AT_OK && l.n == 0,
+       "%d cookies of another application are no count of ours", 2 * FC_COOKIES_MAX);
     free(s);
 
     /* header size */
-    s = repeat(" ", FC_HEADER_MAX - 3, "a=1", "");
+    s = repeat(" ", FC_HEADER_MAX - 6, "at_a=1", "");
     ok(fc_parse_cookies(s, &l, &err) == AT_OK && l.n == 1, "Cookie header of %d bytes accepted",
        FC_HEADER_MAX);
     fc_kvlist_free(&l);
     free(s);
-    s = repeat(" ", FC_HEADER_MAX - 2, "a=1", "");
+    s = repeat(" ", FC_HEADER_MAX - 5, "at_a=1", "");
     ok(fc_parse_cookies(s, &l, &err) == AT_EINVAL, "Cookie header of %d bytes refused",
        FC_HEADER_MAX + 1);
     has_str(err.msg, "the Cookie header is longer than 8192 bytes", "long header: message");
     free(s);
-    s = repeat("x", 1000000, "a=", "");
+    s = repeat("x", 1000000, "at_a=", "");
     ok(fc_parse_cookies(s, &l, &err) == AT_EINVAL, "Cookie header of a megabyte refused");
     free(s);
 }
@@ -709,7 +727,8 @@ static const char *const seps[KINDS][3] = {
     {"&", "&&", "&"}, {"; ", ";", " ;  "}, {",", ", ", " , "}, {",", ", ", " ,"}};
 static const char *const atoms[KINDS][8] = {
     {"a=1", "ids[]=7", "x.y=hello+world", "n=%C3%A9t%C3%A9", "k_1=", "q=a%20b%2B", "t=%0D%0A", "a"},
-    {"sid=abc", "a=1", "_ga=GA1.2.3", "q=\"v\"", "e=", "!x=%41", "A=b=c", "a=2"},
+    {"at_sid=abc", "at_a=1", "_ga=GA1.2.3", "at_q=\"v\"", "ui={\"a\":1}", "at_!x=%41",
+     "at_A=b=c", "at_a=2"},
     {"text/html", "*/*;q=0.8", "text/*;q=0.3", "application/json;q=1.000", "image/png;level=1",
      "text/html;q=0", "a/b;x=\"1,2\"", "*/*"},
     {"gzip", "x-gzip;q=0.5", "*;q=0.1", "br", "deflate;q=0", "identity", "gzip;q=1.", "*"}};
@@ -777,11 +796,9 @@ list_sound(int rc, const fc_kvlist *l, const at_error *err, int cookie)
             !fc_text_ok(kv->value, SIZE_MAX))
             return 0;
         if (cookie && (kv->len > FC_COOKIE_MAX || strchr(kv->value, '"') ||
-                       strchr(kv->value, ' ') || strchr(kv->value, ';')))
+                       strchr(kv->value, ' ') || strchr(kv->value, ';') ||
+                       strncmp(kv->key, FC_COOKIE_PREFIX, strlen(FC_COOKIE_PREFIX)) != 0))
             return 0;
-        for (size_t j = 0; cookie && j < i; j++)
-            if (strcmp(l->v[j].key, kv->key) == 0)
-                return 0;
     }
     return 1;
 }

@@ -18,11 +18,18 @@
 extern "C" {
 #endif
 
+/* Session tokens one request may offer: a browser sends a cookie once for
+ * each domain and path that set it, and a stale one of a parent domain
+ * must not hide the live one. */
+#define AT_ACCESS_TOKENS 3
+
 /* What a request brings; every field may be NULL or 0. */
 typedef struct at_access_req {
     const char *session_token; /* the session cookie's value */
     unsigned idle_s;           /* a session idle this long has ended */
     const char *business;      /* the slug of the business the request names */
+    /* the values of further session cookies, in the order sent */
+    const char *more_tokens[AT_ACCESS_TOKENS - 1];
 } at_access_req;
 
 /* The context of one request. */
@@ -37,6 +44,7 @@ typedef struct at_access {
     at_business business; /* when business_ok */
     int role;            /* their membership role there (AT_ROLE_*) */
     char flash[AT_FLASH_BUF]; /* the session's one-shot message, "" for none */
+    const char *token;   /* when logged_in: the request's token that named it */
 } at_access;
 
 /* Loads the context in one statement: the live session of the token (a
@@ -45,7 +53,9 @@ typedef struct at_access {
  * their role there, the one-shot message and the database clock. Marks the
  * session seen (a write at most once a minute). The message is only read:
  * at_session_flash_clear removes it once a page has shown it. A malformed
- * token or slug counts as absent. */
+ * token or slug counts as absent. Of the request's tokens, the one that
+ * names a live session is used, whichever it is; when two name live
+ * sessions, none is chosen: AT_ECONFLICT. */
 int at_access_load(at_db *db, const at_access_req *req, at_access *out, at_error *err);
 /* What a page may need besides the context, read in the same statement. */
 typedef struct at_access_more {
