@@ -52,7 +52,7 @@ load(const char *token, const char *slug)
 {
     at_access a;
     at_error err = {0};
-    at_access_req req = {token, 600, slug};
+    at_access_req req = {token, 600, slug, {NULL}};
     if (at_access_load(db, &req, &a, &err))
         bail("at_access_load: %s", err.msg);
     return a;
@@ -152,7 +152,7 @@ test_idle(void)
     at_access a;
     at_error err = {0};
     sleep(2);
-    at_access_req req = {t_member, 1, NULL};
+    at_access_req req = {t_member, 1, NULL, {NULL}};
     ok(at_access_load(db, &req, &a, &err) == AT_OK && !a.logged_in,
        "a session idle longer than allowed has ended");
     ok(load(t_member, NULL).logged_in, "within the idle time it is there");
@@ -217,7 +217,7 @@ test_menu_with_context(void)
     for (int i = 0; i < 4; i++) {
         for (unsigned limit = 1; limit <= 4; limit += 3) {
             at_access plain = load(tokens[i], b_biz.slug), a;
-            at_access_req req = {tokens[i], 600, b_biz.slug};
+            at_access_req req = {tokens[i], 600, b_biz.slug, {NULL}};
             at_access_more m = {.menu_max = limit, .totals = 1};
             at_business *want = NULL;
             size_t nwant = 0;
@@ -251,7 +251,7 @@ test_menu_with_context(void)
             free(want);
         }
     }
-    at_access_req req = {t_admin, 600, b_biz.slug};
+    at_access_req req = {t_admin, 600, b_biz.slug, {NULL}};
     at_access a;
     at_access_more m = {.menu_max = 100, .totals = 1};
     load(t_admin, NULL); /* marks the session seen, if a minute has passed */
