@@ -4,8 +4,9 @@
  * as they are.
  *
  * A control character is a C0 byte (below 0x20), DEL (0x7F), a C1 control
- * (U+0080..U+009F, UTF-8 0xC2 0x80..0x9F), or a byte that is not part of
- * valid UTF-8 (an 8-bit terminal reads 0x80..0x9F as C1). Each byte of one
+ * (U+0080..U+009F, UTF-8 0xC2 0x80..0x9F), or a byte that can neither
+ * start nor continue a UTF-8 character (an 8-bit terminal reads a stray
+ * 0x80..0x9F as C1). Each byte of one
  * is written as a C-style escape: \n, \t and \r, else \xNN.
  *  - On a terminal, stdout and stderr pass everything through this rule,
  *    newlines and tabs excepted (they are the layout of our own output).
