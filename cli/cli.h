@@ -69,8 +69,13 @@ int cli_help(int argc, char **argv, const char *help);
 /* Whether argv asks for help: -h or --help as the first or second word. */
 int cli_wants_help(int argc, char **argv);
 
-/* Prints s padded with spaces to width characters (UTF-8 aware). */
-void cli_pad(FILE *f, const char *s, size_t width);
+/* Output (out.c): on a terminal, stdout and stderr write control
+ * characters as C-style escapes (\x1b), newlines and tabs excepted; call
+ * first in main. */
+void cli_out_init(void);
+/* Prints s as a table cell: control characters escaped wherever the table
+ * goes (newlines and tabs too), padded with spaces to width characters. */
+void cli_cell(FILE *f, const char *s, size_t width);
 
 int cmd_migrate(cli *c, int argc, char **argv);
 int cmd_business(cli *c, int argc, char **argv);

@@ -131,8 +131,11 @@ cmd_business(cli *c, int argc, char **argv)
                 snprintf(cs, sizeof cs, "none");
             else
                 snprintf(cs, sizeof cs, "%lld", (long long) cap);
-            printf("%-6llu %-24s %-12s %s\n", (unsigned long long) v[i].id, v[i].slug, cs,
-                   v[i].name);
+            printf("%-6llu ", (unsigned long long) v[i].id);
+            cli_cell(stdout, v[i].slug, 24);
+            printf(" %-12s ", cs);
+            cli_cell(stdout, v[i].name, 0);
+            putchar('\n');
         }
         free(v);
         return EXIT_OK;
@@ -296,12 +299,14 @@ user_list(cli *c, int argc, char **argv)
         return cli_fail(&err);
     }
     printf("%-6s ", "ID");
-    cli_pad(stdout, "EMAIL", 40);
+    cli_cell(stdout, "EMAIL", 40);
     printf(" NAME\n");
     for (size_t i = 0; i < n; i++) {
         printf("%-6llu ", (unsigned long long) v[i].id);
-        cli_pad(stdout, v[i].email, 40);
-        printf(" %s%s\n", v[i].name, admin[i] ? " (platform admin)" : "");
+        cli_cell(stdout, v[i].email, 40);
+        putchar(' ');
+        cli_cell(stdout, v[i].name, 0);
+        printf("%s\n", admin[i] ? " (platform admin)" : "");
     }
     free(ids);
     free(admin);
@@ -459,9 +464,13 @@ cmd_type(cli *c, int argc, char **argv)
     if (at_task_type_list(cli_db(c, 1), search, &v, &n, &err))
         return cli_fail(&err);
     printf("%-6s %-20s %8s %8s  %s\n", "ID", "NAME", "TIMEOUT", "ATTEMPTS", "DESCRIPTION");
-    for (size_t i = 0; i < n; i++)
-        printf("%-6llu %-20s %7us %8u  %s\n", (unsigned long long) v[i].id, v[i].name,
-               v[i].timeout_s, v[i].max_attempts, v[i].description);
+    for (size_t i = 0; i < n; i++) {
+        printf("%-6llu ", (unsigned long long) v[i].id);
+        cli_cell(stdout, v[i].name, 20);
+        printf(" %7us %8u  ", v[i].timeout_s, v[i].max_attempts);
+        cli_cell(stdout, v[i].description, 0);
+        putchar('\n');
+    }
     free(v);
     return EXIT_OK;
 }

@@ -64,11 +64,13 @@ pause_list(cli *c, const at_business *b)
         const at_pause_rule *r = &set.rules[i];
         char at[32], until[32];
         printf("%-10s ", r->scope == AT_SCOPE_USER ? "user" : "task type");
-        cli_pad(stdout, r->target_name, 28);
+        cli_cell(stdout, r->target_name, 28);
         putchar(' ');
-        cli_pad(stdout, r->paused_by_name, 24);
-        printf(" %-19s %-19s %s\n", at_time_format(r->paused_at, at, sizeof at),
-               r->until ? at_time_format(r->until, until, sizeof until) : "-", r->reason);
+        cli_cell(stdout, r->paused_by_name, 24);
+        printf(" %-19s %-19s ", at_time_format(r->paused_at, at, sizeof at),
+               r->until ? at_time_format(r->until, until, sizeof until) : "-");
+        cli_cell(stdout, r->reason, 0);
+        putchar('\n');
     }
     at_pause_set_free(&set);
     return EXIT_OK;
@@ -257,11 +259,18 @@ cmd_audit(cli *c, int argc, char **argv)
         char at[32];
         printf("%-8llu %-19s ", (unsigned long long) v[i].id,
                at_time_format(v[i].at, at, sizeof at));
-        cli_pad(stdout, v[i].actor, 24);
-        printf(" %-10s %-9s ", v[i].action, v[i].target_kind);
-        cli_pad(stdout, v[i].target_name, 28);
-        printf(" %s%s%s\n", v[i].reason, v[i].reason[0] && v[i].detail[0] ? " / " : "",
-               v[i].detail);
+        cli_cell(stdout, v[i].actor, 24);
+        putchar(' ');
+        cli_cell(stdout, v[i].action, 10);
+        putchar(' ');
+        cli_cell(stdout, v[i].target_kind, 9);
+        putchar(' ');
+        cli_cell(stdout, v[i].target_name, 28);
+        putchar(' ');
+        cli_cell(stdout, v[i].reason, 0);
+        fputs(v[i].reason[0] && v[i].detail[0] ? " / " : "", stdout);
+        cli_cell(stdout, v[i].detail, 0);
+        putchar('\n');
     }
     free(v);
     return EXIT_OK;

@@ -94,6 +94,20 @@ plugin_check(int argc, char **argv)
     return refused ? EXIT_DATA : EXIT_OK;
 }
 
+/* One row of plugin list's table. */
+static void
+print_row(const at_loaded_plugin *p, const at_handler *h)
+{
+    cli_cell(stdout, h->type.name, 24);
+    putchar(' ');
+    cli_cell(stdout, p->desc.name, 20);
+    putchar(' ');
+    cli_cell(stdout, p->desc.version ? p->desc.version : "", 8);
+    putchar(' ');
+    cli_cell(stdout, p->path, 0);
+    putchar('\n');
+}
+
 static int
 plugin_list(cli *c, int argc, char **argv)
 {
@@ -121,8 +135,7 @@ plugin_list(cli *c, int argc, char **argv)
     for (size_t i = 0; i < set->n; i++) {
         const at_loaded_plugin *p = set->plugins[i];
         for (size_t k = 0; k < p->nhandlers; k++)
-            printf("%-24s %-20s %-8s %s\n", p->handlers[k].type.name, p->desc.name,
-                   p->desc.version ? p->desc.version : "", p->path);
+            print_row(p, &p->handlers[k]);
     }
     for (size_t i = 0; i < set->nrefusals; i++)
         fprintf(stderr, "asynctasks: refused: %s\n", set->refusals[i]);

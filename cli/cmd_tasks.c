@@ -206,7 +206,7 @@ tasks_list(cli *c, int argc, char **argv)
         printf("id\tstatus\tuser\ttask_type\tcreated_at\tpaused_by_rule\n");
     } else {
         printf("%-9s %-10s ", "ID", "STATUS");
-        cli_pad(stdout, "USER", 28);
+        cli_cell(stdout, "USER", 28);
         printf(" %-16s %-19s\n", "TASK TYPE", "CREATED AT");
     }
     for (size_t i = 0; i < page.n; i++) {
@@ -222,9 +222,12 @@ tasks_list(cli *c, int argc, char **argv)
                    t->type_name, created, rule);
         } else {
             printf("%-9llu %-10s ", (unsigned long long) t->id, st);
-            cli_pad(stdout, t->user_name, 28);
-            printf(" %-16s %-19s%s%s%s\n", t->type_name, created, why ? "  (" : "", rule,
-                   why ? ")" : "");
+            cli_cell(stdout, t->user_name, 28);
+            putchar(' ');
+            cli_cell(stdout, t->type_name, 16);
+            printf(" %-19s%s", created, why ? "  (" : "");
+            cli_cell(stdout, rule, 0);
+            printf("%s\n", why ? ")" : "");
         }
     }
     FILE *foot = tsv ? stderr : stdout;

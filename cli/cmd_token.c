@@ -59,11 +59,14 @@ cmd_token(cli *c, int argc, char **argv)
         return cli_fail(&err);
     char t1[32], t2[32], t3[32];
     printf("%-6s %-20s %-20s %-20s %s\n", "ID", "CREATED", "LAST USED", "REVOKED", "NAME");
-    for (size_t i = 0; i < n; i++)
-        printf("%-6llu %-20s %-20s %-20s %s\n", (unsigned long long) v[i].id,
+    for (size_t i = 0; i < n; i++) {
+        printf("%-6llu %-20s %-20s %-20s ", (unsigned long long) v[i].id,
                at_time_format(v[i].created_at, t1, sizeof t1),
                v[i].last_used_at ? at_time_format(v[i].last_used_at, t2, sizeof t2) : "-",
-               v[i].revoked_at ? at_time_format(v[i].revoked_at, t3, sizeof t3) : "-", v[i].name);
+               v[i].revoked_at ? at_time_format(v[i].revoked_at, t3, sizeof t3) : "-");
+        cli_cell(stdout, v[i].name, 0);
+        putchar('\n');
+    }
     free(v);
     return EXIT_OK;
 }

@@ -217,17 +217,10 @@ cli_task_type(cli *c, const char *name, at_task_type *t)
     return 0;
 }
 
-void
-cli_pad(FILE *f, const char *s, size_t width)
-{
-    fputs(s, f);
-    for (size_t w = at_utf8_len(s, strlen(s)); w < width; w++)
-        fputc(' ', f);
-}
-
 int
 main(int argc, char **argv)
 {
+    cli_out_init();
     cli c = {0};
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {

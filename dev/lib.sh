@@ -257,30 +257,56 @@ at_db_mariadbd() {
     fi
 }
 
+# at_pid_args PID : sets the array AT_ARGS to the command line of PID;
+# fails for what is not a pid, a process that is gone, or a zombie (whose
+# command line is empty).
+at_pid_args() {
+    AT_ARGS=()
+    [[ $1 =~ ^[0-9]+$ ]] || return 1
+    mapfile -d '' -t AT_ARGS 2>/dev/null <"/proc/$1/cmdline" || return 1
+    ((${#AT_ARGS[@]} > 0))
+}
+
+# at_signal_wait PID IS_OURS SIGNAL TRIES DELAY : sends SIGNAL to PID and
+# waits, TRIES times DELAY seconds at most, until the function IS_OURS no
+# longer accepts it; fails if it still does.
+at_signal_wait() {
+    local pid=$1 is_ours=$2 i
+    kill -"$3" "$pid" 2>/dev/null || true
+    for ((i = 0; i < $4; i++)); do
+        "$is_ours" "$pid" || return 0
+        sleep "$5"
+    done
+    ! "$is_ours" "$pid"
+}
+
 # at_db_pid_is_ours PID : true if PID is a live mariadbd serving our
 # datadir.  Checking the command line guards against a recycled pid and
 # against the system server; a zombie has an empty command line, so an
 # exited server that has not been reaped yet counts as gone.
 at_db_pid_is_ours() {
-    local pid=$1 datadir arg
-    local -a args=()
+    local datadir arg
     datadir=$(at_db_datadir)
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    mapfile -d '' -t args 2>/dev/null <"/proc/$pid/cmdline" || return 1
-    for arg in "${args[@]}"; do
+    at_pid_args "$1" || return 1
+    for arg in "${AT_ARGS[@]}"; do
         [[ $arg == "--datadir=$datadir" ]] && return 0
     done
     return 1
 }
 
+# at_pidfile_pid PIDFILE IS_OURS : print the pid PIDFILE names if the
+# function IS_OURS accepts it, or fail.
+at_pidfile_pid() {
+    local pidfile=$1 is_ours=$2 pid=
+    [[ -r $pidfile ]] || return 1
+    read -r pid <"$pidfile" 2>/dev/null || [[ -n $pid ]] || return 1
+    "$is_ours" "$pid" || return 1
+    printf '%s\n' "$pid"
+}
+
 # at_db_pid : print the pid of our running server, or fail if there is none.
 at_db_pid() {
-    local pidfile pid=
-    pidfile=$(at_db_pidfile)
-    [[ -r $pidfile ]] || return 1
-    read -r pid <"$pidfile" || [[ -n $pid ]] || return 1
-    at_db_pid_is_ours "$pid" || return 1
-    printf '%s\n' "$pid"
+    at_pidfile_pid "$(at_db_pidfile)" at_db_pid_is_ours
 }
 
 # at_db_ping : true if a server answers on our socket.
@@ -470,19 +496,11 @@ at_db_stop() {
         --shutdown-timeout=30 shutdown >/dev/null 2>&1 || true
 
     if at_db_pid_is_ours "$pid"; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 60; i++)); do
-            at_db_pid_is_ours "$pid" || break
-            sleep 0.5
-        done
+        at_signal_wait "$pid" at_db_pid_is_ours TERM 60 0.5
     fi
     if at_db_pid_is_ours "$pid"; then
         at_msg "mariadbd did not stop within 30 s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-        for ((i = 0; i < 20; i++)); do
-            at_db_pid_is_ours "$pid" || break
-            sleep 0.5
-        done
+        at_signal_wait "$pid" at_db_pid_is_ours KILL 20 0.5 || true
     fi
     if at_db_pid_is_ours "$pid"; then
         at_err "could not stop mariadbd (pid $pid)"
@@ -624,18 +642,26 @@ at_service_user() {
     fi
 }
 
+# at_sv_pidfile : print the pidfile at_sv_start gives the supervisor.  Its
+# directory is root's (or the invoking user's): the account the supervisor
+# becomes can neither rewrite the pid in it nor remove it, so at_sv_stop
+# removes it once the supervisor is gone.
+at_sv_pidfile() {
+    printf '%s\n' "$(at_var)/run/asynctasksd.pid"
+}
+
 # at_sv_start CONF [BINARY] : starts asynctasksd on CONF in the background
 # (pidfile and log under var/), and waits until it has registered.
 at_sv_start() {
     local conf=$1 bin=${2:-$_AT_ROOT/supervisor/asynctasksd} var log pidfile i
     var=$(at_var) || return 1
     log=$var/log/asynctasksd.log
-    pidfile=$var/run/asynctasksd.pid
+    pidfile=$(at_sv_pidfile)
     at_sv_stop
     mkdir -p -- "$var/run" "$var/log"
     setsid "$bin" --config "$conf" --pidfile "$pidfile" </dev/null >>"$log" 2>&1 &
     for ((i = 0; i < 100; i++)); do
-        _at_pid_alive "$pidfile" && grep -q 'supervisor #[0-9]* on ' "$log" && return 0
+        at_sv_pid >/dev/null && grep -q 'supervisor #[0-9]* on ' "$log" && return 0
         kill -0 $! 2>/dev/null || break
         sleep 0.1
     done
@@ -644,18 +670,55 @@ at_sv_start() {
     return 1
 }
 
-# at_sv_stop : stops the supervisor at_sv_start started (quiet when down).
-at_sv_stop() {
-    local pidfile pid i
-    pidfile=$(at_var)/run/asynctasksd.pid
-    _at_pid_alive "$pidfile" || return 0
-    pid=$(<"$pidfile")
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 400; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
+# at_sv_pid_is_ours PID : true if PID is a live asynctasksd started on our
+# pidfile: its command line is asynctasksd's (or libtool's lt-asynctasksd)
+# with --pidfile naming it, and the file's lock is held, as the supervisor
+# holds it for its whole life.  A pid recycled by another process, or one
+# written into the file by someone else, is not signalled.
+at_sv_pid_is_ours() {
+    local pidfile i
+    pidfile=$(at_sv_pidfile)
+    at_pid_args "$1" || return 1
+    [[ ${AT_ARGS[0]##*/} == asynctasksd || ${AT_ARGS[0]##*/} == lt-asynctasksd ]] || return 1
+    for ((i = 1; i + 1 < ${#AT_ARGS[@]}; i++)); do
+        if [[ ${AT_ARGS[i]} == --pidfile && ${AT_ARGS[i + 1]} == "$pidfile" ]]; then
+            ! flock -n -- "$pidfile" true 2>/dev/null
+            return
+        fi
     done
-    kill -KILL "$pid" 2>/dev/null || true
+    return 1
+}
+
+# at_sv_pid : print the pid of our running supervisor, or fail.
+at_sv_pid() {
+    at_pidfile_pid "$(at_sv_pidfile)" at_sv_pid_is_ours
+}
+
+# at_sv_stop : stops the supervisor at_sv_start started (quiet when down),
+# and removes its pidfile.  A pidfile naming a process that is not our
+# supervisor is reported, and that process is not signalled.
+at_sv_stop() {
+    local pidfile pid
+    pidfile=$(at_sv_pidfile)
+    [[ -e $pidfile ]] || return 0
+    if ! pid=$(at_sv_pid); then
+        read -r pid <"$pidfile" 2>/dev/null || true
+        if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+            at_err "$pidfile names pid $pid, which is not our asynctasksd: not signalling it"
+        fi
+        _at_sv_remove_pidfile "$pidfile"
+        return 0
+    fi
+    at_msg "stopping asynctasksd (pid $pid)"
+    at_signal_wait "$pid" at_sv_pid_is_ours TERM 400 0.1 ||
+        at_signal_wait "$pid" at_sv_pid_is_ours KILL 50 0.1 || true
+    _at_sv_remove_pidfile "$pidfile"
+}
+
+# _at_sv_remove_pidfile PIDFILE : removes it unless a supervisor holds its
+# lock (one started since would be running on it).
+_at_sv_remove_pidfile() {
+    flock -n -- "$1" rm -f -- "$1" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------------------

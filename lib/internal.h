@@ -13,6 +13,16 @@
 
 #define AT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/* ---- whether a plugin may be loaded (plugin_trust.c) ---- */
+
+/* The plugin directory dir and every directory up to / belong to root or
+ * the running user and are writable by nobody else (AT_EPLUGIN, naming
+ * the path and why); AT_EIO if dir cannot be resolved. */
+int at_plugin_trust_dir(const char *dir, at_error *err);
+/* The same of the file path and its directories (sticky ones on the way
+ * allowed); *resolved: its malloc'd real path, to dlopen. */
+int at_plugin_trust_file(const char *path, char **resolved, at_error *err);
+
 /* ---- statement arguments ---- */
 
 enum db_arg_type { DA_NULL, DA_I64, DA_U64, DA_STR, DA_BLOB, DA_TIME };

@@ -225,17 +225,18 @@ at_plugin_open(const char *path, at_loaded_plugin **out, at_error *err)
 {
     *out = NULL;
     at_loaded_plugin *p = calloc(1, sizeof *p);
-    /* dlopen searches the library path for a name without a slash: a file
-     * named on the command line is meant as it stands. */
-    size_t plen = strlen(path);
-    char *dlpath = malloc(plen + 3);
-    if (!p || !dlpath || !(p->path = strdup(path))) {
-        free(dlpath);
+    if (!p || !(p->path = strdup(path))) {
         at_plugin_close(p);
         return at_error_set(err, AT_ENOMEM, "out of memory");
     }
-    snprintf(dlpath, plen + 3, "%s%s", strchr(path, '/') ? "" : "./", path);
-    int rc = AT_OK;
+    /* Only a file nobody else can change is loaded, by its resolved path:
+     * absolute, so never searched for on the library path. */
+    char *dlpath;
+    int rc = at_plugin_trust_file(path, &dlpath, err);
+    if (rc) {
+        at_plugin_close(p);
+        return refused(err, path);
+    }
     dlerror();
     p->dl = dlopen(dlpath, RTLD_NOW | RTLD_LOCAL);
     free(dlpath);
@@ -397,7 +398,9 @@ at_plugins_load(const char *dir, at_plugin_set **out, at_error *err)
     *out = NULL;
     char **names;
     size_t n;
-    int rc = list_dir(dir, &names, &n, err);
+    int rc = at_plugin_trust_dir(dir, err);
+    if (rc == AT_OK)
+        rc = list_dir(dir, &names, &n, err);
     if (rc)
         return rc;
     at_plugin_set *set = calloc(1, sizeof *set);

@@ -68,8 +68,6 @@ drop_root(const at_config *cfg)
         at_log(AT_LOG_ERROR, "%s: user %s: no such account", cfg->path, cfg->user);
         return -1;
     }
-    if (sv_pidfile_fd >= 0 && fchown(sv_pidfile_fd, pw->pw_uid, pw->pw_gid) < 0)
-        at_log(AT_LOG_WARN, "pidfile: chown: %s", strerror(errno));
     if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
         setuid(pw->pw_uid) < 0) {
         at_log(AT_LOG_ERROR, "cannot become %s: %s", cfg->user, strerror(errno));

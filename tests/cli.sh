@@ -603,6 +603,46 @@ is "$(sql -e "SELECT GROUP_CONCAT(table_name ORDER BY table_name) FROM informati
     "pause_rules,tasks,users" "the tables are all still there"
 is "$(q "SELECT COUNT(*) FROM tasks WHERE business_id = $SHOP")" 10 "the shop's tasks are all there"
 
+# ---- control characters: escaped on a terminal and in tables ----
+
+# on_tty ARGS...: the CLI on the test database with a terminal for its
+# stdout and stderr (script(1) gives it one); sets OUT (carriage returns
+# the terminal adds dropped) and RC.
+on_tty() {
+    script -qec "$(printf '%q ' "$AT" --config "$C" "$@")" /dev/null </dev/null >"$WORK/tty.out"
+    RC=$?
+    OUT=$(tr -d '\r' <"$WORK/tty.out")
+}
+ESC=$(printf '\033')
+# an OSC title change ended by BEL, a C1 CSI in UTF-8
+printf 'title=\033]0;owned\007\nc1=\302\233\061m\nok=ünï\ttab\n' >"$WORK/ctl.txt"
+check 0 '^[0-9]+$' "enqueue a payload with control characters" enqueue --business shop \
+    --user bobby@shop.example --type export --payload-file "$WORK/ctl.txt"
+ID_CTL=$OUT
+"$AT" --config "$C" tasks show --business shop "$ID_CTL" >"$WORK/ctl.out" 2>&1
+LC_ALL=C awk 'f { print } /^payload: / { f = 1 }' "$WORK/ctl.out" | cmp -s - "$WORK/ctl.txt"
+ok $? "tasks show into a pipe gives the payload's bytes as stored"
+on_tty tasks show --business shop "$ID_CTL"
+is "$RC" 0 "tasks show on a terminal: exit 0"
+is "$(printf '%s\n' "$OUT" | LC_ALL=C awk 'f { print } /^payload: / { f = 1 }')" 'title=\x1b]0;owned\x07
+c1=\xc2\x9b1m
+ok=ünï	tab' "tasks show on a terminal escapes C0 and C1 controls, keeps UTF-8, tabs and lines"
+! printf '%s' "$OUT" | grep -q "$ESC"
+ok $? "no escape character reaches the terminal"
+HOSTILE="CONCAT('Eve', CHAR(27), ']0;x', CHAR(7), CHAR(9), 'Tab', CHAR(10), 'Line')"
+q "UPDATE users SET name = $HOSTILE WHERE email = 'bobby@shop.example';
+   UPDATE tasks SET user_name = $HOSTILE WHERE id = $ID_CTL"
+check 0 'Eve\\x1b\]0;x\\x07\\tTab\\nLine$' "user list into a pipe escapes a name's controls, tab and newline" \
+    user list --search bobby
+is "$(printf '%s\n' "$OUT" | grep -c .)" 2 "the table keeps one line per user"
+on_tty user list --search bobby
+has "$OUT" 'Eve\x1b]0;x\x07\tTab\nLine' "user list on a terminal: escaped once, not twice"
+check 0 "Eve${ESC}]0;x" "tasks list --format tsv into a pipe gives the name as stored" tasks list \
+    --business shop --format tsv
+on_tty tasks show --business "shop$ESC[2J" 1
+is "$RC" 65 "a slug with a control character on a terminal: exit 65"
+has "$OUT" 'shop\x1b[2J' "the error message on a terminal escapes what the operator typed"
+
 # ---- demo data ----
 
 DEMO_C=$(fresh_db cli_sh_demo) || bail "fresh_db cli_sh_demo: $DEMO_C"

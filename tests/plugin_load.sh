@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/plugin_load.sh: the plugin loader through `asynctasks plugin`:
 # every way a plugin is refused (exit code, the file named, expected and
-# found values), a directory where bad and duplicate plugins sit among
+# found values; a file or directory someone else could change, by owner
+# and mode), a directory where bad and duplicate plugins sit among
 # good ones, structs longer than the host's, and handlers run once in
 # process: parameters and defaults, statuses, the validate hook, refused
 # results, init, and a stop by SIGINT. Real .so files, real dlopen.
@@ -85,6 +86,70 @@ cp "$PL/noop.so" "$WORK/noop.so"
 OUT=$(cd "$WORK" && "$AT" plugin check noop.so 2>&1)
 is "$?" 0 "check of a bare file name loads ./noop.so"
 has "$OUT" "plugin noop.so" "and names it as given"
+
+# ---- plugin check: who may change the file and its directories ----
+
+# As sshd's StrictModes: the file and every directory up to / belong to
+# root or the running user and nobody else may write them.
+T=$WORK/trust
+mkdir -m 0755 "$T"
+cp "$PL/noop.so" "$T/noop.so"
+run plugin check "$T/noop.so"
+is "$RC" 0 "a plugin of root in root's directories is loaded"
+chmod 0666 "$T/noop.so"
+refused "$T/noop.so" "a world-writable plugin" "file $T/noop.so is writable by others \(mode 0666\)"
+chmod 0664 "$T/noop.so"
+refused "$T/noop.so" "a group-writable plugin" "file $T/noop.so is writable by its group \(mode 0664\)"
+chmod 0644 "$T/noop.so"
+chown nobody "$T/noop.so" || bail "chown nobody: the ownership rule is tested as root"
+refused "$T/noop.so" "a plugin owned by nobody" \
+    "file $T/noop.so is owned by uid [0-9]+ \(nobody\), not by root or the running user, uid 0 \(root\)"
+chown root "$T/noop.so"
+ln -s "$T/noop.so" "$WORK/link.so"
+chmod 0666 "$T/noop.so"
+refused "$WORK/link.so" "a link to a world-writable plugin" "file $T/noop.so is writable by others"
+chmod 0644 "$T/noop.so"
+chmod 0777 "$T"
+refused "$T/noop.so" "a plugin in a world-writable directory" \
+    "directory $T is writable by others \(mode 0777\) without the sticky bit"
+chmod 0775 "$T"
+refused "$T/noop.so" "a plugin in a group-writable directory" "directory $T is writable by its group"
+chmod 0755 "$T"
+mkdir -m 0755 "$T/sub"
+cp "$PL/noop.so" "$T/sub/noop.so"
+chown nobody "$T"
+refused "$T/sub/noop.so" "a plugin below a directory owned by nobody" \
+    "directory $T is owned by uid [0-9]+ \(nobody\), not by root or the running user"
+chown root "$T"
+chmod 1777 "$T"
+run plugin check "$T/sub/noop.so"
+is "$RC" 0 "a sticky world-writable directory on the way, as /tmp, is allowed"
+chmod 0755 "$T"
+# plugin list judges the directory it loads from, sticky or not
+cp "$PL/noop.so" "$T/noop.so"
+for mode in 0777 1777 0775; do
+    chmod "$mode" "$T"
+    run plugin list --dir "$T"
+    is "$RC" 65 "list of a plugin directory of mode $mode: exit 65"
+    like "$OUT" "asynctasks: plugin directory $T: directory $T is writable by (others|its group) \(mode $mode\)" \
+        "list of a plugin directory of mode $mode: says which and why"
+    ! printf '%s' "$OUT" | grep -q '^noop '
+    ok $? "list of a plugin directory of mode $mode: loads nothing from it"
+done
+chmod 0755 "$T"
+chown nobody "$T"
+run plugin list --dir "$T"
+is "$RC" 65 "list of a plugin directory owned by nobody: exit 65"
+has "$OUT" "asynctasks: plugin directory $T: directory $T is owned by uid" \
+    "list of a plugin directory owned by nobody: says which and why"
+chown root "$T"
+chmod 0666 "$T/noop.so"
+run plugin list --dir "$T"
+is "$RC" 65 "list of a directory with a world-writable plugin: exit 65"
+has "$OUT" "asynctasks: refused: plugin $T/noop.so: file $T/noop.so is writable by others" \
+    "the world-writable plugin is refused"
+run plugin list --dir "$T/sub"
+is "$RC" 0 "the build's plugins under it still load"
 
 # ---- plugin list: one bad plugin never stops the others ----
 

@@ -31,10 +31,13 @@ if [ "$(id -u)" -eq 0 ]; then
     id asynctasks >/dev/null 2>&1 ||
         useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin asynctasks
     P=$SVDIR/priv
-    mkdir -p "$P/plugins" && cp "$(plugin_so noop)" "$P/plugins/" && chmod -R a+rX "$P" && chmod 0777 "$P"
+    # the plugins writable by root alone, as the loader insists; the
+    # pidfile's directory the account's, so that it can remove the file
+    mkdir -p "$P/plugins" "$P/run" && cp "$(plugin_so noop)" "$P/plugins/" && chmod -R a+rX "$P" &&
+        chown asynctasks "$P/run"
     chmod 0711 "$SVDIR"
     { grep -Ev '^(user|plugin_dir|pidfile) ' "$SVCONF"; echo "user = asynctasks"
-      echo "plugin_dir = $P/plugins"; echo "pidfile = $P/sv.pid"; } >"$P/asynctasks.conf"
+      echo "plugin_dir = $P/plugins"; echo "pidfile = $P/run/sv.pid"; } >"$P/asynctasks.conf"
     chmod a+r "$P/asynctasks.conf"
     sock=$(sed -n 's/^db_socket = //p' "$SVCONF")
     "$SVD" --config "$P/asynctasks.conf" >"$P/log" 2>&1 &
