@@ -770,6 +770,19 @@ at_build_sanitize() {
     }
 }
 
+# at_tracked_outputs ROOT : print the files git tracks in ROOT that are
+# build outputs, not sources: those its .gitignore names, libtool wrapper
+# scripts (their third line says "temporary wrapper script"), and ELF
+# objects. Prints nothing when only sources are tracked.
+at_tracked_outputs() {
+    local root=$1
+    {
+        git -C "$root" ls-files --cached --ignored --exclude-standard
+        (cd -- "$root" && git ls-files -z | LC_ALL=C xargs -0 -r grep -l -m 1 -a \
+            -e $'^\x7fELF' -e '^# [^ ]* - temporary wrapper script for \.libs/' -- 2>/dev/null) || true
+    } | sort -u
+}
+
 # at_count_results DIR : print "N passed, N failed" over every test point
 # of the last `make check` in DIR (from the .trs files). Skips count as
 # failures: a check that did not run proved nothing.
