@@ -169,7 +169,7 @@ read_password(const char *file, char *out, size_t outlen, at_error *err)
         out[strcspn(out, "\r\n")] = 0;
         again[strcspn(again, "\r\n")] = 0;
         int same = strcmp(out, again) == 0;
-        memset(again, 0, sizeof again);
+        at_wipe(again, sizeof again);
         if (!same)
             return at_error_set(err, AT_EINVAL, "the passwords do not match");
         return AT_OK;
@@ -181,12 +181,12 @@ read_password(const char *file, char *out, size_t outlen, at_error *err)
         return rc;
     text[strcspn(text, "\r\n")] = 0;
     if (strlen(text) >= outlen) {
-        memset(text, 0, len);
+        at_wipe(text, len);
         free(text);
         return at_error_set(err, AT_EINVAL, "password is longer than %d bytes", AT_PASSWORD_MAX);
     }
     strcpy(out, text);
-    memset(text, 0, len);
+    at_wipe(text, len);
     free(text);
     if (!out[0])
         return at_error_set(err, AT_EINVAL, "password is empty");
@@ -219,7 +219,7 @@ user_add(cli *c, int argc, char **argv)
         return cli_fail(&err);
     uint64_t id;
     int rc = at_user_add(cli_db(c, 1), argv[optind], argv[optind + 1], nopw ? NULL : pw, &id, &err);
-    memset(pw, 0, sizeof pw);
+    at_wipe(pw, sizeof pw);
     if (rc)
         return cli_fail(&err);
     printf("added user %s (#%llu)\n", argv[optind], (unsigned long long) id);
@@ -251,7 +251,7 @@ user_passwd(cli *c, int argc, char **argv)
         return cli_fail(&err);
     uint64_t ended = 0;
     rc = at_user_set_password(cli_db(c, 1), u.id, pw, &ended, &err);
-    memset(pw, 0, sizeof pw);
+    at_wipe(pw, sizeof pw);
     if (rc)
         return cli_fail(&err);
     printf("password of %s changed; %llu session%s ended\n", u.email, (unsigned long long) ended,

@@ -44,7 +44,7 @@ cmd_token(cli *c, int argc, char **argv)
             return cli_fail(&err);
         /* the token alone, so that a script can take it: $(asynctasks token create ...) */
         printf("%s\n", token);
-        memset(token, 0, sizeof token);
+        at_wipe(token, sizeof token);
         return EXIT_OK;
     }
     if (strcmp(sub, "revoke") == 0) {

@@ -93,8 +93,8 @@ at_api_token_create(at_db *db, const at_actor *actor, uint64_t business_id, cons
         if (id)
             *id = c.id;
     }
-    memset(secret, 0, sizeof secret);
-    memset(text, 0, sizeof text);
+    at_wipe(secret, sizeof secret);
+    at_wipe(text, sizeof text);
     return rc;
 }
 

@@ -99,9 +99,7 @@ at_config_free(at_config *c)
             continue;
         char **f = str_field(c, &keys[i]);
         if (*f && (keys[i].kind == K_SECRET_FILE || strcmp(keys[i].name, "db_password") == 0)) {
-            volatile char *p = *f;
-            while (*p)
-                *p++ = 0;
+            at_wipe_str(*f);
         }
         free(*f);
         *f = NULL;
@@ -183,7 +181,7 @@ read_secret(const char *where, const char *path, char **out, at_error *err)
     if (!buf[0])
         return at_error_set(err, AT_ECONFIG, "%s: db_password_file %s is empty", where, path);
     *out = strdup(buf);
-    memset(buf, 0, sizeof buf);
+    at_wipe(buf, sizeof buf);
     return *out ? AT_OK : at_error_set(err, AT_ENOMEM, "out of memory");
 }
 

@@ -227,9 +227,7 @@ at_db_close(at_db *db)
     free(db->user);
     if (db->password) {
         /* the password stays in memory only as long as it must */
-        volatile char *p = db->password;
-        while (*p)
-            *p++ = 0;
+        at_wipe_str(db->password);
         free(db->password);
     }
     free(db->name);

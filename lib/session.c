@@ -31,7 +31,7 @@ at_random_token(char out[AT_TOKEN_LEN + 1], at_error *err)
         out[2 * i + 1] = hex[raw[i] & 15];
     }
     out[AT_TOKEN_LEN] = 0;
-    memset(raw, 0, sizeof raw);
+    at_wipe(raw, sizeof raw);
     return AT_OK;
 }
 

@@ -152,7 +152,7 @@ at_user_authenticate(at_db *db, const char *email, const char *password, at_user
     if (rc)
         return rc;
     int ok = at_password_verify(password, w.hash[0] ? w.hash : decoy);
-    memset(&w.hash, 0, sizeof w.hash);
+    at_wipe(&w.hash, sizeof w.hash);
     if (!ok) {
         memset(out, 0, sizeof *out);
         return at_error_set(err, AT_EDENIED, "%s", denied);

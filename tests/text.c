@@ -107,5 +107,18 @@ main(void)
     }
     ok(same, "format agrees with gmtime_r and strftime from 1969 to 9999");
     ok(back, "and each formatted time parses back to itself");
+    /* secrets wiped: every byte, and no further than asked */
+    char secret[16];
+    memcpy(secret, "hunter2-hunter2", 16);
+    at_wipe(secret, 8);
+    static const char eight_zeros[8] = {0};
+    ok(memcmp(secret, eight_zeros, 8) == 0 && strcmp(secret + 8, "hunter2") == 0,
+       "at_wipe clears the bytes it is given and no more");
+    at_wipe_str(secret + 8);
+    static const char sixteen_zeros[16] = {0};
+    ok(memcmp(secret, sixteen_zeros, 16) == 0, "at_wipe_str clears a string's characters");
+    at_wipe(NULL, 8);
+    at_wipe_str(NULL);
+    ok(secret[0] == 0, "NULL is ignored, without a crash");
     return done_testing();
 }

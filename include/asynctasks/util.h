@@ -35,6 +35,11 @@ char *at_time_format(at_time t, char *buf, size_t len);
 char *at_time_iso(at_time t, char *buf, size_t len);
 at_time at_time_now(void); /* this host's clock */
 
+/* Wipes a secret from memory (explicit_bzero: never removed by the
+ * compiler): n bytes at p, or the characters of s. NULL is ignored. */
+void at_wipe(void *p, size_t n);
+void at_wipe_str(char *s);
+
 /* Takes the pidfile at path for this process: creates it (not through a
  * symbolic link), locks it for as long as *fd stays open and writes the
  * pid. AT_ECONFLICT "another PROGRAM holds PATH (pid N)" while another
