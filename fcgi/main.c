@@ -33,6 +33,12 @@
 #define WORKERS_MAX 256
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
+/* The signals the master acts on. Outside its wait they are blocked, so
+ * that none can arrive between looking at the flags and waiting, and be
+ * missed until the next one (sigsuspend opens them atomically). Workers
+ * start with the mask the program was started with (start_mask). */
+static const int acted_on[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGALRM};
+static sigset_t start_mask;
 
 static void
 on_signal(int sig)
@@ -40,7 +46,7 @@ on_signal(int sig)
     if (sig == SIGTERM || sig == SIGINT)
         got_term = 1;
     else if (sig == SIGALRM)
-        ; /* only wakes the master's pause() */
+        ; /* only wakes the master's wait */
     else if (sig == SIGHUP)
         got_hup = 1;
     else if (sig == SIGCHLD)
@@ -193,6 +199,7 @@ spawn(int lfd, const at_config *cfg)
 {
     pid_t pid = fork();
     if (pid == 0) {
+        sigprocmask(SIG_SETMASK, &start_mask, NULL);
         if (pidfile_fd >= 0)
             close(pidfile_fd);
         signal(SIGTERM, on_signal);
@@ -397,11 +404,22 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     sigaction(SIGALRM, &sa, NULL);
+    sigset_t blocked, waiting;
+    sigemptyset(&blocked);
+    for (size_t i = 0; i < sizeof acted_on / sizeof acted_on[0]; i++)
+        sigaddset(&blocked, acted_on[i]);
+    sigprocmask(SIG_BLOCK, &blocked, &start_mask);
+    waiting = start_mask;
+    for (size_t i = 0; i < sizeof acted_on / sizeof acted_on[0]; i++)
+        sigdelset(&waiting, acted_on[i]);
     unsigned want = (unsigned) (processes ? processes : (long) cfg->fcgi_processes);
     at_log(AT_LOG_INFO, "listening on %s with %u workers", sock ? sock : "fd 0", want);
     fill(lfd, cfg, want);
     while (!got_term) {
-        pause();
+        if (!got_chld && !got_hup)
+            sigsuspend(&waiting); /* returns once a handler has run */
+        if (got_term)
+            break;
         if (got_chld) {
             got_chld = 0;
             reap();
