@@ -60,6 +60,13 @@ has() {
     fi
 }
 
+# skip REASON: a test point that could not run here. dev/check counts it
+# as failed: a check that did not run proved nothing.
+skip() {
+    T_N=$((T_N + 1))
+    echo "ok $T_N # SKIP $*"
+}
+
 diag() { printf '# %s\n' "$*"; }
 
 bail() {
