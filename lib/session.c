@@ -38,7 +38,9 @@ at_random_token(char out[AT_TOKEN_LEN + 1], at_error *err)
 int
 at_token_equal(const char *a, const char *b)
 {
-    if (!a || !b)
+    /* nothing is a token: two empty strings are not a matching secret
+     * (an empty form field against an empty cookie) */
+    if (!a || !b || !*a || !*b)
         return 0;
     size_t la = strlen(a), lb = strlen(b);
     unsigned char diff = la != lb;

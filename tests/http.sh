@@ -864,6 +864,12 @@ is "$(set_cookie at_session)" "" "login without the at_login cookie: no session"
 req "$J1" --data-urlencode "email=${EMAIL[ba]}" --data-urlencode "password=$PW" "$URL/login"
 status_is 403 "login without a token: 403"
 is "$(set_cookie at_session)" "" "login without a token: no session"
+# an empty at_login cookie (which a sibling site can plant) and an empty
+# token field are no matching pair
+req "" -H 'Cookie: at_login=' --data-urlencode "csrf=" --data-urlencode "email=${EMAIL[ba]}" \
+    --data-urlencode "password=$PW" "$URL/login"
+status_is 403 "login with an empty at_login cookie and an empty token: 403"
+is "$(set_cookie at_session)" "" "login with empty tokens: no session"
 
 # ==== content negotiation and the XML views ====
 

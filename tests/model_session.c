@@ -23,6 +23,8 @@ main(void)
     ok(at_token_equal(t1, t1) && !at_token_equal(t1, t2) && !at_token_equal(t1, NULL) &&
            !at_token_equal("ab", "abc"),
        "token comparison");
+    ok(!at_token_equal("", "") && !at_token_equal(t1, "") && !at_token_equal("", t1),
+       "an empty token matches nothing, not even another empty one");
     unsigned char h[32];
     at_sha256("abc", 3, h);
     ok(h[0] == 0xba && h[1] == 0x78 && h[31] == 0xad, "SHA-256 of 'abc'");

@@ -66,7 +66,7 @@ void at_sha256(const void *data, size_t len, unsigned char out[32]);
 #define AT_TOKEN_LEN 64
 int at_random_token(char out[AT_TOKEN_LEN + 1], at_error *err);
 /* 1 when a and b are equal, in time that does not depend on where they
- * differ. NULL never equals anything. */
+ * differ. NULL or an empty string never equals anything. */
 int at_token_equal(const char *a, const char *b);
 
 #ifdef __cplusplus
