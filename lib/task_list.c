@@ -310,11 +310,26 @@ add_order(strbuf *sql, const plan *p, const char *prefix)
     sb_add(sql, dir);
 }
 
+/* The view's one range, or for "all" in halves both of them in one UNION
+ * ALL: each selecting cols, in the page's order when ordered, cut at
+ * limit rows. */
 static void
-add_limit(strbuf *sql, arglist *a, const plan *p)
+add_ranges(strbuf *sql, arglist *a, const plan *p, const char *cols, bool ordered,
+           uint64_t limit)
 {
-    sb_add(sql, " LIMIT ?");
-    args_add(a, da_u64(p->q->limit + 1));
+    int range = range_of(p);
+    int parts = range == FIN_HALVES ? 2 : 1;
+    for (int i = 0; i < parts; i++) {
+        if (parts == 2)
+            sb_add(sql, i ? ") UNION ALL (" : "(");
+        add_half(sql, a, p, parts == 2 ? i : range, cols);
+        if (ordered)
+            add_order(sql, p, "");
+        sb_add(sql, " LIMIT ?");
+        args_add(a, da_u64(limit));
+    }
+    if (parts == 2)
+        sb_add(sql, ")");
 }
 
 /* What the halves of "all" select beyond the list's columns: which half
@@ -336,26 +351,15 @@ add_limit(strbuf *sql, arglist *a, const plan *p)
 static void
 build(strbuf *sql, arglist *a, const plan *p)
 {
-    int range = range_of(p);
-    if (range != FIN_HALVES) {
-        add_half(sql, a, p, range, LIST_COLS);
-        add_order(sql, p, "");
-        add_limit(sql, a, p);
-        return;
-    }
     char cols[sizeof LIST_COLS HALF_COLS + 64];
-    if (p->q->sort == AT_SORT_CREATED)
+    if (range_of(p) != FIN_HALVES)
+        snprintf(cols, sizeof cols, "%s", LIST_COLS);
+    else if (p->q->sort == AT_SORT_CREATED)
         snprintf(cols, sizeof cols, "%s", LIST_COLS HALF_COLS);
     else
         snprintf(cols, sizeof cols, "%s, WEIGHT_STRING(t.%s)", LIST_COLS HALF_COLS,
                  sorts[p->q->sort].col);
-    for (int fin = 0; fin < 2; fin++) {
-        sb_add(sql, fin ? ") UNION ALL (" : "(");
-        add_half(sql, a, p, fin, cols);
-        add_order(sql, p, "");
-        add_limit(sql, a, p);
-    }
-    sb_add(sql, ")");
+    add_ranges(sql, a, p, cols, true, (uint64_t) p->q->limit + 1);
 }
 
 static int
@@ -568,19 +572,8 @@ count_rows(at_db *db, const plan *page_plan, unsigned cap, uint64_t *count, int 
         return AT_OK;
     strbuf sql = {0};
     arglist a = {0};
-    int range = range_of(&p);
     sb_add(&sql, "SELECT COUNT(*) FROM (");
-    for (int fin = 0; fin < 2; fin++) {
-        if (range != FIN_HALVES && fin > 0)
-            break;
-        if (range == FIN_HALVES)
-            sb_add(&sql, fin ? " UNION ALL (" : "(");
-        add_half(&sql, &a, &p, range == FIN_HALVES ? fin : range, "id");
-        sb_add(&sql, " LIMIT ?");
-        args_add(&a, da_u64((uint64_t) cap + 1));
-        if (range == FIN_HALVES)
-            sb_add(&sql, ")");
-    }
+    add_ranges(&sql, &a, &p, "id", false, (uint64_t) cap + 1);
     sb_add(&sql, ") counted");
     int rc = sql.oom || a.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
                               : db_query_u64(db, DB_RETRY, sql.p, a.v, (unsigned) a.n, count, err);
