@@ -606,10 +606,10 @@ is "$(q "SELECT COUNT(*) FROM tasks WHERE business_id = $SHOP")" 10 "the shop's 
 # ---- control characters: escaped on a terminal and in tables ----
 
 # on_tty ARGS...: the CLI on the test database with a terminal for its
-# stdout and stderr (script(1) gives it one); sets OUT (carriage returns
+# stdout and stderr (tests/on-tty gives it one); sets OUT (carriage returns
 # the terminal adds dropped) and RC.
 on_tty() {
-    script -qec "$(printf '%q ' "$AT" --config "$C" "$@")" /dev/null </dev/null >"$WORK/tty.out"
+    "$top_builddir/tests/on-tty" "$AT" --config "$C" "$@" >"$WORK/tty.out"
     RC=$?
     OUT=$(tr -d '\r' <"$WORK/tty.out")
 }
