@@ -45,8 +45,8 @@ typedef struct fc_route {
 
 /* What a route's page reads in the context's statement (at_access_more):
  * the Business menu (HTML only), the business's totals and whether it has
- * pause rules. */
-enum { FC_LOAD_MENU = 1, FC_LOAD_TOTALS = 2 };
+ * pause rules, the ids that the list's searches (user, type) match. */
+enum { FC_LOAD_MENU = 1, FC_LOAD_TOTALS = 2, FC_LOAD_SEARCH = 4 };
 
 typedef struct fc_header {
     char *name, *value;
@@ -91,6 +91,10 @@ typedef struct fc_ctx {
     int more_businesses; /* more than the menu lists */
     at_task_counts totals; /* the business's, read with the context (FC_LOAD_TOTALS) */
     bool no_rules;         /* with them: the business has no pause rule at all */
+    /* the searches user and type as the request gave them, and their ids,
+     * read with the context (FC_LOAD_SEARCH) */
+    const char *user_search, *type_search;
+    at_search_ids user_ids, type_ids;
     char flash[AT_FLASH_BUF]; /* the one-shot message this page shows */
 
     const fc_route *route;

@@ -456,6 +456,11 @@ load(fc_ctx *c, const fc_listview *lv, list_data *d, at_error *err)
     q.after = fc_arg(c, "after")->s;
     q.before = fc_arg(c, "before")->s;
     q.limit = (unsigned) atoi(lv->limit);
+    /* the searches' ids came with the context, for the very same text */
+    if (lv->user && c->user_search && strcmp(lv->user, c->user_search) == 0)
+        q.user_ids = &c->user_ids;
+    if (lv->type && c->type_search && strcmp(lv->type, c->type_search) == 0)
+        q.type_ids = &c->type_ids;
     d->searched = lv->user || lv->type;
     int rc = d->searched ? at_task_list_counted(c->db, &q, SEARCH_COUNT_CAP, &d->page, err)
                          : at_task_list(c->db, &q, &d->page, err);

@@ -399,7 +399,14 @@ load_context(fc_ctx *c, bool post)
     /* also for a searched list, which shows no totals: whether the business
      * has any pause rule comes with them */
     more.totals = (c->route->loads & FC_LOAD_TOTALS) != 0;
+    if (c->route->loads & FC_LOAD_SEARCH) {
+        const fc_kv *u = fc_kv_get(&c->qs, "user"), *t = fc_kv_get(&c->qs, "type");
+        more.user_search = c->user_search = u ? u->value : NULL;
+        more.type_search = c->type_search = t ? t->value : NULL;
+    }
     int rc = at_access_load_more(c->db, &req, &c->acc, &more, &err);
+    c->user_ids = more.user_ids;
+    c->type_ids = more.type_ids;
     if (rc == AT_ECONFLICT)
         return fc_error(c, 400, FC_TOO_MANY_SESSIONS), -1;
     if (rc)
@@ -749,6 +756,8 @@ fc_handle(FCGX_Request *r, at_db *db, const at_config *cfg)
     if (c.route)
         fc_params_free(c.p, c.route->nparams);
     free(c.businesses);
+    at_search_ids_free(&c.user_ids);
+    at_search_ids_free(&c.type_ids);
     free(c.xml_body);
     fc_kvlist_free(&c.qs);
     fc_kvlist_free(&c.form);

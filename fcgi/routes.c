@@ -112,7 +112,7 @@ const fc_route fc_routes[] = {
     {"POST", "/login", h_login, FC_PUBLIC, p_login, N(p_login), 0},
     {"POST", "/logout", h_logout, FC_LOGIN, NULL, 0, 0},
     {"GET", "/admin/async-tasks", h_tasks, FC_ADMIN, p_tasks, N(p_tasks),
-     FC_LOAD_MENU | FC_LOAD_TOTALS},
+     FC_LOAD_MENU | FC_LOAD_TOTALS | FC_LOAD_SEARCH},
     {"GET", "/admin/async-tasks/resume-all", h_resume_all_form, FC_ADMIN, p_resume_all_form,
      N(p_resume_all_form), 0},
     {"POST", "/admin/async-tasks/resume-all", h_resume_all, FC_ADMIN, p_resume_all,

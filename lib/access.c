@@ -49,13 +49,6 @@
  * rule, on each row. */
 #define TOTALS_COLS ", " AT_TOTALS_OF("b.id") ", " AT_HAS_RULES("b.id")
 
-/* The four statements: [menu][totals]. */
-static const char *const context_sql[2][2] = {
-    {CONTEXT_COLS CONTEXT_FROM, CONTEXT_COLS TOTALS_COLS CONTEXT_FROM},
-    {CONTEXT_COLS MENU_COLS CONTEXT_FROM MENU_FROM,
-     CONTEXT_COLS MENU_COLS TOTALS_COLS CONTEXT_FROM MENU_FROM},
-};
-
 _Static_assert(AT_ACCESS_TOKENS == 3, "CONTEXT_FROM has a placeholder for each token");
 
 /* The request's session tokens, and their hashes as the sessions table
@@ -138,16 +131,87 @@ by_slug(const void *x, const void *y)
     return strcmp(((const at_business *) x)->slug, ((const at_business *) y)->slug);
 }
 
+/* The task list's searches, each a column of the context statement
+ * (search_ids.c), and what their arguments point to. Only a valid search
+ * of a valid slug is resolved; the list resolves any other itself. */
+typedef struct searches {
+    const char *term[2];
+    search_sql keep[2];
+} searches;
+static const int search_kinds[2] = {SEARCH_USERS, SEARCH_TYPES};
+
+static void
+searches_of(const at_access_more *m, const char *slug, searches *s)
+{
+    const char *given[2] = {m->user_search, m->type_search};
+    for (int k = 0; k < 2; k++)
+        s->term[k] = slug && given[k] && *given[k] && at_check_search("", given[k], NULL) == AT_OK
+                         ? given[k]
+                         : NULL;
+}
+
+/* The statement: the context's columns, the menu's, the totals', the
+ * searches' (whose arguments, in the select list, come first), then the
+ * joins. */
+static void
+build(strbuf *sql, arglist *a, const db_arg *ctx_args, const at_access_more *m, const char *slug,
+      searches *s)
+{
+    sb_add(sql, CONTEXT_COLS);
+    if (m->menu_max)
+        sb_add(sql, MENU_COLS);
+    if (m->totals)
+        sb_add(sql, TOTALS_COLS);
+    for (int k = 0; k < 2; k++) {
+        if (!s->term[k])
+            continue;
+        sb_add(sql, ", ");
+        search_ids_column(sql, a, &s->keep[k], search_kinds[k],
+                          "(SELECT id FROM businesses WHERE slug = ?)", da_str(slug), s->term[k]);
+    }
+    sb_add(sql, CONTEXT_FROM);
+    for (size_t i = 0; i < CONTEXT_ARGS; i++)
+        args_add(a, ctx_args[i]);
+    if (m->menu_max) {
+        sb_add(sql, MENU_FROM);
+        args_add(a, da_u64((uint64_t) m->menu_max + 1));
+    }
+}
+
+/* The searches' columns from col on; one that did not come whole (a
+ * server whose group_concat_max_len is below 21 kB cuts it) stays
+ * unresolved, and the list resolves it with a statement of its own. */
+static void
+read_searches(const db_res *r, unsigned col, const searches *s, at_access_more *m)
+{
+    at_search_ids *out[2] = {&m->user_ids, &m->type_ids};
+    for (int k = 0; k < 2; k++) {
+        if (!s->term[k])
+            continue;
+        size_t len = 0;
+        const char *text = db_col(r, col++, &len);
+        (void) search_ids_parse(text, len, out[k]);
+    }
+}
+
+static void
+no_searches(at_access_more *more)
+{
+    at_search_ids_free(&more->user_ids);
+    at_search_ids_free(&more->type_ids);
+}
+
 /* The context's rows: the first fills the context (and the totals), each
  * a business of the menu; more than the menu's size of them is a list too
  * long for a menu. */
 static int
-read_rows(db_res *r, at_access *out, tokens *t, at_access_more *m, at_business *menu,
-          at_error *err)
+read_rows(db_res *r, at_access *out, tokens *t, at_access_more *m, const searches *s,
+          at_business *menu, at_error *err)
 {
     int rc;
     size_t rows = 0;
     unsigned totals_col = CONTEXT_NCOLS + (m->menu_max ? MENU_NCOLS : 0);
+    unsigned search_col = totals_col + (m->totals ? AT_TOTALS_NCOLS + 1 : 0);
     while ((rc = db_fetch(r, err)) == 1) {
         if (rows++ == 0) {
             fill_context(r, out, t);
@@ -155,6 +219,7 @@ read_rows(db_res *r, at_access *out, tokens *t, at_access_more *m, at_business *
                 at_task_counts_fill_at(r, totals_col, &m->counts);
                 m->has_rules = db_i64(r, totals_col + AT_TOTALS_NCOLS) != 0;
             }
+            read_searches(r, search_col, s, m);
         }
         if (!m->menu_max || db_isnull(r, CONTEXT_NCOLS))
             continue;
@@ -173,20 +238,25 @@ read_rows(db_res *r, at_access *out, tokens *t, at_access_more *m, at_business *
 }
 
 static int
-load_rows(at_db *db, const db_arg *ctx_args, at_access *out, tokens *t, at_access_more *m,
-          at_error *err)
+load_rows(at_db *db, const db_arg *ctx_args, const char *slug, at_access *out, tokens *t,
+          at_access_more *m, at_error *err)
 {
     at_business *menu = NULL;
     if (m->menu_max && !(menu = calloc((size_t) m->menu_max + 1, sizeof *menu)))
         return at_error_set(err, AT_ENOMEM, "out of memory");
-    db_arg a[CONTEXT_ARGS + 1];
-    memcpy(a, ctx_args, CONTEXT_ARGS * sizeof *a);
-    a[CONTEXT_ARGS] = da_u64((uint64_t) m->menu_max + 1);
+    strbuf sql = {0};
+    arglist a = {0};
+    searches s;
+    searches_of(m, slug, &s);
+    build(&sql, &a, ctx_args, m, slug, &s);
     db_res r;
-    int rc = db_query(db, DB_RETRY, context_sql[m->menu_max > 0][m->totals != 0], a,
-                      CONTEXT_ARGS + (m->menu_max ? 1 : 0), &r, err);
+    int rc = sb_failed(&sql, &a)
+                 ? at_error_set(err, AT_ENOMEM, "out of memory")
+                 : db_query(db, DB_RETRY, sql.p, a.v, (unsigned) a.n, &r, err);
+    sb_free(&sql);
+    args_free(&a);
     if (rc == AT_OK) {
-        rc = read_rows(&r, out, t, m, menu, err);
+        rc = read_rows(&r, out, t, m, &s, menu, err);
         db_res_close(&r);
     }
     m->menu = menu;
@@ -231,6 +301,8 @@ at_access_load_more(at_db *db, const at_access_req *req, at_access *out, at_acce
     more->menu = NULL;
     no_menu(more);
     no_totals(more);
+    memset(&more->user_ids, 0, sizeof more->user_ids);
+    memset(&more->type_ids, 0, sizeof more->type_ids);
     if (more->menu_max > 10000)
         return at_error_set(err, AT_EINVAL, "limit must be 1 to 10000, not %u", more->menu_max);
     tokens t;
@@ -243,18 +315,21 @@ at_access_load_more(at_db *db, const at_access_req *req, at_access *out, at_acce
         a[i] = t.token[i] ? da_blob(t.hash[i], sizeof t.hash[i]) : da_null();
     a[AT_ACCESS_TOKENS] = da_u64(req->idle_s);
     a[AT_ACCESS_TOKENS + 1] = da_str(slug);
-    int rc = load_rows(db, a, out, &t, more, err);
+    int rc = load_rows(db, a, slug, out, &t, more, err);
     if (rc == AT_OK && t.live > 1)
         rc = at_error_set(err, AT_ECONFLICT, "the request names %u live sessions", t.live);
     if (rc) {
         no_menu(more);
         no_totals(more);
+        no_searches(more);
         memset(out, 0, sizeof *out);
         return rc == AT_ECONFLICT ? rc : at_error_wrap(err, "who is asking");
     }
     decide(out);
-    if (!out->business_ok)
-        no_totals(more); /* of no business of theirs */
+    if (!out->business_ok) { /* of no business of theirs */
+        no_totals(more);
+        no_searches(more);
+    }
     if (out->logged_in)
         at_session_seen(db, out->token, out->now, &out->session);
     return AT_OK;

@@ -210,17 +210,20 @@ bool sb_failed(const strbuf *b, const arglist *a);
 /* Adds the pieces of a member's name (with the membership, in its
  * transaction). */
 int member_grams_add(struct at_db *db, uint64_t business_id, uint64_t user_id, at_error *err);
-/* The statement "SELECT user_id" of the business's members whose name
- * holds term (at most limit of them), and its arguments; like is term as
- * a LIKE pattern (at_like_pattern). q keeps the pieces the arguments
- * point to, so it lives as long as they do. */
+/* The statement "SELECT ... AS id" of the user ids of the business's
+ * members whose name holds term (at most limit of them), and its
+ * arguments; the business is business_sql ("?", or a subquery with one
+ * placeholder), bound to business. like is term as a LIKE pattern
+ * (at_like_pattern). q keeps the pieces the arguments point to, so it
+ * lives as long as they do. */
 #define MEMBER_GRAM_CHARS   3 /* the longest piece, in characters */
 #define MEMBER_GRAMS_LOOKED 4 /* the most pieces a search looks up */
 typedef struct member_grams_q {
     char gram[MEMBER_GRAMS_LOOKED][MEMBER_GRAM_CHARS * 4 + 1];
 } member_grams_q;
-void member_grams_select(strbuf *sql, arglist *a, member_grams_q *q, uint64_t business_id,
-                         const char *term, const char *like, unsigned limit);
+void member_grams_select(strbuf *sql, arglist *a, member_grams_q *q, const char *business_sql,
+                         db_arg business, const char *term, const char *like, unsigned limit);
+
 /* db_exec and db_rows of a built statement (a may be NULL); both are
  * freed, whatever happens. */
 int db_exec_sb(struct at_db *db, unsigned flags, strbuf *sql, arglist *a, uint64_t *affected,
@@ -260,6 +263,34 @@ int at_check_search(const char *what, const char *s, at_error *err);
  * finds exactly that text. out needs 2 * strlen(s) + 3 bytes. */
 #define AT_LIKE_BUF (AT_SEARCH_MAX * 4 * 2 + 3)
 char *at_like_pattern(const char *s, char *out, size_t outlen);
+
+/* ---- list searches resolved into ids (search_ids.c) ---- */
+
+/* The most ids a search is resolved into; more, and the list filters
+ * names instead. */
+#define SEARCH_IDS_MAX 1000
+enum { SEARCH_USERS, SEARCH_TYPES };
+/* What a search's statement's arguments point to: keep it as long as
+ * them. */
+typedef struct search_sql {
+    member_grams_q grams;
+    char like[AT_LIKE_BUF];
+} search_sql;
+/* The statement selecting the ids (column id) that search, of kind,
+ * matches, at most SEARCH_IDS_MAX + 1 of them; for users, of the business
+ * business_sql bound to business (as member_grams_select). */
+void search_ids_select(strbuf *sql, arglist *a, search_sql *keep, int kind,
+                       const char *business_sql, db_arg business, const char *search);
+/* The same as one column of another statement, "(SELECT ...)", whose
+ * text search_ids_parse reads. */
+void search_ids_column(strbuf *sql, arglist *a, search_sql *keep, int kind,
+                       const char *business_sql, db_arg business, const char *search);
+/* That column's text into *out (ids malloc'd): 0, or -1 when it is not
+ * whole (then resolve with a statement of its own). */
+int search_ids_parse(const char *s, size_t len, at_search_ids *out);
+/* Runs a statement of search_ids_select into *out. */
+int search_ids_run(struct at_db *db, const strbuf *sql, const arglist *a, at_search_ids *out,
+                   at_error *err);
 
 /* ---- page cursors (cursor.c) ----
  * "<tag><key>-<id>": tag a letter naming the order (0: none), key the hex

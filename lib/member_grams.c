@@ -61,8 +61,8 @@ piece(const char *term, const size_t *at, size_t from, size_t count, char *out, 
 }
 
 void
-member_grams_select(strbuf *sql, arglist *a, member_grams_q *q, uint64_t business_id,
-                    const char *term, const char *like, unsigned limit)
+member_grams_select(strbuf *sql, arglist *a, member_grams_q *q, const char *business_sql,
+                    db_arg business, const char *term, const char *like, unsigned limit)
 {
     size_t at[AT_NAME_BUF + 1];
     size_t n = char_starts(term, at, AT_NAME_BUF);
@@ -75,7 +75,7 @@ member_grams_select(strbuf *sql, arglist *a, member_grams_q *q, uint64_t busines
         piece(term, at, from, n < MEMBER_GRAM_CHARS ? n : MEMBER_GRAM_CHARS, q->gram[j],
               sizeof q->gram[j]);
     }
-    sb_add(sql, "SELECT g0.user_id FROM member_grams g0");
+    sb_add(sql, "SELECT g0.user_id AS id FROM member_grams g0");
     for (size_t j = 1; j < k; j++) {
         char join[160];
         snprintf(join, sizeof join,
@@ -90,8 +90,10 @@ member_grams_select(strbuf *sql, arglist *a, member_grams_q *q, uint64_t busines
                     "AND m.user_id = g0.user_id AND m.user_name LIKE ?");
         args_add(a, da_str(like));
     }
-    sb_add(sql, " WHERE g0.business_id = ? AND g0.gram = ? LIMIT ?");
-    args_add(a, da_u64(business_id));
+    sb_add(sql, " WHERE g0.business_id = ");
+    sb_add(sql, business_sql);
+    sb_add(sql, " AND g0.gram = ? LIMIT ?");
+    args_add(a, business);
     args_add(a, da_str(q->gram[0]));
     args_add(a, da_u64(limit));
 }

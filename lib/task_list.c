@@ -9,11 +9,11 @@
  * "all" is the union of the two ranges, each cut to the page size, merged
  * here.
  *
- * A search is first resolved into the ids of the matching users (through
- * the pieces of their names, member_grams.c) or task types (few,
- * usually), and the tasks are then read through those ids. When
- * a search matches more than SEARCH_IDS_MAX of them, matches are dense and
- * the copied name is filtered while reading the ordered index instead. */
+ * A search is first resolved into the ids of the matching users or task
+ * types (search_ids.c; the request's context may have done it already),
+ * and the tasks are then read through those ids. When a search matches
+ * more than SEARCH_IDS_MAX of them, matches are dense and the copied name
+ * is filtered while reading the ordered index instead. */
 #include "config.h"
 
 #include <errno.h>
@@ -23,8 +23,6 @@
 #include <string.h>
 
 #include "internal.h"
-
-#define SEARCH_IDS_MAX 1000
 
 #define LIST_COLS                                                                                  \
     "t.id, t.business_id, t.user_id, t.task_type_id, t.user_name, t.type_name, t.state, "          \
@@ -117,91 +115,46 @@ cursor_decode(int sort, const char *s, cursor *c, at_error *err)
 /* ---- search resolution ---- */
 
 typedef struct idset {
-    uint64_t *ids;
-    size_t n;
-    bool active;   /* a search was given */
-    bool overflow; /* too many matches: filter by name instead */
+    at_search_ids got;
+    bool active; /* a search was given */
     char like[AT_LIKE_BUF];
 } idset;
 
-/* An empty set, active (with search as a LIKE pattern) when there is a
- * search: false when there is none. */
-static bool
-idset_start(idset *set, const char *search)
+/* The ids that search (of kind) matches: those the caller resolved
+ * already (given), or from a statement of their own. */
+static int
+idset_resolve(at_db *db, idset *set, int kind, uint64_t business_id, const char *search,
+              const at_search_ids *given, at_error *err)
 {
     memset(set, 0, sizeof *set);
     if (!search || !*search)
-        return false;
+        return AT_OK;
     set->active = true;
     at_like_pattern(search, set->like, sizeof set->like);
-    return true;
-}
-
-/* Runs sql, which selects ids, into set: at most SEARCH_IDS_MAX of them,
- * or set->overflow when there are more. */
-static int
-resolve_run(at_db *db, const char *sql, const arglist *a, idset *set, at_error *err)
-{
-    db_res r;
-    int rc = db_query(db, DB_RETRY, sql, a->v, (unsigned) a->n, &r, err);
-    if (rc)
-        return rc;
-    set->ids = calloc(SEARCH_IDS_MAX + 1, sizeof *set->ids);
-    if (!set->ids) {
-        db_res_close(&r);
-        return at_error_set(err, AT_ENOMEM, "out of memory");
-    }
-    while ((rc = db_fetch(&r, err)) == 1 && set->n <= SEARCH_IDS_MAX)
-        set->ids[set->n++] = db_u64(&r, 0);
-    db_res_close(&r);
-    if (rc < 0)
-        return rc;
-    if (set->n > SEARCH_IDS_MAX) {
-        set->overflow = true;
-        set->n = 0;
-    }
-    return AT_OK;
-}
-
-/* The business's members whose name holds the search, from the pieces of
- * their names (member_grams.c). */
-static int
-resolve_users(at_db *db, uint64_t business_id, const char *search, idset *set, at_error *err)
-{
-    if (!idset_start(set, search))
+    if (given && given->resolved) {
+        set->got = *given;
+        set->got.ids = NULL;
+        if (given->n && !(set->got.ids = malloc(given->n * sizeof *given->ids)))
+            return at_error_set(err, AT_ENOMEM, "out of memory");
+        if (given->n)
+            memcpy(set->got.ids, given->ids, given->n * sizeof *given->ids);
         return AT_OK;
+    }
     strbuf sql = {0};
     arglist a = {0};
-    member_grams_q q;
-    member_grams_select(&sql, &a, &q, business_id, search, set->like, SEARCH_IDS_MAX + 1);
-    int rc = sb_failed(&sql, &a) ? at_error_set(err, AT_ENOMEM, "out of memory")
-                                 : resolve_run(db, sql.p, &a, set, err);
+    search_sql keep;
+    search_ids_select(&sql, &a, &keep, kind, "?", da_u64(business_id), search);
+    int rc = search_ids_run(db, &sql, &a, &set->got, err);
     sb_free(&sql);
     args_free(&a);
     return rc;
 }
 
-/* The task types whose name holds the search. */
-static int
-resolve_types(at_db *db, const char *search, idset *set, at_error *err)
+/* Ids to read the tasks by: a search that did not overflow. */
+static bool
+by_ids(const idset *s)
 {
-    if (!idset_start(set, search))
-        return AT_OK;
-    arglist a = {0};
-    args_add(&a, da_str(set->like));
-    args_add(&a, da_u64(SEARCH_IDS_MAX + 1));
-    int rc = a.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
-                   : resolve_run(db, "SELECT id FROM task_types WHERE name LIKE ? LIMIT ?", &a,
-                                 set, err);
-    args_free(&a);
-    return rc;
-}
-
-static void
-idset_free(idset *s)
-{
-    free(s->ids);
-    s->ids = NULL;
+    return s->active && !s->got.overflow;
 }
 
 /* ---- the statement ---- */
@@ -246,9 +199,9 @@ add_half(strbuf *sql, arglist *a, const plan *p, int fin, const char *cols)
     sb_add(sql, fin == FIN_ANY ? " FROM tasks t FORCE INDEX (tasks_all_"
                                : " FROM tasks t FORCE INDEX (tasks_list_");
     sb_add(sql, sorts[q->sort].name);
-    if (p->users.active && !p->users.overflow)
+    if (by_ids(&p->users))
         sb_add(sql, fin == FIN_ANY ? ", tasks_all_by_user" : ", tasks_by_user");
-    if (p->types.active && !p->types.overflow)
+    if (by_ids(&p->types))
         sb_add(sql, fin == FIN_ANY ? ", tasks_all_by_type" : ", tasks_by_type");
     sb_add(sql, ") WHERE business_id = ?");
     args_add(a, da_u64(q->business_id));
@@ -263,7 +216,7 @@ add_half(strbuf *sql, arglist *a, const plan *p, int fin, const char *cols)
         const idset *s = sets[i];
         if (!s->active)
             continue;
-        if (s->overflow) {
+        if (!by_ids(s)) {
             sb_add(sql, " AND ");
             sb_add(sql, namecol[i]);
             sb_add(sql, " LIKE ?");
@@ -272,10 +225,10 @@ add_half(strbuf *sql, arglist *a, const plan *p, int fin, const char *cols)
             sb_add(sql, " AND ");
             sb_add(sql, idcol[i]);
             sb_add(sql, " IN (");
-            sb_placeholders(sql, s->n);
+            sb_placeholders(sql, s->got.n);
             sb_add(sql, ")");
-            for (size_t k = 0; k < s->n; k++)
-                args_add(a, da_u64(s->ids[k]));
+            for (size_t k = 0; k < s->got.n; k++)
+                args_add(a, da_u64(s->got.ids[k]));
         }
     }
     if (p->has_cursor) {
@@ -395,24 +348,26 @@ plan_make(at_db *db, const at_task_query *q, plan *p, at_error *err)
         p->has_cursor = true;
         p->backward = q->before != NULL;
     }
-    rc = resolve_users(db, q->business_id, q->user_search, &p->users, err);
+    rc = idset_resolve(db, &p->users, SEARCH_USERS, q->business_id, q->user_search, q->user_ids,
+                       err);
     if (rc == AT_OK)
-        rc = resolve_types(db, q->type_search, &p->types, err);
+        rc = idset_resolve(db, &p->types, SEARCH_TYPES, q->business_id, q->type_search,
+                           q->type_ids, err);
     return rc;
 }
 
 static void
 plan_free(plan *p)
 {
-    idset_free(&p->users);
-    idset_free(&p->types);
+    at_search_ids_free(&p->users.got);
+    at_search_ids_free(&p->types.got);
 }
 
 static bool
 plan_empty(const plan *p)
 {
-    return (p->users.active && !p->users.overflow && p->users.n == 0) ||
-           (p->types.active && !p->types.overflow && p->types.n == 0);
+    return (by_ids(&p->users) && p->users.got.n == 0) ||
+           (by_ids(&p->types) && p->types.got.n == 0);
 }
 
 /* A row of a half of "all": its half, and its merge key (name sorts). */
@@ -694,13 +649,12 @@ at_task_count(at_db *db, const at_task_query *q, unsigned cap, uint64_t *count, 
 static int
 explain_users(at_db *db, const at_task_query *q, char **out, at_error *err)
 {
-    char like[AT_LIKE_BUF];
-    at_like_pattern(q->user_search, like, sizeof like);
     strbuf sql = {0};
     arglist a = {0};
-    member_grams_q g;
+    search_sql keep;
     sb_add(&sql, "EXPLAIN ");
-    member_grams_select(&sql, &a, &g, q->business_id, q->user_search, like, SEARCH_IDS_MAX + 1);
+    search_ids_select(&sql, &a, &keep, SEARCH_USERS, "?", da_u64(q->business_id),
+                      q->user_search);
     int rc = sb_failed(&sql, &a) ? at_error_set(err, AT_ENOMEM, "out of memory")
                                  : db_explain(db, sql.p, a.v, (unsigned) a.n, out, err);
     sb_free(&sql);

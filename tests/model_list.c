@@ -194,6 +194,75 @@ test_accents(at_db *db)
     }
 }
 
+/* The searches resolved with a request's context (at_access_load_more, in
+ * its one statement) give the very pages the list gives when it resolves
+ * them itself: few matches, dense ones (past SEARCH_IDS_MAX, names
+ * filtered), none, and a user with a type search at once. */
+static void
+test_context_ids(at_db *db, uint64_t biz)
+{
+    at_error err = {0};
+    at_business b;
+    uint64_t boss = testdb_user(db, 0, "List Platform Admin");
+    char token[AT_TOKEN_LEN + 1];
+    at_session sess;
+    if (at_business_get_by_id(db, biz, &b, &err) || at_platform_admin_add(db, boss, &err) ||
+        at_session_create(db, boss, 3600, token, &sess, &err))
+        bail("%s", err.msg);
+    struct {
+        const char *user, *type;
+        int overflow;
+        size_t n; /* users matched; (size_t) -1: not counted here */
+    } cases[] = {{"bob", NULL, 0, (size_t) -1}, {"e", NULL, 1, 0},   {"crowd", NULL, 1, 0},
+                 {"alice", NULL, 0, (size_t) -1}, {"zzz", NULL, 0, 0}, {"AL", "ch", 0, (size_t) -1},
+                 {"alice adamson", NULL, 0, (size_t) -1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        at_access_req req = {token, 600, b.slug, {NULL}};
+        at_access a;
+        at_access_more m = {.totals = 1, .user_search = cases[i].user,
+                            .type_search = cases[i].type};
+        uint64_t before = at_db_statements(db);
+        int rc = at_access_load_more(db, &req, &a, &m, &err);
+        ok(rc == AT_OK && a.business_ok && at_db_statements(db) - before <= 2 &&
+               m.user_ids.resolved && m.user_ids.overflow == cases[i].overflow &&
+               (cases[i].n == (size_t) -1 ? m.user_ids.n > 0 : m.user_ids.n == cases[i].n) &&
+               (!cases[i].type || m.type_ids.resolved),
+           "user '%s'%s%s: resolved with the context (%zu ids%s)", cases[i].user,
+           cases[i].type ? ", type " : "", cases[i].type ? cases[i].type : "", m.user_ids.n,
+           m.user_ids.overflow ? ", more than the list reads by id" : "");
+        for (int sort = 0; sort < 3; sort += 2) {
+            at_task_query q = {biz, sort, 1, AT_FILTER_ALL, cases[i].user, cases[i].type, NULL,
+                               NULL, 17};
+            q.user_ids = &m.user_ids;
+            q.type_ids = &m.type_ids;
+            char what[160];
+            snprintf(what, sizeof what, "from the context: all, sort %s, user '%s', type '%s'",
+                     at_sort_str(sort), cases[i].user, cases[i].type ? cases[i].type : "");
+            uint64_t st = at_db_statements(db);
+            at_task_page page;
+            if (at_task_list(db, &q, &page, &err) == AT_OK)
+                at_task_page_free(&page);
+            ok(at_db_statements(db) - st <= 1, "%s: the page is one statement", what);
+            walk(db, q, what);
+        }
+        at_search_ids_free(&m.user_ids);
+        at_search_ids_free(&m.type_ids);
+    }
+    /* not resolved where the list must refuse or where the business is
+     * not theirs */
+    at_access_req req = {token, 600, b.slug, {NULL}};
+    at_access a;
+    at_access_more m = {.user_search = "caf\xc3", .type_search = ""};
+    ok(at_access_load_more(db, &req, &a, &m, &err) == AT_OK && !m.user_ids.resolved &&
+           !m.type_ids.resolved,
+       "a search the list refuses, or an empty one, is not resolved");
+    at_access_req none = {NULL, 600, b.slug, {NULL}};
+    m = (at_access_more){.user_search = "bob"};
+    ok(at_access_load_more(db, &none, &a, &m, &err) == AT_OK && !a.business_ok &&
+           !m.user_ids.resolved && m.user_ids.ids == NULL,
+       "without a session: no ids");
+}
+
 int
 main(void)
 {
@@ -319,6 +388,8 @@ main(void)
             }
         }
     }
+    test_context_ids(db, biz);
+
     at_task_query q = {biz, AT_SORT_USER, 0, AT_FILTER_FINISHED, "crowd", NULL, NULL, NULL, 13};
     at_task_page page;
     ok(at_task_list(db, &q, &page, &err) == AT_OK && page.n == 0 && !page.has_next &&

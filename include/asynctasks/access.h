@@ -63,6 +63,9 @@ typedef struct at_access_more {
     unsigned menu_max; /* 1 to 10000: the Business menu, at most this many; 0: none */
     int totals;        /* 1: the named business's totals (at_task_counts_get), and
                         * whether it has pause rules */
+    /* the task list's searches, may be NULL: resolved into user_ids and
+     * type_ids (of the named business) for at_task_query */
+    const char *user_search, *type_search;
     /* out: the businesses the user administers as at_access_businesses gives
      * them (by slug; when menu_more, there are others and the list is not
      * in slug order), a business admin's in the same statement, a platform
@@ -75,6 +78,9 @@ typedef struct at_access_more {
     int menu_more;
     at_task_counts counts;
     int has_rules;
+    /* the searches' ids, resolved when given, valid and business_ok (free
+     * them with at_search_ids_free, whatever at_access_load_more returns) */
+    at_search_ids user_ids, type_ids;
 } at_access_more;
 /* at_access_load, and what more asks for. */
 int at_access_load_more(at_db *db, const at_access_req *req, at_access *out, at_access_more *more,

@@ -123,6 +123,18 @@ enum at_filter { AT_FILTER_PENDING = 0, AT_FILTER_FINISHED, AT_FILTER_ALL };
 #define AT_LIST_MAX    500 /* largest page */
 #define AT_SEARCH_MAX  100 /* characters */
 
+/* The ids that a list search matches, found before the list (a column of
+ * the request's context, at_access_load_more): resolved 1 when they were;
+ * overflow 1 when they are more than the list reads by id (then n is 0);
+ * ids malloc'd (at_search_ids_free). */
+typedef struct at_search_ids {
+    int resolved;
+    int overflow;
+    size_t n;
+    uint64_t *ids;
+} at_search_ids;
+void at_search_ids_free(at_search_ids *s);
+
 typedef struct at_task_query {
     uint64_t business_id;
     int sort;   /* enum at_sort */
@@ -133,6 +145,9 @@ typedef struct at_task_query {
     const char *after;  /* cursor: the page after this one */
     const char *before; /* cursor: the page before this one */
     unsigned limit;     /* 1..AT_LIST_MAX */
+    /* user_search and type_search resolved beforehand for this business,
+     * or NULL (or not resolved) for the list to resolve them */
+    const at_search_ids *user_ids, *type_ids;
 } at_task_query;
 
 typedef struct at_task_page {
