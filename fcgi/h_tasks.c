@@ -256,8 +256,12 @@ pager(fc_ctx *c, const fc_listview *lv, const at_task_page *page)
         fc_list_url(c, lv, "/admin/async-tasks", &next);
         vw_url_param(&next, "after", page->next);
     }
-    vw_pager(c, page->has_prev ? prev.p : NULL, "‹ Previous", page->has_next ? next.p : NULL,
-             "Next ›");
+    /* a page cut at a window goes on searching the way it was read */
+    bool back = fc_arg(c, "before")->present;
+    vw_pager(c, page->has_prev ? prev.p : NULL,
+             page->window_cut && back ? "‹ Search further back" : "‹ Previous",
+             page->has_next ? next.p : NULL,
+             page->window_cut && !back ? "Search further ›" : "Next ›");
     vw_url_free(&prev);
     vw_url_free(&next);
 }
@@ -332,13 +336,24 @@ totals(fc_ctx *c, const at_task_counts *n)
     vw_end(c);
 }
 
-/* A searched view: how many match, counted no further than the cap. */
+/* A searched view: how many match, counted no further than the cap, nor
+ * than a window of tasks when matches are sparse; and a page that its
+ * window ended says so. */
 static void
 match_count(fc_ctx *c, const at_task_page *page)
 {
+    if (page->window_cut)
+        vw_elem(c, "p", "note",
+                "Few tasks match, so this page stopped searching part way to stay quick: "
+                "Search further goes on from there.");
     vw_start(c, "p", "count");
-    if (page->count_more)
+    if (page->count_more && page->count >= SEARCH_COUNT_CAP)
         vw_textf(c, "%" PRIu64 "+ tasks match", page->count);
+    else if (page->count_more && page->count == 0) /* counted in a window */
+        vw_text(c, "No task matches among those searched so far");
+    else if (page->count_more)
+        vw_textf(c, "At least %" PRIu64 " task%s match%s", page->count,
+                 page->count == 1 ? "" : "s", page->count == 1 ? "es" : "");
     else
         vw_textf(c, "%" PRIu64 " task%s match%s", page->count, page->count == 1 ? "" : "s",
                  page->count == 1 ? "es" : "");
@@ -407,6 +422,8 @@ xml_list(fc_ctx *c, const fc_listview *lv, const list_data *d)
         vw_end(c);
     }
     vw_start(c, "page", NULL);
+    if (d->page.window_cut)
+        vw_attr(c, "window-cut", "true");
     if (d->page.has_next)
         vw_attr(c, "next", d->page.next);
     if (d->page.has_prev)

@@ -550,6 +550,7 @@ db_query(at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigne
             disconnect(db);
         return rc;
     }
+    r->warnings = mysql_warning_count(db->my);
     MYSQL_RES *meta = mysql_stmt_result_metadata(st);
     if (!meta) {
         db_res_close(r);

@@ -105,6 +105,7 @@ typedef struct db_res {
     my_bool *isnull;
     my_bool *trunc;
     db_native *nat;
+    unsigned warnings; /* the statement's (a LIMIT ROWS EXAMINED cut is one) */
 } db_res;
 
 /* Flags for db_exec / db_query. */
@@ -224,12 +225,14 @@ typedef struct member_grams_q {
 void member_grams_select(strbuf *sql, arglist *a, member_grams_q *q, const char *business_sql,
                          db_arg business, const char *term, const char *like, unsigned limit);
 
-/* db_exec and db_rows of a built statement (a may be NULL); both are
- * freed, whatever happens. */
+/* db_exec, db_rows and db_query of a built statement (a may be NULL);
+ * both are freed, whatever happens. */
 int db_exec_sb(struct at_db *db, unsigned flags, strbuf *sql, arglist *a, uint64_t *affected,
                uint64_t *insert_id, at_error *err);
 int db_rows_sb(struct at_db *db, unsigned flags, strbuf *sql, arglist *a, size_t elem_size,
                db_fill_fn fill, void **out, size_t *n, at_error *err);
+int db_query_sb(struct at_db *db, unsigned flags, strbuf *sql, arglist *a, db_res *r,
+                at_error *err);
 
 /* ---- caches of bulk work (namemap.c) ---- */
 

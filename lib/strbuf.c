@@ -130,3 +130,15 @@ db_rows_sb(struct at_db *db, unsigned flags, strbuf *sql, arglist *a, size_t ele
         args_free(a);
     return rc;
 }
+
+int
+db_query_sb(struct at_db *db, unsigned flags, strbuf *sql, arglist *a, db_res *r, at_error *err)
+{
+    int rc = sb_failed(sql, a) ? at_error_set(err, AT_ENOMEM, "out of memory")
+                               : db_query(db, flags, sql->p, a ? a->v : NULL,
+                                          a ? (unsigned) a->n : 0, r, err);
+    sb_free(sql);
+    if (a)
+        args_free(a);
+    return rc;
+}

@@ -164,6 +164,10 @@ typedef struct plan {
     idset users, types;
     bool has_cursor, backward;
     cursor cur;
+    /* the page was searched in a window that ended before it was full:
+     * end is the window's last task, where the next search starts */
+    bool cut;
+    at_task end;
 } plan;
 
 /* The tasks a range holds: those with finished = 0 or 1, or every task of
@@ -184,31 +188,39 @@ range_of(const plan *p)
     return p->q->sort == AT_SORT_CREATED ? FIN_ANY : FIN_HALVES;
 }
 
-/* One range: tasks of the business with finished = fin (or every task,
- * FIN_ANY), in sort order; cols is what to select. */
+/* FROM tasks t, naming the indexes that can serve the range fin (the
+ * planner may not guess that reading an index in order and stopping after
+ * a page beats sorting): the ordered one, and with search_indexes those of
+ * the searches by ids. */
 static void
-add_half(strbuf *sql, arglist *a, const plan *p, int fin, const char *cols)
+add_from(strbuf *sql, const plan *p, int fin, bool search_indexes)
 {
-    const at_task_query *q = p->q;
-    const char *col = sorts[q->sort].col;
-    bool desc = q->desc ^ p->backward;
-    /* The planner may not guess that reading an index in order and stopping
-     * after a page beats sorting; name the indexes that can serve. */
-    sb_add(sql, "SELECT ");
-    sb_add(sql, cols);
     sb_add(sql, fin == FIN_ANY ? " FROM tasks t FORCE INDEX (tasks_all_"
                                : " FROM tasks t FORCE INDEX (tasks_list_");
-    sb_add(sql, sorts[q->sort].name);
-    if (by_ids(&p->users))
+    sb_add(sql, sorts[p->q->sort].name);
+    if (search_indexes && by_ids(&p->users))
         sb_add(sql, fin == FIN_ANY ? ", tasks_all_by_user" : ", tasks_by_user");
-    if (by_ids(&p->types))
+    if (search_indexes && by_ids(&p->types))
         sb_add(sql, fin == FIN_ANY ? ", tasks_all_by_type" : ", tasks_by_type");
-    sb_add(sql, ") WHERE business_id = ?");
-    args_add(a, da_u64(q->business_id));
+    sb_add(sql, ")");
+}
+
+/* WHERE the business, and finished = fin unless FIN_ANY. */
+static void
+add_range(strbuf *sql, arglist *a, const plan *p, int fin)
+{
+    sb_add(sql, " WHERE business_id = ?");
+    args_add(a, da_u64(p->q->business_id));
     if (fin != FIN_ANY) {
         sb_add(sql, " AND finished = ?");
         args_add(a, da_i64(fin));
     }
+}
+
+/* AND the searches: by ids, or by the copied names. */
+static void
+add_searches(strbuf *sql, arglist *a, const plan *p)
+{
     const idset *sets[] = {&p->users, &p->types};
     const char *idcol[] = {"user_id", "task_type_id"};
     const char *namecol[] = {"user_name", "type_name"};
@@ -216,35 +228,55 @@ add_half(strbuf *sql, arglist *a, const plan *p, int fin, const char *cols)
         const idset *s = sets[i];
         if (!s->active)
             continue;
+        sb_add(sql, " AND ");
         if (!by_ids(s)) {
-            sb_add(sql, " AND ");
             sb_add(sql, namecol[i]);
             sb_add(sql, " LIKE ?");
             args_add(a, da_str(s->like));
-        } else {
-            sb_add(sql, " AND ");
-            sb_add(sql, idcol[i]);
-            sb_add(sql, " IN (");
-            sb_placeholders(sql, s->got.n);
-            sb_add(sql, ")");
-            for (size_t k = 0; k < s->got.n; k++)
-                args_add(a, da_u64(s->got.ids[k]));
+            continue;
         }
+        sb_add(sql, idcol[i]);
+        sb_add(sql, " IN (");
+        sb_placeholders(sql, s->got.n);
+        sb_add(sql, ")");
+        for (size_t k = 0; k < s->got.n; k++)
+            args_add(a, da_u64(s->got.ids[k]));
     }
-    if (p->has_cursor) {
-        const char *cmp = desc ? " < ?" : " > ?";
-        sb_add(sql, " AND (");
-        sb_add(sql, col);
-        sb_add(sql, cmp);
-        sb_add(sql, " OR (");
-        sb_add(sql, col);
-        sb_add(sql, " = ? AND id");
-        sb_add(sql, cmp);
-        sb_add(sql, "))");
-        for (int k = 0; k < 2; k++)
-            args_add(a, q->sort == AT_SORT_CREATED ? da_time(p->cur.t) : da_str(p->cur.name));
-        args_add(a, da_u64(p->cur.id));
-    }
+}
+
+/* AND past the cursor, in the reading direction. */
+static void
+add_cursor(strbuf *sql, arglist *a, const plan *p)
+{
+    if (!p->has_cursor)
+        return;
+    const at_task_query *q = p->q;
+    const char *col = sorts[q->sort].col;
+    const char *cmp = (q->desc ^ p->backward) ? " < ?" : " > ?";
+    sb_add(sql, " AND (");
+    sb_add(sql, col);
+    sb_add(sql, cmp);
+    sb_add(sql, " OR (");
+    sb_add(sql, col);
+    sb_add(sql, " = ? AND id");
+    sb_add(sql, cmp);
+    sb_add(sql, "))");
+    for (int k = 0; k < 2; k++)
+        args_add(a, q->sort == AT_SORT_CREATED ? da_time(p->cur.t) : da_str(p->cur.name));
+    args_add(a, da_u64(p->cur.id));
+}
+
+/* One range: tasks of the business with finished = fin (or every task,
+ * FIN_ANY), searched, past the cursor; cols is what to select. */
+static void
+add_half(strbuf *sql, arglist *a, const plan *p, int fin, const char *cols)
+{
+    sb_add(sql, "SELECT ");
+    sb_add(sql, cols);
+    add_from(sql, p, fin, true);
+    add_range(sql, a, p, fin);
+    add_searches(sql, a, p);
+    add_cursor(sql, a, p);
 }
 
 /* ORDER BY the sort, then id; of the table or derived table named by
@@ -285,6 +317,108 @@ add_ranges(strbuf *sql, arglist *a, const plan *p, const char *cols, bool ordere
         sb_add(sql, ")");
 }
 
+/* ---- searching in windows ----
+ *
+ * A searched view reads its range in order and keeps the matches; when
+ * they are sparse, filling a page would read without bound. So the page
+ * statement of a searched view of one range stops after examining a
+ * window of rows (LIMIT ROWS EXAMINED). When it stops there, the page is
+ * read again from a window of the range's next rows, taken by key from
+ * the ordered index, and the window's last task comes along: a page not
+ * full by then ends at that task (plan.cut), and the next page searches
+ * on from it. Either way a page costs at most a window, never a scan.
+ * ("All" in a name order, read as two halves, is not windowed yet.) */
+#define SCAN_WINDOW 1000
+
+static bool
+windowed(const plan *p)
+{
+    return (p->users.active || p->types.active) && range_of(p) != FIN_HALVES;
+}
+
+/* The rows a window spans: SCAN_WINDOW, or more for big pages. */
+static unsigned
+window_of(const plan *p)
+{
+    unsigned w = 4 * (p->q->limit + 1);
+    return w > SCAN_WINDOW ? w : SCAN_WINDOW;
+}
+
+/* The statement's LIMIT goes on: stop after examining a window of rows
+ * (a warning then says so). */
+static void
+add_examined(strbuf *sql, const plan *p)
+{
+    char examined[48];
+    snprintf(examined, sizeof examined, " ROWS EXAMINED %u", window_of(p));
+    sb_add(sql, examined);
+}
+
+/* The window's ids: the range's next window_of rows past the cursor, in
+ * order, by key alone. */
+static void
+add_window_ids(strbuf *sql, arglist *a, const plan *p, int fin)
+{
+    sb_add(sql, "SELECT t.id");
+    add_from(sql, p, fin, false);
+    add_range(sql, a, p, fin);
+    add_cursor(sql, a, p);
+    add_order(sql, p, "");
+    sb_add(sql, " LIMIT ?");
+    args_add(a, da_u64(window_of(p)));
+}
+
+/* The matches in the window, in order, cut at the page and one more
+ * (marked 0), then the window's last task (marked 1), if the range holds
+ * that many rows. */
+static void
+build_window(strbuf *sql, arglist *a, const plan *p)
+{
+    int fin = range_of(p);
+    sb_add(sql, "(SELECT " LIST_COLS ", 0 FROM (");
+    add_window_ids(sql, a, p, fin);
+    sb_add(sql, ") w JOIN tasks t ON t.id = w.id WHERE TRUE");
+    add_searches(sql, a, p);
+    add_order(sql, p, "t.");
+    sb_add(sql, " LIMIT ?) UNION ALL (SELECT " LIST_COLS ", 1");
+    args_add(a, da_u64((uint64_t) p->q->limit + 1));
+    add_from(sql, p, fin, false);
+    add_range(sql, a, p, fin);
+    add_cursor(sql, a, p);
+    add_order(sql, p, "");
+    sb_add(sql, " LIMIT 1 OFFSET ?)");
+    args_add(a, da_u64(window_of(p) - 1));
+}
+
+/* The page from a window (page empty, its rows allocated for want). */
+static int
+fetch_window(at_db *db, plan *p, at_task_page *page, unsigned want, at_error *err)
+{
+    strbuf sql = {0};
+    arglist a = {0};
+    build_window(&sql, &a, p);
+    db_res r;
+    int rc = db_query_sb(db, DB_RETRY, &sql, &a, &r, err);
+    if (rc)
+        return rc;
+    bool end = false;
+    while (rc == AT_OK && (rc = db_fetch(&r, err)) == 1) {
+        bool is_end = db_i64(&r, LIST_NCOLS) != 0;
+        if (!is_end && page->n == want)
+            continue;
+        at_task *t = is_end ? &p->end : &page->rows[page->n];
+        if ((rc = at_task_row_list(&r, t, err)) != AT_OK)
+            break;
+        if (is_end)
+            end = true;
+        else
+            page->n++;
+    }
+    db_res_close(&r);
+    p->cut = end && page->n < want;
+    return rc < 0 ? rc : AT_OK;
+}
+
 /* What the halves of "all" select beyond the list's columns: which half
  * a row is of (the schema's own finished column), and for the name sorts
  * the key they are merged by besides the id, the name as the collation
@@ -313,6 +447,8 @@ build(strbuf *sql, arglist *a, const plan *p)
         snprintf(cols, sizeof cols, "%s, WEIGHT_STRING(t.%s)", LIST_COLS HALF_COLS,
                  sorts[p->q->sort].col);
     add_ranges(sql, a, p, cols, true, (uint64_t) p->q->limit + 1);
+    if (windowed(p))
+        add_examined(sql, p);
 }
 
 static int
@@ -361,6 +497,7 @@ plan_free(plan *p)
 {
     at_search_ids_free(&p->users.got);
     at_search_ids_free(&p->types.got);
+    at_task_clear(&p->end);
 }
 
 static bool
@@ -465,9 +602,20 @@ fetch_halves(db_res *r, const plan *p, at_task_page *page, unsigned want, at_err
     return rc;
 }
 
-static int
-fetch_page(at_db *db, const plan *p, at_task_page *page, at_error *err)
+/* Drops the rows read so far (the page keeps its allocation). */
+static void
+page_clear(at_task_page *page)
 {
+    for (size_t i = 0; i < page->n; i++)
+        at_task_clear(&page->rows[i]);
+    page->n = 0;
+}
+
+static int
+fetch_page(at_db *db, plan *p, at_task_page *page, at_error *err)
+{
+    p->cut = false;
+    at_task_clear(&p->end);
     strbuf sql = {0};
     arglist a = {0};
     build(&sql, &a, p);
@@ -498,7 +646,14 @@ fetch_page(at_db *db, const plan *p, at_task_page *page, at_error *err)
             page->n++;
         }
     }
+    /* stopped at the window: whatever it found may not be the page (a
+     * plan that sorts stops before its sort), so read the window */
+    bool stopped = rc >= 0 && windowed(p) && r.warnings > 0;
     db_res_close(&r);
+    if (stopped) {
+        page_clear(page);
+        return fetch_window(db, p, page, want, err);
+    }
     return rc < 0 ? rc : AT_OK;
 }
 
@@ -527,18 +682,30 @@ count_rows(at_db *db, const plan *page_plan, unsigned cap, uint64_t *count, int 
         return AT_OK;
     strbuf sql = {0};
     arglist a = {0};
-    sb_add(&sql, "SELECT COUNT(*) FROM (");
+    bool window = windowed(&p);
+    if (!window)
+        sb_add(&sql, "SELECT COUNT(*) FROM (");
     add_ranges(&sql, &a, &p, "id", false, (uint64_t) cap + 1);
-    sb_add(&sql, ") counted");
-    int rc = sql.oom || a.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
-                              : db_query_u64(db, DB_RETRY, sql.p, a.v, (unsigned) a.n, count, err);
-    sb_free(&sql);
-    args_free(&a);
-    if (rc == AT_OK && *count > cap) {
+    if (!window)
+        sb_add(&sql, ") counted");
+    else /* the matches in a window at most, counted here: a cut count is
+          * "at least" */
+        add_examined(&sql, &p);
+    db_res r;
+    int rc = db_query_sb(db, DB_RETRY, &sql, &a, &r, err);
+    if (rc)
+        return rc;
+    while ((rc = db_fetch(&r, err)) == 1)
+        *count = window ? *count + 1 : db_u64(&r, 0);
+    *more = window && r.warnings > 0;
+    db_res_close(&r);
+    if (rc < 0)
+        return rc;
+    if (*count > cap) {
         *count = cap;
         *more = 1;
     }
-    return rc;
+    return AT_OK;
 }
 
 static int
@@ -547,6 +714,42 @@ check_cap(unsigned cap, at_error *err)
     if (cap > 1000000)
         return at_error_set(err, AT_EINVAL, "count cap must be 1 to 1000000, not %u", cap);
     return AT_OK;
+}
+
+/* The page in display order, and its links: a row beyond the page means
+ * more that way; a page cut at a window goes on from the window's last
+ * task; an empty one after a cursor goes back from that cursor. */
+static void
+page_links(const at_task_query *q, const plan *p, at_task_page *page)
+{
+    bool extra = page->n > q->limit;
+    if (extra)
+        at_task_clear(&page->rows[--page->n]);
+    bool on = extra || p->cut; /* more in the reading direction */
+    page->window_cut = p->cut && !extra;
+    if (p->backward) {
+        for (size_t i = 0; i < page->n / 2; i++) {
+            at_task t = page->rows[i];
+            page->rows[i] = page->rows[page->n - 1 - i];
+            page->rows[page->n - 1 - i] = t;
+        }
+        page->has_prev = on;
+        page->has_next = true;
+    } else {
+        page->has_next = on;
+        /* an empty page after a cursor has no row to go back from, but a
+         * window's does: its cursor */
+        page->has_prev = p->has_cursor && (page->n > 0 || p->cut);
+    }
+    if (page->n > 0) {
+        cursor_encode(q->sort, &page->rows[page->n - 1], page->next, sizeof page->next);
+        cursor_encode(q->sort, &page->rows[0], page->prev, sizeof page->prev);
+    } else if (p->has_cursor) {
+        const char *from = p->backward ? q->before : q->after;
+        snprintf(p->backward ? page->next : page->prev, AT_CURSOR_BUF, "%s", from);
+    }
+    if (page->window_cut)
+        cursor_encode(q->sort, &p->end, p->backward ? page->prev : page->next, AT_CURSOR_BUF);
 }
 
 static int
@@ -561,7 +764,7 @@ list(at_db *db, const at_task_query *q, unsigned cap, at_task_page *page, at_err
         memset(&p, 0, sizeof p);
     if (rc == AT_OK && !plan_empty(&p)) {
         rc = fetch_page(db, &p, page, err);
-        if (rc == AT_OK && p.backward && page->n <= q->limit) {
+        if (rc == AT_OK && p.backward && page->n <= q->limit && !p.cut) {
             /* Fewer rows before the cursor than a page: that is the start
              * of the list, so show the first full page instead. */
             at_task_page_free(page);
@@ -571,43 +774,24 @@ list(at_db *db, const at_task_query *q, unsigned cap, at_task_page *page, at_err
     }
     if (rc == AT_OK && cap) {
         /* No second statement when the page already tells: a first page
-         * that is not full holds the whole count, and a page with more
-         * rows than the cap shows that the count passes it. */
+         * that is not full (nor cut at a window) holds the whole count,
+         * and a page with more rows than the cap shows that the count
+         * passes it. */
         if (page->n > cap) {
             page->count = cap;
             page->count_more = 1;
-        } else if (!p.has_cursor && page->n <= q->limit) {
+        } else if (!p.has_cursor && page->n <= q->limit && !p.cut) {
             page->count = page->n;
         } else {
             rc = count_rows(db, &p, cap, &page->count, &page->count_more, err);
         }
     }
+    if (rc == AT_OK)
+        page_links(q, &p, page);
     plan_free(&p);
-    if (rc) {
+    if (rc)
         at_task_page_free(page);
-        return rc;
-    }
-    bool extra = page->n > q->limit;
-    if (extra)
-        at_task_clear(&page->rows[--page->n]);
-    if (p.backward) {
-        for (size_t i = 0; i < page->n / 2; i++) {
-            at_task t = page->rows[i];
-            page->rows[i] = page->rows[page->n - 1 - i];
-            page->rows[page->n - 1 - i] = t;
-        }
-        page->has_prev = extra;
-        page->has_next = true;
-    } else {
-        page->has_next = extra;
-        /* an empty page after a cursor has no row to go back from */
-        page->has_prev = p.has_cursor && page->n > 0;
-    }
-    if (page->n > 0) {
-        cursor_encode(q->sort, &page->rows[page->n - 1], page->next, sizeof page->next);
-        cursor_encode(q->sort, &page->rows[0], page->prev, sizeof page->prev);
-    }
-    return AT_OK;
+    return rc;
 }
 
 int

@@ -7,7 +7,8 @@
 # is (a user sort at a 190-character name of 4-byte characters); keyset
 # paging of the audit log (Newer, Older) and of a task's attempts; the
 # Pause User and Pause Task Type panels searched and paged without script;
-# the Executors page with 64 executors.
+# a sparse search read a window at a time; the Executors page with 64
+# executors.
 #
 # Needs ASYNCTASKS_TEST_URL (the test instance, as dev/check starts it).
 # Its data is named after the run: it shares the database with the other
@@ -290,6 +291,42 @@ req "$JAR" --data "csrf=$csrf&business=$Q&target=$target" "$URL$LIST/resume-user
 status_is 303 "which resumes them"
 is "$(q "SELECT COUNT(*) FROM pause_rules r JOIN businesses b ON b.id = r.business_id
          WHERE b.slug = '$Q'")" 59 "one pause fewer"
+
+# ---- a sparse search is read a window of tasks at a time ----
+
+# Two members' 600 tasks each, then 1,100 newer ones of another: newest
+# first, the first 1,000 tasks hold none of theirs, so the first page stops
+# searching there and offers to search further. (One member's tasks alone
+# come in order from their own index: no window needed.)
+S=${RUN}s
+cli business add "$S" "Sparse $RUN"
+cli member add --business "$S" --user "$ADMIN" --role business_admin
+cli member add --business "$S" --user "m01-$RUN@example.org" --role member
+for who in rare1 rare2 m01; do
+    [ "$who" = m01 ] || {
+        cli user add "$who-$RUN@example.org" "Rarely Seen $who $RUN" --no-password
+        cli member add --business "$S" --user "$who-$RUN@example.org" --role member
+    }
+    for i in $(seq "$([ "$who" = m01 ] && echo 1100 || echo 600)"); do
+        printf '%s\t%s-%s@example.org\t%s-t01\n' "$S" "$who" "$RUN" "$RUN"
+    done >"$WORK/sparse-$who.tsv"
+    cli enqueue --from "$WORK/sparse-$who.tsv"
+done
+budget "$LIST?business=$S&user=Rarely" 4 "a sparse search's first page"
+is "$(xp 'count(//*[local-name()="tbody"]/*[local-name()="tr"][@data-status])')" 0 \
+    "... which found nothing among the newest tasks"
+has "$(xp 'string(//*[@class="note"])')" "stopped searching part way" "... and says it stopped"
+is "$(xp 'string(//*[@class="count"])')" "50+ tasks match" \
+    "... while its count, which needs no order, finds the matches at once"
+further=$(xp 'string(//*[local-name()="a"][@rel="next"]/@href)')
+is "$(xp 'string(//*[local-name()="a"][@rel="next"])')" "Search further ›" "... with a link to search further"
+budget "${further//&amp;/&}" 4 "searching further"
+is "$(xp 'count(//*[local-name()="tbody"]/*[local-name()="tr"][@data-status])')" 50 \
+    "... finds a full page in the next window"
+is "$(xp 'count(//*[@class="note"])')" 0 "... which says nothing of stopping"
+req "$JAR" "$URL$LIST?business=$S&user=Rarely&format=xml"
+is "$(xp 'string(/*/*[local-name()="page"]/@window-cut)')" true "the XML view marks the cut page"
+is "$(xp 'string(/*/@matches-is-minimum)')" true "... and its count as a minimum"
 
 # ---- the Executors page with 64 executors ----
 

@@ -158,6 +158,10 @@ typedef struct at_task_page {
     char prev[AT_CURSOR_BUF]; /* cursor of the first row, for "before" */
     uint64_t count; /* at_task_list_counted: what q selects (cursors aside), up to the cap */
     int count_more; /* ... and 1 when there are more than that */
+    /* 1: a searched page whose matches are sparse was searched through a
+     * window of rows that ended before the page was full; the link in the
+     * reading direction (next, or prev going back) searches on from there */
+    int window_cut;
 } at_task_page;
 
 int at_task_list(at_db *db, const at_task_query *q, at_task_page *page, at_error *err);
