@@ -101,7 +101,7 @@ typedef struct fc_ctx {
     fc_resp resp;
     xmlTextWriterPtr w;       /* writing resp.body (writer.c) */
     int depth;                /* elements open in w */
-    const char *write_failed; /* the first write that failed, NULL while none has */
+    const char *write_failed; /* what failed first in writing, NULL while nothing has */
 } fc_ctx;
 
 /* ---- http.c ---- */

@@ -222,7 +222,7 @@ fc_write_failed(fc_ctx *c)
 {
     if (!c->write_failed)
         return;
-    at_log(AT_LOG_ERROR, "%s %s: the answer could not be written (%s failed); answered 500",
+    at_log(AT_LOG_ERROR, "%s %s: the answer could not be written (%s); answered 500",
            c->method, c->path, c->write_failed);
     wr_drop(c);
     drop_headers(&c->resp);

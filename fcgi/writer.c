@@ -1,10 +1,10 @@
 /* writer.c: the body of an answer, written whole in memory before a byte
  * of it is sent: libxml2's xmlTextWriter into an xmlBuffer, every call's
  * result checked, and at the end what libxml2 reported besides. The first
- * failure (libxml2 out of memory, a helper's
- * allocation) is kept in c->write_failed, and every write after it does
- * nothing; http.c then answers 500 instead of the broken body
- * (fc_write_failed). The view helpers (view.c) write only through here. */
+ * failure (libxml2 out of memory, a helper's allocation) is kept in
+ * c->write_failed, and every write after it does nothing; http.c then
+ * answers 500 instead of the broken body (fc_write_failed). The view
+ * helpers (view.c) write only through here. */
 #include "config.h"
 
 #include <libxml/xmlerror.h>
@@ -20,7 +20,7 @@ wr_fail(fc_ctx *c, const char *what)
         c->write_failed = what;
 }
 
-/* rc is the result of a libxml2 call named what: < 0 is its failure. */
+/* rc is the result of a libxml2 call, what its failure: < 0 is one. */
 static void
 check(fc_ctx *c, int rc, const char *what)
 {
@@ -42,12 +42,12 @@ wr_open(fc_ctx *c)
     xmlResetLastError();
     c->resp.body = xmlBufferCreate();
     if (!c->resp.body) {
-        wr_fail(c, "xmlBufferCreate");
+        wr_fail(c, "xmlBufferCreate failed");
         return -1;
     }
     c->w = xmlNewTextWriterMemory(c->resp.body, 0);
     if (!c->w) {
-        wr_fail(c, "xmlNewTextWriterMemory");
+        wr_fail(c, "xmlNewTextWriterMemory failed");
         return -1;
     }
     return 0;
@@ -61,16 +61,17 @@ check_reported(fc_ctx *c)
 {
     const xmlError *e = xmlGetLastError();
     if (e && e->level >= XML_ERR_ERROR)
-        wr_fail(c, e->code == XML_ERR_NO_MEMORY ? "libxml2 out of memory" : "libxml2 error");
+        wr_fail(c, e->code == XML_ERR_NO_MEMORY ? "libxml2 reported running out of memory"
+                                                : "libxml2 reported an error");
 }
 
 int
 wr_close(fc_ctx *c)
 {
     if (writing(c)) {
-        check(c, xmlTextWriterEndDocument(c->w), "xmlTextWriterEndDocument");
+        check(c, xmlTextWriterEndDocument(c->w), "xmlTextWriterEndDocument failed");
         if (!c->write_failed)
-            check(c, xmlTextWriterFlush(c->w), "xmlTextWriterFlush");
+            check(c, xmlTextWriterFlush(c->w), "xmlTextWriterFlush failed");
         check_reported(c);
     }
     if (c->w) {
@@ -101,7 +102,7 @@ wr_declaration(fc_ctx *c)
 {
     if (writing(c))
         check(c, xmlTextWriterStartDocument(c->w, NULL, "UTF-8", NULL),
-              "xmlTextWriterStartDocument");
+              "xmlTextWriterStartDocument failed");
 }
 
 void
@@ -109,9 +110,10 @@ wr_doctype(fc_ctx *c, const char *name)
 {
     if (!writing(c))
         return;
-    check(c, xmlTextWriterWriteDTD(c->w, X(name), NULL, NULL, NULL), "xmlTextWriterWriteDTD");
+    check(c, xmlTextWriterWriteDTD(c->w, X(name), NULL, NULL, NULL),
+          "xmlTextWriterWriteDTD failed");
     if (!c->write_failed)
-        check(c, xmlTextWriterWriteRaw(c->w, X("\n")), "xmlTextWriterWriteRaw");
+        check(c, xmlTextWriterWriteRaw(c->w, X("\n")), "xmlTextWriterWriteRaw failed");
 }
 
 void
@@ -119,7 +121,7 @@ wr_start(fc_ctx *c, const char *name)
 {
     if (!writing(c))
         return;
-    check(c, xmlTextWriterStartElement(c->w, X(name)), "xmlTextWriterStartElement");
+    check(c, xmlTextWriterStartElement(c->w, X(name)), "xmlTextWriterStartElement failed");
     if (!c->write_failed)
         c->depth++;
 }
@@ -135,9 +137,9 @@ wr_end(fc_ctx *c, bool full)
     if (!writing(c))
         return;
     if (full)
-        check(c, xmlTextWriterFullEndElement(c->w), "xmlTextWriterFullEndElement");
+        check(c, xmlTextWriterFullEndElement(c->w), "xmlTextWriterFullEndElement failed");
     else
-        check(c, xmlTextWriterEndElement(c->w), "xmlTextWriterEndElement");
+        check(c, xmlTextWriterEndElement(c->w), "xmlTextWriterEndElement failed");
 }
 
 void
@@ -145,12 +147,12 @@ wr_attr(fc_ctx *c, const char *name, const char *value)
 {
     if (writing(c))
         check(c, xmlTextWriterWriteAttribute(c->w, X(name), X(value)),
-              "xmlTextWriterWriteAttribute");
+              "xmlTextWriterWriteAttribute failed");
 }
 
 void
 wr_string(fc_ctx *c, const char *text)
 {
     if (writing(c))
-        check(c, xmlTextWriterWriteString(c->w, X(text)), "xmlTextWriterWriteString");
+        check(c, xmlTextWriterWriteString(c->w, X(text)), "xmlTextWriterWriteString failed");
 }
