@@ -312,7 +312,10 @@ send_str(sender *s, const char *str)
     send_bytes(s, str, strlen(str));
 }
 
-static void __attribute__((format(printf, 2, 3))) send_fmt(sender *s, const char *fmt, ...)
+static void send_fmt(sender *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+send_fmt(sender *s, const char *fmt, ...)
 {
     if (s->failed)
         return;
@@ -349,11 +352,12 @@ send_response(fc_ctx *c, FCGX_Stream *out)
                  (unsigned long) (at_db_statements(c->db) - c->statements_at_start));
     if (r->location)
         send_fmt(&s, "Location: %s\r\n", r->location);
-    const unsigned char *body =
-        r->body ? xmlBufferContent(r->body) : (const unsigned char *) r->static_body;
-    size_t len = r->body          ? (size_t) xmlBufferLength(r->body)
-                 : r->static_body ? strlen(r->static_body)
-                                  : 0;
+    const unsigned char *body = (const unsigned char *) r->static_body;
+    size_t len = body ? strlen(r->static_body) : 0;
+    if (r->body) {
+        body = xmlBufferContent(r->body);
+        len = (size_t) xmlBufferLength(r->body);
+    }
     unsigned char *z = NULL;
     size_t zlen = 0;
     /* a body that cannot be compressed (out of memory) goes as it is */
