@@ -131,8 +131,9 @@ int fc_set_cookie(fc_ctx *c, const char *name, const char *value, const char *pa
 int fc_fail(fc_ctx *c, const at_error *err);
 
 /* Answers 500 with a constant page when the body could not be written
- * whole (c->write_failed), dropping the body and the handler's headers:
- * nothing of a broken answer is sent. Called once the handler is done. */
+ * whole (c->write_failed, or a writer left open), dropping the body and
+ * the handler's headers: nothing of a broken answer is sent. Called once
+ * the handler is done. */
 void fc_write_failed(fc_ctx *c);
 
 /* The route table (routes.c). */

@@ -220,6 +220,9 @@ drop_headers(fc_resp *r)
 void
 fc_write_failed(fc_ctx *c)
 {
+    /* a writer still open: its body was never ended nor flushed */
+    if (c->w)
+        wr_fail(c, "the body was left unfinished");
     if (!c->write_failed)
         return;
     at_log(AT_LOG_ERROR, "%s %s: the answer could not be written (%s); answered 500",
