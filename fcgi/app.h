@@ -56,7 +56,8 @@ typedef struct fc_resp {
     int status;
     const char *type; /* Content-Type */
     xmlBufferPtr body;
-    char *location; /* redirect target */
+    const char *static_body; /* instead of body: a constant (fc_write_failed) */
+    char *location;          /* redirect target */
     fc_header headers[8];
     size_t nheaders;
 } fc_resp;
@@ -102,8 +103,9 @@ typedef struct fc_ctx {
     uint64_t statements_at_start; /* at_db_statements when the request began */
 
     fc_resp resp;
-    xmlTextWriterPtr w; /* writing resp.body */
-    int depth;          /* elements open in w */
+    xmlTextWriterPtr w;       /* writing resp.body (writer.c) */
+    int depth;                /* elements open in w */
+    const char *write_failed; /* what failed first in writing, NULL while nothing has */
 } fc_ctx;
 
 /* ---- http.c ---- */
@@ -132,9 +134,35 @@ int fc_set_cookie(fc_ctx *c, const char *name, const char *value, const char *pa
 /* Maps a library failure to a status page (404, 409, 400, 500...). */
 int fc_fail(fc_ctx *c, const at_error *err);
 
+/* Answers 500 with a constant page when the body could not be written
+ * whole (c->write_failed, or a writer left open), dropping the body and
+ * the handler's headers: nothing of a broken answer is sent. Called once
+ * the handler is done. */
+void fc_write_failed(fc_ctx *c);
+
 /* The route table (routes.c). */
 extern const fc_route fc_routes[];
 extern const size_t fc_nroutes;
+
+/* ---- writer.c: the body in memory, every libxml2 writer call checked ----
+ * The first failure is kept in c->write_failed (what failed), and every
+ * write after it does nothing; the view helpers write only through these. */
+/* A new body and its writer; -1 (and the failure kept) when out of memory. */
+int wr_open(fc_ctx *c);
+/* Ends the document and flushes it into the body; frees the writer, keeps
+ * the body. -1 when any write of the body failed. */
+int wr_close(fc_ctx *c);
+/* Frees the writer and the body, and forgets a failure: a new body may
+ * follow (an error page instead of a page). */
+void wr_drop(fc_ctx *c);
+/* Keeps what as the failure, unless one is kept already. */
+void wr_fail(fc_ctx *c, const char *what);
+void wr_declaration(fc_ctx *c);               /* <?xml version="1.0" encoding="UTF-8"?> */
+void wr_doctype(fc_ctx *c, const char *name); /* <!DOCTYPE name> and a line break */
+void wr_start(fc_ctx *c, const char *name);
+void wr_end(fc_ctx *c, bool full); /* full: with an end tag, never <x/> */
+void wr_attr(fc_ctx *c, const char *name, const char *value);
+void wr_string(fc_ctx *c, const char *text); /* escaped */
 
 /* ---- view.c: XHTML and XML through xmlTextWriter ---- */
 
@@ -177,8 +205,9 @@ void vw_select(fc_ctx *c, const char *id, const char *name, const char *label,
                const char *const *values, const char *const *labels, const char *selected);
 
 /* A URL built piece by piece in a buffer that grows: never cut short.
- * After running out of memory p is NULL, and attributes given it are left
- * out rather than written wrong. Start with {0}; free with vw_url_free.
+ * After running out of memory p is NULL and oom is set: a page takes
+ * the text through vw_href, for which that is the page's failure; a
+ * redirect answers 500. Start with {0}; free with vw_url_free.
  * With max set (a redirect's), a parameter that would make the URL longer
  * is left out whole, and dropped says so. */
 typedef struct vw_url {
@@ -195,6 +224,9 @@ void vw_url_path(vw_url *u, const char *path);
  * nothing, nor does one past max. */
 void vw_url_param(vw_url *u, const char *key, const char *value);
 void vw_url_free(vw_url *u);
+/* u's text for a page's link: NULL when building it ran out of memory,
+ * and that is then the page's failure (the page is not sent). */
+const char *vw_href(fc_ctx *c, const vw_url *u);
 
 /* A pager: a navigation with "‹ newer" (rel prev) and "older ›" (rel
  * next) links, each shown when its URL is not NULL. */

@@ -105,8 +105,8 @@ html_audit(fc_ctx *c, const at_audit_page *pg)
     if (pg->has_older)
         audit_url(c, "before", pg->older, &older);
     if (pg->has_newer || pg->has_older)
-        vw_pager(c, pg->has_newer ? newer.p : NULL, "‹ Newer", pg->has_older ? older.p : NULL,
-                 "Older ›");
+        vw_pager(c, pg->has_newer ? vw_href(c, &newer) : NULL, "‹ Newer",
+                 pg->has_older ? vw_href(c, &older) : NULL, "Older ›");
     vw_url_free(&newer);
     vw_url_free(&older);
     vw_page_end(c);

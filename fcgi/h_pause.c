@@ -310,7 +310,7 @@ more_link(fc_ctx *c, const panel *p, const fc_listview *lv)
     vw_start(c, "nav", "pager");
     vw_start(c, "a", "button secondary more");
     vw_attr(c, "rel", "next");
-    vw_attr(c, "href", url.p);
+    vw_attr(c, "href", vw_href(c, &url));
     vw_text(c, p->users ? "More users ›" : "More task types ›");
     vw_end(c);
     vw_end(c);
@@ -334,7 +334,7 @@ pause_form(fc_ctx *c, const panel *p, const fc_listview *lv)
     vw_start(c, "div", "dialog-buttons");
     vw_url back = {0};
     fc_list_url(c, lv, "/admin/async-tasks", &back);
-    vw_link(c, back.p, "button secondary js-hide", "Back to the list");
+    vw_link(c, vw_href(c, &back), "button secondary js-hide", "Back to the list");
     vw_url_free(&back);
     vw_button(c, "submit", "primary",
               p->users ? "Pause selected users" : "Pause selected task types");

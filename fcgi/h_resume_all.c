@@ -31,7 +31,7 @@ h_resume_all_form(fc_ctx *c)
     vw_csrf(c);
     vw_hidden(c, "business", c->acc.business.slug);
     vw_listview_hidden(c, &lv);
-    vw_link(c, back.p, "button secondary", "Cancel");
+    vw_link(c, vw_href(c, &back), "button secondary", "Cancel");
     vw_button(c, "submit", "primary", "Resume All");
     vw_end(c);
     vw_end(c);

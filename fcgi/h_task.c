@@ -104,8 +104,8 @@ attempts_table(fc_ctx *c, const fc_listview *lv, const at_task *t, const at_atte
     if (a->has_older)
         task_url(c, lv, t->id, "before", a->older, &older);
     if (a->has_newer || a->has_older)
-        vw_pager(c, a->has_newer ? newer.p : NULL, "‹ Newer attempts",
-                 a->has_older ? older.p : NULL, "Older attempts ›");
+        vw_pager(c, a->has_newer ? vw_href(c, &newer) : NULL, "‹ Newer attempts",
+                 a->has_older ? vw_href(c, &older) : NULL, "Older attempts ›");
     vw_url_free(&newer);
     vw_url_free(&older);
 }
@@ -155,7 +155,7 @@ task_page(fc_ctx *c, const at_task *t, const at_pause_set *rules, const at_attem
     vw_elem(c, "pre", "payload", t->payload && *t->payload ? t->payload : "(empty)");
     attempts_table(c, &lv, t, a);
     vw_start(c, "p", "dialog-buttons");
-    vw_link(c, back.p, "button secondary", "Back to the list");
+    vw_link(c, vw_href(c, &back), "button secondary", "Back to the list");
     vw_end(c);
     vw_url_free(&back);
     vw_page_end(c);
@@ -326,7 +326,7 @@ edit_page(fc_ctx *c, const at_task *t, const at_param_decl *d, size_t n, const c
         vw_end(c);
     }
     vw_start(c, "div", "dialog-buttons");
-    vw_link(c, back.p, "button secondary", "Cancel");
+    vw_link(c, vw_href(c, &back), "button secondary", "Cancel");
     vw_button(c, "submit", "primary", "Save");
     vw_end(c);
     vw_end(c);
@@ -496,7 +496,7 @@ h_task_delete_form(fc_ctx *c)
     vw_csrf(c);
     vw_hidden(c, "business", c->acc.business.slug);
     vw_listview_hidden(c, &lv);
-    vw_link(c, back.p, "button secondary", "Cancel");
+    vw_link(c, vw_href(c, &back), "button secondary", "Cancel");
     vw_button(c, "submit", "danger", "Delete");
     vw_end(c);
     vw_end(c);

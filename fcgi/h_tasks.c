@@ -66,7 +66,7 @@ sort_header(fc_ctx *c, const fc_listview *lv, const char *key, const char *label
     vw_url url = {0};
     fc_list_url(c, &v, "/admin/async-tasks", &url);
     vw_start(c, "a", current ? "sort current" : "sort");
-    vw_attr(c, "href", url.p);
+    vw_attr(c, "href", vw_href(c, &url));
     vw_url_free(&url);
     vw_text(c, label);
     if (current) {
@@ -86,7 +86,7 @@ action_link(fc_ctx *c, const char *path, const fc_listview *lv, const char *dial
     vw_url url = {0};
     fc_list_url(c, lv, path, &url);
     vw_start(c, "a", "button");
-    vw_attr(c, "href", url.p);
+    vw_attr(c, "href", vw_href(c, &url));
     vw_attr(c, "data-dialog", dialog);
     vw_text(c, text);
     vw_end(c);
@@ -130,7 +130,7 @@ filters_form(fc_ctx *c, const fc_listview *lv)
     vw_url reset = {0};
     vw_url_path(&reset, "/admin/async-tasks");
     vw_url_param(&reset, "business", c->acc.business.slug);
-    vw_link(c, reset.p, "button secondary", "Reset");
+    vw_link(c, vw_href(c, &reset), "button secondary", "Reset");
     vw_url_free(&reset);
     vw_end(c);
     vw_end(c);
@@ -160,12 +160,12 @@ task_row(fc_ctx *c, const fc_listview *lv, const at_task *t, const at_pause_set 
     vw_url url = {0};
     snprintf(path, sizeof path, "/admin/async-tasks/tasks/%" PRIu64 "/edit", t->id);
     fc_list_url(c, lv, path, &url);
-    vw_link(c, url.p, "edit", "Edit");
+    vw_link(c, vw_href(c, &url), "edit", "Edit");
     vw_url_free(&url);
     snprintf(path, sizeof path, "/admin/async-tasks/tasks/%" PRIu64 "/delete", t->id);
     fc_list_url(c, lv, path, &url);
     vw_start(c, "a", "delete danger");
-    vw_attr(c, "href", url.p);
+    vw_attr(c, "href", vw_href(c, &url));
     vw_url_free(&url);
     vw_attr(c, "data-dialog", "delete-dialog");
     vw_attrf(c, "data-what", "%s for %s (task #%" PRIu64 ")", t->type_name, t->user_name, t->id);
@@ -258,9 +258,9 @@ pager(fc_ctx *c, const fc_listview *lv, const at_task_page *page)
     }
     /* a page cut at a window goes on searching the way it was read */
     bool back = fc_arg(c, "before")->present;
-    vw_pager(c, page->has_prev ? prev.p : NULL,
+    vw_pager(c, page->has_prev ? vw_href(c, &prev) : NULL,
              page->window_cut && back ? "‹ Search further back" : "‹ Previous",
-             page->has_next ? next.p : NULL,
+             page->has_next ? vw_href(c, &next) : NULL,
              page->window_cut && !back ? "Search further ›" : "Next ›");
     vw_url_free(&prev);
     vw_url_free(&next);

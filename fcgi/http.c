@@ -4,6 +4,7 @@
  * (security headers always, gzip when the client takes it). */
 #include "config.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,20 +37,6 @@ status_text(int status)
     case 503: return "Service Unavailable";
     default: return status >= 500 ? "Internal Server Error" : "Error";
     }
-}
-
-static void
-drop_body(fc_ctx *c)
-{
-    if (c->w) {
-        xmlFreeTextWriter(c->w);
-        c->w = NULL;
-    }
-    if (c->resp.body) {
-        xmlBufferFree(c->resp.body);
-        c->resp.body = NULL;
-    }
-    c->depth = 0;
 }
 
 const fc_value *
@@ -113,7 +100,7 @@ fc_redirect(fc_ctx *c, const char *location)
     if (!loc)
         return fc_error(c, 500, "Out of memory.");
     fc_uri_write(location, loc);
-    drop_body(c);
+    wr_drop(c);
     free(c->resp.location);
     c->resp.location = loc;
     c->resp.status = 303;
@@ -155,7 +142,7 @@ fc_flash(fc_ctx *c, const char *fmt, ...)
 int
 fc_error(fc_ctx *c, int status, const char *message)
 {
-    drop_body(c);
+    wr_drop(c);
     free(c->resp.location);
     c->resp.location = NULL;
     c->resp.status = status;
@@ -202,6 +189,59 @@ fc_fail(fc_ctx *c, const at_error *err)
     }
 }
 
+/* ---- an answer that could not be written ---- */
+
+/* What replaces it: constants, so that answering takes no memory. */
+#define WRITE_FAILED_MESSAGE                                                                       \
+    "The answer could not be written in full, so none of it was sent. It has been logged; "        \
+    "try again shortly."
+static const char write_failed_html[] =
+    "<!DOCTYPE html>\n"
+    "<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/>"
+    "<title>500 Internal Server Error · asynctasks</title>"
+    "<link rel=\"stylesheet\" href=\"/static/app.css\"/></head><body><main id=\"main\">"
+    "<section class=\"error-page\"><h1>500 Internal Server Error</h1>"
+    "<p class=\"error-message\">" WRITE_FAILED_MESSAGE "</p></section></main></body></html>\n";
+static const char write_failed_xml[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<error xmlns=\"urn:asynctasks:views:1\" status=\"500\" message=\"" WRITE_FAILED_MESSAGE
+    "\"/>\n";
+
+static void
+drop_headers(fc_resp *r)
+{
+    for (size_t i = 0; i < r->nheaders; i++) {
+        free(r->headers[i].name);
+        free(r->headers[i].value);
+    }
+    r->nheaders = 0;
+}
+
+void
+fc_write_failed(fc_ctx *c)
+{
+    /* a writer still open: its body was never ended nor flushed */
+    if (c->w)
+        wr_fail(c, "the body was left unfinished");
+    if (!c->write_failed)
+        return;
+    at_log(AT_LOG_ERROR, "%s %s: the answer could not be written (%s); answered 500",
+           c->method, c->path, c->write_failed);
+    wr_drop(c);
+    drop_headers(&c->resp);
+    free(c->resp.location);
+    c->resp.location = NULL;
+    c->resp.status = 500;
+    if (c->want_xml) {
+        c->resp.type = "application/xml; charset=utf-8";
+        c->resp.static_body = write_failed_xml;
+    } else {
+        c->resp.type =
+            c->xhtml ? "application/xhtml+xml; charset=utf-8" : "text/html; charset=utf-8";
+        c->resp.static_body = write_failed_html;
+    }
+}
+
 /* ---- sending ---- */
 
 /* The process's one deflate stream, made on first use and reset for each
@@ -225,6 +265,8 @@ gzip_body(const unsigned char *in, size_t len, unsigned char **out, size_t *outl
     } else if (deflateReset(&gz) != Z_OK) {
         return -1;
     }
+    if (len > UINT_MAX)
+        return -1;
     size_t cap = deflateBound(&gz, (uLong) len);
     unsigned char *buf = malloc(cap);
     if (!buf)
@@ -242,47 +284,98 @@ gzip_body(const unsigned char *in, size_t len, unsigned char **out, size_t *outl
     return 0;
 }
 
+/* The answer's bytes to the web server. Once a write fails (the
+ * connection is gone) nothing more is tried; the failure is logged once.
+ * The body is whole in memory before the first byte goes: a page is never
+ * sent in part. */
+typedef struct sender {
+    FCGX_Stream *out;
+    const fc_ctx *c;
+    bool failed;
+} sender;
+
+static void
+send_failed(sender *s)
+{
+    s->failed = true;
+    at_log(AT_LOG_WARN, "%s %s: the answer could not be sent (FastCGI error %d)", s->c->method,
+           s->c->path, FCGX_GetError(s->out));
+}
+
+static void
+send_bytes(sender *s, const void *p, size_t n)
+{
+    if (!s->failed && FCGX_PutStr(p, (int) n, s->out) != (int) n)
+        send_failed(s);
+}
+
+static void
+send_str(sender *s, const char *str)
+{
+    send_bytes(s, str, strlen(str));
+}
+
+static void send_fmt(sender *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+send_fmt(sender *s, const char *fmt, ...)
+{
+    if (s->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = FCGX_VFPrintF(s->out, fmt, ap);
+    va_end(ap);
+    if (rc < 0)
+        send_failed(s);
+}
+
 static void
 send_response(fc_ctx *c, FCGX_Stream *out)
 {
     fc_resp *r = &c->resp;
+    sender s = {out, c, false};
     if (!r->status)
         r->status = 200;
-    FCGX_FPrintF(out, "Status: %d %s\r\n", r->status, status_text(r->status));
+    send_fmt(&s, "Status: %d %s\r\n", r->status, status_text(r->status));
     /* on every response, whatever produced it */
-    FCGX_PutS("Content-Security-Policy: default-src 'none'; script-src 'self'; "
-              "style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n"
-              "X-Content-Type-Options: nosniff\r\n"
-              "X-Frame-Options: DENY\r\n"
-              "Referrer-Policy: same-origin\r\n"
-              "Cache-Control: no-store\r\n"
-              "Vary: Accept, Accept-Encoding, Cookie\r\n",
-              out);
+    send_str(&s, "Content-Security-Policy: default-src 'none'; script-src 'self'; "
+                 "style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+                 "form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n"
+                 "X-Content-Type-Options: nosniff\r\n"
+                 "X-Frame-Options: DENY\r\n"
+                 "Referrer-Policy: same-origin\r\n"
+                 "Cache-Control: no-store\r\n"
+                 "Vary: Accept, Accept-Encoding, Cookie\r\n");
     for (size_t i = 0; i < r->nheaders; i++)
-        FCGX_FPrintF(out, "%s: %s\r\n", r->headers[i].name, r->headers[i].value);
+        send_fmt(&s, "%s: %s\r\n", r->headers[i].name, r->headers[i].value);
     /* for tests only (test_statement_header): the request's round trips */
     if (c->cfg->test_statement_header)
-        FCGX_FPrintF(out, "X-Statement-Count: %lu\r\n",
-                     (unsigned long) (at_db_statements(c->db) - c->statements_at_start));
+        send_fmt(&s, "X-Statement-Count: %lu\r\n",
+                 (unsigned long) (at_db_statements(c->db) - c->statements_at_start));
     if (r->location)
-        FCGX_FPrintF(out, "Location: %s\r\n", r->location);
-    const unsigned char *body = r->body ? xmlBufferContent(r->body) : NULL;
-    size_t len = r->body ? (size_t) xmlBufferLength(r->body) : 0;
+        send_fmt(&s, "Location: %s\r\n", r->location);
+    const unsigned char *body = (const unsigned char *) r->static_body;
+    size_t len = body ? strlen(r->static_body) : 0;
+    if (r->body) {
+        body = xmlBufferContent(r->body);
+        len = (size_t) xmlBufferLength(r->body);
+    }
     unsigned char *z = NULL;
     size_t zlen = 0;
+    /* a body that cannot be compressed (out of memory) goes as it is */
     if (body && len > 256 && c->gzip && gzip_body(body, len, &z, &zlen) == 0) {
-        FCGX_PutS("Content-Encoding: gzip\r\n", out);
+        send_str(&s, "Content-Encoding: gzip\r\n");
         body = z;
         len = zlen;
     }
     if (body) {
-        FCGX_FPrintF(out, "Content-Type: %s\r\n", r->type ? r->type : "text/plain; charset=utf-8");
-        FCGX_FPrintF(out, "Content-Length: %lu\r\n\r\n", (unsigned long) len);
+        send_fmt(&s, "Content-Type: %s\r\n", r->type ? r->type : "text/plain; charset=utf-8");
+        send_fmt(&s, "Content-Length: %lu\r\n\r\n", (unsigned long) len);
         if (!c->head)
-            FCGX_PutStr((const char *) body, (int) len, out);
+            send_bytes(&s, body, len);
     } else {
-        FCGX_PutS("Content-Length: 0\r\n\r\n", out);
+        send_str(&s, "Content-Length: 0\r\n\r\n");
     }
     free(z);
 }
@@ -746,13 +839,11 @@ fc_handle(FCGX_Request *r, at_db *db, const at_config *cfg)
     c.cfg = cfg;
     c.statements_at_start = at_db_statements(db);
     run(&c, r);
+    fc_write_failed(&c);
     send_response(&c, r->out);
-    drop_body(&c);
+    wr_drop(&c);
     free(c.resp.location);
-    for (size_t i = 0; i < c.resp.nheaders; i++) {
-        free(c.resp.headers[i].name);
-        free(c.resp.headers[i].value);
-    }
+    drop_headers(&c.resp);
     if (c.route)
         fc_params_free(c.p, c.route->nparams);
     free(c.businesses);

@@ -159,13 +159,14 @@ worker(int lfd, const at_config *cfg)
             at_log(AT_LOG_ERROR, "no database connection: %s", err.msg);
         if (db) {
             fc_handle(&req, db, cfg);
-        } else {
-            FCGX_PutS("Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-                      "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
-                      "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
-                      "Referrer-Policy: same-origin\r\n\r\n"
-                      "The database is not available at the moment; try again shortly.\n",
-                      req.out);
+        } else if (FCGX_PutS("Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                             "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+                             "Content-Security-Policy: default-src 'none'; frame-ancestors "
+                             "'none'\r\nReferrer-Policy: same-origin\r\n\r\n"
+                             "The database is not available at the moment; try again shortly.\n",
+                             req.out) < 0) {
+            at_log(AT_LOG_WARN, "a 503 answer could not be sent (FastCGI error %d)",
+                   FCGX_GetError(req.out));
         }
         FCGX_Finish_r(&req);
     }

@@ -1,6 +1,7 @@
-/* view.c: pages and XML documents written with libxml2's xmlTextWriter:
- * the layout every page shares, and small helpers through which all text
- * reaches the output escaped. The markup is polyglot XHTML5: well-formed
+/* view.c: pages and XML documents written with libxml2's xmlTextWriter
+ * (through writer.c, which checks every call): the layout every page
+ * shares, and small helpers through which all text reaches the output
+ * escaped. The markup is polyglot XHTML5: well-formed
  * XML that browsers also read as HTML (non-void elements always get an end
  * tag). */
 #include "config.h"
@@ -16,8 +17,6 @@
 
 #define XHTML_NS "http://www.w3.org/1999/xhtml"
 #define VIEWS_NS "urn:asynctasks:views:1"
-
-#define X(s) ((const xmlChar *) (s))
 
 /* XML 1.0 allows no control characters but tab, LF and CR, and neither
  * U+FFFE nor U+FFFF. Text that holds them (a payload may) is written with
@@ -78,7 +77,9 @@ vw_text(fc_ctx *c, const char *text)
     char *owned;
     const char *safe = safe_text(text, &owned);
     if (safe)
-        xmlTextWriterWriteString(c->w, X(safe));
+        wr_string(c, safe);
+    else
+        wr_fail(c, "out of memory for a text");
     free(owned);
 }
 
@@ -106,6 +107,8 @@ vw_textf(fc_ctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     char *buf = vformat(fmt, ap);
     va_end(ap);
+    if (!buf)
+        wr_fail(c, "out of memory for a formatted text");
     vw_text(c, buf);
     free(buf);
 }
@@ -118,7 +121,9 @@ vw_attr(fc_ctx *c, const char *name, const char *value)
     char *owned;
     const char *safe = safe_text(value, &owned);
     if (safe)
-        xmlTextWriterWriteAttribute(c->w, X(name), X(safe));
+        wr_attr(c, name, safe);
+    else
+        wr_fail(c, "out of memory for an attribute");
     free(owned);
 }
 
@@ -129,6 +134,8 @@ vw_attrf(fc_ctx *c, const char *name, const char *fmt, ...)
     va_start(ap, fmt);
     char *buf = vformat(fmt, ap);
     va_end(ap);
+    if (!buf)
+        wr_fail(c, "out of memory for a formatted attribute");
     vw_attr(c, name, buf);
     free(buf);
 }
@@ -136,8 +143,7 @@ vw_attrf(fc_ctx *c, const char *name, const char *fmt, ...)
 void
 vw_start(fc_ctx *c, const char *name, const char *cls)
 {
-    xmlTextWriterStartElement(c->w, X(name));
-    c->depth++;
+    wr_start(c, name);
     if (cls)
         vw_attr(c, "class", cls);
 }
@@ -145,19 +151,13 @@ vw_start(fc_ctx *c, const char *name, const char *cls)
 void
 vw_end(fc_ctx *c)
 {
-    if (c->depth > 0) {
-        xmlTextWriterFullEndElement(c->w);
-        c->depth--;
-    }
+    wr_end(c, true);
 }
 
 void
 vw_end_void(fc_ctx *c)
 {
-    if (c->depth > 0) {
-        xmlTextWriterEndElement(c->w);
-        c->depth--;
-    }
+    wr_end(c, false);
 }
 
 void
@@ -268,6 +268,14 @@ vw_url_free(vw_url *u)
 {
     free(u->p);
     memset(u, 0, sizeof *u);
+}
+
+const char *
+vw_href(fc_ctx *c, const vw_url *u)
+{
+    if (u->oom)
+        wr_fail(c, "out of memory for a URL");
+    return u->p;
 }
 
 static void
@@ -401,21 +409,6 @@ vw_select(fc_ctx *c, const char *id, const char *name, const char *label,
 
 /* ---- documents ---- */
 
-static int
-writer_open(fc_ctx *c)
-{
-    c->resp.body = xmlBufferCreate();
-    if (!c->resp.body)
-        return -1;
-    c->w = xmlNewTextWriterMemory(c->resp.body, 0);
-    if (!c->w) {
-        xmlBufferFree(c->resp.body);
-        c->resp.body = NULL;
-        return -1;
-    }
-    return 0;
-}
-
 static void
 layout_header(fc_ctx *c)
 {
@@ -454,13 +447,12 @@ layout_header(fc_ctx *c)
 int
 vw_page_begin(fc_ctx *c, const char *title)
 {
-    if (writer_open(c))
+    if (wr_open(c))
         return -1;
     c->resp.type = c->xhtml ? "application/xhtml+xml; charset=utf-8" : "text/html; charset=utf-8";
     if (c->xhtml)
-        xmlTextWriterStartDocument(c->w, NULL, "UTF-8", NULL);
-    xmlTextWriterWriteDTD(c->w, X("html"), NULL, NULL, NULL);
-    xmlTextWriterWriteRaw(c->w, X("\n"));
+        wr_declaration(c);
+    wr_doctype(c, "html");
     vw_start(c, "html", NULL);
     vw_attr(c, "xmlns", XHTML_NS);
     vw_attr(c, "lang", "en");
@@ -511,20 +503,16 @@ vw_page_end(fc_ctx *c)
 {
     while (c->depth > 0)
         vw_end(c); /* with full end tags: <main></main>, never <main/> */
-    xmlTextWriterEndDocument(c->w);
-    xmlTextWriterFlush(c->w);
-    xmlFreeTextWriter(c->w);
-    c->w = NULL;
-    return 0;
+    return wr_close(c);
 }
 
 int
 vw_xml_begin(fc_ctx *c, const char *root)
 {
-    if (writer_open(c))
+    if (wr_open(c))
         return -1;
     c->resp.type = "application/xml; charset=utf-8";
-    xmlTextWriterStartDocument(c->w, NULL, "UTF-8", NULL);
+    wr_declaration(c);
     vw_start(c, root, NULL);
     vw_attr(c, "xmlns", VIEWS_NS);
     return 0;

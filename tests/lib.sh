@@ -69,6 +69,19 @@ skip() {
 
 diag() { printf '# %s\n' "$*"; }
 
+# wait_until SECONDS COMMAND...: runs COMMAND every tenth of a second
+# until it succeeds (status 0) or SECONDS have passed (status 1).
+wait_until() {
+    local t=$(($1 * 10))
+    shift
+    while [ $t -gt 0 ]; do
+        "$@" && return 0
+        sleep 0.1
+        t=$((t - 1))
+    done
+    return 1
+}
+
 bail() {
     echo "Bail out! $*"
     exit 1

@@ -2,7 +2,7 @@
  * length limit (a pager's cursor for a long name of 4-byte characters
  * must arrive whole), escaping of text and attributes, characters XML
  * cannot carry, the page layout as well-formed XHTML, times, pagers and
- * menus. One function per case. */
+ * menus, and a failure kept by the writer. One function per case. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +241,38 @@ test_select(void)
     free(s);
 }
 
+/* ---- a failure ---- */
+
+/* The first failure (here a link whose URL ran out of memory) is the
+ * page's: nothing is written after it, the page's end says so, and a new
+ * body forgets it. */
+static void
+test_failure(void)
+{
+    fc_ctx c = ctx();
+    vw_page_begin(&c, "Tasks");
+    vw_elem(&c, "h1", NULL, "Before");
+    ok(c.write_failed == NULL, "no failure while writing goes well");
+    vw_url u = {.oom = true};
+    vw_link(&c, vw_href(&c, &u), NULL, "a link");
+    is_str(c.write_failed, "out of memory for a URL", "a link's URL out of memory fails the page");
+    wr_fail(&c, "a second failure");
+    is_str(c.write_failed, "out of memory for a URL", "the first failure is the one kept");
+    vw_elem(&c, "p", NULL, "After");
+    is_int(vw_page_end(&c), -1, "the page's end says that it failed");
+    ok(c.w == NULL && c.depth == 0, "the writer is freed, nothing left open");
+    char *s = body(&c);
+    ok(strstr(s, "Before") != NULL && strstr(s, "After") == NULL,
+       "what came before the failure was written, nothing after it");
+    free(s);
+    wr_drop(&c);
+    ok(c.write_failed == NULL && c.resp.body == NULL, "dropped: the body and its failure");
+    ok(vw_xml_begin(&c, "t") == 0 && vw_xml_end(&c) == 0, "a new body is written whole");
+    s = body(&c);
+    xpath_is(s, "local-name(/*)", "t", "and reads back");
+    free(s);
+}
+
 int
 main(void)
 {
@@ -251,5 +283,6 @@ main(void)
     test_anonymous_page();
     test_pager();
     test_select();
+    test_failure();
     return done_testing();
 }
