@@ -8,13 +8,17 @@
 # is audited. Each client address is one of 127.0.0.0/8 (curl
 # --interface), so that the test's counts are its own.
 #
-# Needs ASYNCTASKS_TEST_URL (the test instance, as dev/check starts it).
+# Needs ASYNCTASKS_TEST_URL (the test instance, as dev/check starts it)
+# and ASYNCTASKS_TEST_FCGI_LOG (its log, which names each password that
+# was checked and failed).
 # shellcheck source=lib.sh
 . "${top_srcdir:?}/tests/lib.sh"
 
 for tool in curl xmllint; do
     command -v "$tool" >/dev/null || bail "$tool is needed"
 done
+FCGI_LOG=${ASYNCTASKS_TEST_FCGI_LOG:-}
+[ -n "$FCGI_LOG" ] && [ -f "$FCGI_LOG" ] || bail "ASYNCTASKS_TEST_FCGI_LOG names no log file"
 HTTP_TEST=login_throttle
 # shellcheck source=http_lib.sh
 . "$top_srcdir/tests/http_lib.sh"
@@ -60,6 +64,8 @@ wait
 codes=$(cat "$WORK"/par.* | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
 is "$codes" "401:$PAIR_MAX 429:$((N - PAIR_MAX)) " \
     "$N parallel wrong passwords: $PAIR_MAX checked (401), the rest refused unchecked (429)"
+is "$(grep -c "failed login from $(ip 1)\$" "$FCGI_LOG")" "$PAIR_MAX" \
+    "the app checked $PAIR_MAX passwords (its log names each failure)"
 is "$(q "SELECT failures FROM login_throttle WHERE addr = '$(ip 1)' AND email = '$EMAIL'")" "$N" \
     "each attempt was counted for the email at the address"
 is "$(q "SELECT failures FROM login_throttle WHERE addr = '$(ip 1)' AND email = ''")" "$N" \
