@@ -34,11 +34,11 @@ ip() { printf '%s.%s' "$NET" "$1"; }
 curl -s -o /dev/null --interface "$(ip 1)" "$URL/login" ||
     bail "cannot reach $URL from $(ip 1)"
 
-# login_from N EMAIL PASSWORD: the login form from address N, each
-# address with its own cookie jar; ST is the POST's status.
+# login_from N EMAIL PASSWORD: the login form from address N, as a new
+# visitor (a cookie jar of its own, emptied); ST is the POST's status.
 login_from() {
     local jar=$WORK/jar.$1 tok
-    [ -f "$jar" ] || : >"$jar"
+    : >"$jar"
     req "$jar" --interface "$(ip "$1")" "$URL/login"
     tok=$(csrf_in_body)
     [ -n "$tok" ] || bail "no login token for $(ip "$1")"
