@@ -37,7 +37,8 @@ cmd_login(cli *c, int argc, char **argv)
             return cli_bad_option("login");
     }
     if ((!email && !address) || optind != argc)
-        return cli_usage("login", "login unlock takes --email, --address or both, and nothing else");
+        return cli_usage("login",
+                         "login unlock takes --email, --address or both, and nothing else");
     at_error err = {0};
     uint64_t cleared;
     if (at_login_unlock(cli_db(c, 1), &c->actor, email, address, &cleared, &err))

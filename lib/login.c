@@ -157,8 +157,8 @@ int
 at_login_succeeded(at_db *db, const at_login_try *t, at_error *err)
 {
     db_arg a[] = {da_str(t->addr), da_str(t->email)};
-    int rc = db_exec(db, DB_RETRY, "DELETE FROM login_throttle WHERE addr = ? AND email = ?", a,
-                     2, NULL, NULL, err);
+    int rc = db_exec(db, DB_RETRY, "DELETE FROM login_throttle WHERE addr = ? AND email = ?", a, 2,
+                     NULL, NULL, err);
     if (rc)
         return rc;
     db_arg b[] = {da_str(t->addr)};
@@ -181,16 +181,16 @@ unlock_tx(at_db *db, void *ctx, at_error *err)
     int rc;
     if (u->email && u->addr) {
         db_arg a[] = {da_str(u->addr), da_str(u->email)};
-        rc = db_exec(db, 0, "DELETE FROM login_throttle WHERE addr = ? AND email IN (?, '')", a,
-                     2, &u->cleared, NULL, err);
+        rc = db_exec(db, 0, "DELETE FROM login_throttle WHERE addr = ? AND email IN (?, '')", a, 2,
+                     &u->cleared, NULL, err);
     } else if (u->email) {
         db_arg a[] = {da_str(u->email)};
-        rc = db_exec(db, 0, "DELETE FROM login_throttle WHERE email = ?", a, 1, &u->cleared,
-                     NULL, err);
+        rc = db_exec(db, 0, "DELETE FROM login_throttle WHERE email = ?", a, 1, &u->cleared, NULL,
+                     err);
     } else {
         db_arg a[] = {da_str(u->addr)};
-        rc = db_exec(db, 0, "DELETE FROM login_throttle WHERE addr = ?", a, 1, &u->cleared,
-                     NULL, err);
+        rc = db_exec(db, 0, "DELETE FROM login_throttle WHERE addr = ?", a, 1, &u->cleared, NULL,
+                     err);
     }
     if (rc)
         return rc;

@@ -85,8 +85,8 @@ main(void)
     ok(at_login_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", ad, &err) == AT_OK &&
            strcmp(ad, "ffff:ffff:ffff:ffff::/64") == 0,
        "the longest /64 fits (%s)", ad);
-    const char *not_addr[] = {"", "unix:", "192.0.2.256", "192.0.2.1/24", "2001:db8::1%eth0",
-                              "localhost", " 192.0.2.7"};
+    const char *not_addr[] = {
+        "", "unix:", "192.0.2.256", "192.0.2.1/24", "2001:db8::1%eth0", "localhost", " 192.0.2.7"};
     int refused = 0;
     for (size_t i = 0; i < sizeof not_addr / sizeof *not_addr; i++)
         refused += at_login_address(not_addr[i], ad, &err) == AT_EINVAL;
@@ -133,8 +133,8 @@ main(void)
     free_ = 0;
     for (int i = 0; i < AT_LOGIN_ADDR_MAX; i++) {
         snprintf(other_email, sizeof other_email, "spray%d.%s@test.example.com", i, testdb_tag());
-        free_ += at_login_attempt(db, other_email, a3, &t, &err) == AT_OK &&
-                 t.blocked == AT_LOGIN_FREE;
+        free_ +=
+            at_login_attempt(db, other_email, a3, &t, &err) == AT_OK && t.blocked == AT_LOGIN_FREE;
     }
     ok(free_ == AT_LOGIN_ADDR_MAX, "%d attempts from one address at %d emails are free", free_,
        AT_LOGIN_ADDR_MAX);
