@@ -94,6 +94,7 @@ int cmd_resume(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv);
 int cmd_plugin(cli *c, int argc, char **argv);
 int cmd_token(cli *c, int argc, char **argv);
+int cmd_login(cli *c, int argc, char **argv);
 int cmd_explain(cli *c, int argc, char **argv);
 
 #endif

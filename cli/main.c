@@ -31,6 +31,7 @@ static const struct {
     {"audit", cmd_audit, "list the audit log of a business"},
     {"explain", cmd_explain, "the database's plans for the screen's dialogs and audit log"},
     {"token", cmd_token, "create, list or revoke the API tokens of a business"},
+    {"login", cmd_login, "clear the count of failed logins of an email or address"},
     {"demo-data", cmd_demo_data, "load demonstration data"},
     {"plugin", cmd_plugin, "check, list or try out task-type plugins"},
 };

@@ -90,36 +90,45 @@ h_login_form(fc_ctx *c)
     return login_page(c, 200, NULL, NULL);
 }
 
+/* The 429 page of an attempt over a limit: its password was not checked. */
+static int
+throttled(fc_ctx *c, const at_login_try *t, const char *email)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "Too many failed logins %s. Try again in %u second%s.",
+             t->blocked == AT_LOGIN_ADDRESS ? "from this address" : "for this email", t->wait_s,
+             t->wait_s == 1 ? "" : "s");
+    char secs[16];
+    snprintf(secs, sizeof secs, "%u", t->wait_s);
+    fc_add_header(c, "Retry-After", secs);
+    at_log(AT_LOG_INFO, "login refused for %u s: too many failures %s %s", t->wait_s,
+           t->blocked == AT_LOGIN_ADDRESS ? "from" : "of its email from", t->addr);
+    return login_page(c, 429, msg, email);
+}
+
 int
 h_login(fc_ctx *c)
 {
     const char *email = fc_arg(c, "email")->s;
     const char *password = fc_arg(c, "password")->s;
     at_error err;
-    unsigned wait = 0;
-    if (at_login_check(c->db, email, &wait, &err))
+    /* Counted before the password is checked, so that parallel attempts
+     * cannot slip past the limit. */
+    at_login_try t;
+    if (at_login_attempt(c->db, email, c->remote_addr, &t, &err))
         return fc_fail(c, &err);
-    if (wait > 0) {
-        char msg[160];
-        snprintf(msg, sizeof msg,
-                 "Too many failed logins for this email. Try again in %u second%s.", wait,
-                 wait == 1 ? "" : "s");
-        char secs[16];
-        snprintf(secs, sizeof secs, "%u", wait);
-        fc_add_header(c, "Retry-After", secs);
-        return login_page(c, 429, msg, email);
-    }
+    if (t.blocked != AT_LOGIN_FREE)
+        return throttled(c, &t, email);
     at_user u;
     int rc = at_user_authenticate(c->db, email, password, &u, &err);
     if (rc == AT_EDENIED) {
-        if (at_login_failed(c->db, email, &err))
-            at_log(AT_LOG_WARN, "cannot count a failed login: %s", err.msg);
         at_log(AT_LOG_INFO, "failed login from %s", c->remote_addr);
         return login_page(c, 401, "Wrong email or password.", email);
     }
     if (rc)
         return fc_fail(c, &err);
-    at_login_succeeded(c->db, email, &err);
+    if (at_login_succeeded(c->db, &t, &err))
+        at_log(AT_LOG_WARN, "cannot clear the failed logins of a login: %s", err.msg);
     /* A new session at every login: a token planted before it is useless. */
     if (c->acc.logged_in)
         at_session_end(c->db, c->token, &err);

@@ -32,7 +32,7 @@ request() {
     env -i PATH="$PATH" LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}" REQUEST_METHOD="$method" \
         DOCUMENT_URI="$path" QUERY_STRING="$query" HTTP_ACCEPT="text/html" HTTP_COOKIE="$cookie" \
         CONTENT_TYPE="application/x-www-form-urlencoded" CONTENT_LENGTH="${#body}" \
-        REMOTE_ADDR=127.0.0.1 cgi-fcgi -bind -connect "$SOCK" <<<"$body" 2>&1
+        REMOTE_ADDR="${REMOTE:-127.0.0.1}" cgi-fcgi -bind -connect "$SOCK" <<<"$body" 2>&1
 }
 status_of() { sed -n 's/^Status: \([0-9]*\).*/\1/p' | head -n 1; }
 workers() { pgrep -P "$(cat "$PIDF")" | sort | tr '\n' ' '; }
@@ -118,18 +118,21 @@ like "$(cat "$LOG")" "reload refused.*unknown key 'bogus_key'" "bad reload: the 
 cp "$work/good.conf" "$CONF"
 
 # SIGTERM lets the request in flight finish. The request is held by a row
-# lock taken here: a wrong login for an email whose failure count is locked.
+# lock taken here: a login from an address whose failure count is locked.
 email="held.$$@test.example.com"
-sql -e "INSERT INTO login_failures (email, failures, first_at) VALUES ('$email', 1, UTC_TIMESTAMP(6))" \
-    -D "$(sed -n 's/^db_name = //p' "$ASYNCTASKS_TEST_CONFIG")"
+held_addr=192.0.2.$(($$ % 250 + 1))
+sql -D "$db" -e "INSERT INTO login_throttle (addr, email, failures, window_start)
+                 VALUES ('$held_addr', '', 1, UTC_TIMESTAMP(6))"
 form=$(request GET /login)
 tok=$(printf '%s' "$form" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n 1)
 [ -n "$tok" ] || bail "no login token"
-(sql -D "$db" -e "BEGIN; SELECT failures FROM login_failures WHERE email = '$email' FOR UPDATE; SELECT SLEEP(3); COMMIT" >/dev/null) &
+(sql -D "$db" -e "BEGIN; SELECT failures FROM login_throttle WHERE addr = '$held_addr' AND email = ''
+                  FOR UPDATE; SELECT SLEEP(3); COMMIT" >/dev/null) &
 locker=$!
 sleep 0.5
 start_ms=$(date +%s%3N)
-request POST /login "csrf=$tok&email=$email&password=wrong" "at_login=$tok" >"$work/held.out" &
+REMOTE=$held_addr request POST /login "csrf=$tok&email=$email&password=wrong" "at_login=$tok" \
+    >"$work/held.out" &
 held=$!
 sleep 1
 kill -TERM "$(cat "$PIDF")"
@@ -144,7 +147,7 @@ gone() { ! alive; }
 wait_until 10 gone
 ok $? "then it stopped"
 ok "$( [ ! -e "$SOCK" ]; echo $?)" "and removed its socket"
-sql -D "$db" -e "DELETE FROM login_failures WHERE email = '$email'"
+sql -D "$db" -e "DELETE FROM login_throttle WHERE addr = '$held_addr'"
 
 # The socket on fd 0, as a process manager hands it over.
 rm -f "$PIDF"

@@ -16,7 +16,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/at-migrate.XXXXXX") || bail "mktemp"
 trap 'rm -rf -- "$WORK" "$(dirname -- "$C")" "$(dirname -- "$C2")"' EXIT
 
 TABLES="businesses users memberships platform_admins task_types tasks pause_rules audit_log
-sessions executors schema_version lanes task_counts business_limits lane_work member_grams"
+sessions executors schema_version lanes task_counts business_limits lane_work member_grams
+login_throttle"
 
 # The schema version this build carries, from --version: "... (schema N)".
 run --version
@@ -159,6 +160,20 @@ is "$(sql -e "SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index)
               WHERE table_schema = '$DB' AND table_name = 'lanes' AND index_name = 'lanes_ready'")" \
     "ready,business_id,priority,head_run_at,head_id,task_type_id" \
     "the claim reads ready lanes by business, then priority and head"
+index_cols() { # index_cols TABLE INDEX
+    sql -e "SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index)
+            FROM information_schema.statistics
+            WHERE table_schema = '$DB' AND table_name = '$1' AND index_name = '$2'"
+}
+is "$(index_cols login_throttle PRIMARY)" "addr,email" \
+    "failed logins are counted per (address, email); email '' is the address's own count"
+is "$(index_cols login_throttle login_throttle_window)" "window_start" \
+    "the expired counts are found by the start of their window"
+is "$(index_cols login_throttle login_throttle_email)" "email" \
+    "and an email's counts at every address by the email"
+is "$(sql -e "SELECT COUNT(*) FROM information_schema.tables
+              WHERE table_schema = '$DB' AND table_name = 'login_failures'")" \
+    0 "the count per email alone of 002 is gone"
 
 # ---- a database newer than this build ----
 sql "$DB" -e "INSERT INTO schema_version VALUES (999, 'future', NOW())" ||

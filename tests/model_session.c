@@ -70,28 +70,131 @@ main(void)
     sleep(2);
     ok(at_session_get(db, tok, 600, &g, &err) == AT_ENOTFOUND, "past its lifetime: gone");
 
-    /* login throttling */
-    char email[128];
+    /* login throttling: the address as counted */
+    char ad[AT_LOGIN_ADDR_BUF];
+    ok(at_login_address("192.0.2.7", ad, &err) == AT_OK && strcmp(ad, "192.0.2.7") == 0,
+       "IPv4 is counted as it is");
+    ok(at_login_address("::ffff:192.0.2.7", ad, &err) == AT_OK && strcmp(ad, "192.0.2.7") == 0,
+       "an IPv4-mapped IPv6 address as its IPv4 (%s)", ad);
+    ok(at_login_address("2001:db8:1:2:3:4:5:6", ad, &err) == AT_OK &&
+           strcmp(ad, "2001:db8:1:2::/64") == 0,
+       "IPv6 as its /64 (%s)", ad);
+    ok(at_login_address("2001:DB8:1:2:ffff::9", ad, &err) == AT_OK &&
+           strcmp(ad, "2001:db8:1:2::/64") == 0,
+       "another address of the /64, written another way, is the same (%s)", ad);
+    ok(at_login_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", ad, &err) == AT_OK &&
+           strcmp(ad, "ffff:ffff:ffff:ffff::/64") == 0,
+       "the longest /64 fits (%s)", ad);
+    const char *not_addr[] = {
+        "", "unix:", "192.0.2.256", "192.0.2.1/24", "2001:db8::1%eth0", "localhost", " 192.0.2.7"};
+    int refused = 0;
+    for (size_t i = 0; i < sizeof not_addr / sizeof *not_addr; i++)
+        refused += at_login_address(not_addr[i], ad, &err) == AT_EINVAL;
+    ok(refused == (int) (sizeof not_addr / sizeof *not_addr), "anything else is no address (%d)",
+       refused);
+    ok(at_login_address(NULL, ad, &err) == AT_EINVAL, "nor is none");
+
+    /* login throttling: per email and address, per address */
+    unsigned pid = (unsigned) getpid();
+    char email[128], a1[64], a2[64], a3[64], a4[64], v6a[64], v6b[64], v6c[64];
     snprintf(email, sizeof email, "throttle.%s@test.example.com", testdb_tag());
-    unsigned wait = 99;
-    ok(at_login_check(db, email, &wait, &err) == AT_OK && wait == 0, "no failures: no wait");
+    char *addrs[] = {a1, a2, a3, a4};
     for (int i = 0; i < 4; i++)
-        at_login_failed(db, email, &err);
-    ok(at_login_check(db, email, &wait, &err) == AT_OK && wait == 0, "four failures: no wait");
-    at_login_failed(db, email, &err);
-    ok(at_login_check(db, email, &wait, &err) == AT_OK && wait >= 29 && wait <= 30,
-       "the fifth: 30 seconds (%u)", wait);
-    at_login_failed(db, email, &err);
-    ok(at_login_check(db, email, &wait, &err) == AT_OK && wait >= 59 && wait <= 60,
-       "the sixth: doubled (%u)", wait);
-    for (int i = 0; i < 10; i++)
-        at_login_failed(db, email, &err);
-    ok(at_login_check(db, email, &wait, &err) == AT_OK && wait <= 900 && wait > 890,
-       "at most 15 minutes (%u)", wait);
-    ok(at_login_succeeded(db, email, &err) == AT_OK &&
-           at_login_check(db, email, &wait, &err) == AT_OK && wait == 0,
-       "a success clears it");
-    ok(at_login_failed(db, "bad\xff", &err) == AT_OK, "an email that is not text is throttled too");
+        snprintf(addrs[i], 64, "10.%u.%u.%d", (pid >> 8) & 255, pid & 255, i + 1);
+    snprintf(v6a, sizeof v6a, "2001:db8:%x:1::1", pid & 0xffff);
+    snprintf(v6b, sizeof v6b, "2001:db8:%x:1:ffff::2", pid & 0xffff);
+    snprintf(v6c, sizeof v6c, "2001:db8:%x:2::1", pid & 0xffff);
+    at_login_try t;
+    int free_ = 0;
+    for (int i = 0; i < AT_LOGIN_PAIR_MAX; i++)
+        free_ += at_login_attempt(db, email, a1, &t, &err) == AT_OK && t.blocked == AT_LOGIN_FREE;
+    ok(free_ == AT_LOGIN_PAIR_MAX, "the first %d attempts of an email from an address are free",
+       AT_LOGIN_PAIR_MAX);
+    ok(at_login_attempt(db, email, a1, &t, &err) == AT_OK && t.blocked == AT_LOGIN_EMAIL &&
+           t.wait_s > AT_LOGIN_WINDOW_S - 60 && t.wait_s <= AT_LOGIN_WINDOW_S,
+       "the next is blocked until the window ends (%u s)", t.wait_s);
+    ok(strcmp(t.addr, a1) == 0 && strcmp(t.email, email) == 0, "the try says what it counted");
+    ok(at_login_attempt(db, email, a2, &t, &err) == AT_OK && t.blocked == AT_LOGIN_FREE,
+       "the same email from another address is free");
+    ok(at_login_succeeded(db, &t, &err) == AT_OK, "a success there");
+    ok(at_login_attempt(db, email, a1, &t, &err) == AT_OK && t.blocked == AT_LOGIN_EMAIL,
+       "does not unblock the first address");
+    free_ = 0;
+    for (int i = 0; i < AT_LOGIN_PAIR_MAX; i++)
+        free_ += at_login_attempt(db, email, v6a, &t, &err) == AT_OK && t.blocked == AT_LOGIN_FREE;
+    ok(free_ == AT_LOGIN_PAIR_MAX && strcmp(t.addr, v6a) != 0, "IPv6: %d free attempts from %s",
+       free_, t.addr);
+    ok(at_login_attempt(db, email, v6b, &t, &err) == AT_OK && t.blocked == AT_LOGIN_EMAIL,
+       "then another address of the same /64 is blocked");
+    ok(at_login_attempt(db, email, v6c, &t, &err) == AT_OK && t.blocked == AT_LOGIN_FREE,
+       "and one of another /64 is not");
+
+    char other_email[128];
+    free_ = 0;
+    for (int i = 0; i < AT_LOGIN_ADDR_MAX; i++) {
+        snprintf(other_email, sizeof other_email, "spray%d.%s@test.example.com", i, testdb_tag());
+        free_ +=
+            at_login_attempt(db, other_email, a3, &t, &err) == AT_OK && t.blocked == AT_LOGIN_FREE;
+    }
+    ok(free_ == AT_LOGIN_ADDR_MAX, "%d attempts from one address at %d emails are free", free_,
+       AT_LOGIN_ADDR_MAX);
+    ok(at_login_attempt(db, email, a3, &t, &err) == AT_OK && t.blocked == AT_LOGIN_ADDRESS &&
+           t.wait_s > AT_LOGIN_WINDOW_S - 60,
+       "the next, at any email, is blocked for the address (%u s)", t.wait_s);
+    free_ = 0;
+    for (int i = 0; i < AT_LOGIN_ADDR_MAX + 10; i++) {
+        snprintf(other_email, sizeof other_email, "ok%d.%s@test.example.com", i % 3, testdb_tag());
+        if (at_login_attempt(db, other_email, a4, &t, &err) == AT_OK && t.blocked == AT_LOGIN_FREE)
+            free_ += at_login_succeeded(db, &t, &err) == AT_OK;
+    }
+    ok(free_ == AT_LOGIN_ADDR_MAX + 10, "successes do not count against the address (%d)", free_);
+
+    free_ = 0;
+    for (int i = 0; i < AT_LOGIN_PAIR_MAX; i++)
+        free_ += at_login_attempt(db, i % 2 ? "bad\xff" : "", a2, &t, &err) == AT_OK &&
+                 t.blocked == AT_LOGIN_FREE;
+    ok(free_ == AT_LOGIN_PAIR_MAX && strcmp(t.email, "(invalid)") == 0,
+       "emails that are not text are counted as one (%d)", free_);
+    ok(at_login_attempt(db, NULL, a2, &t, &err) == AT_OK && t.blocked == AT_LOGIN_EMAIL,
+       "and blocked as one");
+    snprintf(other_email, sizeof other_email, "unknown-addr.%s@test.example.com", testdb_tag());
+    ok(at_login_attempt(db, other_email, "unix:", &t, &err) == AT_OK &&
+           strcmp(t.addr, "unknown") == 0 && t.blocked == AT_LOGIN_FREE,
+       "a client that has no address is counted as 'unknown'");
+
+    /* login throttling: the operator's unlock */
+    at_actor op = {0, "cli:model-session"};
+    uint64_t cleared = 99;
+    ok(at_login_unlock(db, &op, NULL, NULL, &cleared, &err) == AT_EINVAL && cleared == 0,
+       "unlock needs an email or an address");
+    ok(at_login_unlock(db, &op, NULL, "nowhere", &cleared, &err) == AT_EINVAL &&
+           strstr(err.msg, "not an IPv4 or IPv6 address"),
+       "or an address that is one: %s", err.msg);
+    ok(at_login_unlock(db, &op, "bad\xff", NULL, &cleared, &err) == AT_EINVAL,
+       "or an email that is text");
+    ok(at_login_unlock(db, &op, email, a1, &cleared, &err) == AT_OK && cleared == 2,
+       "unlock an email at an address: its count and the address's (%llu)",
+       (unsigned long long) cleared);
+    ok(at_login_attempt(db, email, a1, &t, &err) == AT_OK && t.blocked == AT_LOGIN_FREE,
+       "then it is free there");
+    ok(at_login_unlock(db, &op, email, NULL, &cleared, &err) == AT_OK && cleared == 3,
+       "unlock an email: its counts from every address (%llu)", (unsigned long long) cleared);
+    ok(at_login_attempt(db, email, v6b, &t, &err) == AT_OK && t.blocked == AT_LOGIN_FREE,
+       "then the /64 is free for it too");
+    ok(at_login_unlock(db, &op, NULL, a3, &cleared, &err) == AT_OK &&
+           cleared == AT_LOGIN_ADDR_MAX + 1,
+       "unlock an address: its own count and every email's from it (%llu)",
+       (unsigned long long) cleared);
+    ok(at_login_attempt(db, email, a3, &t, &err) == AT_OK && t.blocked == AT_LOGIN_FREE,
+       "then it is free");
+    at_audit_entry *ae = NULL;
+    size_t nae = 0, mine = 0;
+    ok(at_audit_list(db, AT_AUDIT_PLATFORM, 0, 1000, &ae, &nae, &err) == AT_OK,
+       "the platform's audit log");
+    for (size_t i = 0; i < nae; i++)
+        mine += strcmp(ae[i].actor, op.name) == 0 && strcmp(ae[i].action, "login_unlock") == 0;
+    ok(mine == 3, "holds each unlock that was done, and none that was refused (%zu)", mine);
+    free(ae);
 
     /* the member search: pages by name, searched on the server */
     for (int i = 0; i < 23; i++) {

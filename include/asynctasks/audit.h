@@ -10,6 +10,9 @@ extern "C" {
 #endif
 
 #define AT_AUDIT_DETAIL_BUF 1024
+/* The business of the entries that concern none: the platform's own
+ * (a login's throttle cleared). */
+#define AT_AUDIT_PLATFORM 0
 
 typedef struct at_audit_entry {
     uint64_t id;

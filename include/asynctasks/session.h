@@ -47,12 +47,51 @@ int at_session_flash_take(at_db *db, const char *token, char *buf, size_t len, a
  * another message has replaced it since. */
 int at_session_flash_clear(at_db *db, const char *token, const char *shown, at_error *err);
 
-/* Login throttling, per email (known or not). *wait_s > 0: refuse for that
- * long. Five failures within 15 minutes lock out for 30 s, doubling with
- * each further failure up to 15 minutes. */
-int at_login_check(at_db *db, const char *email, unsigned *wait_s, at_error *err);
-int at_login_failed(at_db *db, const char *email, at_error *err);
-int at_login_succeeded(at_db *db, const char *email, at_error *err);
+/* Login throttling (login.c; docs/SECURITY.md, "Logging in"). Failed
+ * logins are counted per (email, client address) and per client address,
+ * for known emails and unknown ones alike, each count in a window of
+ * AT_LOGIN_WINDOW_S that opens with its first failure. Past a limit, the
+ * attempt is refused without its password being checked until the window
+ * ends. */
+#define AT_LOGIN_WINDOW_S (15 * 60)
+#define AT_LOGIN_PAIR_MAX 5  /* failures of one email from one address */
+#define AT_LOGIN_ADDR_MAX 50 /* failures of any emails from one address */
+#define AT_LOGIN_ADDR_BUF 48 /* "ffff:ffff:ffff:ffff::/64" */
+
+typedef enum at_login_block {
+    AT_LOGIN_FREE,   /* check the password */
+    AT_LOGIN_EMAIL,  /* this email from this address is over its limit */
+    AT_LOGIN_ADDRESS /* this address is over its limit */
+} at_login_block;
+
+typedef struct at_login_try {
+    char addr[AT_LOGIN_ADDR_BUF]; /* the address as counted */
+    char email[AT_NAME_BUF];      /* the email as counted */
+    at_login_block blocked;
+    unsigned wait_s; /* when blocked: seconds until the window ends */
+} at_login_try;
+
+/* The client address as it is counted: IPv4 as it is, an IPv4-mapped
+ * IPv6 address as its IPv4, any other IPv6 address as its /64
+ * ("2001:db8:1:2::/64"). AT_EINVAL for anything else. */
+int at_login_address(const char *remote_addr, char out[AT_LOGIN_ADDR_BUF], at_error *err);
+
+/* Counts an attempt to log in as email from remote_addr (the FastCGI
+ * REMOTE_ADDR; one that is no address counts as "unknown") before its
+ * password is checked, and says in t whether it is blocked. Check the
+ * password only when t->blocked is AT_LOGIN_FREE. Deletes a few expired
+ * rows on the way. */
+int at_login_attempt(at_db *db, const char *email, const char *remote_addr, at_login_try *t,
+                     at_error *err);
+/* The password was right: the attempt was no failure. Clears the count of
+ * the email from that address and gives the address its try back. */
+int at_login_succeeded(at_db *db, const at_login_try *t, at_error *err);
+/* Clears the counts of email (from every address), of address (all its
+ * own and every email's from it), or, given both, of that email from that
+ * address and of the address; *cleared says how many. Written to the
+ * platform's audit log. */
+int at_login_unlock(at_db *db, const at_actor *actor, const char *email, const char *address,
+                    uint64_t *cleared, at_error *err);
 
 #ifdef __cplusplus
 }
