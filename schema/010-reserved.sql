@@ -1,0 +1,2 @@
+-- 010-reserved: this number belongs to a change made alongside 011; it
+-- changes nothing here and gives way to that change's migration.
