@@ -5,7 +5,9 @@
 # a supervisor of the same boot and pid namespace judges another by its
 # pid. Tasks run on both for 15 s (three recovery passes) and none of them
 # is ended, retried or moved. Then a supervisor is killed, and another of
-# its own namespace recovers its tasks within the 5 s of a recovery pass.
+# its own namespace recovers its tasks within the 5 s of a recovery pass;
+# a pid taken again by another process counts as gone, and a supervisor
+# that could not tell its neighbourhood is judged by nobody.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/svlib.sh"
 
@@ -33,6 +35,10 @@ ns_start() {
         { diag "the supervisor in a new pid namespace did not start; log:"; sed 's/^/#   /' "$SVDIR/ns.log" | tail -n 20; }
 }
 
+# start_of PID : the process's start time, field 22 of its stat (counted
+# after the command name, which may hold spaces)
+start_of() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat"; }
+
 # recovered LOG PID : the lines in which the supervisor PID logged a recovery
 recovered() { grep -E "\[$2\] .*(recovered the tasks of dead supervisor|registering again)" "$1"; }
 
@@ -56,7 +62,7 @@ is "$(q "SELECT COUNT(DISTINCT host), COUNT(DISTINCT neighbourhood), COUNT(*) FR
 like "$(q "SELECT neighbourhood FROM supervisors WHERE id = $AID")" \
     "^$(cat /proc/sys/kernel/random/boot_id) $(readlink /proc/self/ns/pid | sed 's/[][]/\\&/g')\$" \
     "a neighbourhood is the boot id and the pid namespace"
-is "$(q "SELECT pid_start FROM supervisors WHERE id = $AID")" "$(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$A/stat")" \
+is "$(q "SELECT pid_start FROM supervisors WHERE id = $AID")" "$(start_of "$A")" \
     "the supervisor's start time is registered with its pid"
 
 # ---- four long tasks, two on each ----
@@ -97,6 +103,30 @@ is "$(recovered "$SVDIR/ns.log" "$NSPID")" "" "the supervisor in the other names
 is "$(q "SELECT COUNT(*) FROM supervisors WHERE id = $AID")" 0 "the killed supervisor's row is gone"
 is "$(q "SELECT COUNT(*) FROM task_attempts WHERE task_id IN ($tasks) AND task_id NOT IN ($held)")" 0 \
     "the tasks of the live supervisor in the other namespace were left alone"
+
+# ---- a pid taken again, and a supervisor that could not tell ----
+# Rows as another supervisor would have registered them: one whose pid now
+# names a process started at another time, one whose pid and start match
+# a live process, one of unknown neighbourhood whose pid is gone.
+sleep 120 &
+other=$!
+start=$(start_of "$other")
+hood=$(q "SELECT neighbourhood FROM supervisors WHERE pid = $C")
+gone=$NSPID
+while kill -0 "$gone" 2>/dev/null; do gone=$((gone + 1)); done
+fake() { # fake NEIGHBOURHOOD PID START : a supervisors row; prints its id
+    q "INSERT INTO supervisors (host, neighbourhood, pid, pid_start, started_at, heartbeat_at)
+       VALUES ('fake', $1, $2, $3, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)) RETURNING id"
+}
+alive=$(fake "'$hood'" "$other" "$start")
+unknown=$(fake NULL "$gone" 0)
+reused=$(fake "'$hood'" "$other" "$((start - 1))")
+wait_for 6 "SELECT COUNT(*) = 0 FROM supervisors WHERE id = $reused"
+ok $? "a neighbour whose pid names a process started at another time is taken for dead"
+is "$(q "SELECT GROUP_CONCAT(id ORDER BY id) FROM supervisors WHERE host = 'fake'")" "$alive,$unknown" \
+    "in the same pass, one whose pid and start match lives on, and one of no known neighbourhood is left to its lease"
+q "DELETE FROM supervisors WHERE host = 'fake'"
+kill "$other"
 
 kill -TERM "$BH"
 wait "$NSJOB" 2>/dev/null
