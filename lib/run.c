@@ -31,14 +31,18 @@
 
 /* ---- supervisors and executors ---- */
 
+/* An unknown hood is stored as NULL, which equals nothing: such a
+ * supervisor is nobody's neighbour. */
 int
-at_supervisor_register(at_db *db, const char *host, int pid, const char *wake_addr, uint64_t *id,
-                       at_error *err)
+at_supervisor_register(at_db *db, const at_supervisor_host *me, const char *wake_addr,
+                       uint64_t *id, at_error *err)
 {
-    db_arg a[] = {da_str(host), da_u64((uint64_t) pid), da_str(wake_addr ? wake_addr : "")};
+    db_arg a[] = {da_str(me->name), da_str(me->hood), da_u64((uint64_t) me->pid),
+                  da_u64(me->pid_start), da_str(wake_addr ? wake_addr : "")};
     int rc = db_exec(db, 0,
-                     "INSERT INTO supervisors (host, pid, wake_addr, started_at, heartbeat_at) "
-                     "VALUES (?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+                     "INSERT INTO supervisors (host, neighbourhood, pid, pid_start, wake_addr, "
+                     "started_at, heartbeat_at) VALUES (?, NULLIF(?, ''), ?, ?, ?, "
+                     "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
                      a, AT_COUNT(a), NULL, id, err);
     return rc ? at_error_wrap(err, "register supervisor") : AT_OK;
 }
@@ -183,21 +187,28 @@ at_executor_unregister(at_db *db, uint64_t id, at_error *err)
 }
 
 static int
-fill_local(const db_res *r, void *elem, at_error *err)
+fill_neighbour(const db_res *r, void *elem, at_error *err)
 {
     at_supervisor_ref *s = elem;
     s->id = db_u64(r, 0);
     s->pid = (int) db_u64(r, 1);
+    s->pid_start = db_u64(r, 2);
     return AT_OK;
 }
 
 int
-at_supervisor_list_host(at_db *db, const char *host, at_supervisor_ref **out, size_t *n,
-                        at_error *err)
+at_supervisor_neighbours(at_db *db, const at_supervisor_host *me, uint64_t my_id,
+                         at_supervisor_ref **out, size_t *n, at_error *err)
 {
-    db_arg a[] = {da_str(host)};
-    return db_rows(db, DB_RETRY, "SELECT id, pid FROM supervisors WHERE host = ? ORDER BY id", a,
-                   1, sizeof **out, fill_local, (void **) out, n, err);
+    *out = NULL;
+    *n = 0;
+    if (!*me->hood)
+        return AT_OK;
+    db_arg a[] = {da_str(me->hood), da_u64(my_id)};
+    return db_rows(db, DB_RETRY,
+                   "SELECT id, pid, pid_start FROM supervisors "
+                   "WHERE neighbourhood = ? AND id <> ? ORDER BY id",
+                   a, 2, sizeof **out, fill_neighbour, (void **) out, n, err);
 }
 
 /* ---- recovery ---- */

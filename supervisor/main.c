@@ -165,8 +165,11 @@ main(int argc, char **argv)
         return 78;
     }
     at_log_set_level(s->cfg->log_level);
-    if (gethostname(s->host, sizeof s->host - 1) < 0)
-        snprintf(s->host, sizeof s->host, "localhost");
+    at_supervisor_host_self(&s->me);
+    if (!*s->me.hood)
+        at_log(AT_LOG_WARN, "cannot tell this process's boot and pid namespace from /proc: "
+               "if a supervisor here dies, its tasks wait for their leases to run out (%d s)",
+               AT_LEASE_S);
 
     sv_signal(SIGTERM, on_signal);
     sv_signal(SIGINT, on_signal);
@@ -197,13 +200,13 @@ main(int argc, char **argv)
     }
     if (open_wake(s) < 0)
         goto out;
-    if (at_supervisor_register(s->db, s->host, (int) getpid(), s->wake_addr, &s->id, &err)) {
+    if (at_supervisor_register(s->db, &s->me, s->wake_addr, &s->id, &err)) {
         at_log(AT_LOG_ERROR, "%s", err.msg);
         rc = 69;
         goto out;
     }
     at_log(AT_LOG_INFO, "supervisor #%llu on %s: %u executors, plugins from %s%s%s",
-           (unsigned long long) s->id, s->host, s->cfg->executors, s->cfg->plugin_dir,
+           (unsigned long long) s->id, s->me.name, s->cfg->executors, s->cfg->plugin_dir,
            *s->wake_addr ? ", wake-up on " : "", s->wake_addr);
     rc = sv_run(s);
     if (at_supervisor_unregister(s->db, s->id, &err))

@@ -174,7 +174,7 @@ spawn(sv *s, sv_slot *slot)
 {
     at_error err;
     uint64_t exec_id = 0;
-    if (at_executor_register(s->db, s->id, s->host, 0, (int) getpid(), &exec_id, &err)) {
+    if (at_executor_register(s->db, s->id, s->me.name, 0, (int) getpid(), &exec_id, &err)) {
         at_log(AT_LOG_WARN, "executor: %s", err.msg);
         return -1;
     }
@@ -405,22 +405,23 @@ poll_cancels(sv *s, int64_t now)
     free(v);
 }
 
-/* Other supervisors of this host whose process is gone died with their
- * executors (PR_SET_PDEATHSIG): their tasks need not wait for the lease. */
+/* Neighbours (same boot, same pid namespace) whose process is gone died
+ * with their executors (PR_SET_PDEATHSIG): their tasks need not wait for
+ * the lease. Supervisors elsewhere are left to the lease. */
 static void
 reap_dead_neighbours(sv *s)
 {
     at_supervisor_ref *v = NULL;
     size_t n = 0;
     at_error err;
-    if (at_supervisor_list_host(s->db, s->host, &v, &n, &err) != AT_OK)
+    if (at_supervisor_neighbours(s->db, &s->me, s->id, &v, &n, &err) != AT_OK)
         return;
     for (size_t i = 0; i < n; i++) {
-        if (v[i].id == s->id || v[i].pid <= 0 || kill(v[i].pid, 0) == 0 || errno != ESRCH)
+        if (!at_process_gone(v[i].pid, v[i].pid_start))
             continue;
         char why[AT_HOST_BUF + 64];
         snprintf(why, sizeof why, "the supervisor (pid %d on %s) died while the task ran",
-                 v[i].pid, s->host);
+                 v[i].pid, s->me.name);
         if (at_supervisor_reap(s->db, v[i].id, why, s->cfg->retry_backoff, &err) == AT_OK)
             at_log(AT_LOG_WARN, "recovered the tasks of dead supervisor #%llu (pid %d)",
                    (unsigned long long) v[i].id, v[i].pid);
@@ -440,8 +441,7 @@ heartbeat(sv *s)
         /* Removed as stale after a long outage: its tasks were recovered.
          * Start over under a new row, executors included. */
         at_log(AT_LOG_WARN, "%s; registering again and restarting the executors", err.msg);
-        if (at_supervisor_register(s->db, s->host, (int) getpid(), s->wake_addr, &s->id, &err) ==
-            AT_OK)
+        if (at_supervisor_register(s->db, &s->me, s->wake_addr, &s->id, &err) == AT_OK)
             s->gen++;
     } else if (rc) {
         at_log(AT_LOG_WARN, "%s", err.msg);

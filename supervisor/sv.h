@@ -65,7 +65,7 @@ typedef struct sv {
     at_db *db;
     at_plugin_set *plugins;
     uint64_t id; /* supervisors row */
-    char host[AT_HOST_BUF];
+    at_supervisor_host me; /* its host, neighbourhood, pid and start */
     int wake_fd; /* UDP socket idle executors wait on; -1: none */
     char wake_addr[64];
     sv_slot slots[SV_EXECUTORS_MAX];

@@ -174,6 +174,18 @@ is "$(index_cols login_throttle login_throttle_email)" "email" \
 is "$(sql -e "SELECT COUNT(*) FROM information_schema.tables
               WHERE table_schema = '$DB' AND table_name = 'login_failures'")" \
     0 "the count per email alone of 002 is gone"
+is "$(sql -e "SELECT GROUP_CONCAT(CONCAT(column_name, ' ', column_type, ' ', is_nullable)
+                                  ORDER BY column_name SEPARATOR ', ')
+              FROM information_schema.columns
+              WHERE table_schema = '$DB' AND table_name = 'supervisors'
+                AND column_name IN ('neighbourhood', 'pid_start')")" \
+    "neighbourhood varchar(100) YES, pid_start bigint(20) unsigned NO" \
+    "a supervisor's row holds its neighbourhood (NULL: unknown) and its pid's start (schema 010)"
+is "$(sql -e "SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index)
+              FROM information_schema.statistics
+              WHERE table_schema = '$DB' AND table_name = 'supervisors'
+                AND index_name = 'supervisors_neighbourhood'")" \
+    "neighbourhood" "supervisors are found by neighbourhood through an index"
 
 # ---- a database newer than this build ----
 sql "$DB" -e "INSERT INTO schema_version VALUES (999, 'future', NOW())" ||

@@ -21,8 +21,27 @@ extern "C" {
 
 /* ---- supervisors and executors ---- */
 
-/* Registers a supervisor of this host (*id); wake_addr "ip:port" or "". */
-int at_supervisor_register(at_db *db, const char *host, int pid, const char *wake_addr,
+/* Where a supervisor runs (lib/neighbourhood.c). Supervisors with one
+ * hood (one kernel boot and one pid namespace) are neighbours: their pids
+ * name the same processes, so they may judge by pid whether another lives.
+ * The name (gethostname) is for people only: two hosts, or two pid
+ * namespaces of one host, may share it. */
+#define AT_HOOD_BUF 128
+typedef struct at_supervisor_host {
+    char name[AT_HOST_BUF]; /* gethostname() */
+    char hood[AT_HOOD_BUF]; /* "<boot id> pid:[<inode>]"; "": unknown, no neighbours */
+    int pid;
+    uint64_t pid_start; /* the process's start, clock ticks since boot; 0: unknown */
+} at_supervisor_host;
+/* This process's. */
+void at_supervisor_host_self(at_supervisor_host *me);
+/* Whether the process pid, started at pid_start (0: unknown), is gone: no
+ * such process, or the pid is another process's now. Meaningful only in
+ * the caller's neighbourhood. */
+int at_process_gone(int pid, uint64_t pid_start);
+
+/* Registers a supervisor (*id); wake_addr "ip:port" or "". */
+int at_supervisor_register(at_db *db, const at_supervisor_host *me, const char *wake_addr,
                            uint64_t *id, at_error *err);
 /* Heartbeat of the supervisor and of its executors' rows, renewing the
  * leases of the tasks they run. AT_ENOTFOUND when the row is gone
@@ -31,14 +50,15 @@ int at_supervisor_heartbeat(at_db *db, uint64_t id, at_error *err);
 /* Removes the supervisor and its executors' rows. */
 int at_supervisor_unregister(at_db *db, uint64_t id, at_error *err);
 
-/* The supervisors registered for a host, to find those whose process is
- * gone. */
+/* The other supervisors of me's neighbourhood, to find those whose
+ * process is gone (at_process_gone); none when me's hood is unknown. */
 typedef struct at_supervisor_ref {
     uint64_t id;
     int pid;
+    uint64_t pid_start;
 } at_supervisor_ref;
-int at_supervisor_list_host(at_db *db, const char *host, at_supervisor_ref **out, size_t *n,
-                            at_error *err);
+int at_supervisor_neighbours(at_db *db, const at_supervisor_host *me, uint64_t my_id,
+                             at_supervisor_ref **out, size_t *n, at_error *err);
 /* A supervisor known to be dead (its executors died with it): their tasks
  * end at once as in at_recover_expired, with why, and its rows are
  * removed. */
