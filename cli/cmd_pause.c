@@ -214,9 +214,10 @@ int
 cmd_audit(cli *c, int argc, char **argv)
 {
     static const char help[] =
-        "usage: asynctasks audit list --business SLUG [--limit N] [--before ID]\n\n"
+        "usage: asynctasks audit list --business SLUG|--platform [--limit N] [--before ID]\n\n"
         "Lists the business's audit log, newest first: every pause, resume,\n"
-        "edit and delete, with who did it, when, and why.\n";
+        "edit and delete, with who did it, when, and why. --platform lists the\n"
+        "platform's own: users disabled and enabled, platform admins removed.\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
         return hc;
@@ -225,14 +226,18 @@ cmd_audit(cli *c, int argc, char **argv)
     static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
                                          {"limit", required_argument, NULL, 'l'},
                                          {"before", required_argument, NULL, 'B'},
+                                         {"platform", no_argument, NULL, 'p'},
                                          {NULL, 0, NULL, 0}};
     const char *slug = NULL;
+    int platform = 0;
     long long limit = 50, before = 0;
     int o;
     argv = cli_shift(argv), argc--;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o == 'b')
             slug = optarg;
+        else if (o == 'p')
+            platform = 1;
         else if (o == 'l') {
             if (cli_number("--limit", optarg, 1, 1000, &limit))
                 return EXIT_USAGE;
@@ -242,10 +247,11 @@ cmd_audit(cli *c, int argc, char **argv)
         } else
             return cli_bad_option("audit");
     }
-    if (!slug || optind != argc)
-        return cli_usage("audit", "audit list needs --business and no other arguments");
-    at_business b;
-    int rc = cli_business(c, slug, &b);
+    if (!slug == !platform || optind != argc)
+        return cli_usage("audit",
+                         "audit list needs --business or --platform and no other arguments");
+    at_business b = {.id = AT_AUDIT_PLATFORM};
+    int rc = platform ? 0 : cli_business(c, slug, &b);
     if (rc)
         return rc;
     at_error err = {0};

@@ -114,7 +114,11 @@ h_login(fc_ctx *c)
     if (rc == AT_EDENIED) {
         if (at_login_failed(c->db, email, &err))
             at_log(AT_LOG_WARN, "cannot count a failed login: %s", err.msg);
-        at_log(AT_LOG_INFO, "failed login from %s", c->remote_addr);
+        if (u.disabled_at)
+            at_log(AT_LOG_INFO, "refused login of disabled user %s from %s", u.email,
+                   c->remote_addr);
+        else
+            at_log(AT_LOG_INFO, "failed login from %s", c->remote_addr);
         return login_page(c, 401, "Wrong email or password.", email);
     }
     if (rc)

@@ -210,6 +210,10 @@ bool sb_failed(const strbuf *b, const arglist *a);
 /* Adds the pieces of a member's name (with the membership, in its
  * transaction). */
 int member_grams_add(struct at_db *db, uint64_t business_id, uint64_t user_id, at_error *err);
+/* Removes them (before the membership, whose copy of the name they are
+ * found by). */
+int member_grams_remove(struct at_db *db, uint64_t business_id, uint64_t user_id,
+                        at_error *err);
 /* The statement "SELECT user_id" of the business's members whose name
  * holds term (at most limit of them), and its arguments; like is term as
  * a LIKE pattern (at_like_pattern). q keeps the pieces the arguments
@@ -298,7 +302,8 @@ int at_business_fill(const db_res *r, void *elem, at_error *err);
 void at_business_fill_at(const db_res *r, unsigned col, at_business *b);
 
 /* A user from the columns AT_USER_COLS of users u (user.c). */
-#define AT_USER_COLS "u.id, u.email, u.name, u.created_at"
+#define AT_USER_COLS "u.id, u.email, u.name, u.created_at, u.disabled_at"
+#define AT_USER_NCOLS 5
 int at_user_fill(const db_res *r, void *elem, at_error *err);
 
 /* Fills a task from a row of the list columns (task_list.c's LIST_COLS:
