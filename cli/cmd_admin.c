@@ -10,15 +10,54 @@
 
 #include "cli.h"
 
+/* migrate --status: the versions, then each migration with its state;
+ * exit 0 only when the database is at this build's version and no
+ * applied migration differs from this build's text. */
+static int
+migrate_status(at_db *db)
+{
+    at_error err = {0};
+    int v;
+    if (at_schema_version(db, &v, &err))
+        return cli_fail(&err);
+    at_schema_migration *m;
+    size_t n;
+    if (at_schema_status(db, &m, &n, &err))
+        return cli_fail(&err);
+    int latest = at_schema_latest();
+    printf("database schema version %d, this build %d%s\n", v, latest,
+           v == latest  ? " (up to date)"
+           : v < latest ? " (run 'asynctasks migrate')"
+                        : " (database is newer: upgrade asynctasks)");
+    size_t edited = 0;
+    for (size_t i = 0; i < n; i++) {
+        char at[32] = "";
+        if (m[i].applied_at)
+            at_time_format(m[i].applied_at, at, sizeof at);
+        printf("%03d %-24s %-19s %s\n", m[i].version, m[i].name, at,
+               at_schema_state_str(m[i].state));
+        edited += m[i].state == AT_MIGRATION_EDITED;
+    }
+    free(m);
+    if (edited)
+        printf("%zu migration%s edited after %s applied: this build's schema is not the "
+               "database's\n",
+               edited, edited == 1 ? " was" : "s were", edited == 1 ? "it was" : "they were");
+    return v == latest && !edited ? EXIT_OK : EXIT_FAIL;
+}
+
 int
 cmd_migrate(cli *c, int argc, char **argv)
 {
     static const char help[] =
         "usage: asynctasks migrate [--status]\n\n"
         "Applies the schema migrations this build carries that the database has\n"
-        "not had yet, in order. Running it again changes nothing. A database whose\n"
-        "schema is newer than this build is refused.\n\n"
-        "  --status   only print the database's and this build's schema versions\n";
+        "not had yet, in order, and records each with the SHA-256 of its text.\n"
+        "Running it again changes nothing. A database whose schema is newer than\n"
+        "this build is refused.\n\n"
+        "  --status   print the database's and this build's schema versions, then\n"
+        "             each migration: applied, pending, or edited after it was\n"
+        "             applied; exit 1 unless up to date with none edited\n";
     static const struct option opts[] = {{"status", no_argument, NULL, 's'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -36,18 +75,10 @@ cmd_migrate(cli *c, int argc, char **argv)
     if (optind != argc)
         return cli_usage("migrate", "unexpected argument '%s'", argv[optind]);
     at_db *db = cli_db(c, 0);
+    if (status)
+        return migrate_status(db);
     at_error err = {0};
-    int v;
-    if (status) {
-        if (at_schema_version(db, &v, &err))
-            return cli_fail(&err);
-        printf("database schema version %d, this build %d%s\n", v, at_schema_latest(),
-               v == at_schema_latest() ? " (up to date)"
-               : v < at_schema_latest() ? " (run 'asynctasks migrate')"
-                                        : " (database is newer: upgrade asynctasks)");
-        return v == at_schema_latest() ? EXIT_OK : EXIT_FAIL;
-    }
-    int applied;
+    int v, applied;
     if (at_migrate(db, &applied, &err))
         return cli_fail(&err);
     at_schema_version(db, &v, &err);

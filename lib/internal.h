@@ -516,6 +516,15 @@ int at_audit_write(struct at_db *db, uint64_t business_id, const at_actor *actor
 bool at_session_token_ok(const char *token);
 void at_session_seen(struct at_db *db, const char *token, at_time now, at_session *s);
 
+/* Migrations' checksums (schema_status.c): the migration that added
+ * schema_version.checksum, and the recording of this build's checksum
+ * for every applied migration that has none yet (the migrate run that
+ * reaches SCHEMA_CHECKSUM_VERSION, and each one after it). */
+#define SCHEMA_CHECKSUM_VERSION 10
+int schema_checksums_record(struct at_db *db, at_error *err);
+/* Whether the database has its schema_version table yet (migrate.c). */
+int schema_version_exists(struct at_db *db, uint64_t *exists, at_error *err);
+
 /* Checks the actor is well formed (a name, 1..190 characters). */
 int at_actor_check(const at_actor *actor, at_error *err);
 

@@ -1,2 +1,3 @@
--- 011-reserved: this number belongs to a migration made alongside 012 and
--- merged with it; until then it is empty, so that the numbers run on.
+-- 011-reserved: this number belongs to a migration made at the same time as
+-- 010 and 012 on another line of work; until the two meet it is empty,
+-- so that the numbers run on.

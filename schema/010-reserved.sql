@@ -1,2 +1,0 @@
--- 010-reserved: this number belongs to a migration made alongside 012 and
--- merged with it; until then it is empty, so that the numbers run on.
