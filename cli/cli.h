@@ -49,6 +49,9 @@ int cli_read_file(const char *path, size_t max, char **out, size_t *len, at_erro
 int cli_business(cli *c, const char *slug, at_business *b);
 int cli_user(cli *c, const char *email, at_user *u);
 int cli_task_type(cli *c, const char *name, at_task_type *t);
+/* For "COMMAND SUBCOMMAND EMAIL" (argv[0] is "asynctasks COMMAND"): the
+ * user named, or the exit status of what is wrong. */
+int cli_one_user(cli *c, int argc, char **argv, at_user *u);
 
 /* Drops the subcommand word, keeping the program name first (getopt's
  * messages start with it): "asynctasks user" add ... -> "asynctasks user" ... */

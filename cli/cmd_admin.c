@@ -10,15 +10,54 @@
 
 #include "cli.h"
 
+/* migrate --status: the versions, then each migration with its state;
+ * exit 0 only when the database is at this build's version and no
+ * applied migration differs from this build's text. */
+static int
+migrate_status(at_db *db)
+{
+    at_error err = {0};
+    int v;
+    if (at_schema_version(db, &v, &err))
+        return cli_fail(&err);
+    at_schema_migration *m;
+    size_t n;
+    if (at_schema_status(db, &m, &n, &err))
+        return cli_fail(&err);
+    int latest = at_schema_latest();
+    printf("database schema version %d, this build %d%s\n", v, latest,
+           v == latest  ? " (up to date)"
+           : v < latest ? " (run 'asynctasks migrate')"
+                        : " (database is newer: upgrade asynctasks)");
+    size_t edited = 0;
+    for (size_t i = 0; i < n; i++) {
+        char at[32] = "";
+        if (m[i].applied_at)
+            at_time_format(m[i].applied_at, at, sizeof at);
+        printf("%03d %-24s %-19s %s\n", m[i].version, m[i].name, at,
+               at_schema_state_str(m[i].state));
+        edited += m[i].state == AT_MIGRATION_EDITED;
+    }
+    free(m);
+    if (edited)
+        printf("%zu migration%s edited after %s applied: this build's schema is not the "
+               "database's\n",
+               edited, edited == 1 ? " was" : "s were", edited == 1 ? "it was" : "they were");
+    return v == latest && !edited ? EXIT_OK : EXIT_FAIL;
+}
+
 int
 cmd_migrate(cli *c, int argc, char **argv)
 {
     static const char help[] =
         "usage: asynctasks migrate [--status]\n\n"
         "Applies the schema migrations this build carries that the database has\n"
-        "not had yet, in order. Running it again changes nothing. A database whose\n"
-        "schema is newer than this build is refused.\n\n"
-        "  --status   only print the database's and this build's schema versions\n";
+        "not had yet, in order, and records each with the SHA-256 of its text.\n"
+        "Running it again changes nothing. A database whose schema is newer than\n"
+        "this build is refused.\n\n"
+        "  --status   print the database's and this build's schema versions, then\n"
+        "             each migration: applied, pending, or edited after it was\n"
+        "             applied; exit 1 unless up to date with none edited\n";
     static const struct option opts[] = {{"status", no_argument, NULL, 's'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -36,18 +75,10 @@ cmd_migrate(cli *c, int argc, char **argv)
     if (optind != argc)
         return cli_usage("migrate", "unexpected argument '%s'", argv[optind]);
     at_db *db = cli_db(c, 0);
+    if (status)
+        return migrate_status(db);
     at_error err = {0};
-    int v;
-    if (status) {
-        if (at_schema_version(db, &v, &err))
-            return cli_fail(&err);
-        printf("database schema version %d, this build %d%s\n", v, at_schema_latest(),
-               v == at_schema_latest() ? " (up to date)"
-               : v < at_schema_latest() ? " (run 'asynctasks migrate')"
-                                        : " (database is newer: upgrade asynctasks)");
-        return v == at_schema_latest() ? EXIT_OK : EXIT_FAIL;
-    }
-    int applied;
+    int v, applied;
     if (at_migrate(db, &applied, &err))
         return cli_fail(&err);
     at_schema_version(db, &v, &err);
@@ -306,11 +337,35 @@ user_list(cli *c, int argc, char **argv)
         cli_cell(stdout, v[i].email, 40);
         putchar(' ');
         cli_cell(stdout, v[i].name, 0);
-        printf("%s\n", admin[i] ? " (platform admin)" : "");
+        printf("%s%s\n", admin[i] ? " (platform admin)" : "",
+               v[i].disabled_at ? " (disabled)" : "");
     }
     free(ids);
     free(admin);
     free(v);
+    return EXIT_OK;
+}
+
+/* user disable EMAIL, user enable EMAIL */
+static int
+user_disable(cli *c, int argc, char **argv, bool disable)
+{
+    at_user u;
+    int rc = cli_one_user(c, argc, argv, &u);
+    if (rc)
+        return rc;
+    at_error err = {0};
+    int changed;
+    uint64_t ended;
+    if (at_user_set_disabled(cli_db(c, 1), &c->actor, u.id, disable, &changed, &ended, &err))
+        return cli_fail(&err);
+    if (!changed)
+        printf("%s was already %s\n", u.email, disable ? "disabled" : "enabled");
+    else if (disable)
+        printf("disabled %s; %llu session%s ended\n", u.email, (unsigned long long) ended,
+               ended == 1 ? "" : "s");
+    else
+        printf("enabled %s\n", u.email);
     return EXIT_OK;
 }
 
@@ -320,10 +375,13 @@ cmd_user(cli *c, int argc, char **argv)
     static const char help[] =
         "usage: asynctasks user add EMAIL NAME [--password-file FILE|-] [--no-password]\n"
         "       asynctasks user passwd EMAIL [--password-file FILE|-]\n"
-        "       asynctasks user list [--business SLUG] [--search TEXT]\n\n"
+        "       asynctasks user list [--business SLUG] [--search TEXT]\n"
+        "       asynctasks user disable|enable EMAIL\n\n"
         "The password is the first line of FILE or of standard input ('-'), or is\n"
         "asked for on the terminal; never taken from the command line. It is\n"
-        "stored as a yescrypt hash. --no-password makes a user who cannot log in.\n";
+        "stored as a yescrypt hash. --no-password makes a user who cannot log in.\n"
+        "disable: the user can no longer log in, and their sessions end at once;\n"
+        "memberships and tasks stay. enable undoes it. Both are audited.\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
         return hc;
@@ -333,6 +391,8 @@ cmd_user(cli *c, int argc, char **argv)
         return user_passwd(c, argc - 1, cli_shift(argv));
     if (strcmp(argv[1], "list") == 0)
         return user_list(c, argc - 1, cli_shift(argv));
+    if (strcmp(argv[1], "disable") == 0 || strcmp(argv[1], "enable") == 0)
+        return user_disable(c, argc, argv, strcmp(argv[1], "disable") == 0);
     return cli_usage("user", "unknown subcommand '%s'", argv[1]);
 }
 
@@ -340,37 +400,46 @@ int
 cmd_member(cli *c, int argc, char **argv)
 {
     static const char help[] =
-        "usage: asynctasks member add --business SLUG --user EMAIL --role ROLE\n\n"
-        "Adds the user to the business, or changes their role there.\n"
-        "ROLE: member, or business_admin (may manage the business's tasks).\n";
+        "usage: asynctasks member add --business SLUG --user EMAIL --role ROLE\n"
+        "       asynctasks member remove --business SLUG --user EMAIL [--force]\n\n"
+        "add: adds the user to the business, or changes their role there.\n"
+        "ROLE: member, or business_admin (may manage the business's tasks).\n"
+        "remove: takes the user out of the business; their tasks and any pause\n"
+        "rule naming them stay. The business's last business_admin is kept\n"
+        "unless --force. Audited.\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
         return hc;
-    if (strcmp(argv[1], "add") != 0)
+    int add = strcmp(argv[1], "add") == 0;
+    if (!add && strcmp(argv[1], "remove") != 0)
         return cli_usage("member", "unknown subcommand '%s'", argv[1]);
     static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
                                          {"user", required_argument, NULL, 'u'},
                                          {"role", required_argument, NULL, 'r'},
+                                         {"force", no_argument, NULL, 'f'},
                                          {NULL, 0, NULL, 0}};
     const char *slug = NULL, *email = NULL, *role = NULL;
-    int o;
+    int o, force = 0;
     argv = cli_shift(argv), argc--;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o == 'b')
             slug = optarg;
         else if (o == 'u')
             email = optarg;
-        else if (o == 'r')
+        else if (o == 'r' && add)
             role = optarg;
+        else if (o == 'f' && !add)
+            force = 1;
         else
             return cli_bad_option("member");
     }
     if (optind != argc)
         return cli_usage("member", "unexpected argument '%s'", argv[optind]);
-    if (!slug || !email || !role)
-        return cli_usage("member", "member add needs --business, --user and --role");
-    int r = at_role_parse(role);
-    if (!r)
+    if (!slug || !email || (add && !role))
+        return cli_usage("member", add ? "member add needs --business, --user and --role"
+                                       : "member remove needs --business and --user");
+    int r = add ? at_role_parse(role) : AT_ROLE_NONE;
+    if (add && !r)
         return cli_usage("member", "role must be member or business_admin, not '%s'", role);
     at_business b;
     at_user u;
@@ -378,6 +447,12 @@ cmd_member(cli *c, int argc, char **argv)
     if ((rc = cli_business(c, slug, &b)) || (rc = cli_user(c, email, &u)))
         return rc;
     at_error err = {0};
+    if (!add) {
+        if (at_member_remove(cli_db(c, 1), &c->actor, b.id, u.id, force, &err))
+            return cli_fail(&err);
+        printf("%s is no longer a member of %s\n", u.email, b.slug);
+        return EXIT_OK;
+    }
     if (at_member_add(cli_db(c, 1), b.id, u.id, r, &err))
         return cli_fail(&err);
     printf("%s is %s of %s\n", u.email, r == AT_ROLE_BUSINESS_ADMIN ? "an admin" : "a member",
@@ -388,23 +463,26 @@ cmd_member(cli *c, int argc, char **argv)
 int
 cmd_platform_admin(cli *c, int argc, char **argv)
 {
-    static const char help[] = "usage: asynctasks platform-admin add EMAIL\n\n"
-                               "Makes the user a platform admin, who may manage every business.\n";
+    static const char help[] =
+        "usage: asynctasks platform-admin add EMAIL\n"
+        "       asynctasks platform-admin remove EMAIL\n\n"
+        "add makes the user a platform admin, who may manage every business.\n"
+        "remove takes that away (audited); the last platform admin is kept.\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
         return hc;
-    if (strcmp(argv[1], "add") != 0)
+    int add = strcmp(argv[1], "add") == 0;
+    if (!add && strcmp(argv[1], "remove") != 0)
         return cli_usage("platform-admin", "unknown subcommand '%s'", argv[1]);
-    if (argc != 3)
-        return cli_usage("platform-admin", "platform-admin add takes one EMAIL");
     at_user u;
-    int rc = cli_user(c, argv[2], &u);
+    int rc = cli_one_user(c, argc, argv, &u);
     if (rc)
         return rc;
     at_error err = {0};
-    if (at_platform_admin_add(cli_db(c, 1), u.id, &err))
+    if (add ? at_platform_admin_add(cli_db(c, 1), u.id, &err)
+            : at_platform_admin_remove(cli_db(c, 1), &c->actor, u.id, &err))
         return cli_fail(&err);
-    printf("%s is a platform admin\n", u.email);
+    printf(add ? "%s is a platform admin\n" : "%s is no longer a platform admin\n", u.email);
     return EXIT_OK;
 }
 

@@ -218,7 +218,8 @@ cmd_audit(cli *c, int argc, char **argv)
         "       asynctasks audit list --platform [--limit N] [--before ID]\n\n"
         "Lists the business's audit log, newest first: every pause, resume,\n"
         "edit and delete, with who did it, when, and why. --platform lists the\n"
-        "entries that concern no business: the login throttles cleared.\n";
+        "entries that concern no business: login throttles cleared, users\n"
+        "disabled and enabled, platform admins removed.\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
         return hc;
@@ -230,8 +231,9 @@ cmd_audit(cli *c, int argc, char **argv)
                                          {"before", required_argument, NULL, 'B'},
                                          {NULL, 0, NULL, 0}};
     const char *slug = NULL;
+    int platform = 0;
     long long limit = 50, before = 0;
-    int o, platform = 0;
+    int o;
     argv = cli_shift(argv), argc--;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o == 'b')

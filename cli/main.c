@@ -19,9 +19,9 @@ static const struct {
 } commands[] = {
     {"migrate", cmd_migrate, "apply pending schema migrations"},
     {"business", cmd_business, "add or list businesses"},
-    {"user", cmd_user, "add or list users, set a password"},
-    {"member", cmd_member, "add a user to a business with a role"},
-    {"platform-admin", cmd_platform_admin, "make a user a platform admin"},
+    {"user", cmd_user, "add, list, disable or enable users, set a password"},
+    {"member", cmd_member, "add a user to a business with a role, or remove them"},
+    {"platform-admin", cmd_platform_admin, "make a user a platform admin, or remove one"},
     {"type", cmd_type, "register or list task types"},
     {"enqueue", cmd_enqueue, "add a task"},
     {"tasks", cmd_tasks, "list, show or delete tasks; the claim's plan"},
@@ -207,6 +207,15 @@ cli_user(cli *c, const char *email, at_user *u)
     if (at_user_get(cli_db(c, 1), email, u, &err))
         return cli_fail(&err);
     return 0;
+}
+
+int
+cli_one_user(cli *c, int argc, char **argv, at_user *u)
+{
+    const char *cmd = argv[0] + strlen("asynctasks ");
+    if (argc != 3)
+        return cli_usage(cmd, "%s %s takes one EMAIL", cmd, argv[1]);
+    return cli_user(c, argv[2], u);
 }
 
 int

@@ -122,7 +122,11 @@ h_login(fc_ctx *c)
     at_user u;
     int rc = at_user_authenticate(c->db, email, password, &u, &err);
     if (rc == AT_EDENIED) {
-        at_log(AT_LOG_INFO, "failed login from %s", c->remote_addr);
+        if (u.disabled_at)
+            at_log(AT_LOG_INFO, "refused login of disabled user %s from %s", u.email,
+                   c->remote_addr);
+        else
+            at_log(AT_LOG_INFO, "failed login from %s", c->remote_addr);
         return login_page(c, 401, "Wrong email or password.", email);
     }
     if (rc)

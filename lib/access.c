@@ -24,11 +24,14 @@
     "b.id, b.slug, b.name, b.created_at, m.role, live.n, s.token_hash"
 /* The live sessions among the request's tokens (AT_ACCESS_TOKENS of them,
  * NULL for none), counted by their primary key: the session is the one
- * when there is exactly one, and none is guessed at when there are more. */
+ * when there is exactly one, and none is guessed at when there are more.
+ * A session of a disabled user is not live (its user's row, by its
+ * primary key, in the same statement). */
 #define CONTEXT_FROM                                                                               \
-    " FROM (SELECT COUNT(*) n, MIN(token_hash) h FROM sessions "                                   \
-    "WHERE token_hash IN (?, ?, ?) AND expires_at > UTC_TIMESTAMP(6) "                             \
-    "AND last_seen_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND) live "                               \
+    " FROM (SELECT COUNT(*) n, MIN(x.token_hash) h FROM sessions x "                               \
+    "JOIN users d ON d.id = x.user_id AND d.disabled_at IS NULL "                                  \
+    "WHERE x.token_hash IN (?, ?, ?) AND x.expires_at > UTC_TIMESTAMP(6) "                         \
+    "AND x.last_seen_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND) live "                             \
     "LEFT JOIN sessions s ON s.token_hash = live.h AND live.n = 1 "                                \
     "LEFT JOIN users u ON u.id = s.user_id "                                                       \
     "LEFT JOIN platform_admins p ON p.user_id = s.user_id "                                        \
@@ -427,7 +430,8 @@ fill_member(const db_res *r, void *elem, at_error *err)
 {
     struct member_row *m = elem;
     at_user_fill(r, m->u, err);
-    *m->role = db_isnull(r, 4) ? AT_ROLE_NONE : at_role_parse(db_col(r, 4, NULL));
+    *m->role = db_isnull(r, AT_USER_NCOLS) ? AT_ROLE_NONE
+                                          : at_role_parse(db_col(r, AT_USER_NCOLS, NULL));
     return AT_OK;
 }
 
@@ -499,4 +503,52 @@ at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err)
     if (rc == AT_ENOTFOUND)
         return at_error_set(err, AT_ENOTFOUND, "no user #%llu", (unsigned long long) user_id);
     return rc ? at_error_wrap(err, "add platform admin") : AT_OK;
+}
+
+struct admin_remove {
+    const at_actor *actor;
+    uint64_t user_id;
+};
+
+static int
+admin_remove_tx(at_db *db, void *ctx, at_error *err)
+{
+    const struct admin_remove *x = ctx;
+    /* every platform admin's row, locked: two removals at once cannot
+     * each leave the other as the last one and both go */
+    uint64_t *ids = NULL;
+    size_t n = 0, found = 0;
+    int rc = db_rows(db, 0, "SELECT user_id FROM platform_admins FOR UPDATE", NULL, 0,
+                     sizeof *ids, fill_id, (void **) &ids, &n, err);
+    for (size_t i = 0; rc == AT_OK && i < n; i++)
+        found += ids[i] == x->user_id;
+    free(ids);
+    at_user u;
+    if (rc == AT_OK)
+        rc = at_user_get_by_id(db, x->user_id, &u, err);
+    if (rc)
+        return rc;
+    if (!found)
+        return at_error_set(err, AT_ENOTFOUND, "%s is not a platform admin", u.email);
+    if (n == 1)
+        return at_error_set(err, AT_ESTATE,
+                            "%s is the last platform admin: make another one first "
+                            "(asynctasks platform-admin add EMAIL)",
+                            u.email);
+    db_arg a[] = {da_u64(x->user_id)};
+    rc = db_exec(db, 0, "DELETE FROM platform_admins WHERE user_id = ?", a, 1, NULL, NULL, err);
+    if (rc == AT_OK)
+        rc = at_audit_write(db, AT_AUDIT_PLATFORM, x->actor, "remove_platform_admin", "user",
+                            u.id, u.email, NULL, NULL, err);
+    return rc;
+}
+
+int
+at_platform_admin_remove(at_db *db, const at_actor *actor, uint64_t user_id, at_error *err)
+{
+    int rc = at_actor_check(actor, err);
+    if (rc)
+        return rc;
+    struct admin_remove x = {actor, user_id};
+    return db_tx(db, true, admin_remove_tx, &x, err);
 }

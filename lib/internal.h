@@ -211,6 +211,10 @@ bool sb_failed(const strbuf *b, const arglist *a);
 /* Adds the pieces of a member's name (with the membership, in its
  * transaction). */
 int member_grams_add(struct at_db *db, uint64_t business_id, uint64_t user_id, at_error *err);
+/* Removes them (before the membership, whose copy of the name they are
+ * found by). */
+int member_grams_remove(struct at_db *db, uint64_t business_id, uint64_t user_id,
+                        at_error *err);
 /* The statement "SELECT ... AS id" of the user ids of the business's
  * members whose name holds term (at most limit of them), and its
  * arguments; the business is business_sql ("?", or a subquery with one
@@ -332,7 +336,8 @@ int at_business_fill(const db_res *r, void *elem, at_error *err);
 void at_business_fill_at(const db_res *r, unsigned col, at_business *b);
 
 /* A user from the columns AT_USER_COLS of users u (user.c). */
-#define AT_USER_COLS "u.id, u.email, u.name, u.created_at"
+#define AT_USER_COLS "u.id, u.email, u.name, u.created_at, u.disabled_at"
+#define AT_USER_NCOLS 5
 int at_user_fill(const db_res *r, void *elem, at_error *err);
 
 /* Fills a task from a row of the list columns (task_list.c's LIST_COLS:
@@ -544,6 +549,15 @@ int at_audit_write(struct at_db *db, uint64_t business_id, const at_actor *actor
  * and the "seen" mark at_access_load sets on the session it found. */
 bool at_session_token_ok(const char *token);
 void at_session_seen(struct at_db *db, const char *token, at_time now, at_session *s);
+
+/* Migrations' checksums (schema_status.c): the migration that added
+ * schema_version.checksum, and the recording of this build's checksum
+ * for every applied migration that has none yet (the migrate run that
+ * reaches SCHEMA_CHECKSUM_VERSION, and each one after it). */
+#define SCHEMA_CHECKSUM_VERSION 11
+int schema_checksums_record(struct at_db *db, at_error *err);
+/* Whether the database has its schema_version table yet (migrate.c). */
+int schema_version_exists(struct at_db *db, uint64_t *exists, at_error *err);
 
 /* Checks the actor is well formed (a name, 1..190 characters). */
 int at_actor_check(const at_actor *actor, at_error *err);

@@ -18,20 +18,37 @@
 
 #include "internal.h"
 
+/* The pieces of one member's name: (business_id, gram, user_id) rows of
+ * the membership named by two arguments, the business and the user. */
+#define GRAMS_OF_MEMBER                                                                            \
+    "WITH RECURSIVE pos (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM pos WHERE i < 190) "          \
+    "SELECT m.business_id, SUBSTRING(m.user_name, pos.i, len.n) AS gram, m.user_id "               \
+    "FROM memberships m "                                                                          \
+    "JOIN pos ON pos.i <= CHAR_LENGTH(m.user_name) "                                               \
+    "JOIN (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) len "                              \
+    "ON pos.i + len.n - 1 <= CHAR_LENGTH(m.user_name) "                                            \
+    "WHERE m.business_id = ? AND m.user_id = ?"
+
 int
 member_grams_add(at_db *db, uint64_t business_id, uint64_t user_id, at_error *err)
 {
     db_arg a[] = {da_u64(business_id), da_u64(user_id)};
-    return db_exec(
-        db, 0,
-        "INSERT IGNORE INTO member_grams (business_id, gram, user_id) "
-        "WITH RECURSIVE pos (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM pos WHERE i < 190) "
-        "SELECT m.business_id, SUBSTRING(m.user_name, pos.i, len.n), m.user_id FROM memberships m "
-        "JOIN pos ON pos.i <= CHAR_LENGTH(m.user_name) "
-        "JOIN (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) len "
-        "ON pos.i + len.n - 1 <= CHAR_LENGTH(m.user_name) "
-        "WHERE m.business_id = ? AND m.user_id = ?",
-        a, AT_COUNT(a), NULL, NULL, err);
+    return db_exec(db, 0,
+                   "INSERT IGNORE INTO member_grams (business_id, gram, user_id) " GRAMS_OF_MEMBER,
+                   a, AT_COUNT(a), NULL, NULL, err);
+}
+
+int
+member_grams_remove(at_db *db, uint64_t business_id, uint64_t user_id, at_error *err)
+{
+    /* by the pieces of the name, each a lookup of the primary key, not a
+     * read of every piece of the business's members */
+    db_arg a[] = {da_u64(business_id), da_u64(user_id)};
+    return db_exec(db, 0,
+                   "DELETE g FROM member_grams g JOIN (" GRAMS_OF_MEMBER ") p "
+                   "ON g.business_id = p.business_id AND g.gram = p.gram "
+                   "AND g.user_id = p.user_id",
+                   a, AT_COUNT(a), NULL, NULL, err);
 }
 
 /* The byte offsets of term's characters (a byte that does not continue

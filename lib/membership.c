@@ -3,6 +3,7 @@
  * access.c's. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,101 @@ at_member_add(at_db *db, uint64_t business_id, uint64_t user_id, int role, at_er
         return at_error_set(err, AT_ENOTFOUND, "no business #%llu or no user #%llu",
                             (unsigned long long) business_id, (unsigned long long) user_id);
     return rc ? at_error_wrap(err, "add member") : AT_OK;
+}
+
+struct member_remove {
+    const at_actor *actor;
+    uint64_t business_id, user_id;
+    bool force;
+};
+
+struct admin_row {
+    uint64_t user_id;
+    int role;
+};
+
+static int
+fill_admin_row(const db_res *r, void *elem, at_error *err)
+{
+    (void) err;
+    struct admin_row *a = elem;
+    a->user_id = db_u64(r, 0);
+    a->role = at_role_parse(db_col(r, 1, NULL));
+    return AT_OK;
+}
+
+/* Locks the member's row and the business's admins' rows (two removals
+ * at once cannot each leave the other as the last admin); says what the
+ * member's role is and how many admins the business has. */
+static int
+lock_member(at_db *db, const struct member_remove *x, int *role, size_t *admins, at_error *err)
+{
+    struct admin_row *v = NULL;
+    size_t n = 0;
+    db_arg a[] = {da_u64(x->business_id), da_u64(x->user_id)};
+    int rc = db_rows(db, 0,
+                     "SELECT user_id, role FROM memberships WHERE business_id = ? "
+                     "AND (user_id = ? OR role = 'business_admin') FOR UPDATE",
+                     a, AT_COUNT(a), sizeof *v, fill_admin_row, (void **) &v, &n, err);
+    *role = AT_ROLE_NONE;
+    *admins = 0;
+    for (size_t i = 0; rc == AT_OK && i < n; i++) {
+        if (v[i].user_id == x->user_id)
+            *role = v[i].role;
+        *admins += v[i].role == AT_ROLE_BUSINESS_ADMIN;
+    }
+    free(v);
+    return rc;
+}
+
+static int
+member_remove_tx(at_db *db, void *vctx, at_error *err)
+{
+    const struct member_remove *x = vctx;
+    at_user u;
+    at_business b;
+    int role;
+    size_t admins;
+    int rc = at_user_get_by_id(db, x->user_id, &u, err);
+    if (rc == AT_OK)
+        rc = at_business_get_by_id(db, x->business_id, &b, err);
+    if (rc == AT_OK)
+        rc = lock_member(db, x, &role, &admins, err);
+    if (rc)
+        return rc;
+    if (role == AT_ROLE_NONE)
+        return at_error_set(err, AT_ENOTFOUND, "user '%s' is not a member of business '%s'",
+                            u.email, b.slug);
+    bool last = role == AT_ROLE_BUSINESS_ADMIN && admins == 1;
+    if (last && !x->force)
+        return at_error_set(err, AT_ESTATE,
+                            "%s is the last business_admin of %s: make another member an admin "
+                            "first, or remove with --force",
+                            u.email, b.slug);
+    db_arg a[] = {da_u64(x->business_id), da_u64(x->user_id)};
+    rc = member_grams_remove(db, x->business_id, x->user_id, err); /* schema/007 */
+    if (rc == AT_OK)
+        rc = db_exec(db, 0, "DELETE FROM memberships WHERE business_id = ? AND user_id = ?", a,
+                     AT_COUNT(a), NULL, NULL, err);
+    char detail[64];
+    snprintf(detail, sizeof detail, "was %s%s", at_role_str(role),
+             last ? "; the last admin (forced)" : "");
+    if (rc == AT_OK)
+        rc = at_audit_write(db, x->business_id, x->actor, "remove_member", "user", u.id, u.email,
+                            NULL, detail, err);
+    return rc;
+}
+
+int
+at_member_remove(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t user_id,
+                 bool force, at_error *err)
+{
+    int rc = at_actor_check(actor, err);
+    if (rc)
+        return rc;
+    struct member_remove x = {actor, business_id, user_id, force};
+    rc = db_tx(db, true, member_remove_tx, &x, err);
+    return rc ? at_error_wrap(err, "remove member") : AT_OK;
 }
 
 /* ---- the members of a business, a page at a time ---- */

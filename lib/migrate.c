@@ -23,16 +23,22 @@ at_schema_latest(void)
 }
 
 int
+schema_version_exists(at_db *db, uint64_t *exists, at_error *err)
+{
+    return db_query_u64(db, DB_RETRY,
+                        "SELECT COUNT(*) FROM information_schema.tables "
+                        "WHERE table_schema = DATABASE() AND table_name = 'schema_version'",
+                        NULL, 0, exists, err);
+}
+
+int
 at_schema_version(at_db *db, int *version, at_error *err)
 {
     *version = 0;
     db_res r;
     /* information_schema first: a missing table is "version 0", not an error. */
     uint64_t exists = 0;
-    int rc = db_query_u64(db, DB_RETRY,
-                          "SELECT COUNT(*) FROM information_schema.tables "
-                          "WHERE table_schema = DATABASE() AND table_name = 'schema_version'",
-                          NULL, 0, &exists, err);
+    int rc = schema_version_exists(db, &exists, err);
     if (rc)
         return rc;
     if (!exists)
@@ -164,6 +170,9 @@ at_migrate(at_db *db, int *applied, at_error *err)
         if (rc == AT_OK)
             (*applied)++;
     }
+    /* every applied migration's checksum, once the column is there */
+    if (rc == AT_OK && at_schema_latest() >= SCHEMA_CHECKSUM_VERSION)
+        rc = schema_checksums_record(db, err);
     /* Lanes and counters came with migration 4: made from the tasks that
      * were there before it. */
     if (rc == AT_OK && current < LANES_VERSION && at_schema_latest() >= LANES_VERSION)

@@ -19,25 +19,6 @@ LOGIN=$(id -un) || bail "id -un"
 
 # ---- helpers ----
 
-# check WANT-RC ERE NAME ARGS...: runs the CLI on the test database and
-# checks its exit code and that its output (stdout and stderr) matches ERE.
-check() {
-    local want=$1 re=$2 name=$3
-    shift 3
-    run --config "$C" "$@"
-    is "$RC" "$want" "$name: exit $want"
-    like "$OUT" "$re" "$name: output"
-}
-
-# checkf WANT-RC STRING NAME ARGS...: check, with a literal string.
-checkf() {
-    local want=$1 s=$2 name=$3
-    shift 3
-    run --config "$C" "$@"
-    is "$RC" "$want" "$name: exit $want"
-    has "$OUT" "$s" "$name: output"
-}
-
 # Quotes a literal string for use in an ERE.
 # shellcheck disable=SC2016 # a sed expression, not a shell one
 qre() { printf '%s' "$1" | sed 's/[][\.*^$(){}?+|/]/\\&/g'; }

@@ -98,6 +98,26 @@ run() {
     RC=$?
 }
 
+# check WANT-RC ERE NAME ARGS...: runs the CLI on the configuration $C
+# and checks its exit code and that its output (stdout and stderr)
+# matches ERE.
+check() {
+    local want=$1 re=$2 name=$3
+    shift 3
+    run --config "$C" "$@"
+    is "$RC" "$want" "$name: exit $want"
+    like "$OUT" "$re" "$name: output"
+}
+
+# checkf WANT-RC STRING NAME ARGS...: check, with a literal string.
+checkf() {
+    local want=$1 s=$2 name=$3
+    shift 3
+    run --config "$C" "$@"
+    is "$RC" "$want" "$name: exit $want"
+    has "$OUT" "$s" "$name: output"
+}
+
 [ -n "${ASYNCTASKS_TEST_CONFIG:-}" ] && [ -f "$ASYNCTASKS_TEST_CONFIG" ] ||
     bail "ASYNCTASKS_TEST_CONFIG is not set: run the tests through dev/check"
 [ -n "${ASYNCTASKS_TEST_CLIENT_CNF:-}" ] && [ -f "$ASYNCTASKS_TEST_CLIENT_CNF" ] ||

@@ -42,6 +42,15 @@ snapshot() { # snapshot DB
     fi
 }
 
+# first_line TEXT; states TEXT: how many migrations --status lists in
+# each state ("12 applied").
+first_line() { printf '%s\n' "$1" | head -n 1; }
+states() {
+    printf '%s\n' "$1" | sed -n 's/^[0-9][0-9][0-9] [^ ]* *[0-9: -]* \(applied\|pending\)/\1/p' |
+        sort | uniq -c | awk '{ $1 = $1; print }'
+}
+
+qre_v() { printf '%s' "$1" | sed 's/\./\\./g'; }
 table_count() { sql -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '$1'"; }
 
 # ---- a database without the schema ----
@@ -57,8 +66,9 @@ is "$RC" 1 "no schema: tasks list exits 1"
 like "$OUT" "run 'asynctasks migrate'" "no schema: tasks list says to run asynctasks migrate"
 run --config "$C" migrate --status
 is "$RC" 1 "no schema: migrate --status exits 1"
-like "$OUT" "^database schema version 0, this build $LATEST \(run 'asynctasks migrate'\)$" \
+is "$(first_line "$OUT")" "database schema version 0, this build $LATEST (run 'asynctasks migrate')" \
     "no schema: migrate --status says version 0 and to migrate"
+is "$(states "$OUT")" "$LATEST pending" "no schema: migrate --status lists every migration as pending"
 is "$(table_count "$DB")" 0 "refusing commands and --status create no table"
 
 # ---- the first migrate ----
@@ -79,8 +89,11 @@ is "$after" "$before" "migrate again changes no table and no version row"
 
 run --config "$C" migrate --status
 is "$RC" 0 "migrate --status exits 0 when up to date"
-is "$OUT" "database schema version $LATEST, this build $LATEST (up to date)" \
+is "$(first_line "$OUT")" "database schema version $LATEST, this build $LATEST (up to date)" \
     "migrate --status says up to date"
+is "$(states "$OUT")" "$LATEST applied" "migrate --status lists every migration as applied"
+like "$OUT" $'\n001 initial +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} +applied\n' \
+    "migrate --status names each migration and when it was applied"
 
 run --config "$C" business list
 is "$RC" 0 "business list works on a migrated database"
@@ -98,8 +111,9 @@ is "$(sql -e "SELECT CONCAT(table_name, '.', column_name, ' ', character_set_nam
               WHERE table_schema = '$DB' AND character_set_name IS NOT NULL
                 AND character_set_name <> 'utf8mb4'
               ORDER BY table_name, column_name")" \
-    "sessions.csrf_token ascii
-users.password_hash ascii" "every text column is utf8mb4 except the two ASCII tokens"
+    "schema_version.checksum ascii
+sessions.csrf_token ascii
+users.password_hash ascii" "every text column is utf8mb4 except the ASCII tokens and checksums"
 
 # The indexes of tasks: every one leads with business_id but the lease
 # holder's index (renewal and recovery cross businesses), the primary
@@ -187,8 +201,86 @@ is "$(sql -e "SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index)
                 AND index_name = 'supervisors_neighbourhood'")" \
     "neighbourhood" "supervisors are found by neighbourhood through an index"
 
+# ---- checksums ----
+is "$(sql "$DB" -e "SELECT COUNT(*) FROM schema_version WHERE checksum IS NULL")" 0 \
+    "every applied migration has a checksum"
+for f in "$top_srcdir"/schema/001-initial.sql "$top_srcdir"/schema/0*-user-disable.sql; do
+    base=${f##*/} v=$((10#${base%%-*}))
+    is "$(sql "$DB" -e "SELECT checksum FROM schema_version WHERE version = $v")" \
+        "$(sha256sum <"$f" | cut -d' ' -f1)" "the checksum of $base is the SHA-256 of its file"
+done
+# An edit after the migration was applied: the build's text is what it
+# is, so the recorded checksum is made to differ instead.
+sum3=$(sql "$DB" -e "SELECT checksum FROM schema_version WHERE version = 3")
+sql "$DB" -e "UPDATE schema_version SET checksum = SHA2('an older text', 256) WHERE version = 3" ||
+    bail "cannot change a recorded checksum"
+run --config "$C" migrate --status
+is "$RC" 1 "migrate --status exits 1 when a migration was edited after it was applied"
+like "$OUT" $'\n003 execution +[0-9: -]+ +applied, edited after it was applied\n' \
+    "migrate --status flags the edited migration"
+is "$(states "$OUT")" "$((LATEST - 1)) applied
+1 applied, edited after it was applied" "migrate --status flags that one alone"
+like "$OUT" $'\n1 migration was edited after it was applied: ' "migrate --status says so at the end"
+run --config "$C" migrate
+is "$OUT" "schema is up to date at version $LATEST" "migrate leaves an edited migration's checksum"
+is "$(sql "$DB" -e "SELECT checksum FROM schema_version WHERE version = 3")" \
+    "$(sql -e "SELECT SHA2('an older text', 256)")" "(the recorded checksum stays as it was)"
+sql "$DB" -e "UPDATE schema_version SET checksum = '$sum3' WHERE version = 3" ||
+    bail "cannot put the checksum back"
+run --config "$C" migrate --status
+is "$RC" 0 "with the checksum as applied, migrate --status exits 0 again"
+
+# A database migrated before checksums existed: up to the migration
+# before the one that adds them (CK), without the column; the migrations
+# after it are run again, as every migration may be.
+CK=10
+C3=$(fresh_db migrate_sh_old) || bail "fresh_db migrate_sh_old: $C3"
+DB3=asynctasks_test_migrate_sh_old
+"$AT" --config "$C3" migrate >/dev/null || bail "cannot migrate $DB3"
+sql "$DB3" -e "ALTER TABLE schema_version DROP COLUMN checksum;
+               DELETE FROM schema_version WHERE version >= $CK" || bail "cannot make $DB3 old"
+run --config "$C3" migrate --status
+is "$RC" 1 "before checksums: migrate --status exits 1 (migrations pending)"
+is "$(printf '%s\n' "$OUT" | grep -c 'applied, no checksum yet')" $((CK - 1)) \
+    "before checksums: the applied migrations are listed as not checksummed yet"
+run --config "$C3" migrate
+is "$OUT" "applied $((LATEST - CK + 1)) migrations; schema is at version $LATEST" \
+    "before checksums: migrate applies the rest"
+is "$(sql "$DB3" -e "SELECT COUNT(*) FROM schema_version WHERE checksum IS NULL")" 0 \
+    "before checksums: migrate records a checksum for every migration, old ones too"
+run --config "$C3" migrate --status
+is "$RC" 0 "before checksums: then migrate --status exits 0"
+is "$(states "$OUT")" "$LATEST applied" "before checksums: then every migration is applied and clean"
+sql -e "DROP DATABASE \`$DB3\`"
+rm -rf -- "$(dirname -- "$C3")"
+
+# ---- the version and the schema ----
+# configure.ac records the schema level the version was cut at, NEWS
+# names each version's schema: a new migration without a new version (or
+# a version without its entry) fails here.
+run --version
+VERSION=$(printf '%s\n' "$OUT" | sed -n 's/^asynctasks \([^ ]*\) (schema [0-9]*)$/\1/p')
+like "$VERSION" '^[0-9]+\.[0-9]+\.[0-9]+$' "--version names the version ($VERSION)"
+newest=$(cd "$top_srcdir/schema" && ls [0-9][0-9][0-9]-*.sql | sort | tail -n 1)
+is "$((10#${newest%%-*}))" "$LATEST" "the newest file of schema/ ($newest) is the build's schema"
+level=$(sed -n 's/^#define AT_SCHEMA_LEVEL \([0-9]*\)$/\1/p' "$top_builddir/config.h")
+is "$level" "$LATEST" \
+    "configure.ac's schema level is the newest migration (a new one needs a new version)"
+is "$(grep -m 1 '^\* Version ' "$top_srcdir/NEWS")" "* Version $VERSION (schema $LATEST)" \
+    "NEWS begins with this version and its schema"
+news=$(sed -n 's/^\* Version \([0-9.]*\) (schema \([0-9]*\))$/\1 \2/p' "$top_srcdir/NEWS")
+is "$(printf '%s\n' "$news" | sort -k1,1Vr -k2,2nr)" "$news" \
+    "NEWS lists versions newest first"
+is "$(printf '%s\n' "$news" | cut -d' ' -f1 | sort | uniq -d)" "" "NEWS names each version once"
+is "$(printf '%s\n' "$news" | cut -d' ' -f2 | sort -nr)" "$(printf '%s\n' "$news" | cut -d' ' -f2)" \
+    "NEWS: a version's schema is never older than the schema of a version below it"
+for man in "$top_srcdir"/docs/*.[1-8]; do
+    like "$(head -n 1 "$man")" "\"asynctasks $(qre_v "$VERSION")\"" \
+        "${man##*/} names version $VERSION"
+done
+
 # ---- a database newer than this build ----
-sql "$DB" -e "INSERT INTO schema_version VALUES (999, 'future', NOW())" ||
+sql "$DB" -e "INSERT INTO schema_version (version, name, applied_at) VALUES (999, 'future', NOW())" ||
     bail "cannot insert the future version row"
 before=$(snapshot "$DB")
 run --config "$C" migrate
@@ -201,8 +293,11 @@ is "$(sql "$DB" -e "SELECT version, name FROM schema_version WHERE version > $LA
     "999	future" "the future version row is still there"
 run --config "$C" migrate --status
 is "$RC" 1 "migrate --status exits 1 on a newer database"
-is "$OUT" "database schema version 999, this build $LATEST (database is newer: upgrade asynctasks)" \
+is "$(first_line "$OUT")" \
+    "database schema version 999, this build $LATEST (database is newer: upgrade asynctasks)" \
     "migrate --status says the database is newer"
+like "$OUT" $'\n999 future +[0-9: -]+ +applied, unknown to this build$' \
+    "migrate --status names the migration this build does not know"
 run --config "$C" business list
 is "$RC" 1 "business list refuses a newer database: exit 1"
 like "$OUT" "newer than this build's $LATEST: upgrade asynctasks" \

@@ -10,8 +10,9 @@ extern "C" {
 #endif
 
 #define AT_AUDIT_DETAIL_BUF 1024
-/* The business of the entries that concern none: the platform's own
- * (a login's throttle cleared). */
+/* The log of what concerns the whole platform rather than one business
+ * (login throttles cleared, users disabled and enabled, platform admins
+ * removed): business id 0, which no business has. */
 #define AT_AUDIT_PLATFORM 0
 
 typedef struct at_audit_entry {
@@ -20,8 +21,11 @@ typedef struct at_audit_entry {
     at_time at;
     uint64_t actor_id; /* 0: the operator */
     char actor[AT_NAME_BUF];
-    char action[32]; /* pause, resume, resume_all, edit, delete, cancel */
-    char target_kind[16]; /* user, task_type, task */
+    /* pause, resume, resume_all, edit, delete, cancel, create_token,
+     * revoke_token, set (a cap), disable_user, enable_user,
+     * remove_member, remove_platform_admin */
+    char action[32];
+    char target_kind[16]; /* user, task_type, task, api_token, business */
     uint64_t target_id;
     char target_name[AT_NAME_BUF];
     char reason[AT_REASON_BUF];

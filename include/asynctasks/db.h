@@ -2,6 +2,7 @@
 #ifndef ASYNCTASKS_DB_H
 #define ASYNCTASKS_DB_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <asynctasks/config.h>
 
@@ -48,6 +49,31 @@ int at_migrate(at_db *db, int *applied, at_error *err);
 /* Refuses (AT_ESCHEMA) a database that is not exactly at
  * at_schema_latest(): programs other than "migrate" call this first. */
 int at_schema_check(at_db *db, at_error *err);
+
+/* What the database has of each migration, this build's and its own, in
+ * version order (schema_status.c). A migration is checksummed (SHA-256
+ * of its text) when applied, from schema 010 on; one applied before that
+ * gets the checksum of the text of the build whose migrate reaches 010. */
+enum at_migration_state {
+    AT_MIGRATION_APPLIED = 1, /* its checksum is that of this build's text */
+    AT_MIGRATION_PENDING,     /* this build's, not applied yet */
+    AT_MIGRATION_EDITED,      /* applied, and this build's text is not what was */
+    AT_MIGRATION_UNCHECKED,   /* applied, no checksum recorded yet */
+    AT_MIGRATION_UNKNOWN      /* applied, and this build has no such migration */
+};
+#define AT_SCHEMA_NAME_BUF     101
+#define AT_SCHEMA_CHECKSUM_BUF 65
+typedef struct at_schema_migration {
+    int version;
+    char name[AT_SCHEMA_NAME_BUF];
+    int64_t applied_at; /* 0 when pending */
+    int state;          /* enum at_migration_state */
+} at_schema_migration;
+/* *out (malloc'd) holds *n entries. */
+int at_schema_status(at_db *db, at_schema_migration **out, size_t *n, at_error *err);
+/* A state in words: "applied", "pending", "applied, edited after it was
+ * applied", ... */
+const char *at_schema_state_str(int state);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,8 @@
 #ifndef ASYNCTASKS_USER_H
 #define ASYNCTASKS_USER_H
 
+#include <stdbool.h>
+
 #include <asynctasks/db.h>
 #include <asynctasks/types.h>
 
@@ -14,6 +16,7 @@ typedef struct at_user {
     char email[AT_NAME_BUF];
     char name[AT_NAME_BUF];
     at_time created_at;
+    at_time disabled_at; /* 0: may log in */
 } at_user;
 
 enum at_role { AT_ROLE_NONE = 0, AT_ROLE_MEMBER = 1, AT_ROLE_BUSINESS_ADMIN = 2 };
@@ -26,11 +29,24 @@ int at_user_add(at_db *db, const char *email, const char *name, const char *pass
  * *ended (may be NULL): how many sessions that ended. */
 int at_user_set_password(at_db *db, uint64_t user_id, const char *password, uint64_t *ended,
                          at_error *err);
+/* Disables (disabled true) or enables the user. Disabling ends every
+ * session of the user in the same transaction, and the request context
+ * skips a disabled user's sessions, so a session made by a login that
+ * raced the change ends too; a disabled user cannot log in. Memberships,
+ * pause rules and tasks stay. Audited (disable_user, enable_user) in the
+ * log of every business the user belongs to and in the platform's
+ * (business 0). *changed: 0 when the user already was so (then nothing
+ * is written); *ended (may be NULL): the sessions ended. */
+int at_user_set_disabled(at_db *db, const at_actor *actor, uint64_t user_id, bool disabled,
+                         int *changed, uint64_t *ended, at_error *err);
 int at_user_get(at_db *db, const char *email, at_user *out, at_error *err);
 int at_user_get_by_id(at_db *db, uint64_t id, at_user *out, at_error *err);
 
-/* Checks email and password. Unknown user and wrong password both give
- * AT_EDENIED with the same message, so the answer leaks neither. */
+/* Checks email and password. Unknown user, wrong password and disabled
+ * user all give AT_EDENIED with the same message, so the answer leaks
+ * none of them (nor whether a disabled user's password was right). For
+ * a disabled user whose password was right, out is filled, with its
+ * disabled_at, so that the caller can log why; otherwise it is zeroed. */
 int at_user_authenticate(at_db *db, const char *email, const char *password, at_user *out,
                          at_error *err);
 
@@ -61,6 +77,12 @@ int at_member_search_explain(at_db *db, uint64_t business_id, const char *search
 
 /* Adds the user to the business, or changes their role there. */
 int at_member_add(at_db *db, uint64_t business_id, uint64_t user_id, int role, at_error *err);
+/* Removes the user from the business: the membership, with the pieces of
+ * the name the task list's user search finds members by. The business's
+ * last business_admin is refused (AT_ESTATE) unless force. Their tasks
+ * and any pause rule naming them stay. Audited (remove_member). */
+int at_member_remove(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t user_id,
+                     bool force, at_error *err);
 /* at_member_role, who is a member with what role, is in access.h. */
 
 const char *at_role_str(int role);
