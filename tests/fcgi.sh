@@ -36,23 +36,13 @@ request() {
 }
 status_of() { sed -n 's/^Status: \([0-9]*\).*/\1/p' | head -n 1; }
 workers() { pgrep -P "$(cat "$PIDF")" | sort | tr '\n' ' '; }
-wait_for() { # wait_for SECONDS COMMAND...
-    local t=$(($1 * 10))
-    shift
-    while [ $t -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.1
-        t=$((t - 1))
-    done
-    return 1
-}
 alive() { [ -s "$PIDF" ] && kill -0 "$(cat "$PIDF")" 2>/dev/null; }
 two_workers() { [ "$(workers | wc -w)" -eq 2 ]; }
 
 start() {
     rm -f "$PIDF" "$SOCK"
     "$FCGI" --config "$CONF" --listen "$SOCK" --pidfile "$PIDF" >>"$LOG" 2>&1 &
-    wait_for 10 test -S "$SOCK" && wait_for 10 alive && wait_for 10 two_workers
+    wait_until 10 test -S "$SOCK" && wait_until 10 alive && wait_until 10 two_workers
 }
 
 start
@@ -90,7 +80,7 @@ sql -D "$db" -e "DELETE FROM sessions WHERE token_hash = UNHEX(SHA2('$tok', 256)
 before=$(workers)
 victim=$(echo "$before" | awk '{print $1}')
 kill -KILL "$victim"
-wait_for 10 two_workers
+wait_until 10 two_workers
 after=$(workers)
 ok "$( [ "$after" != "$before" ] && ! echo "$after" | grep -qw "$victim"; echo $?)" "a killed worker is replaced (was: $before, now: $after)"
 is "$(request GET /login | status_of)" 200 "and requests still work"
@@ -107,7 +97,7 @@ loader=$!
 sleep 0.2
 kill -HUP "$(cat "$PIDF")"
 three_new() { [ "$(workers | wc -w)" -eq 3 ]; }
-wait_for 15 three_new
+wait_until 15 three_new
 ok $? "SIGHUP: three workers after raising fcgi_processes"
 wait "$loader"
 [ -s "$work/reload-failures" ] && fails=$(wc -l <"$work/reload-failures")
@@ -151,7 +141,7 @@ is "$(status_of <"$work/held.out")" 401 "the request in flight got its answer (w
 ok "$( [ $((end_ms - start_ms)) -ge 1500 ]; echo $?)" "after waiting for the lock ($((end_ms - start_ms)) ms)"
 wait "$locker"
 gone() { ! alive; }
-wait_for 10 gone
+wait_until 10 gone
 ok $? "then it stopped"
 ok "$( [ ! -e "$SOCK" ]; echo $?)" "and removed its socket"
 sql -D "$db" -e "DELETE FROM login_failures WHERE email = '$email'"
@@ -160,12 +150,12 @@ sql -D "$db" -e "DELETE FROM login_failures WHERE email = '$email'"
 rm -f "$PIDF"
 spawn-fcgi -s "$SOCK" -P "$PIDF" -- "$FCGI" --config "$CONF" >>"$LOG" 2>&1
 three() { [ "$(workers | wc -w)" -eq 3 ]; }
-wait_for 10 alive && wait_for 10 three
+wait_until 10 alive && wait_until 10 three
 ok $? "started by a process manager with its three workers"
 like "$(readlink "/proc/$(cat "$PIDF")/fd/0")" "^socket:" "fd 0 is the listening socket"
 is "$(request GET /login | status_of)" 200 "answers on it"
 kill -TERM "$(cat "$PIDF")"
-wait_for 10 gone
+wait_until 10 gone
 ok $? "stops on SIGTERM"
 
 # The socket named by the configuration (fcgi_listen), after a reload
@@ -175,12 +165,12 @@ sed -i '/^fcgi_listen/d' "$CONF"
 echo "fcgi_listen = $CSOCK" >>"$CONF"
 rm -f "$PIDF"
 "$FCGI" --config "$CONF" --pidfile "$PIDF" >>"$LOG" 2>&1 &
-wait_for 10 test -S "$CSOCK" && wait_for 10 alive && wait_for 10 three
+wait_until 10 test -S "$CSOCK" && wait_until 10 alive && wait_until 10 three
 ok $? "listens on fcgi_listen of the configuration"
 reloads=$(grep -c "configuration reloaded" "$LOG")
 kill -HUP "$(cat "$PIDF")"
 reloaded() { [ "$(grep -c "configuration reloaded" "$LOG")" -gt "$reloads" ]; }
-wait_for 10 reloaded
+wait_until 10 reloaded
 ok $? "reloads on SIGHUP"
 SOCK=$CSOCK
 is "$(request GET /login | status_of)" 200 "answers after the reload"
@@ -199,7 +189,7 @@ is "$(request GET /login | status_of)" 200 "the first still answers on its socke
 
 master=$(cat "$PIDF")
 kill -TERM "$master"
-wait_for 10 gone
+wait_until 10 gone
 ok $? "stops on SIGTERM after the reload"
 ok "$( [ ! -e "$CSOCK" ]; echo $?)" "and removes the socket named by the configuration"
 ok "$( [ ! -e "$PIDF" ]; echo $?)" "and its pidfile"
@@ -224,10 +214,10 @@ python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" 
     bail "cannot leave a stale socket"
 ok "$( [ -S "$CSOCK" ]; echo $?)" "a stale socket file is there"
 "$FCGI" --config "$CONF" --pidfile "$PIDF" >>"$LOG" 2>&1 &
-wait_for 10 alive && wait_for 10 three
+wait_until 10 alive && wait_until 10 three
 ok $? "starts over a stale socket"
 is "$(request GET /login | status_of)" 200 "and answers on it"
 kill -TERM "$(cat "$PIDF")"
-wait_for 10 gone
+wait_until 10 gone
 ok $? "stops"
 done_testing

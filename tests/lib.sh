@@ -69,6 +69,19 @@ skip() {
 
 diag() { printf '# %s\n' "$*"; }
 
+# wait_until SECONDS COMMAND...: true as soon as COMMAND succeeds, tried
+# every tenth of a second; false when it never did.
+wait_until() {
+    local t=$(($1 * 10))
+    shift
+    while [ $t -gt 0 ]; do
+        "$@" && return 0
+        sleep 0.1
+        t=$((t - 1))
+    done
+    return 1
+}
+
 bail() {
     echo "Bail out! $*"
     exit 1
