@@ -1,4 +1,5 @@
-/* listen.c: the app's own unix socket. It is bound here rather than by
+/* listen.c: the listening socket: one handed over by a service manager,
+ * or the app's own unix socket. The latter is bound here rather than by
  * libfcgi, which removes whatever is at the path first (taking the socket
  * from an instance still running, which then serves nobody) and exits
  * with its errno and no path when it cannot bind. Here a live socket is
@@ -7,8 +8,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,6 +21,7 @@
 #include "listen.h"
 
 #define BACKLOG 128
+#define SD_LISTEN_FDS_START 3 /* the first fd socket activation passes */
 
 /* Whether a server accepts connections on the socket at path. */
 static bool
@@ -75,8 +79,22 @@ bind_path(int fd, const struct sockaddr_un *sa, const char *path, char *msg, siz
     return 0;
 }
 
+/* Gives the socket at path its owner and group, when either is set. */
+static int
+give_socket(const char *path, uid_t owner, gid_t group, char *msg, size_t len)
+{
+    if (owner == (uid_t) -1 && group == (gid_t) -1)
+        return 0;
+    if (lchown(path, owner, group) == 0)
+        return 0;
+    snprintf(msg, len, "cannot give the socket %s to owner %ld, group %ld: %s", path,
+             owner == (uid_t) -1 ? -1L : (long) owner, group == (gid_t) -1 ? -1L : (long) group,
+             strerror(errno));
+    return -1;
+}
+
 int
-fc_listen_unix(const char *path, mode_t mode, char *msg, size_t len)
+fc_listen_unix(const char *path, mode_t mode, uid_t owner, gid_t group, char *msg, size_t len)
 {
     struct sockaddr_un sa;
     memset(&sa, 0, sizeof sa);
@@ -99,6 +117,10 @@ fc_listen_unix(const char *path, mode_t mode, char *msg, size_t len)
     mode_t old = umask((mode_t) ~mode & 0777);
     int rc = bind_path(fd, &sa, path, msg, len);
     umask(old);
+    if (rc == 0 && give_socket(path, owner, group, msg, len) != 0) {
+        unlink(path);
+        rc = -1;
+    }
     if (rc == 0 && listen(fd, BACKLOG) != 0) {
         snprintf(msg, len, "cannot listen on %s: %s", path, strerror(errno));
         unlink(path);
@@ -109,4 +131,64 @@ fc_listen_unix(const char *path, mode_t mode, char *msg, size_t len)
         return -1;
     }
     return fd;
+}
+
+static bool
+is_listening_socket(int fd)
+{
+    int type = 0, acc = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
+        return false;
+    len = sizeof acc;
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == 0 && acc;
+}
+
+/* A decimal environment variable, or -1 when it is unset or not one. */
+static long
+env_number(const char *name)
+{
+    const char *v = getenv(name);
+    char *end;
+    if (!v || *v < '0' || *v > '9')
+        return -1;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    return *end || errno ? -1 : n;
+}
+
+/* The socket of socket activation: -1 when it is not meant for us. */
+static int
+activated_socket(char *msg, size_t len)
+{
+    long pid = env_number("LISTEN_PID"), fds = env_number("LISTEN_FDS");
+    if (pid != (long) getpid() || fds < 0)
+        return -1;
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    if (fds != 1) {
+        snprintf(msg, len, "socket activation passed %ld sockets; asynctasks-fcgi listens on one",
+                 fds);
+        return -2;
+    }
+    if (!is_listening_socket(SD_LISTEN_FDS_START)) {
+        snprintf(msg, len, "socket activation passed fd %d, which is not a listening stream socket",
+                 SD_LISTEN_FDS_START);
+        return -2;
+    }
+    fcntl(SD_LISTEN_FDS_START, F_SETFD, FD_CLOEXEC);
+    return SD_LISTEN_FDS_START;
+}
+
+int
+fc_listen_inherited(const char **how, char *msg, size_t len)
+{
+    int fd = activated_socket(msg, len);
+    if (fd != -1) {
+        *how = "fd 3 (socket activation)";
+        return fd;
+    }
+    *how = "fd 0";
+    return is_listening_socket(0) ? 0 : -1;
 }

@@ -57,10 +57,12 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "usage: asynctasks-fcgi [--config FILE] [--listen SOCKET] [--processes N]\n"
-               "                       [--pidfile FILE]\n\n"
+               "                       [--pidfile FILE] [--check]\n\n"
                "Serves the Async Tasks admin screen over FastCGI. Without --listen it\n"
-               "listens on fcgi_listen of the configuration, or, when started with a\n"
-               "listening socket on standard input, on that. See asynctasks-fcgi(8).\n");
+               "listens on the socket a service manager hands over (socket activation,\n"
+               "or a listening socket on standard input), else on fcgi_listen of the\n"
+               "configuration. --check tests the configuration, the accounts it names\n"
+               "and the database, and exits. See asynctasks-fcgi(8).\n");
 }
 
 /* ---- the worker ---- */
@@ -115,9 +117,19 @@ listen_wait(int ep, int lfd, const sigset_t *waiting)
     return ppoll(&p, 1, NULL, waiting);
 }
 
+/* Whom the workers run as (at_account_of), for the configuration in use. */
+static at_account account;
+
 static int
 worker(int lfd, const at_config *cfg)
 {
+    at_error err;
+    /* Before anything else, and before the death signal: changing the
+     * user clears it. */
+    if (at_account_become(&account, &err)) {
+        at_log(AT_LOG_ERROR, "%s", err.msg);
+        return 1;
+    }
     /* die with the master, whatever kills it */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() == 1)
@@ -133,7 +145,6 @@ worker(int lfd, const at_config *cfg)
     signal(SIGHUP, SIG_IGN);
     signal(SIGCHLD, SIG_DFL);
 
-    at_error err;
     at_db *db = NULL;
     /* Opened after the fork: a connection is never shared between
      * processes. A database that is down now may be up by the first
@@ -292,27 +303,62 @@ stop_older(unsigned gen, int grace_s)
     }
 }
 
+/* The owner and group the configuration gives the socket; (uid_t) -1
+ * and (gid_t) -1 for those it leaves alone. */
 static int
-open_socket(const char *path)
+socket_ids(const at_config *cfg, uid_t *owner, gid_t *group, at_error *err)
+{
+    *owner = (uid_t) -1;
+    *group = (gid_t) -1;
+    if (cfg->fcgi_socket_owner && at_user_id(cfg->fcgi_socket_owner, owner, NULL, err))
+        return at_error_wrap(err, "%s: fcgi_socket_owner", cfg->path);
+    if (cfg->fcgi_socket_group && at_group_id(cfg->fcgi_socket_group, group, err))
+        return at_error_wrap(err, "%s: fcgi_socket_group", cfg->path);
+    return AT_OK;
+}
+
+/* The accounts the configuration names: whom the workers become and who
+ * owns the socket. */
+static int
+accounts_of(const at_config *cfg, at_account *acc, uid_t *owner, gid_t *group, at_error *err)
+{
+    int rc = at_account_of(cfg, "asynctasks-fcgi", acc, err);
+    return rc ? rc : socket_ids(cfg, owner, group, err);
+}
+
+static int
+open_socket(const char *path, const at_config *cfg, uid_t owner, gid_t group)
 {
     char msg[600];
-    int fd = fc_listen_unix(path, 0660, msg, sizeof msg); /* owner and group */
+    int fd = fc_listen_unix(path, (mode_t) cfg->fcgi_socket_mode, owner, group, msg, sizeof msg);
     if (fd < 0)
         at_log(AT_LOG_ERROR, "%s", msg);
     return fd;
 }
 
+/* --check: the configuration, its accounts and the database, as a start
+ * would find them; one line when all is well. */
 static int
-is_listening_socket(int fd)
+check_only(const at_config *cfg)
 {
-    int type = 0, acc = 0;
-    socklen_t len = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
-        return 0;
-    len = sizeof acc;
-    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == 0 && acc;
+    at_error err;
+    at_account acc;
+    uid_t owner;
+    gid_t group;
+    if (accounts_of(cfg, &acc, &owner, &group, &err)) {
+        fprintf(stderr, "asynctasks-fcgi: %s\n", err.msg);
+        return 78;
+    }
+    at_db *db;
+    if (at_db_open(cfg, &db, &err) || at_schema_check(db, &err)) {
+        fprintf(stderr, "asynctasks-fcgi: %s\n", err.msg);
+        at_db_close(db);
+        return 69;
+    }
+    at_db_close(db);
+    printf("asynctasks-fcgi: %s: OK\n", cfg->path);
+    return 0;
 }
-
 
 int
 main(int argc, char **argv)
@@ -321,17 +367,19 @@ main(int argc, char **argv)
                                          {"listen", required_argument, NULL, 'l'},
                                          {"processes", required_argument, NULL, 'p'},
                                          {"pidfile", required_argument, NULL, 'P'},
+                                         {"check", no_argument, NULL, 'k'},
                                          {"help", no_argument, NULL, 'h'},
                                          {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
     const char *config = NULL, *listen_path = NULL, *pidfile = NULL;
     long processes = 0;
-    int o;
+    int o, check = 0;
     while ((o = getopt_long(argc, argv, "c:l:p:h", opts, NULL)) != -1) {
         switch (o) {
         case 'c': config = optarg; break;
         case 'l': listen_path = optarg; break;
         case 'P': pidfile = optarg; break;
+        case 'k': check = 1; break;
         case 'p': {
             char *end;
             processes = strtol(optarg, &end, 10);
@@ -356,7 +404,21 @@ main(int argc, char **argv)
         fprintf(stderr, "asynctasks-fcgi: %s\n", err.msg);
         return 78;
     }
+    if (check) {
+        int rc = check_only(cfg);
+        at_config_free(cfg);
+        return rc;
+    }
     at_log_init("asynctasks-fcgi", cfg->log_level, 0);
+    uid_t sock_owner;
+    gid_t sock_group;
+    if (accounts_of(cfg, &account, &sock_owner, &sock_group, &err)) {
+        at_log(AT_LOG_ERROR, "%s", err.msg);
+        at_config_free(cfg);
+        return 78;
+    }
+    if (account.root_insists)
+        at_log(AT_LOG_WARN, "workers run as root because %s says user = root", cfg->path);
     /* Refuse a database of the wrong schema now, not at the first request. */
     at_db *db;
     if (at_db_open(cfg, &db, &err) == AT_OK) {
@@ -381,13 +443,19 @@ main(int argc, char **argv)
         at_log(AT_LOG_ERROR, "%s", err.msg);
         return 1;
     }
-    int lfd;
+    int lfd = -1;
     char *sock = NULL; /* our own copy: a reload frees the configuration */
-    if (!listen_path && is_listening_socket(0)) {
-        lfd = 0; /* handed over by a process manager */
-    } else {
+    const char *how = NULL;
+    char msg[300];
+    if (!listen_path && (lfd = fc_listen_inherited(&how, msg, sizeof msg)) == -2) {
+        at_log(AT_LOG_ERROR, "%s", msg);
+        if (pidfile)
+            unlink(pidfile);
+        return 1;
+    }
+    if (lfd < 0) {
         sock = strdup(listen_path ? listen_path : cfg->fcgi_listen ? cfg->fcgi_listen : "");
-        if (!sock || (lfd = open_socket(sock)) < 0) {
+        if (!sock || (lfd = open_socket(sock, cfg, sock_owner, sock_group)) < 0) {
             if (pidfile)
                 unlink(pidfile);
             return 1;
@@ -414,7 +482,8 @@ main(int argc, char **argv)
     for (size_t i = 0; i < sizeof acted_on / sizeof acted_on[0]; i++)
         sigdelset(&waiting, acted_on[i]);
     unsigned want = (unsigned) (processes ? processes : (long) cfg->fcgi_processes);
-    at_log(AT_LOG_INFO, "listening on %s with %u workers", sock ? sock : "fd 0", want);
+    at_log(AT_LOG_INFO, "listening on %s with %u workers%s%s", sock ? sock : how, want,
+           account.change ? " running as " : "", account.change ? account.name : "");
     fill(lfd, cfg, want);
     while (!got_term) {
         if (!got_chld && !got_hup)
@@ -428,7 +497,10 @@ main(int argc, char **argv)
         if (got_hup) {
             got_hup = 0;
             at_config *fresh = NULL;
-            if (at_config_reload(cfg, &fresh, &err)) {
+            at_account acc;
+            if (at_config_reload(cfg, &fresh, &err) ||
+                accounts_of(fresh, &acc, &sock_owner, &sock_group, &err)) {
+                at_config_free(fresh);
                 at_log(AT_LOG_ERROR, "reload refused, keeping the running configuration: %s",
                        err.msg);
             } else {
@@ -436,6 +508,7 @@ main(int argc, char **argv)
                  * ones finish the requests they have and stop. */
                 at_config_free(cfg);
                 cfg = fresh;
+                account = acc;
                 at_log_set_level(cfg->log_level);
                 want = (unsigned) (processes ? processes : (long) cfg->fcgi_processes);
                 generation++;

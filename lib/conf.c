@@ -18,17 +18,19 @@
 #ifndef AT_PLUGINDIR
 #define AT_PLUGINDIR "/usr/lib/asynctasks/plugins"
 #endif
-#ifndef AT_LOCALSTATEDIR
-#define AT_LOCALSTATEDIR "/var"
+#ifndef AT_RUNDIR
+#define AT_RUNDIR "/run/asynctasks"
 #endif
-#ifndef AT_RUNSTATEDIR
-#define AT_RUNSTATEDIR "/run"
+#ifndef AT_SPOOLDIR
+#define AT_SPOOLDIR "/var/spool/asynctasks"
 #endif
 
 #define LINE_MAX_BYTES 4096
 #define SUN_PATH_MAX   107 /* sizeof(sockaddr_un.sun_path) - 1 */
 
-enum kind { K_STRING, K_PATH, K_SOCKET, K_UINT, K_LOGLEVEL, K_SECRET_FILE };
+enum kind { K_STRING, K_PATH, K_SOCKET, K_UINT, K_LOGLEVEL, K_SECRET_FILE, K_ACCOUNT, K_MODE };
+
+#define ACCOUNT_NAME_MAX 32 /* as useradd allows */
 
 struct key {
     const char *name;
@@ -56,7 +58,12 @@ static const struct key keys[] = {
     {"spool_dir", K_PATH, F(spool_dir), 0, 0, "the spool directory"},
     {"log_level", K_LOGLEVEL, F(log_level), 0, 0, "error, warn, info or debug"},
     {"pidfile", K_PATH, F(pidfile), 0, 0, "the supervisor's pidfile"},
-    {"user", K_STRING, F(user), 0, 0, "the account the supervisor runs as"},
+    {"user", K_ACCOUNT, F(user), 0, 0, "the account the programs run as when started as root"},
+    {"group", K_ACCOUNT, F(group), 0, 0, "the group the programs run as when started as root"},
+    {"fcgi_socket_owner", K_ACCOUNT, F(fcgi_socket_owner), 0, 0, "the FastCGI socket's owner"},
+    {"fcgi_socket_group", K_ACCOUNT, F(fcgi_socket_group), 0, 0, "the FastCGI socket's group"},
+    {"fcgi_socket_mode", K_MODE, F(fcgi_socket_mode), 0, 0777,
+     "the FastCGI socket's permissions, in octal"},
     {"wake_address", K_STRING, F(wake_address), 0, 0, "an IPv4 address, or off"},
     {"poll_interval_ms", K_UINT, F(poll_interval_ms), 10, 60000, "milliseconds"},
     {"heartbeat_interval", K_UINT, F(heartbeat_interval), 1, 300, "seconds"},
@@ -95,7 +102,7 @@ at_config_free(at_config *c)
     if (!c)
         return;
     for (size_t i = 0; i < AT_COUNT(keys); i++) {
-        if (keys[i].kind == K_UINT || keys[i].kind == K_LOGLEVEL)
+        if (keys[i].kind == K_UINT || keys[i].kind == K_LOGLEVEL || keys[i].kind == K_MODE)
             continue;
         char **f = str_field(c, &keys[i]);
         if (*f && (keys[i].kind == K_SECRET_FILE || strcmp(keys[i].name, "db_password") == 0)) {
@@ -115,13 +122,14 @@ set_defaults(at_config *c)
     c->db_user = strdup("asynctasks");
     c->db_name = strdup("asynctasks");
     c->plugin_dir = strdup(AT_PLUGINDIR);
-    c->fcgi_listen = strdup(AT_RUNSTATEDIR "/asynctasks/fcgi.sock");
-    c->spool_dir = strdup(AT_LOCALSTATEDIR "/spool/asynctasks");
+    c->fcgi_listen = strdup(AT_RUNDIR "/fcgi.sock");
+    c->spool_dir = strdup(AT_SPOOLDIR);
     c->db_timeout = 10;
     c->executors = 4;
     c->fcgi_processes = 4;
+    c->fcgi_socket_mode = 0660;
     c->log_level = AT_LOG_INFO;
-    c->pidfile = strdup(AT_RUNSTATEDIR "/asynctasks/asynctasksd.pid");
+    c->pidfile = strdup(AT_RUNDIR "/asynctasksd.pid");
     c->wake_address = strdup("127.0.0.1");
     c->poll_interval_ms = 1000;
     c->heartbeat_interval = 5;
@@ -202,6 +210,16 @@ secret_of(at_config *c, const char *where, const char *path, const at_config *pr
     return rc;
 }
 
+/* An account or group name as useradd and groupadd allow it: letters,
+ * digits, '_', '.' and '-', not starting with '-', at most 32 bytes. */
+static int
+account_name_ok(const char *v)
+{
+    size_t n = strlen(v);
+    return n <= ACCOUNT_NAME_MAX && v[0] != '-' && strspn(v,
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
 static int
 set_value(at_config *c, const struct key *k, const char *v, const char *where,
           const char *basedir, const at_config *prev, at_error *err)
@@ -218,6 +236,17 @@ set_value(at_config *c, const struct key *k, const char *v, const char *where,
             return at_error_set(err, AT_ECONFIG,
                                 "%s: %s must be a whole number from %lu to %lu (%s), not '%s'",
                                 where, k->name, k->min, k->max, k->help, v);
+        *(unsigned *) ((char *) c + k->off) = (unsigned) n;
+        return AT_OK;
+    }
+    case K_MODE: {
+        char *end;
+        unsigned long n = strtoul(v, &end, 8);
+        if (v[0] < '0' || v[0] > '7' || *end || strlen(v) > 4 || n > k->max)
+            return at_error_set(err, AT_ECONFIG,
+                                "%s: %s must be permission bits in octal from 0 to 0777 (as "
+                                "0660), not '%s'",
+                                where, k->name, v);
         *(unsigned *) ((char *) c + k->off) = (unsigned) n;
         return AT_OK;
     }
@@ -263,6 +292,14 @@ set_value(at_config *c, const struct key *k, const char *v, const char *where,
         *f = path;
         return AT_OK;
     }
+    case K_ACCOUNT:
+        if (!account_name_ok(v))
+            return at_error_set(err, AT_ECONFIG,
+                                "%s: %s must be a name of at most %d letters, digits, '_', '.' "
+                                "or '-' (%s), not '%.60s'",
+                                where, k->name, ACCOUNT_NAME_MAX, k->help, v);
+        /* a good name is kept as text */
+        /* fall through */
     case K_STRING: {
         char *s = strdup(v);
         if (!s)
@@ -285,6 +322,30 @@ trim(char *s)
     while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
         s[--n] = 0;
     return s;
+}
+
+/* The line key was set on, 0 when it was not. */
+static unsigned
+line_of(const unsigned *seen_line, const char *key)
+{
+    for (size_t k = 0; k < AT_COUNT(keys); k++)
+        if (strcmp(keys[k].name, key) == 0)
+            return seen_line[k];
+    return 0;
+}
+
+/* Keys that mean nothing without another: report the line of the first. */
+static int
+needs_check(const char *name, const unsigned *seen_line, at_error *err)
+{
+    static const char *const needs[][2] = {{"group", "user"}};
+    for (size_t i = 0; i < AT_COUNT(needs); i++) {
+        unsigned la = line_of(seen_line, needs[i][0]);
+        if (la && !line_of(seen_line, needs[i][1]))
+            return at_error_set(err, AT_ECONFIG, "%s:%u: %s is set without %s", name, la,
+                                needs[i][0], needs[i][1]);
+    }
+    return AT_OK;
 }
 
 static int
@@ -367,19 +428,14 @@ parse_string(const char *name, const char *basedir, const char *text, const at_c
                                            {"db_password", "db_password_file"},
                                            {"db_socket", "db_port"}};
     for (size_t i = 0; i < AT_COUNT(pairs); i++) {
-        unsigned la = 0, lb = 0;
-        for (size_t k = 0; k < AT_COUNT(keys); k++) {
-            if (strcmp(keys[k].name, pairs[i][0]) == 0)
-                la = seen_line[k];
-            if (strcmp(keys[k].name, pairs[i][1]) == 0)
-                lb = seen_line[k];
-        }
+        unsigned la = line_of(seen_line, pairs[i][0]), lb = line_of(seen_line, pairs[i][1]);
         if (la && lb) {
             rc = at_error_set(err, AT_ECONFIG, "%s:%u: set either %s (line %u) or %s, not both",
                               name, la > lb ? la : lb, pairs[i][0], la, pairs[i][1]);
             goto out;
         }
     }
+    rc = needs_check(name, seen_line, err);
 out:
     memset(line, 0, sizeof line);
     if (rc) {

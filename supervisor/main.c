@@ -7,9 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,37 +45,21 @@ usage(FILE *f)
 }
 
 /* Started as root, the supervisor becomes the configured account before
- * any plugin code is loaded. */
+ * any plugin code is loaded (the rule is at_account_of's). */
 static int
 drop_root(const at_config *cfg)
 {
-    if (geteuid() != 0)
-        return 0;
-    if (!cfg->user || !*cfg->user) {
-        at_log(AT_LOG_ERROR, "refusing to run as root: set \"user = NAME\" in %s to the account "
-               "asynctasksd should run as (or \"user = root\" to insist)", cfg->path);
+    at_account acc;
+    at_error err;
+    if (at_account_of(cfg, "asynctasksd", &acc, &err) || at_account_become(&acc, &err)) {
+        at_log(AT_LOG_ERROR, "%s", err.msg);
         return -1;
     }
-    if (strcmp(cfg->user, "root") == 0) {
+    if (acc.root_insists)
         at_log(AT_LOG_WARN, "running as root because %s says user = root: plugins run with "
                "every privilege", cfg->path);
-        return 0;
-    }
-    struct passwd *pw = getpwnam(cfg->user);
-    if (!pw) {
-        at_log(AT_LOG_ERROR, "%s: user %s: no such account", cfg->path, cfg->user);
-        return -1;
-    }
-    if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-        setuid(pw->pw_uid) < 0) {
-        at_log(AT_LOG_ERROR, "cannot become %s: %s", cfg->user, strerror(errno));
-        return -1;
-    }
-    if (setuid(0) == 0) {
-        at_log(AT_LOG_ERROR, "could regain root after becoming %s: stopping", cfg->user);
-        return -1;
-    }
-    at_log(AT_LOG_INFO, "running as %s (uid %d)", cfg->user, (int) pw->pw_uid);
+    else if (acc.change)
+        at_log(AT_LOG_INFO, "running as %s (uid %d)", acc.name, (int) acc.uid);
     return 0;
 }
 

@@ -107,6 +107,37 @@ main(void)
         at_config_free(c);
     }
 
+    /* the accounts and the FastCGI socket's mode */
+    ok(at_config_parse_string("empty.conf", dir, "", &c, &err) == AT_OK &&
+           c->fcgi_socket_mode == 0660 && !c->fcgi_socket_owner && !c->fcgi_socket_group &&
+           !c->group,
+       "default fcgi_socket_mode 0660, no socket owner, group or account group");
+    at_config_free(c);
+    ok(at_config_parse_string("a.conf", dir,
+                              "user = www_1.x-y\ngroup = www-data\nfcgi_socket_mode = 0666\n"
+                              "fcgi_socket_owner = asynctasks\nfcgi_socket_group = nogroup\n",
+                              &c, &err) == AT_OK,
+       "accounts, groups and a mode parse");
+    is_str(c->group, "www-data", "group kept");
+    is_str(c->fcgi_socket_owner, "asynctasks", "fcgi_socket_owner kept");
+    is_str(c->fcgi_socket_group, "nogroup", "fcgi_socket_group kept");
+    is_int(c->fcgi_socket_mode, 0666, "fcgi_socket_mode read in octal");
+    at_config_free(c);
+    ok(at_config_parse_string("m.conf", dir, "fcgi_socket_mode = 600\n", &c, &err) == AT_OK &&
+           c->fcgi_socket_mode == 0600,
+       "fcgi_socket_mode without its leading 0 is octal too");
+    at_config_free(c);
+    bad("fcgi_socket_mode = 0999\n", "t.conf:1: fcgi_socket_mode must be permission bits in octal",
+        "mode with a digit that is not octal");
+    bad("fcgi_socket_mode = 1777\n", "t.conf:1: fcgi_socket_mode must be", "mode with the sticky bit");
+    bad("fcgi_socket_mode = 00660\n", "t.conf:1: fcgi_socket_mode must be", "mode of five digits");
+    bad("fcgi_socket_mode = -660\n", "t.conf:1: fcgi_socket_mode must be", "negative mode");
+    bad("user = a b\n", "t.conf:1: user must be a name of at most 32 letters", "account with a space");
+    bad("user = -x\n", "t.conf:1: user must be a name", "account starting with -");
+    bad("fcgi_socket_group = abcdefghijklmnopqrstuvwxyz0123456\n",
+        "t.conf:1: fcgi_socket_group must be a name", "group of 33 bytes");
+    bad("db_name = x\ngroup = nogroup\n", "t.conf:2: group is set without user", "group without user");
+
     /* every error names file:line */
     bad("# ok\nbogus = 1\n", "t.conf:2: unknown key 'bogus'", "unknown key");
     bad("db_name\n", "t.conf:1: expected 'key = value'", "line without =");

@@ -48,4 +48,17 @@ out=$(cd "$work/src" && PKG_CONFIG_LIBDIR=$work/pc ac_cv_search_crypt_gensalt_rn
 rc=$?
 ok $((rc == 0)) "without libcrypt configure fails"
 like "$out" "install the Debian package libcrypt-dev" "and names libcrypt-dev"
+
+# Where the systemd units go: where pkg-config's systemd says by default,
+# nowhere with --without-systemdsystemunitdir, or the directory given.
+# (The scratch copy has no Makefile.in: configure stops after its checks.)
+hide none
+unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
+units() { # units [ARG]: what configure says about the units
+    (cd "$work/src" && PKG_CONFIG_LIBDIR=$work/pc ./configure --cache-file="$work/units.cache" "$@" 2>&1) |
+        sed -n 's/^checking where to install the systemd units\.\.\. //p'
+}
+is "$(units)" "${unitdir:-no}" "by default the units go where pkg-config systemd says"
+is "$(units --without-systemdsystemunitdir)" no "--without-systemdsystemunitdir: no units"
+is "$(units --with-systemdsystemunitdir=/opt/units)" /opt/units "--with-systemdsystemunitdir=DIR: there"
 done_testing

@@ -7,6 +7,7 @@
 #include <asynctasks/config.h>
 #include <asynctasks/log.h>
 #include <asynctasks/util.h>
+#include <asynctasks/account.h>
 #include <asynctasks/db.h>
 #include <asynctasks/business.h>
 #include <asynctasks/user.h>

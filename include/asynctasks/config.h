@@ -30,12 +30,18 @@ typedef struct at_config {
     unsigned executors;
     char *fcgi_listen;
     unsigned fcgi_processes;
+    /* The socket asynctasks-fcgi binds itself: its owner and group (names;
+     * NULL: as created) and permission bits (default 0660). */
+    char *fcgi_socket_owner;
+    char *fcgi_socket_group;
+    unsigned fcgi_socket_mode;
     char *spool_dir;
     int log_level;
 
-    /* The supervisor (asynctasksd(8)). */
+    /* The supervisor (asynctasksd(8)); user and group apply to asynctasks-fcgi too. */
     char *pidfile;
-    char *user;         /* run as this account when started as root */
+    char *user;         /* run as this account when started as root (at_account_of) */
+    char *group;        /* and this group, rather than the account's own */
     char *wake_address; /* IPv4 address of the wake-up socket, or "off" */
     unsigned poll_interval_ms;    /* an idle executor looks for work this often */
     unsigned heartbeat_interval;  /* seconds */
