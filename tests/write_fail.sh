@@ -29,6 +29,11 @@ CONF=$work/fcgi.conf
 grep -v '^fcgi_processes' "$ASYNCTASKS_TEST_CONFIG" >"$CONF"
 echo "fcgi_processes = 1" >>"$CONF"
 REFUSED=$work/refused
+# the workers may run as another account (the configuration's user): they
+# write the refusals there
+chmod 0711 "$work"
+: >"$REFUSED"
+chmod 0666 "$REFUSED"
 cleanup() {
     local p
     for p in "$work"/*.pid; do
