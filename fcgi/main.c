@@ -409,7 +409,7 @@ main(int argc, char **argv)
         at_config_free(cfg);
         return rc;
     }
-    at_log_init("asynctasks-fcgi", cfg->log_level, 0);
+    at_log_init("asynctasks-fcgi", cfg->log_level, cfg->log_syslog);
     uid_t sock_owner;
     gid_t sock_group;
     if (accounts_of(cfg, &account, &sock_owner, &sock_group, &err)) {
@@ -510,6 +510,7 @@ main(int argc, char **argv)
                 cfg = fresh;
                 account = acc;
                 at_log_set_level(cfg->log_level);
+                at_log_set_syslog(cfg->log_syslog);
                 want = (unsigned) (processes ? processes : (long) cfg->fcgi_processes);
                 generation++;
                 respawn_after = 0;

@@ -28,7 +28,9 @@
 #define LINE_MAX_BYTES 4096
 #define SUN_PATH_MAX   107 /* sizeof(sockaddr_un.sun_path) - 1 */
 
-enum kind { K_STRING, K_PATH, K_SOCKET, K_UINT, K_LOGLEVEL, K_SECRET_FILE, K_ACCOUNT, K_MODE };
+enum kind {
+    K_STRING, K_PATH, K_SOCKET, K_UINT, K_LOGLEVEL, K_LOGTO, K_SECRET_FILE, K_ACCOUNT, K_MODE
+};
 
 #define ACCOUNT_NAME_MAX 32 /* as useradd allows */
 
@@ -57,6 +59,7 @@ static const struct key keys[] = {
     {"fcgi_processes", K_UINT, F(fcgi_processes), 1, 256, "the number of FastCGI processes"},
     {"spool_dir", K_PATH, F(spool_dir), 0, 0, "the spool directory"},
     {"log_level", K_LOGLEVEL, F(log_level), 0, 0, "error, warn, info or debug"},
+    {"log", K_LOGTO, F(log_syslog), 0, 0, "stderr or syslog"},
     {"pidfile", K_PATH, F(pidfile), 0, 0, "the supervisor's pidfile"},
     {"user", K_ACCOUNT, F(user), 0, 0, "the account the programs run as when started as root"},
     {"group", K_ACCOUNT, F(group), 0, 0, "the group the programs run as when started as root"},
@@ -102,7 +105,8 @@ at_config_free(at_config *c)
     if (!c)
         return;
     for (size_t i = 0; i < AT_COUNT(keys); i++) {
-        if (keys[i].kind == K_UINT || keys[i].kind == K_LOGLEVEL || keys[i].kind == K_MODE)
+        if (keys[i].kind == K_UINT || keys[i].kind == K_LOGLEVEL || keys[i].kind == K_LOGTO ||
+            keys[i].kind == K_MODE)
             continue;
         char **f = str_field(c, &keys[i]);
         if (*f && (keys[i].kind == K_SECRET_FILE || strcmp(keys[i].name, "db_password") == 0)) {
@@ -259,6 +263,12 @@ set_value(at_config *c, const struct key *k, const char *v, const char *where,
         }
         return at_error_set(err, AT_ECONFIG, "%s: log_level must be error, warn, info or debug, not '%s'",
                             where, v);
+    case K_LOGTO:
+        if (strcmp(v, "stderr") != 0 && strcmp(v, "syslog") != 0)
+            return at_error_set(err, AT_ECONFIG, "%s: log must be stderr or syslog, not '%s'",
+                                where, v);
+        *(int *) ((char *) c + k->off) = strcmp(v, "syslog") == 0;
+        return AT_OK;
     case K_SECRET_FILE: {
         char *path = resolve(basedir, v);
         if (!path)

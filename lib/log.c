@@ -27,6 +27,16 @@ at_log_init(const char *ident, int level, int use_syslog)
 }
 
 void
+at_log_set_syslog(int on)
+{
+    if (on && !log_syslog)
+        openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+    else if (!on && log_syslog)
+        closelog();
+    log_syslog = on;
+}
+
+void
 at_log_set_level(int level)
 {
     log_level = level;

@@ -204,10 +204,12 @@ sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd)
     at_error err;
     /* The supervisor's connection belongs to the supervisor: this process
      * opens its own and never touches that one. */
+    sv_outage down = {0};
     while (!drain && at_db_open(s->cfg, &db, &err) != AT_OK) {
-        at_log(AT_LOG_WARN, "executor: %s; retrying", err.msg);
+        sv_outage_fail(&down, "executor", err.msg);
         sleep_ms(1000);
     }
+    sv_outage_ok(&down, "executor");
     if (drain) {
         at_db_close(db);
         return 0;
@@ -232,10 +234,11 @@ sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd)
             continue;
         }
         if (at_worker_next(w, &c, &got, &err) != AT_OK) {
-            at_log(AT_LOG_WARN, "executor: %s", err.msg);
+            sv_outage_fail(&down, "executor", err.msg);
             sleep_ms(s->cfg->poll_interval_ms);
             continue;
         }
+        sv_outage_ok(&down, "executor");
         if (!got) {
             wait_for_work(s->wake_fd, s->cfg->poll_interval_ms);
             continue;

@@ -147,6 +147,8 @@ main(int argc, char **argv)
         return 78;
     }
     at_log_set_level(s->cfg->log_level);
+    s->syslog_flag = use_syslog;
+    at_log_set_syslog(use_syslog || s->cfg->log_syslog);
     at_supervisor_host_self(&s->me);
     if (!*s->me.hood)
         at_log(AT_LOG_WARN, "cannot tell this process's boot and pid namespace from /proc: "

@@ -444,8 +444,10 @@ heartbeat(sv *s)
         if (at_supervisor_register(s->db, &s->me, s->wake_addr, &s->id, &err) == AT_OK)
             s->gen++;
     } else if (rc) {
-        at_log(AT_LOG_WARN, "%s", err.msg);
+        sv_outage_fail(&s->heartbeat_down, "heartbeat", err.msg);
+        return;
     }
+    sv_outage_ok(&s->heartbeat_down, "heartbeat");
 }
 
 /* What each executor runs, for the pages and for recovery, when it
@@ -571,6 +573,7 @@ reload(sv *s)
         at_config_free(s->cfg);
         s->cfg = cfg;
         at_log_set_level(cfg->log_level);
+        at_log_set_syslog(s->syslog_flag || cfg->log_syslog);
     }
     sv_load_plugins(s);
     s->gen++;

@@ -59,8 +59,18 @@ typedef struct sv_pending {
     char why[256];
 } sv_pending;
 
+/* A failure that repeats (outage.c): its start, a reminder now and then,
+ * and its end are logged, not each try. Zeroed: no failure. */
+typedef struct sv_outage {
+    unsigned fails;   /* tries failed since the last success */
+    int64_t since_ms; /* the first of them */
+    int64_t said_ms;  /* when it was last logged */
+} sv_outage;
+
 typedef struct sv {
     const char *config_path;
+    int syslog_flag; /* --syslog: to syslog whatever the configuration's log says */
+    sv_outage heartbeat_down; /* the heartbeat failing, as one event */
     at_config *cfg;
     at_db *db;
     at_plugin_set *plugins;
@@ -81,6 +91,9 @@ typedef struct sv {
 extern volatile sig_atomic_t sv_got_term, sv_got_hup, sv_got_chld;
 
 int64_t sv_now_ms(void);
+
+void sv_outage_fail(sv_outage *o, const char *what, const char *msg);
+void sv_outage_ok(sv_outage *o, const char *what);
 void sv_signal(int sig, void (*fn)(int));
 
 /* supervisor.c */

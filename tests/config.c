@@ -107,6 +107,23 @@ main(void)
         at_config_free(c);
     }
 
+    /* where the programs log */
+    ok(at_config_parse_string("l.conf", dir, "", &c, &err) == AT_OK && c->log_syslog == 0,
+       "log: stderr by default");
+    at_config_free(c);
+    ok(at_config_parse_string("l.conf", dir, "log = syslog\n", &c, &err) == AT_OK &&
+           c->log_syslog == 1,
+       "log = syslog");
+    at_config_free(c);
+    ok(at_config_parse_string("l.conf", dir, "log = stderr\n", &c, &err) == AT_OK &&
+           c->log_syslog == 0,
+       "log = stderr");
+    at_config_free(c);
+    c = NULL;
+    ok(at_config_parse_string("l.conf", dir, "log = file\n", &c, &err) == AT_ECONFIG && !c,
+       "log = file refused");
+    has_str(err.msg, "log must be stderr or syslog, not 'file'", "... saying what log takes");
+
     /* the accounts and the FastCGI socket's mode */
     ok(at_config_parse_string("empty.conf", dir, "", &c, &err) == AT_OK &&
            c->fcgi_socket_mode == 0660 && !c->fcgi_socket_owner && !c->fcgi_socket_group &&

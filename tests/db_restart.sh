@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/db_restart.sh: MariaDB restarts while tasks run. The supervisor and
 # its executors reconnect, results written during the outage wait for the
-# database, and every task ends succeeded: nothing is lost. Runs after every
+# database, and every task ends succeeded: nothing is lost. The outage is
+# logged once when it begins and once when it ends. Runs after every
 # other test (see Makefile.am), since the restart would upset them.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/svlib.sh"
@@ -27,6 +28,15 @@ diag "states: $(q "SELECT GROUP_CONCAT(CONCAT(state, ':', n)) FROM (SELECT state
 is "$(q "SELECT COUNT(*) FROM task_attempts WHERE outcome = 'running'")" 0 "no attempt is left open"
 grep -q 'recorded once the database was back' "$SVDIR/sv.log"
 ok $? "results of tasks that ended during the outage waited for the database"
+# the outage is one event in each process's log, not a line per try
+starts=$(grep -c 'retrying, and saying so when it works again' "$SVDIR/sv.log")
+ends=$(grep -c 'working again after [0-9]* failed tr' "$SVDIR/sv.log")
+most=$(grep 'retrying, and saying so when it works again' "$SVDIR/sv.log" |
+    sed -n 's/.*asynctasksd\[\([0-9]*\)\].*/\1/p' | sort | uniq -c | sort -rn | awk 'NR == 1 { print $1 }')
+ok "$([ "$starts" -ge 1 ] && [ "${most:-0}" -eq 1 ]; echo $?)" \
+    "the outage was logged when it began, once by each process that met it ($starts processes)"
+is "$ends" "$starts" "and once when it ended, with the count of failed tries"
+grep 'working again after' "$SVDIR/sv.log" | head -n 3 | while IFS= read -r line; do diag "$line"; done
 is "$(q "SELECT COUNT(*) FROM executors e JOIN supervisors s ON s.id = e.supervisor_id WHERE s.pid = $SVPID")" 3 \
     "three executors are still registered"
 id=$(enqueue test.nap "ms=1")

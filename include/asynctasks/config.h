@@ -37,6 +37,7 @@ typedef struct at_config {
     unsigned fcgi_socket_mode;
     char *spool_dir;
     int log_level;
+    int log_syslog; /* log = syslog: the programs log to syslog (daemon), not stderr */
 
     /* The supervisor (asynctasksd(8)); user and group apply to asynctasks-fcgi too. */
     char *pidfile;
