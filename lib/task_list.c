@@ -327,13 +327,14 @@ add_ranges(strbuf *sql, arglist *a, const plan *p, const char *cols, bool ordere
  * the ordered index, and the window's last task comes along: a page not
  * full by then ends at that task (plan.cut), and the next page searches
  * on from it. Either way a page costs at most a window, never a scan.
- * ("All" in a name order, read as two halves, is not windowed yet.) */
+ * "All" in a name order, two halves, has a window in each, and its page
+ * stops at the nearer of their ends. */
 #define SCAN_WINDOW 1000
 
 static bool
 windowed(const plan *p)
 {
-    return (p->users.active || p->types.active) && range_of(p) != FIN_HALVES;
+    return p->users.active || p->types.active;
 }
 
 /* The rows a window spans: SCAN_WINDOW, or more for big pages. */
@@ -350,7 +351,9 @@ static void
 add_examined(strbuf *sql, const plan *p)
 {
     char examined[48];
-    snprintf(examined, sizeof examined, " ROWS EXAMINED %u", window_of(p));
+    /* a union of the two halves has no LIMIT of its own yet */
+    snprintf(examined, sizeof examined, "%s ROWS EXAMINED %u",
+             range_of(p) == FIN_HALVES ? " LIMIT" : "", window_of(p));
     sb_add(sql, examined);
 }
 
@@ -366,57 +369,6 @@ add_window_ids(strbuf *sql, arglist *a, const plan *p, int fin)
     add_order(sql, p, "");
     sb_add(sql, " LIMIT ?");
     args_add(a, da_u64(window_of(p)));
-}
-
-/* The matches in the window, in order, cut at the page and one more
- * (marked 0), then the window's last task (marked 1), if the range holds
- * that many rows. */
-static void
-build_window(strbuf *sql, arglist *a, const plan *p)
-{
-    int fin = range_of(p);
-    sb_add(sql, "(SELECT " LIST_COLS ", 0 FROM (");
-    add_window_ids(sql, a, p, fin);
-    sb_add(sql, ") w JOIN tasks t ON t.id = w.id WHERE TRUE");
-    add_searches(sql, a, p);
-    add_order(sql, p, "t.");
-    sb_add(sql, " LIMIT ?) UNION ALL (SELECT " LIST_COLS ", 1");
-    args_add(a, da_u64((uint64_t) p->q->limit + 1));
-    add_from(sql, p, fin, false);
-    add_range(sql, a, p, fin);
-    add_cursor(sql, a, p);
-    add_order(sql, p, "");
-    sb_add(sql, " LIMIT 1 OFFSET ?)");
-    args_add(a, da_u64(window_of(p) - 1));
-}
-
-/* The page from a window (page empty, its rows allocated for want). */
-static int
-fetch_window(at_db *db, plan *p, at_task_page *page, unsigned want, at_error *err)
-{
-    strbuf sql = {0};
-    arglist a = {0};
-    build_window(&sql, &a, p);
-    db_res r;
-    int rc = db_query_sb(db, DB_RETRY, &sql, &a, &r, err);
-    if (rc)
-        return rc;
-    bool end = false;
-    while (rc == AT_OK && (rc = db_fetch(&r, err)) == 1) {
-        bool is_end = db_i64(&r, LIST_NCOLS) != 0;
-        if (!is_end && page->n == want)
-            continue;
-        at_task *t = is_end ? &p->end : &page->rows[page->n];
-        if ((rc = at_task_row_list(&r, t, err)) != AT_OK)
-            break;
-        if (is_end)
-            end = true;
-        else
-            page->n++;
-    }
-    db_res_close(&r);
-    p->cut = end && page->n < want;
-    return rc < 0 ? rc : AT_OK;
 }
 
 /* What the halves of "all" select beyond the list's columns: which half
@@ -511,6 +463,7 @@ plan_empty(const plan *p)
 typedef struct half_row {
     at_task t;
     bool finished;
+    bool is_end; /* a window's last task, not a match */
     char *key;
     size_t keylen;
 } half_row;
@@ -551,9 +504,11 @@ merge_halves(const plan *p, half_row **pend, size_t np, half_row **fin, size_t n
 }
 
 /* Reads the rows of "all", at most want of each half, with their merge
- * keys. */
+ * keys; or of a window, with the mark of its last tasks in column mark
+ * (0: none). */
 static int
-read_halves(db_res *r, const plan *p, half_row *v, size_t max, size_t *n, at_error *err)
+read_halves(db_res *r, const plan *p, unsigned mark, half_row *v, size_t max, size_t *n,
+            at_error *err)
 {
     int rc = 0;
     bool oom = false;
@@ -563,6 +518,7 @@ read_halves(db_res *r, const plan *p, half_row *v, size_t max, size_t *n, at_err
             return rc;
         (*n)++;
         h->finished = db_i64(r, HALF_FINISHED) != 0;
+        h->is_end = mark && db_i64(r, mark) != 0;
         if (p->q->sort != AT_SORT_CREATED) {
             h->key = db_dup(r, HALF_KEY, &oom);
             db_col(r, HALF_KEY, &h->keylen);
@@ -581,7 +537,7 @@ fetch_halves(db_res *r, const plan *p, at_task_page *page, unsigned want, at_err
     size_t max = 2 * (size_t) want, n = 0, np = 0, nf = 0;
     half_row *v = calloc(max, sizeof *v);
     half_row **pend = calloc(max, sizeof *pend), **fin = calloc(max, sizeof *fin);
-    int rc = v && pend && fin ? read_halves(r, p, v, max, &n, err)
+    int rc = v && pend && fin ? read_halves(r, p, 0, v, max, &n, err)
                               : at_error_set(err, AT_ENOMEM, "out of memory");
     for (size_t i = 0; rc == AT_OK && i < n; i++) {
         if (v[i].finished)
@@ -599,6 +555,130 @@ fetch_halves(db_res *r, const plan *p, at_task_page *page, unsigned want, at_err
     free(v);
     free(pend);
     free(fin);
+    return rc;
+}
+
+/* The matches in each range's window, in order, cut at the page and one
+ * more (marked 0), then the window's last task (marked 1), if the range
+ * holds that many rows; with the columns of the halves of "all" (which
+ * half, and the merge key in a name order), for one range as for two. */
+static void
+build_window(strbuf *sql, arglist *a, const plan *p)
+{
+    int range = range_of(p);
+    int parts = range == FIN_HALVES ? 2 : 1;
+    char cols[sizeof LIST_COLS HALF_COLS + 64];
+    if (p->q->sort == AT_SORT_CREATED)
+        snprintf(cols, sizeof cols, "%s", LIST_COLS HALF_COLS);
+    else
+        snprintf(cols, sizeof cols, "%s, WEIGHT_STRING(t.%s)", LIST_COLS HALF_COLS,
+                 sorts[p->q->sort].col);
+    for (int i = 0; i < parts; i++) {
+        int fin = parts == 2 ? i : range;
+        sb_add(sql, i ? " UNION ALL (SELECT " : "(SELECT ");
+        sb_add(sql, cols);
+        sb_add(sql, ", 0 FROM (");
+        add_window_ids(sql, a, p, fin);
+        sb_add(sql, ") w JOIN tasks t ON t.id = w.id WHERE TRUE");
+        add_searches(sql, a, p);
+        add_order(sql, p, "t.");
+        sb_add(sql, " LIMIT ?) UNION ALL (SELECT ");
+        args_add(a, da_u64((uint64_t) p->q->limit + 1));
+        sb_add(sql, cols);
+        sb_add(sql, ", 1");
+        add_from(sql, p, fin, false);
+        add_range(sql, a, p, fin);
+        add_cursor(sql, a, p);
+        add_order(sql, p, "");
+        sb_add(sql, " LIMIT 1 OFFSET ?)");
+        args_add(a, da_u64(window_of(p) - 1));
+    }
+}
+
+/* The window's column that marks its last task. */
+static unsigned
+window_mark(const plan *p)
+{
+    return HALF_FINISHED + 1 + (p->q->sort != AT_SORT_CREATED);
+}
+
+/* Rows beyond cut (NULL: none) are left out; returns how many stay. */
+static size_t
+up_to(const plan *p, half_row **v, size_t n, const half_row *cut)
+{
+    size_t k = 0;
+    while (k < n && (!cut || half_cmp(p, v[k], cut) <= 0))
+        k++;
+    for (size_t i = k; i < n; i++)
+        at_task_clear(&v[i]->t);
+    return k;
+}
+
+/* The page of a window: each range's matches up to the nearer of the
+ * windows' last tasks, merged; that task, when the page is not full by
+ * then, is where the next page searches on. Two ranges whose windows end
+ * apart must both stop at the nearer end: past it, the other range's
+ * window has not been read. */
+static int
+window_page(plan *p, half_row *v, size_t n, at_task_page *page, unsigned want, at_error *err)
+{
+    half_row **pend = calloc(n + 1, sizeof *pend), **fin = calloc(n + 1, sizeof *fin);
+    if (!pend || !fin) {
+        free(pend);
+        free(fin);
+        return at_error_set(err, AT_ENOMEM, "out of memory");
+    }
+    size_t np = 0, nf = 0;
+    half_row *cut = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].is_end)
+            *(v[i].finished ? &fin[nf++] : &pend[np++]) = &v[i];
+        else if (!cut || half_cmp(p, &v[i], cut) < 0)
+            cut = &v[i];
+    }
+    np = up_to(p, pend, np, cut);
+    nf = up_to(p, fin, nf, cut);
+    merge_halves(p, pend, np, fin, nf, page, want);
+    p->cut = cut && page->n < want;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].is_end)
+            continue;
+        if (p->cut && &v[i] == cut) { /* the page keeps it */
+            p->end = v[i].t;
+            memset(&v[i].t, 0, sizeof v[i].t);
+        } else {
+            at_task_clear(&v[i].t);
+        }
+    }
+    free(pend);
+    free(fin);
+    return AT_OK;
+}
+
+/* The page from a window (page empty, its rows allocated for want). */
+static int
+fetch_window(at_db *db, plan *p, at_task_page *page, unsigned want, at_error *err)
+{
+    strbuf sql = {0};
+    arglist a = {0};
+    build_window(&sql, &a, p);
+    db_res r;
+    int rc = db_query_sb(db, DB_RETRY, &sql, &a, &r, err);
+    if (rc)
+        return rc;
+    size_t max = 2 * ((size_t) want + 1), n = 0;
+    half_row *v = calloc(max, sizeof *v);
+    rc = v ? read_halves(&r, p, window_mark(p), v, max, &n, err)
+           : at_error_set(err, AT_ENOMEM, "out of memory");
+    db_res_close(&r);
+    if (rc == AT_OK)
+        rc = window_page(p, v, n, page, want, err);
+    else
+        for (size_t i = 0; i < n; i++)
+            at_task_clear(&v[i].t);
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].key);
+    free(v);
     return rc;
 }
 
