@@ -357,16 +357,23 @@ add_examined(strbuf *sql, const plan *p)
     sb_add(sql, examined);
 }
 
+/* FROM the range fin past the cursor, in order, unsearched: a window. */
+static void
+add_window_range(strbuf *sql, arglist *a, const plan *p, int fin)
+{
+    add_from(sql, p, fin, false);
+    add_range(sql, a, p, fin);
+    add_cursor(sql, a, p);
+    add_order(sql, p, "");
+}
+
 /* The window's ids: the range's next window_of rows past the cursor, in
  * order, by key alone. */
 static void
 add_window_ids(strbuf *sql, arglist *a, const plan *p, int fin)
 {
     sb_add(sql, "SELECT t.id");
-    add_from(sql, p, fin, false);
-    add_range(sql, a, p, fin);
-    add_cursor(sql, a, p);
-    add_order(sql, p, "");
+    add_window_range(sql, a, p, fin);
     sb_add(sql, " LIMIT ?");
     args_add(a, da_u64(window_of(p)));
 }
@@ -586,10 +593,7 @@ build_window(strbuf *sql, arglist *a, const plan *p)
         args_add(a, da_u64((uint64_t) p->q->limit + 1));
         sb_add(sql, cols);
         sb_add(sql, ", 1");
-        add_from(sql, p, fin, false);
-        add_range(sql, a, p, fin);
-        add_cursor(sql, a, p);
-        add_order(sql, p, "");
+        add_window_range(sql, a, p, fin);
         sb_add(sql, " LIMIT 1 OFFSET ?)");
         args_add(a, da_u64(window_of(p) - 1));
     }
