@@ -19,40 +19,53 @@
 #define CONTEXT_COLS                                                                               \
     "SELECT UTC_TIMESTAMP(6), s.user_id, s.csrf_token, s.created_at, s.last_seen_at, "            \
     "s.expires_at, s.flash, u.email, u.name, u.created_at, p.user_id IS NOT NULL, "                \
-    "EXISTS (SELECT 1 FROM memberships a WHERE a.user_id = s.user_id "                             \
+    "EXISTS (SELECT 1 FROM memberships a WHERE a.user_id = u.id "                             \
     "AND a.role = 'business_admin'), "                                                             \
-    "b.id, b.slug, b.name, b.created_at, m.role, live.n, s.token_hash"
+    "b.id, b.slug, b.name, b.created_at, m.role"
 /* The live sessions among the request's tokens (AT_ACCESS_TOKENS of them,
  * NULL for none), counted by their primary key: the session is the one
  * when there is exactly one, and none is guessed at when there are more.
  * A session of a disabled user is not live (its user's row, by its
- * primary key, in the same statement). */
-#define CONTEXT_FROM                                                                               \
+ * primary key, in the same statement). Then: how many, and which. */
+#define CONTEXT_LIVE_SEVERAL ", live.n, s.token_hash"
+#define CONTEXT_FROM_SEVERAL                                                                       \
     " FROM (SELECT COUNT(*) n, MIN(x.token_hash) h FROM sessions x "                               \
     "JOIN users d ON d.id = x.user_id AND d.disabled_at IS NULL "                                  \
     "WHERE x.token_hash IN (?, ?, ?) AND x.expires_at > UTC_TIMESTAMP(6) "                         \
     "AND x.last_seen_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND) live "                             \
     "LEFT JOIN sessions s ON s.token_hash = live.h AND live.n = 1 "                                \
-    "LEFT JOIN users u ON u.id = s.user_id "                                                       \
-    "LEFT JOIN platform_admins p ON p.user_id = s.user_id "                                        \
-    "LEFT JOIN businesses b ON b.slug = ? AND s.user_id IS NOT NULL "                              \
-    "LEFT JOIN memberships m ON m.business_id = b.id AND m.user_id = s.user_id"
+    "LEFT JOIN users u ON u.id = s.user_id"
+/* The same for a request with one token (or none), nearly every one: its
+ * session joined by its key, and its user unless disabled; a third
+ * cheaper (measured in docs/ARCHITECTURE.md, "The context statement").
+ * A disabled user's session row may come, without its user: no session. */
+#define CONTEXT_LIVE_ONE ", u.id IS NOT NULL, s.token_hash"
+#define CONTEXT_FROM_ONE                                                                           \
+    " FROM (SELECT 1) one "                                                                        \
+    "LEFT JOIN sessions s ON s.token_hash = ? AND s.expires_at > UTC_TIMESTAMP(6) "                \
+    "AND s.last_seen_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND "                                   \
+    "LEFT JOIN users u ON u.id = s.user_id AND u.disabled_at IS NULL"
+/* Either way, the rest: the admin flags, the named business and the role
+ * there. */
+#define CONTEXT_FROM_REST                                                                          \
+    " LEFT JOIN platform_admins p ON p.user_id = u.id "                                            \
+    "LEFT JOIN businesses b ON b.slug = ? AND u.id IS NOT NULL "                                   \
+    "LEFT JOIN memberships m ON m.business_id = b.id AND m.user_id = u.id"
 #define CONTEXT_NCOLS 19
-#define CONTEXT_ARGS (AT_ACCESS_TOKENS + 2)
 /* A business admin's Business menu: the same row once for each business
  * they administer (unsorted: the few rows are sorted here, and a cut list
  * is not shown as a menu), or once with NULLs there. */
 #define MENU_COLS ", l.id, l.slug, l.name, l.created_at"
 #define MENU_NCOLS 4
 #define MENU_FROM                                                                                  \
-    " LEFT JOIN memberships am ON am.user_id = s.user_id AND am.role = 'business_admin' "         \
+    " LEFT JOIN memberships am ON am.user_id = u.id AND am.role = 'business_admin' "         \
     "AND p.user_id IS NULL "                                                                       \
     "LEFT JOIN businesses l ON l.id = am.business_id LIMIT ?"
 /* The named business's totals (counts.c), and whether it has any pause
  * rule, on each row. */
 #define TOTALS_COLS ", " AT_TOTALS_OF("b.id") ", " AT_HAS_RULES("b.id")
 
-_Static_assert(AT_ACCESS_TOKENS == 3, "CONTEXT_FROM has a placeholder for each token");
+_Static_assert(AT_ACCESS_TOKENS == 3, "CONTEXT_FROM_SEVERAL has a placeholder for each token");
 
 /* The request's session tokens, and their hashes as the sessions table
  * keys them. */
@@ -153,14 +166,49 @@ searches_of(const at_access_more *m, const char *slug, searches *s)
                          : NULL;
 }
 
+/* The request's one session token (its index), -1 for none, or -2 when it
+ * brings several different ones (a token sent twice is one). */
+static int
+only_token(const tokens *t)
+{
+    int one = -1;
+    for (int i = 0; i < AT_ACCESS_TOKENS; i++) {
+        if (!t->token[i])
+            continue;
+        if (one < 0)
+            one = i;
+        else if (memcmp(t->hash[i], t->hash[one], sizeof t->hash[i]) != 0)
+            return -2;
+    }
+    return one;
+}
+
+/* The session's joins and their arguments: for several tokens the count
+ * of their live sessions, else the one token's session directly. */
+static void
+add_session(strbuf *sql, arglist *a, const tokens *t, unsigned idle_s)
+{
+    int one = only_token(t);
+    if (one == -2) {
+        sb_add(sql, CONTEXT_FROM_SEVERAL);
+        for (size_t i = 0; i < AT_ACCESS_TOKENS; i++)
+            args_add(a, t->token[i] ? da_blob(t->hash[i], sizeof t->hash[i]) : da_null());
+    } else {
+        sb_add(sql, CONTEXT_FROM_ONE);
+        args_add(a, one >= 0 ? da_blob(t->hash[one], sizeof t->hash[one]) : da_null());
+    }
+    args_add(a, da_u64(idle_s));
+}
+
 /* The statement: the context's columns, the menu's, the totals', the
  * searches' (whose arguments, in the select list, come first), then the
  * joins. */
 static void
-build(strbuf *sql, arglist *a, const db_arg *ctx_args, const at_access_more *m, const char *slug,
-      searches *s)
+build(strbuf *sql, arglist *a, const tokens *t, unsigned idle_s, const at_access_more *m,
+      const char *slug, searches *s)
 {
     sb_add(sql, CONTEXT_COLS);
+    sb_add(sql, only_token(t) == -2 ? CONTEXT_LIVE_SEVERAL : CONTEXT_LIVE_ONE);
     if (m->menu_max)
         sb_add(sql, MENU_COLS);
     if (m->totals)
@@ -172,9 +220,9 @@ build(strbuf *sql, arglist *a, const db_arg *ctx_args, const at_access_more *m, 
         search_ids_column(sql, a, &s->keep[k], search_kinds[k],
                           "(SELECT id FROM businesses WHERE slug = ?)", da_str(slug), s->term[k]);
     }
-    sb_add(sql, CONTEXT_FROM);
-    for (size_t i = 0; i < CONTEXT_ARGS; i++)
-        args_add(a, ctx_args[i]);
+    add_session(sql, a, t, idle_s);
+    sb_add(sql, CONTEXT_FROM_REST);
+    args_add(a, da_str(slug));
     if (m->menu_max) {
         sb_add(sql, MENU_FROM);
         args_add(a, da_u64((uint64_t) m->menu_max + 1));
@@ -241,7 +289,7 @@ read_rows(db_res *r, at_access *out, tokens *t, at_access_more *m, const searche
 }
 
 static int
-load_rows(at_db *db, const db_arg *ctx_args, const char *slug, at_access *out, tokens *t,
+load_rows(at_db *db, unsigned idle_s, const char *slug, at_access *out, tokens *t,
           at_access_more *m, at_error *err)
 {
     at_business *menu = NULL;
@@ -251,7 +299,7 @@ load_rows(at_db *db, const db_arg *ctx_args, const char *slug, at_access *out, t
     arglist a = {0};
     searches s;
     searches_of(m, slug, &s);
-    build(&sql, &a, ctx_args, m, slug, &s);
+    build(&sql, &a, t, idle_s, m, slug, &s);
     db_res r;
     int rc = sb_failed(&sql, &a)
                  ? at_error_set(err, AT_ENOMEM, "out of memory")
@@ -313,12 +361,7 @@ at_access_load_more(at_db *db, const at_access_req *req, at_access *out, at_acce
     const char *slug = req->business && at_check_slug(req->business, NULL) == AT_OK
                            ? req->business
                            : NULL;
-    db_arg a[CONTEXT_ARGS];
-    for (size_t i = 0; i < AT_ACCESS_TOKENS; i++)
-        a[i] = t.token[i] ? da_blob(t.hash[i], sizeof t.hash[i]) : da_null();
-    a[AT_ACCESS_TOKENS] = da_u64(req->idle_s);
-    a[AT_ACCESS_TOKENS + 1] = da_str(slug);
-    int rc = load_rows(db, a, slug, out, &t, more, err);
+    int rc = load_rows(db, req->idle_s, slug, out, &t, more, err);
     if (rc == AT_OK && t.live > 1)
         rc = at_error_set(err, AT_ECONFLICT, "the request names %u live sessions", t.live);
     if (rc) {
