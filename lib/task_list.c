@@ -746,8 +746,7 @@ at_task_page_free(at_task_page *page)
 {
     if (!page)
         return;
-    for (size_t i = 0; i < page->n; i++)
-        at_task_clear(&page->rows[i]);
+    page_clear(page);
     free(page->rows);
     memset(page, 0, sizeof *page);
 }
