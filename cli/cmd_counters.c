@@ -62,15 +62,17 @@ one(cli *c, const char *what, const at_business *b)
         return EXIT_OK;
     }
     if (strcmp(what, "check") == 0) {
-        uint64_t bad = 0;
-        if (at_counts_verify(db, b->id, &stored, &actual, &bad, &err))
+        uint64_t bad = 0, grams = 0;
+        if (at_counts_verify(db, b->id, &stored, &actual, &bad, &err) ||
+            at_member_gram_counts_verify(db, b->id, &grams, &err))
             return cli_fail(&err);
-        int ok = same(&stored, &actual) && bad == 0;
+        int ok = same(&stored, &actual) && bad == 0 && grams == 0;
         printf("%s: %s\n", b->slug, ok ? "ok" : "differs");
         if (!ok) {
             print_counts("stored", &stored);
             print_counts("counted", &actual);
             printf("lanes out of line: %llu\n", (unsigned long long) bad);
+            printf("name piece counts out of line: %llu\n", (unsigned long long) grams);
         }
         return ok ? EXIT_OK : EXIT_FAIL;
     }

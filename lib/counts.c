@@ -10,7 +10,9 @@
  * with the day it counts; a slot last written yesterday counts 0 today.
  *
  * at_counts_rebuild recomputes the lanes and the counters of a business
- * from its tasks (after a restore, or writes that bypassed the library);
+ * from its tasks, and the counts of its members' name pieces
+ * (member_grams.c) from the pieces (after a restore, or writes that
+ * bypassed the library);
  * at_counts_verify compares them without writing. */
 #include "config.h"
 
@@ -247,6 +249,8 @@ rebuild_tx(at_db *db, void *vctx, at_error *err)
                           (int64_t) x->after.finished_today};
         rc = counts_add(db, &d, 1, err);
     }
+    if (rc == AT_OK)
+        rc = member_gram_counts_rebuild(db, x->business_id, err); /* schema/013 */
     /* lane ids changed: leftover lane work starts over, harmlessly */
     if (rc == AT_OK)
         rc = db_exec(db, 0, "UPDATE lane_work SET after_lane_id = 0 WHERE business_id = ?", a, 1,

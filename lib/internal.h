@@ -228,6 +228,13 @@ typedef struct member_grams_q {
 } member_grams_q;
 void member_grams_select(strbuf *sql, arglist *a, member_grams_q *q, const char *business_sql,
                          db_arg business, const char *term, const char *like, unsigned limit);
+/* When term is a single piece, the condition "more than limit members
+ * have it" from the piece's count (schema/013), one row read, and true;
+ * otherwise nothing, and false. Arguments as member_grams_select's. */
+bool member_grams_dense(strbuf *sql, arglist *a, member_grams_q *q, const char *business_sql,
+                        db_arg business, const char *term, unsigned limit);
+/* Makes the business's piece counts again from its pieces. */
+int member_gram_counts_rebuild(struct at_db *db, uint64_t business_id, at_error *err);
 
 /* db_exec, db_rows and db_query of a built statement (a may be NULL);
  * both are freed, whatever happens. */

@@ -29,26 +29,87 @@
     "ON pos.i + len.n - 1 <= CHAR_LENGTH(m.user_name) "                                            \
     "WHERE m.business_id = ? AND m.user_id = ?"
 
+/* The count of each piece the member does not have yet goes up by one,
+ * before the pieces are added (schema/013). DISTINCT compares in the
+ * pieces' collation, as their key does, so a piece the name holds twice,
+ * or in two cases, counts once. */
+#define COUNT_NEW_GRAMS                                                                            \
+    "INSERT INTO member_gram_counts (business_id, gram, members) "                                 \
+    "SELECT DISTINCT p.business_id, p.gram, 1 FROM (" GRAMS_OF_MEMBER ") p "                       \
+    "WHERE NOT EXISTS (SELECT 1 FROM member_grams g WHERE g.business_id = p.business_id "          \
+    "AND g.gram = p.gram AND g.user_id = p.user_id) "                                              \
+    "ON DUPLICATE KEY UPDATE members = members + 1"
+
 int
 member_grams_add(at_db *db, uint64_t business_id, uint64_t user_id, at_error *err)
 {
     db_arg a[] = {da_u64(business_id), da_u64(user_id)};
-    return db_exec(db, 0,
-                   "INSERT IGNORE INTO member_grams (business_id, gram, user_id) " GRAMS_OF_MEMBER,
-                   a, AT_COUNT(a), NULL, NULL, err);
+    int rc = db_exec(db, 0, COUNT_NEW_GRAMS, a, AT_COUNT(a), NULL, NULL, err);
+    if (rc == AT_OK)
+        rc = db_exec(db, 0,
+                     "INSERT IGNORE INTO member_grams (business_id, gram, user_id) "
+                     GRAMS_OF_MEMBER,
+                     a, AT_COUNT(a), NULL, NULL, err);
+    return rc;
 }
+
+/* The member's pieces as they are stored: (business_id, gram, user_id)
+ * rows of member_grams, found by the pieces of the name, each a lookup
+ * of the primary key, not a read of every piece of the business's
+ * members. */
+#define STORED_GRAMS_OF_MEMBER                                                                     \
+    "SELECT DISTINCT g.business_id, g.gram, g.user_id FROM member_grams g JOIN ("                 \
+    GRAMS_OF_MEMBER ") p ON g.business_id = p.business_id AND g.gram = p.gram "                    \
+    "AND g.user_id = p.user_id"
 
 int
 member_grams_remove(at_db *db, uint64_t business_id, uint64_t user_id, at_error *err)
 {
-    /* by the pieces of the name, each a lookup of the primary key, not a
-     * read of every piece of the business's members */
     db_arg a[] = {da_u64(business_id), da_u64(user_id)};
-    return db_exec(db, 0,
-                   "DELETE g FROM member_grams g JOIN (" GRAMS_OF_MEMBER ") p "
-                   "ON g.business_id = p.business_id AND g.gram = p.gram "
-                   "AND g.user_id = p.user_id",
-                   a, AT_COUNT(a), NULL, NULL, err);
+    int rc = db_exec(db, 0,
+                     "UPDATE member_gram_counts c JOIN (" STORED_GRAMS_OF_MEMBER ") d "
+                     "ON c.business_id = d.business_id AND c.gram = d.gram "
+                     "SET c.members = GREATEST(c.members, 1) - 1",
+                     a, AT_COUNT(a), NULL, NULL, err);
+    if (rc == AT_OK)
+        rc = db_exec(db, 0,
+                     "DELETE g FROM member_grams g JOIN (" GRAMS_OF_MEMBER ") p "
+                     "ON g.business_id = p.business_id AND g.gram = p.gram "
+                     "AND g.user_id = p.user_id",
+                     a, AT_COUNT(a), NULL, NULL, err);
+    return rc;
+}
+
+/* Each piece's count against its pieces: the pieces whose count differs,
+ * then the counts above zero of pieces nobody has. */
+#define GRAM_COUNTS_OFF                                                                            \
+    "SELECT (SELECT COUNT(*) FROM (SELECT gram, COUNT(*) AS n FROM member_grams "                 \
+    "WHERE business_id = ? GROUP BY gram) a LEFT JOIN member_gram_counts c "                      \
+    "ON c.business_id = ? AND c.gram = a.gram WHERE c.members IS NULL OR c.members <> a.n) + "     \
+    "(SELECT COUNT(*) FROM member_gram_counts c WHERE c.business_id = ? AND c.members > 0 "       \
+    "AND NOT EXISTS (SELECT 1 FROM member_grams g WHERE g.business_id = c.business_id "           \
+    "AND g.gram = c.gram))"
+
+int
+at_member_gram_counts_verify(at_db *db, uint64_t business_id, uint64_t *off, at_error *err)
+{
+    db_arg a[] = {da_u64(business_id), da_u64(business_id), da_u64(business_id)};
+    return db_query_u64(db, DB_RETRY, GRAM_COUNTS_OFF, a, AT_COUNT(a), off, err);
+}
+
+int
+member_gram_counts_rebuild(at_db *db, uint64_t business_id, at_error *err)
+{
+    db_arg a[] = {da_u64(business_id)};
+    int rc = db_exec(db, 0, "DELETE FROM member_gram_counts WHERE business_id = ?", a,
+                     AT_COUNT(a), NULL, NULL, err);
+    if (rc == AT_OK)
+        rc = db_exec(db, 0,
+                     "INSERT INTO member_gram_counts (business_id, gram, members) "
+                     "SELECT business_id, gram, COUNT(*) FROM member_grams "
+                     "WHERE business_id = ? GROUP BY business_id, gram",
+                     a, AT_COUNT(a), NULL, NULL, err);
+    return rc;
 }
 
 /* The byte offsets of term's characters (a byte that does not continue
@@ -113,4 +174,23 @@ member_grams_select(strbuf *sql, arglist *a, member_grams_q *q, const char *busi
     args_add(a, business);
     args_add(a, da_str(q->gram[0]));
     args_add(a, da_u64(limit));
+}
+
+bool
+member_grams_dense(strbuf *sql, arglist *a, member_grams_q *q, const char *business_sql,
+                   db_arg business, const char *term, unsigned limit)
+{
+    size_t at[AT_NAME_BUF + 1];
+    size_t n = char_starts(term, at, AT_NAME_BUF);
+    if (n == 0 || n > MEMBER_GRAM_CHARS)
+        return false;
+    piece(term, at, 0, n, q->gram[0], sizeof q->gram[0]);
+    char cmp[32];
+    snprintf(cmp, sizeof cmp, " AND gram = ?), 0) > %u", limit);
+    sb_add(sql, "COALESCE((SELECT members FROM member_gram_counts WHERE business_id = ");
+    sb_add(sql, business_sql);
+    sb_add(sql, cmp);
+    args_add(a, business);
+    args_add(a, da_str(q->gram[0]));
+    return true;
 }

@@ -10,10 +10,13 @@
  * it, so that a searched page makes no round trip for it. The column is
  * "count:id,id,...", and the count tells whether every id came through
  * (a server with a small group_concat_max_len cuts the list; the list
- * then resolves the search itself). */
+ * then resolves the search itself). A user search of one piece that more
+ * than SEARCH_IDS_MAX members have is "SEARCH_IDS_MAX + 1:" and no ids,
+ * known from the piece's count (member_grams_dense). */
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,9 +41,18 @@ void
 search_ids_column(strbuf *sql, arglist *a, search_sql *keep, int kind, const char *business_sql,
                   db_arg business, const char *search)
 {
+    /* a piece more than SEARCH_IDS_MAX members have overflows for sure:
+     * its count says so without reading the ids */
+    sb_add(sql, "(SELECT IF(");
+    if (kind != SEARCH_USERS || !member_grams_dense(sql, a, &keep->grams, business_sql, business,
+                                                    search, SEARCH_IDS_MAX))
+        sb_add(sql, "FALSE");
+    char over[32];
+    snprintf(over, sizeof over, ", '%u:', ", SEARCH_IDS_MAX + 1);
+    sb_add(sql, over);
     sb_add(sql, "(SELECT CONCAT(COUNT(*), ':', IFNULL(GROUP_CONCAT(r.id), '')) FROM (");
     search_ids_select(sql, a, keep, kind, business_sql, business, search);
-    sb_add(sql, ") r)");
+    sb_add(sql, ") r)))");
 }
 
 /* n ids taken; the set's own overflow rule. */
@@ -67,6 +79,12 @@ search_ids_parse(const char *s, size_t len, at_search_ids *out)
     errno = 0;
     unsigned long long count = strtoull(p, &end, 10);
     int bad = end == p || *end != ':' || errno || count > SEARCH_IDS_MAX + 1;
+    if (!bad && count > SEARCH_IDS_MAX) { /* too many: the ids, if any, are not needed */
+        free(text);
+        out->n = count;
+        settle(out);
+        return 0;
+    }
     if (!bad && count > 0 && !(out->ids = calloc(count, sizeof *out->ids)))
         bad = 1;
     for (p = end + 1; !bad && out->n < count; p = end + 1) {

@@ -515,6 +515,11 @@ like "$OUT" '^stored +queued' "... and prints what is stored"
 like "$OUT" '^counted +queued' "... and what the tasks say"
 check 0 '^shop: rebuilt$' "counters rebuild mends it" counters rebuild --business shop
 check 0 '^shop: ok$' "... and check agrees" counters check --business shop
+q "INSERT INTO member_gram_counts (business_id, gram, members) VALUES ($SHOP, 'qq~', 3)"
+check 1 '^shop: differs$' "counters check finds a name piece count nobody has" counters check --business shop
+like "$OUT" 'name piece counts out of line: 1' "... and says how many are off"
+check 0 '^shop: rebuilt' "counters rebuild makes the name piece counts again" counters rebuild --business shop
+check 0 '^shop: ok$' "... and check agrees" counters check --business shop
 check 64 'counters show needs --business' "counters show without a business" counters show
 check 64 "unknown subcommand 'frob'" "counters frob" counters frob
 check 1 "no business 'nosuch'" "counters check of an unknown business" counters check --business nosuch

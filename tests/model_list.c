@@ -334,6 +334,92 @@ test_context_ids(at_db *db, uint64_t biz)
        "without a session: no ids");
 }
 
+/* The counts of members a name piece has (schema/013): exact through
+ * adds and removes, pieces a name holds twice or in two cases counted
+ * once, mended by the counters' rebuild; and a piece that more members
+ * have than the list reads by id is known from its count, without
+ * reading their ids. */
+static uint64_t
+grams_off(at_db *db, uint64_t biz)
+{
+    at_error err = {0};
+    uint64_t off = 0;
+    if (at_member_gram_counts_verify(db, biz, &off, &err))
+        bail("%s", err.msg);
+    return off;
+}
+
+static uint64_t
+rows_read(at_db *db)
+{
+    at_error err = {0};
+    uint64_t n = 0;
+    if (at_db_rows_read(db, &n, &err))
+        bail("%s", err.msg);
+    return n;
+}
+
+static void
+test_gram_counts(at_db *db, uint64_t biz, uint64_t other)
+{
+    at_error err = {0};
+    ok(grams_off(db, biz) == 0 && grams_off(db, other) == 0,
+       "the pieces' counts equal the pieces after every member was added");
+    static const char *const tricky[] = {"\xc3\x89\xc3\xa9 eE", "\xc3\x89\xc3\x89\xc3\x89",
+                                         "a  a  a", "Zoe Zo\xc3\xab", "x"};
+    uint64_t ids[sizeof tricky / sizeof tricky[0]];
+    for (size_t i = 0; i < sizeof tricky / sizeof tricky[0]; i++)
+        ids[i] = testdb_user(db, other, tricky[i]);
+    ok(grams_off(db, other) == 0, "names with a piece twice, in two cases, with accents: exact");
+    if (at_member_add(db, other, ids[0], AT_ROLE_BUSINESS_ADMIN, &err))
+        bail("%s", err.msg);
+    ok(grams_off(db, other) == 0, "a member added again (a new role) counts once");
+    at_actor actor = {0, "cli:model-list"};
+    for (size_t i = 0; i < sizeof tricky / sizeof tricky[0]; i += 2)
+        if (at_member_remove(db, &actor, other, ids[i], true, &err))
+            bail("%s", err.msg);
+    ok(grams_off(db, other) == 0, "members removed: exact");
+
+    MYSQL *raw = rawdb_open();
+    rawdb_sql(raw, "UPDATE member_gram_counts SET members = members + 5 WHERE business_id = %llu "
+                   "AND gram = 'x'",
+              (unsigned long long) other);
+    rawdb_sql(raw, "DELETE FROM member_gram_counts WHERE business_id = %llu AND gram = 'zo'",
+              (unsigned long long) other);
+    mysql_close(raw);
+    ok(grams_off(db, other) == 2, "a count changed and one lost around the library: 2 off");
+    if (at_counts_rebuild(db, other, NULL, NULL, &err))
+        bail("%s", err.msg);
+    ok(grams_off(db, other) == 0, "the counters' rebuild makes them again");
+
+    /* "e": more than SEARCH_IDS_MAX members (the crowd) have it */
+    uint64_t boss = testdb_user(db, 0, "Gram Count Admin");
+    char token[AT_TOKEN_LEN + 1];
+    at_session sess;
+    at_business b;
+    if (at_business_get_by_id(db, biz, &b, &err) || at_platform_admin_add(db, boss, &err) ||
+        at_session_create(db, boss, 3600, token, &sess, &err))
+        bail("%s", err.msg);
+    uint64_t read[3];
+    const char *terms[] = {"zzz", "e"};
+    at_access_more m[2];
+    read[0] = rows_read(db);
+    for (int i = 0; i < 2; i++) {
+        at_access_req req = {token, 600, b.slug, {NULL}};
+        at_access a;
+        m[i] = (at_access_more){.totals = 1, .user_search = terms[i]};
+        if (at_access_load_more(db, &req, &a, &m[i], &err))
+            bail("%s", err.msg);
+        read[i + 1] = rows_read(db);
+    }
+    uint64_t none = read[1] - read[0], dense = read[2] - read[1];
+    ok(m[1].user_ids.resolved && m[1].user_ids.overflow && dense < none + 20,
+       "'e' overflows from its count: the context read %llu rows, %llu for a term nobody has",
+       (unsigned long long) dense, (unsigned long long) none);
+    for (int i = 0; i < 2; i++)
+        at_search_ids_free(&m[i].user_ids);
+}
+
 int
 main(void)
 {
@@ -461,6 +547,7 @@ main(void)
     }
     test_context_ids(db, biz);
     test_windows(db, biz);
+    test_gram_counts(db, biz, other);
 
     at_task_query q = {biz, AT_SORT_USER, 0, AT_FILTER_FINISHED, "crowd", NULL, NULL, NULL, 13};
     at_task_page page;

@@ -194,7 +194,8 @@ int at_task_counts_get(at_db *db, uint64_t business_id, at_task_counts *out, at_
 /* The database's plan for reading them, like at_task_list_explain. */
 int at_task_counts_explain(at_db *db, uint64_t business_id, char **plan, at_error *err);
 
-/* Recomputes a business's lanes and totals from its tasks and rules, with
+/* Recomputes a business's lanes and totals from its tasks and rules (and
+ * the counts of its members' name pieces, from the pieces), with
  * its claims and changes held off meanwhile; before and after (may be
  * NULL) are the totals as they were and as they are. For repairs: after a
  * restore, or writes to the tables that bypassed the library. */
@@ -207,6 +208,11 @@ int at_counts_rebuild_all(at_db *db, at_error *err);
  * missing). Meaningful when nothing changes meanwhile. */
 int at_counts_verify(at_db *db, uint64_t business_id, at_task_counts *stored,
                      at_task_counts *actual, uint64_t *bad_lanes, at_error *err);
+/* How many pieces of its members' names have a count (of the members who
+ * have the piece, which the user search reads) that differs from the
+ * pieces; at_counts_rebuild makes the counts again. */
+int at_member_gram_counts_verify(at_db *db, uint64_t business_id, uint64_t *off,
+                                 at_error *err);
 /* One run of a task, as the task page shows it. */
 typedef struct at_attempt {
     unsigned attempt; /* from 1 */
