@@ -467,7 +467,8 @@ cmd_platform_admin(cli *c, int argc, char **argv)
         "usage: asynctasks platform-admin add EMAIL\n"
         "       asynctasks platform-admin remove EMAIL\n\n"
         "add makes the user a platform admin, who may manage every business.\n"
-        "remove takes that away (audited); the last platform admin is kept.\n";
+        "remove takes that away; the last platform admin is kept. Both are\n"
+        "audited in the platform's log (audit list --platform).\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
         return hc;
@@ -479,7 +480,7 @@ cmd_platform_admin(cli *c, int argc, char **argv)
     if (rc)
         return rc;
     at_error err = {0};
-    if (add ? at_platform_admin_add(cli_db(c, 1), u.id, &err)
+    if (add ? at_platform_admin_add(cli_db(c, 1), &c->actor, u.id, &err)
             : at_platform_admin_remove(cli_db(c, 1), &c->actor, u.id, &err))
         return cli_fail(&err);
     printf(add ? "%s is a platform admin\n" : "%s is no longer a platform admin\n", u.email);
@@ -599,7 +600,8 @@ cmd_demo_data(cli *c, int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage("demo-data", "unexpected argument '%s'", argv[optind]);
-    at_demo_opts d = {(uint64_t) tasks, (unsigned) users, (unsigned) seed, "demo", progress, NULL};
+    at_demo_opts d = {(uint64_t) tasks, (unsigned) users, (unsigned) seed, "demo",
+                      progress, NULL, &c->actor};
     at_error err = {0};
     int rc = at_demo_load(cli_db(c, 1), &d, &err);
     if (isatty(STDERR_FILENO))

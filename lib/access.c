@@ -536,27 +536,45 @@ at_access_platform_admins(at_db *db, const uint64_t *ids, size_t n, int *flags, 
     return rc;
 }
 
-/* Makes a user a platform admin: of every business, now and later. */
-int
-at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err)
-{
-    db_arg a[] = {da_u64(user_id)};
-    int rc = db_exec(db, DB_RETRY, "INSERT IGNORE INTO platform_admins (user_id) VALUES (?)", a,
-                     1, NULL, NULL, err);
-    if (rc == AT_ENOTFOUND)
-        return at_error_set(err, AT_ENOTFOUND, "no user #%llu", (unsigned long long) user_id);
-    return rc ? at_error_wrap(err, "add platform admin") : AT_OK;
-}
-
-struct admin_remove {
+struct admin_change {
     const at_actor *actor;
     uint64_t user_id;
 };
 
 static int
+admin_add_tx(at_db *db, void *ctx, at_error *err)
+{
+    const struct admin_change *x = ctx;
+    at_user u;
+    int rc = at_user_get_by_id(db, x->user_id, &u, err);
+    if (rc)
+        return rc;
+    db_arg a[] = {da_u64(x->user_id)};
+    uint64_t added = 0;
+    rc = db_exec(db, 0, "INSERT IGNORE INTO platform_admins (user_id) VALUES (?)", a, 1, &added,
+                 NULL, err);
+    if (rc == AT_OK && added)
+        rc = at_audit_write(db, AT_AUDIT_PLATFORM, x->actor, "add_platform_admin", "user", u.id,
+                            u.email, NULL, NULL, err);
+    return rc;
+}
+
+/* Makes a user a platform admin: of every business, now and later. */
+int
+at_platform_admin_add(at_db *db, const at_actor *actor, uint64_t user_id, at_error *err)
+{
+    int rc = at_actor_check(actor, err);
+    if (rc)
+        return rc;
+    struct admin_change x = {actor, user_id};
+    rc = db_tx(db, true, admin_add_tx, &x, err);
+    return rc ? at_error_wrap(err, "add platform admin") : AT_OK;
+}
+
+static int
 admin_remove_tx(at_db *db, void *ctx, at_error *err)
 {
-    const struct admin_remove *x = ctx;
+    const struct admin_change *x = ctx;
     /* every platform admin's row, locked: two removals at once cannot
      * each leave the other as the last one and both go */
     uint64_t *ids = NULL;
@@ -592,6 +610,6 @@ at_platform_admin_remove(at_db *db, const at_actor *actor, uint64_t user_id, at_
     int rc = at_actor_check(actor, err);
     if (rc)
         return rc;
-    struct admin_remove x = {actor, user_id};
+    struct admin_change x = {actor, user_id};
     return db_tx(db, true, admin_remove_tx, &x, err);
 }

@@ -209,6 +209,8 @@ batch_tx(at_db *db, void *vctx, at_error *err)
     return rc;
 }
 
+static const at_actor demo_actor = {0, "cli:demo-data"};
+
 int
 at_demo_load(at_db *db, const at_demo_opts *o, at_error *err)
 {
@@ -227,7 +229,7 @@ at_demo_load(at_db *db, const at_demo_opts *o, at_error *err)
     if (rc == AT_OK)
         rc = ensure_user(db, "admin@example.com", "Ada Admin", pw, &admin, err);
     if (rc == AT_OK)
-        rc = at_platform_admin_add(db, admin, err);
+        rc = at_platform_admin_add(db, o->actor ? o->actor : &demo_actor, admin, err);
     if (rc == AT_OK)
         rc = ensure_user(db, "alice@example.com", "Alice Anderson", pw, &alice, err);
     if (rc == AT_OK)

@@ -37,7 +37,7 @@ setup(void)
     platform = testdb_user(db, 0, "Pia Platform");
     outsider = testdb_user(db, 0, "Otto Outsider");
     if (at_member_add(db, biz, admin, AT_ROLE_BUSINESS_ADMIN, &err) ||
-        at_platform_admin_add(db, platform, &err) ||
+        at_platform_admin_add(db, &(at_actor){0, "cli:test"}, platform, &err) ||
         at_business_get_by_id(db, biz, &b_biz, &err) ||
         at_business_get_by_id(db, other, &b_other, &err))
         bail("%s", err.msg);

@@ -268,7 +268,7 @@ test_context_ids(at_db *db, uint64_t biz)
     uint64_t boss = testdb_user(db, 0, "List Platform Admin");
     char token[AT_TOKEN_LEN + 1];
     at_session sess;
-    if (at_business_get_by_id(db, biz, &b, &err) || at_platform_admin_add(db, boss, &err) ||
+    if (at_business_get_by_id(db, biz, &b, &err) || at_platform_admin_add(db, &(at_actor){0, "cli:test"}, boss, &err) ||
         at_session_create(db, boss, 3600, token, &sess, &err))
         bail("%s", err.msg);
     struct {
@@ -397,7 +397,7 @@ test_gram_counts(at_db *db, uint64_t biz, uint64_t other)
     char token[AT_TOKEN_LEN + 1];
     at_session sess;
     at_business b;
-    if (at_business_get_by_id(db, biz, &b, &err) || at_platform_admin_add(db, boss, &err) ||
+    if (at_business_get_by_id(db, biz, &b, &err) || at_platform_admin_add(db, &(at_actor){0, "cli:test"}, boss, &err) ||
         at_session_create(db, boss, 3600, token, &sess, &err))
         bail("%s", err.msg);
     uint64_t read[3];

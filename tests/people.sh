@@ -46,6 +46,7 @@ pcli member add --business acme --user cat@example.org --role member
 pcli type add people.work
 ANN=$(pq "SELECT id FROM users WHERE email = 'ann@example.org'")
 BOB=$(pq "SELECT id FROM users WHERE email = 'bob@example.org'")
+CAT=$(pq "SELECT id FROM users WHERE email = 'cat@example.org'")
 ACME=$(pq "SELECT id FROM businesses WHERE slug = 'acme'")
 GLOBEX=$(pq "SELECT id FROM businesses WHERE slug = 'globex'")
 
@@ -143,6 +144,11 @@ checkf 1 "ann@example.org is not a platform admin" "platform-admin remove of a n
     platform-admin remove ann@example.org
 pcli platform-admin add ann@example.org
 pcli platform-admin add cat@example.org
+pcli platform-admin add cat@example.org
+is "$(pq "SELECT GROUP_CONCAT(CONCAT_WS(' ', business_id, actor, target_id, target_name)
+          ORDER BY id) FROM audit_log WHERE action = 'add_platform_admin'
+          AND target_id IN ($ANN, $CAT)")" "0 cli:$LOGIN $ANN ann@example.org,0 cli:$LOGIN $CAT cat@example.org" \
+    "platform-admin add is audited in the platform's log, once: adding again changes nothing"
 checkf 0 "ann@example.org is no longer a platform admin" "platform-admin remove" \
     platform-admin remove ann@example.org
 is "$(pq "SELECT COUNT(*) FROM platform_admins WHERE user_id = $ANN")" 0 \

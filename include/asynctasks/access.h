@@ -106,8 +106,9 @@ int at_member_role(at_db *db, uint64_t business_id, uint64_t user_id, int *role,
 int at_member_get(at_db *db, uint64_t business_id, const char *email, at_user *u, int *role,
                   at_error *err);
 
-/* Makes user_id a platform admin (again: no error). */
-int at_platform_admin_add(at_db *db, uint64_t user_id, at_error *err);
+/* Makes user_id a platform admin (again: no error, and no entry).
+ * Audited (add_platform_admin) in the platform's log, business 0. */
+int at_platform_admin_add(at_db *db, const at_actor *actor, uint64_t user_id, at_error *err);
 /* Takes the platform admin's right away: AT_ENOTFOUND when the user is
  * not one, AT_ESTATE when they are the last one (the screen would have
  * nobody to administer new businesses). Audited (remove_platform_admin)

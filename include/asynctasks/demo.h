@@ -16,6 +16,8 @@ typedef struct at_demo_opts {
     /* Called now and then with the tasks written so far. May be NULL. */
     void (*progress)(uint64_t done, uint64_t total, void *ctx);
     void *ctx;
+    /* Who loads it, for the audit log; NULL: "cli:demo-data". */
+    const at_actor *actor;
 } at_demo_opts;
 
 /* Creates (or keeps) the demo businesses acme, globex and initech, the
