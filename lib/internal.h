@@ -23,6 +23,12 @@ int at_plugin_trust_dir(const char *dir, at_error *err);
  * allowed); *resolved: its malloc'd real path, to dlopen. */
 int at_plugin_trust_file(const char *path, char **resolved, at_error *err);
 
+/* Makes the string s valid UTF-8 in place: a byte that begins no valid
+ * sequence becomes '?', a sequence cut short at the end is cut off
+ * (text.c). Every error message passes through it (error.c), since a
+ * message may quote what it refuses, or be cut to fit. */
+void at_utf8_scrub(char *s);
+
 /* ---- a plugin's descriptor (plugin_load.c) ---- */
 
 struct at_loaded_plugin;

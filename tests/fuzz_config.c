@@ -53,7 +53,7 @@ static int
 readable(const char *s)
 {
     for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+        if (*p < 0x20 && *p != '\t')
             return 0;
     return at_utf8_valid(s, strlen(s));
 }

@@ -66,7 +66,8 @@ number(fuzz_in *in, size_t bytes)
     return v;
 }
 
-/* A struct size: mostly this host's, else smaller, larger, or anything. */
+/* A struct size: mostly this host's, else a newer plugin's (longer, and
+ * as aligned as a compiler makes it), or too small. */
 static uint32_t
 struct_size(fuzz_in *in, size_t host)
 {
@@ -74,8 +75,8 @@ struct_size(fuzz_in *in, size_t host)
     switch (b & 3) {
     case 0:
     case 1: return (uint32_t) host;
-    case 2: return (uint32_t) (host + (b >> 2) % (STRIDE_UP + 1));
-    default: return (uint32_t) (b >> 2); /* too small */
+    case 2: return (uint32_t) (host + sizeof(void *) * ((b >> 2) % (STRIDE_UP / sizeof(void *) + 1)));
+    default: return (uint32_t) ((b >> 2) % host);
     }
 }
 
