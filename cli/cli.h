@@ -91,6 +91,10 @@ int cmd_demo_data(cli *c, int argc, char **argv);
 int cmd_enqueue(cli *c, int argc, char **argv);
 /* enqueue --from: the tasks of a file of tab-separated lines (enqueue_from.c). */
 int cli_enqueue_from(cli *c, const char *path, int print_ids);
+/* One of its lines (NUL-terminated, no line end) into a task, in place:
+ * names and req point into s. AT_OK, or AT_EINVAL saying why not
+ * (from_line.c). */
+int cli_from_line(char *s, at_time now, at_task_names *names, at_enqueue *req, at_error *err);
 int cmd_tasks(cli *c, int argc, char **argv);
 int cmd_pause(cli *c, int argc, char **argv);
 int cmd_resume(cli *c, int argc, char **argv);

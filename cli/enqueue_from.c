@@ -10,7 +10,6 @@
  * many were enqueued before it, and from which line on nothing was. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +17,6 @@
 
 #define FROM_MAX     (1ul << 30) /* bytes of input */
 #define ERRORS_SHOWN 50          /* bad lines named before the count */
-#define FIELDS       6
 
 /* A bad line, as it will be shown. */
 typedef struct bad_line {
@@ -101,98 +99,6 @@ from_free(from_tasks *t)
     free(t);
 }
 
-/* ---- one line ---- */
-
-/* Undoes the payload's escapes in place: \\, \t, \n, \r. */
-static int
-unescape(char *s, size_t *len, char *msg, size_t msglen)
-{
-    static const char escaped[] = "\\tnr", meant[] = "\\\t\n\r";
-    char *w = s;
-    for (const char *p = s; *p; p++) {
-        if (*p != '\\') {
-            *w++ = *p;
-            continue;
-        }
-        const char *e = *++p ? strchr(escaped, *p) : NULL;
-        if (e) {
-            *w++ = meant[e - escaped];
-            continue;
-        }
-        if (*p > ' ' && *p < 0x7f)
-            snprintf(msg, msglen, "bad escape '\\%c' in the payload: use \\\\, \\t, \\n or \\r",
-                     *p);
-        else
-            snprintf(msg, msglen, "a backslash in the payload %s: use \\\\, \\t, \\n or \\r",
-                     *p ? "before a character it does not escape" : "at the end of the line");
-        return -1;
-    }
-    *w = 0;
-    *len = (size_t) (w - s);
-    return 0;
-}
-
-static int
-priority(const char *s, int *out, char *msg, size_t msglen)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || (*s != '-' && (*s < '0' || *s > '9')) || *end || errno || v < AT_PRIORITY_MIN ||
-        v > AT_PRIORITY_MAX) {
-        snprintf(msg, msglen, "priority must be a whole number from %d to %d, not '%.40s'",
-                 AT_PRIORITY_MIN, AT_PRIORITY_MAX, s);
-        return -1;
-    }
-    *out = (int) v;
-    return 0;
-}
-
-/* Splits the line (NUL-terminated, no line end) into its fields, in
- * place: the sixth is the rest of the line. */
-static size_t
-split(char *s, char **f)
-{
-    size_t n = 0;
-    f[n++] = s;
-    for (char *p = s; n < FIELDS && (p = strchr(p, '\t')); p++) {
-        *p = 0;
-        f[n++] = p + 1;
-    }
-    return n;
-}
-
-/* One line into a task: 0, or -1 with msg saying why not. */
-static int
-parse_line(char *s, at_time now, at_task_names *names, at_enqueue *req, char *msg, size_t msglen)
-{
-    char *f[FIELDS];
-    size_t n = split(s, f);
-    memset(req, 0, sizeof *req);
-    if (n < 3) {
-        snprintf(msg, msglen,
-                 "a task is business<TAB>user-email<TAB>task-type"
-                 "[<TAB>priority[<TAB>run-at[<TAB>payload]]]: this line has %zu "
-                 "field%s",
-                 n, n == 1 ? "" : "s");
-        return -1;
-    }
-    *names = (at_task_names){f[0], f[1], f[2]};
-    if (n > 3 && *f[3] && priority(f[3], &req->priority, msg, msglen))
-        return -1;
-    at_error err;
-    if (n > 4 && *f[4] && at_time_parse(f[4], now, &req->run_at, &err)) {
-        snprintf(msg, msglen, "run-at: %.400s", err.msg);
-        return -1;
-    }
-    if (n > 5 && *f[5]) {
-        if (unescape(f[5], &req->payload_len, msg, msglen))
-            return -1;
-        req->payload = f[5];
-    }
-    return 0;
-}
-
 static int
 blank(const char *s)
 {
@@ -203,7 +109,7 @@ blank(const char *s)
 static int
 parse_all(char *buf, size_t len, at_time now, from_tasks *t)
 {
-    char msg[AT_ERROR_MSG_MAX];
+    at_error err;
     unsigned long no = 0;
     for (char *s = buf; s < buf + len;) {
         char *nl = memchr(s, '\n', (size_t) (buf + len - s));
@@ -218,8 +124,8 @@ parse_all(char *buf, size_t len, at_time now, from_tasks *t)
         } else if (!blank(s) && *s != '#') {
             if (grow(t))
                 return -1;
-            if (parse_line(s, now, &t->names[t->n], &t->reqs[t->n], msg, sizeof msg))
-                bad(t, no, msg);
+            if (cli_from_line(s, now, &t->names[t->n], &t->reqs[t->n], &err))
+                bad(t, no, err.msg);
             else
                 t->line[t->n++] = no;
         }

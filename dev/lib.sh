@@ -27,6 +27,9 @@ AT_BUILD_PACKAGES=(gcc make autoconf automake libtool pkg-config
     libmariadb-dev libxml2-dev zlib1g-dev libfcgi-dev libcrypt-dev)
 # shellcheck disable=SC2034
 AT_DB_PACKAGES=(mariadb-server mariadb-client)
+# What dev/fuzz builds its targets with: clang and libFuzzer's runtime.
+# shellcheck disable=SC2034
+AT_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 # Longest path that fits in sockaddr_un.sun_path (108 bytes incl. NUL).
 AT_SOCKET_PATH_MAX=107

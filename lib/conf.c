@@ -323,6 +323,17 @@ set_value(at_config *c, const struct key *k, const char *v, const char *where,
     return AT_OK;
 }
 
+/* A control character but tab: never kept, and never quoted in a
+ * message, where it would reach a terminal. */
+static int
+has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char) *s < 0x20 && *s != '\t')
+            return 1;
+    return 0;
+}
+
 static char *
 trim(char *s)
 {
@@ -396,24 +407,28 @@ parse_string(const char *name, const char *basedir, const char *text, const at_c
             continue;
         char *eq = strchr(s, '=');
         if (!eq) {
-            rc = at_error_set(err, AT_ECONFIG, "%s: expected 'key = value', got '%.60s'", where, s);
+            rc = has_control(s) ? at_error_set(err, AT_ECONFIG, "%s: expected 'key = value'", where)
+                                : at_error_set(err, AT_ECONFIG,
+                                               "%s: expected 'key = value', got '%.60s'", where, s);
             goto out;
         }
         *eq = 0;
         char *key = trim(s);
         char *val = trim(eq + 1);
+        if (has_control(key)) {
+            rc = at_error_set(err, AT_ECONFIG, "%s: a key contains a control character", where);
+            goto out;
+        }
         size_t vl = strlen(val);
         /* Quotes keep spaces at either end of a value. */
         if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
             val[vl - 1] = 0;
             val++;
         }
-        for (char *q = val; *q; q++) {
-            if ((unsigned char) *q < 0x20 && *q != '\t') {
-                rc = at_error_set(err, AT_ECONFIG, "%s: value of %s contains a control character",
-                                  where, key);
-                goto out;
-            }
+        if (has_control(val)) {
+            rc = at_error_set(err, AT_ECONFIG, "%s: value of %s contains a control character",
+                              where, key);
+            goto out;
         }
         size_t ki = AT_COUNT(keys);
         for (size_t i = 0; i < AT_COUNT(keys); i++)

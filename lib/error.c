@@ -18,6 +18,7 @@ at_error_set(at_error *err, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    at_utf8_scrub(err->msg);
     err->code = code;
     return code;
 }
@@ -43,6 +44,7 @@ at_error_wrap(at_error *err, const char *fmt, ...)
         memcpy(err->msg + used, old, ol < room ? ol : room);
         err->msg[used + (ol < room ? ol : room)] = 0;
     }
+    at_utf8_scrub(err->msg);
     return err->code;
 }
 

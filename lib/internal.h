@@ -23,6 +23,22 @@ int at_plugin_trust_dir(const char *dir, at_error *err);
  * allowed); *resolved: its malloc'd real path, to dlopen. */
 int at_plugin_trust_file(const char *path, char **resolved, at_error *err);
 
+/* Makes the string s valid UTF-8 in place: a byte that begins no valid
+ * sequence becomes '?', a sequence cut short at the end is cut off
+ * (text.c). Every error message passes through it (error.c), since a
+ * message may quote what it refuses, or be cut to fit. */
+void at_utf8_scrub(char *s);
+
+/* ---- a plugin's descriptor (plugin_load.c) ---- */
+
+struct at_loaded_plugin;
+struct at_plugin;
+/* Checks the descriptor d of p (header, names, task types, parameters),
+ * as read from the file p->path, and copies it into p's own layout
+ * (p->desc, p->handlers); AT_EPLUGIN naming p->path and what is wrong.
+ * On failure p holds what was copied, for at_plugin_close. */
+int at_plugin_desc_load(struct at_loaded_plugin *p, const struct at_plugin *d, at_error *err);
+
 /* ---- statement arguments ---- */
 
 enum db_arg_type { DA_NULL, DA_I64, DA_U64, DA_STR, DA_BLOB, DA_TIME };

@@ -221,6 +221,17 @@ load_types(at_loaded_plugin *p, at_error *err)
 }
 
 int
+at_plugin_desc_load(at_loaded_plugin *p, const at_plugin *d, at_error *err)
+{
+    int rc = check_header(p->path, d, err);
+    if (rc)
+        return rc;
+    /* An older plugin's descriptor is shorter: what it lacks stays zero. */
+    memcpy(&p->desc, d, min_size(d->size, sizeof p->desc));
+    return load_types(p, err);
+}
+
+int
 at_plugin_open(const char *path, at_loaded_plugin **out, at_error *err)
 {
     *out = NULL;
@@ -253,12 +264,7 @@ at_plugin_open(const char *path, at_loaded_plugin **out, at_error *err)
                     e ? e : "the symbol is NULL");
         goto out;
     }
-    rc = check_header(path, d, err);
-    if (rc)
-        goto out;
-    /* An older plugin's descriptor is shorter: what it lacks stays zero. */
-    memcpy(&p->desc, d, min_size(d->size, sizeof p->desc));
-    rc = load_types(p, err);
+    rc = at_plugin_desc_load(p, d, err);
 out:
     if (rc) {
         at_plugin_close(p);

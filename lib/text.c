@@ -55,6 +55,36 @@ at_utf8_valid(const char *s, size_t len)
     return 1;
 }
 
+/* The bytes a sequence led by c takes, 0 for a byte that leads none. */
+static size_t
+utf8_lead_len(unsigned char c)
+{
+    return c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+}
+
+void
+at_utf8_scrub(char *s)
+{
+    unsigned char *p = (unsigned char *) s;
+    size_t n = strlen(s);
+    unsigned cp;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(p + i, n - i, &cp);
+        if (k) {
+            i += k;
+            continue;
+        }
+        size_t want = utf8_lead_len(p[i]), j = i + 1;
+        while (j < n && (p[j] & 0xC0) == 0x80)
+            j++;
+        if (want > n - i && j == n) {
+            p[i] = 0; /* a sequence cut short at the end: cut it off */
+            return;
+        }
+        p[i++] = '?';
+    }
+}
+
 size_t
 at_utf8_len(const char *s, size_t len)
 {

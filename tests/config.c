@@ -22,7 +22,8 @@ write_file(const char *name, const char *text, size_t len)
     return path;
 }
 
-/* Parses text as file "t.conf" and expects failure with a message holding want. */
+/* Parses text as file "t.conf" and expects failure with a message holding
+ * want, which quotes no control character and is valid UTF-8. */
 static void
 bad(const char *text, const char *want, const char *what)
 {
@@ -31,6 +32,11 @@ bad(const char *text, const char *want, const char *what)
     int rc = at_config_parse_string("t.conf", dir, text, &c, &err);
     ok(rc == AT_ECONFIG && c == NULL, "%s: refused", what);
     has_str(err.msg, want, "%s: message names the place", what);
+    int controls = 0;
+    for (const char *p = err.msg; *p; p++)
+        controls += (unsigned char) *p < 0x20;
+    ok(!controls && at_utf8_valid(err.msg, strlen(err.msg)),
+       "%s: the message is UTF-8 without control characters", what);
 }
 
 int
@@ -196,6 +202,12 @@ main(void)
     bad("db_name = caf\xc3\n", "t.conf:1: line is not valid UTF-8", "invalid UTF-8");
     bad("db_name = \xc0\xaf\n", "t.conf:1: line is not valid UTF-8", "overlong UTF-8");
     bad("db_name = a\x01" "b\n", "t.conf:1: value of db_name contains a control character", "control character");
+    /* found by tests/fuzz_config.c: keys and lines were quoted as they were */
+    bad("db\x1b[2J = 1\n", "t.conf:1: a key contains a control character", "control character in a key");
+    bad("\x1b]0;title\x07\n", "t.conf:1: expected 'key = value'", "control characters, no '='");
+    bad("colour\t= 1\n", "t.conf:1: unknown key 'colour'", "a tab after a key");
+    bad("db_name = a\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxé\n", "t.conf:2: expected",
+        "a line cut in the middle of a character");
 
     /* files */
     const char *p = write_file("nul.conf", "db_name = a\0b\n", 14);

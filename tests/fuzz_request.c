@@ -1,32 +1,15 @@
-/* fuzz_request.c: a coverage-guided fuzz target for the request parsers of
- * fcgi/request.c. Not part of make check; built and run on demand, from
- * the top of a configured tree (config.h is needed by lib/text.c, whose
- * internal header also pulls in the database client's headers):
- *
- *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined \
- *       -fno-sanitize-recover=undefined -Iinclude -Ifcgi -Ilib -I. \
- *       $(pkg-config --cflags libmariadb) tests/fuzz_request.c \
- *       fcgi/request.c lib/error.c lib/text.c -o var/fuzz_request
- *   mkdir -p var/fuzz-corpus
- *   var/fuzz_request -max_total_time=60 -max_len=4096 var/fuzz-corpus
- *
- * The first byte chooses the parser, the rest is its input. Beyond the
- * sanitizers' checks, every result is held to what request.h promises, and
- * a broken promise aborts so that it is reported like a crash. */
+/* fuzz_request.c: a fuzz target for the request parsers of
+ * fcgi/request.c: query strings and forms, cookies, Accept and
+ * Accept-Encoding. The first byte chooses the parser, the rest is its
+ * input. Beyond the sanitizers' checks, every result is held to what
+ * request.h promises. Run by make check over its corpus and by dev/fuzz
+ * (tests/fuzz.h). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "request.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int cond)
-{
-    if (!cond)
-        abort();
-}
 
 static int
 printable(const char *msg)
@@ -51,26 +34,26 @@ static void
 check_list(int rc, fc_kvlist *l, const at_error *err, int cookie)
 {
     if (rc != AT_OK) {
-        check(rc == AT_EINVAL || rc == AT_ENOMEM);
-        check(l->v == NULL && l->n == 0 && printable(err->msg));
+        fuzz_check(rc == AT_EINVAL || rc == AT_ENOMEM);
+        fuzz_check(l->v == NULL && l->n == 0 && printable(err->msg));
         return;
     }
-    check(l->n <= (size_t) (cookie ? FC_COOKIES_MAX : FC_PARAMS_MAX));
+    fuzz_check(l->n <= (size_t) (cookie ? FC_COOKIES_MAX : FC_PARAMS_MAX));
     for (size_t i = 0; i < l->n; i++) {
         const fc_kv *kv = &l->v[i];
         size_t kl = strlen(kv->key);
-        check(kl >= 1 && kl <= FC_KEY_MAX);
+        fuzz_check(kl >= 1 && kl <= FC_KEY_MAX);
         for (size_t j = 0; j < kl; j++)
-            check(key_char((unsigned char) kv->key[j], cookie));
-        check(strlen(kv->value) == kv->len && fc_text_ok(kv->value, SIZE_MAX));
-        check(fc_kv_get(l, kv->key) != NULL);
+            fuzz_check(key_char((unsigned char) kv->key[j], cookie));
+        fuzz_check(strlen(kv->value) == kv->len && fc_text_ok(kv->value, SIZE_MAX));
+        fuzz_check(fc_kv_get(l, kv->key) != NULL);
         /* only our own cookies are kept, repeats included */
         if (cookie)
-            check(kv->len <= FC_COOKIE_MAX &&
+            fuzz_check(kv->len <= FC_COOKIE_MAX &&
                   strncmp(kv->key, FC_COOKIE_PREFIX, strlen(FC_COOKIE_PREFIX)) == 0);
     }
     fc_kvlist_free(l);
-    check(l->v == NULL && l->n == 0);
+    fuzz_check(l->v == NULL && l->n == 0);
 }
 
 int
@@ -81,14 +64,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     unsigned sel = data[0] % 6;
     size_t len = size - 1;
-    /* Exactly len bytes for the parser that takes a length, so that a read
-     * past the end is caught; a NUL-terminated copy for the others. */
-    char *raw = malloc(len ? len : 1), *str = malloc(len + 1);
-    if (!raw || !str)
-        goto out;
-    memcpy(raw, data + 1, len);
-    memcpy(str, data + 1, len);
-    str[len] = 0;
+    /* Exactly len bytes for the parser that takes a length; a C string for
+     * the others. */
+    char *raw = fuzz_bytes(data + 1, len), *str = fuzz_string(data + 1, len);
 
     fc_kvlist l;
     at_error err = {0};
@@ -102,25 +80,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (nl) {
             *nl = 0;
             int q = fc_accept_q(str, nl + 1);
-            check(q >= 0 && q <= 1000);
+            fuzz_check(q >= 0 && q <= 1000);
             *nl = '\n';
         }
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
             int q = fc_accept_q(str, types[i]);
-            check(q >= 0 && q <= 1000);
+            fuzz_check(q >= 0 && q <= 1000);
         }
     }
     if (sel == 3 || sel == 5) {
         int q = fc_accept_gzip(str);
-        check(q >= 0 && q <= 1000);
+        fuzz_check(q >= 0 && q <= 1000);
     }
     if (sel == 4 || sel == 5) {
         size_t max = len ? (unsigned char) str[0] : 0;
         int t = fc_text_ok(str, max);
-        check(t == 0 || t == 1);
-        check(!t || strlen(str) <= max);
+        fuzz_check(t == 0 || t == 1);
+        fuzz_check(!t || strlen(str) <= max);
     }
-out:
     free(raw);
     free(str);
     return 0;

@@ -25,6 +25,26 @@ main(void)
     ok(!at_utf8_valid("a\x80", 2), "stray continuation");
     is_int(at_utf8_len("Zoë 🚀", strlen("Zoë 🚀")), 5, "characters counted, not bytes");
 
+    /* Error messages are UTF-8 whatever they quote, and wherever they are
+     * cut (found by tests/fuzz_bulk_xml.c and tests/fuzz_config.c). */
+    at_error_set(&err, AT_EINVAL, "time '%.4s' is bad", "abc\xc3\xa9");
+    is_str(err.msg, "time 'abc?' is bad", "a character cut by a precision becomes '?'");
+    at_error_set(&err, AT_EINVAL, "'%s' is not a valid URI", "urn:asy\xc2nc");
+    is_str(err.msg, "'urn:asy?nc' is not a valid URI", "an invalid byte quoted becomes '?'");
+    at_error_set(&err, AT_EINVAL, "x\xed\xa0\x80y");
+    is_str(err.msg, "x???y", "a surrogate's bytes become '?'");
+    char long_e[2 * AT_ERROR_MSG_MAX + 1];
+    for (size_t i = 0; i + 1 < sizeof long_e; i += 2)
+        memcpy(long_e + i, "\xc3\xa9", 2);
+    long_e[sizeof long_e - 1] = 0;
+    at_error_set(&err, AT_EINVAL, "%s", long_e);
+    ok(at_utf8_valid(err.msg, strlen(err.msg)) && strlen(err.msg) == AT_ERROR_MSG_MAX - 2,
+       "a message cut to fit loses the character cut in half");
+    at_error_set(&err, AT_EINVAL, "%s", long_e);
+    at_error_wrap(&err, "y");
+    ok(at_utf8_valid(err.msg, strlen(err.msg)) && strncmp(err.msg, "y: \xc3\xa9", 5) == 0,
+       "a wrapped message too");
+
     /* the validator */
     ok(at_text_check("name", "Bob", 10, 0, 0, &err) == AT_OK, "plain name");
     ok(at_text_check("name", "", 10, 0, 0, &err) == AT_EINVAL, "empty refused");
