@@ -897,8 +897,13 @@ at_web_start() {
     # nginx's workers must reach the socket: as root they run as root.
     [[ $(id -u) -eq 0 ]] && user="user root root;"
     sed -e "s|@PREFIX@|$dir|g" -e "s|@LOGDIR@|$log|g" -e "s|@PORT@|$port|g" \
-        -e "s|@WEB@|$_AT_ROOT/web|g" -e "s|@SOCKET@|$sock|g" -e "s|@USER@|$user|g" \
+        -e "s|@USER@|$user|g" -e "s|@NGINX@|$_AT_ROOT/nginx|g" \
         "$_AT_ROOT/nginx/asynctasks.conf.in" >"$dir/nginx.conf"
+    # the snippet make installs, at the root, for this checkout's files
+    sed -e "s|@BASE_PATH@||g" -e "s|@webdir@|$_AT_ROOT/web|g" \
+        -e "s|@pkgdatadir@/nginx/|$_AT_ROOT/nginx/|g" \
+        -e "s|unix:@at_rundir@/fcgi.sock|unix:$sock|g" \
+        "$_AT_ROOT/nginx/asynctasks-location.conf.in" >"$dir/asynctasks-location.conf"
     local nginx
     nginx=$(command -v nginx || echo /usr/sbin/nginx)
     if ! "$nginx" -p "$dir" -e "$log/nginx-error.log" -c "$dir/nginx.conf" 2>"$dir/nginx.start"; then

@@ -162,6 +162,8 @@ void wr_doctype(fc_ctx *c, const char *name); /* <!DOCTYPE name> and a line brea
 void wr_start(fc_ctx *c, const char *name);
 void wr_end(fc_ctx *c, bool full); /* full: with an end tag, never <x/> */
 void wr_attr(fc_ctx *c, const char *name, const char *value);
+/* An attribute whose value is first then second, both escaped. */
+void wr_attr_joined(fc_ctx *c, const char *name, const char *first, const char *second);
 void wr_string(fc_ctx *c, const char *text); /* escaped */
 
 /* ---- view.c: XHTML and XML through xmlTextWriter ---- */
@@ -184,6 +186,16 @@ void vw_text(fc_ctx *c, const char *text);
 void vw_textf(fc_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* <name class=cls>text</name> */
 void vw_elem(fc_ctx *c, const char *name, const char *cls, const char *text);
+/* The screen's own addresses. Handlers, routes and redirects speak of the
+ * app's paths ("/admin/async-tasks"); what leaves the app (an href,
+ * action or src, a Location, a cookie's Path) has the configured base
+ * path before it, added here and in fc_redirect, fc_set_cookie and the
+ * API's Location, which take it from fc_base. */
+const char *fc_base(const fc_ctx *c); /* "/tasks", or "" at the root */
+/* Attribute name (href, action, src) of the app's path; a NULL path is
+ * the page's failure (a URL that ran out of memory, vw_href). */
+void vw_url_attr(fc_ctx *c, const char *name, const char *path);
+/* <a href=href class=cls>text</a>, href one of the app's paths. */
 void vw_link(fc_ctx *c, const char *href, const char *cls, const char *text);
 void vw_time(fc_ctx *c, at_time t);
 

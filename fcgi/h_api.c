@@ -60,9 +60,9 @@ h_api_enqueue(fc_ctx *c)
     if (at_task_enqueue_named(c->db, &req, fc_arg(c, "user")->s, fc_arg(c, "type")->s, &t, &held,
                               &err))
         return fc_fail(c, &err);
-    char url[128];
-    snprintf(url, sizeof url, "/admin/async-tasks/tasks/%" PRIu64 "?business=%s", t.id,
-             c->acc.business.slug);
+    char url[512];
+    snprintf(url, sizeof url, "%s/admin/async-tasks/tasks/%" PRIu64 "?business=%s", fc_base(c),
+             t.id, c->acc.business.slug);
     fc_add_header(c, "Location", url);
     if (held) {
         at_task_clear(&t);

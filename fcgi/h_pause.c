@@ -310,7 +310,7 @@ more_link(fc_ctx *c, const panel *p, const fc_listview *lv)
     vw_start(c, "nav", "pager");
     vw_start(c, "a", "button secondary more");
     vw_attr(c, "rel", "next");
-    vw_attr(c, "href", vw_href(c, &url));
+    vw_url_attr(c, "href", vw_href(c, &url));
     vw_text(c, p->users ? "More users ›" : "More task types ›");
     vw_end(c);
     vw_end(c);

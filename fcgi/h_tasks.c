@@ -66,7 +66,7 @@ sort_header(fc_ctx *c, const fc_listview *lv, const char *key, const char *label
     vw_url url = {0};
     fc_list_url(c, &v, "/admin/async-tasks", &url);
     vw_start(c, "a", current ? "sort current" : "sort");
-    vw_attr(c, "href", vw_href(c, &url));
+    vw_url_attr(c, "href", vw_href(c, &url));
     vw_url_free(&url);
     vw_text(c, label);
     if (current) {
@@ -86,7 +86,7 @@ action_link(fc_ctx *c, const char *path, const fc_listview *lv, const char *dial
     vw_url url = {0};
     fc_list_url(c, lv, path, &url);
     vw_start(c, "a", "button");
-    vw_attr(c, "href", vw_href(c, &url));
+    vw_url_attr(c, "href", vw_href(c, &url));
     vw_attr(c, "data-dialog", dialog);
     vw_text(c, text);
     vw_end(c);
@@ -165,7 +165,7 @@ task_row(fc_ctx *c, const fc_listview *lv, const at_task *t, const at_pause_set 
     snprintf(path, sizeof path, "/admin/async-tasks/tasks/%" PRIu64 "/delete", t->id);
     fc_list_url(c, lv, path, &url);
     vw_start(c, "a", "delete danger");
-    vw_attr(c, "href", vw_href(c, &url));
+    vw_url_attr(c, "href", vw_href(c, &url));
     vw_url_free(&url);
     vw_attr(c, "data-dialog", "delete-dialog");
     vw_attrf(c, "data-what", "%s for %s (task #%" PRIu64 ")", t->type_name, t->user_name, t->id);

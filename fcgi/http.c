@@ -77,9 +77,15 @@ fc_add_header(fc_ctx *c, const char *name, const char *value)
 int
 fc_set_cookie(fc_ctx *c, const char *name, const char *value, const char *path, int max_age)
 {
-    char v[512];
-    snprintf(v, sizeof v, "%s=%s; Path=%s; HttpOnly; SameSite=Strict%s%s", name,
-             value ? value : "", path, c->https ? "; Secure" : "",
+    /* the app's "/" under a base path is the base itself: "/tasks/" would
+     * leave out the address "/tasks", and "/tasks" takes in everything
+     * under it but not "/tasks2" (RFC 6265, 5.1.4) */
+    const char *base = fc_base(c);
+    if (*base && strcmp(path, "/") == 0)
+        path = "";
+    char v[1024];
+    snprintf(v, sizeof v, "%s=%s; Path=%s%s; HttpOnly; SameSite=Strict%s%s", name,
+             value ? value : "", base, path, c->https ? "; Secure" : "",
              value ? "" : "; Max-Age=0");
     if (value && max_age > 0) {
         size_t n = strlen(v);
@@ -91,15 +97,18 @@ fc_set_cookie(fc_ctx *c, const char *name, const char *value, const char *path, 
 int
 fc_redirect(fc_ctx *c, const char *location)
 {
-    size_t len = fc_uri_len(location);
-    if (len > FC_LOCATION_MAX) {
+    /* the base path is made of characters a URI takes as they are */
+    const char *base = fc_base(c);
+    size_t blen = strlen(base), len = blen + fc_uri_len(location);
+    if (len > FC_LOCATION_MAX + blen) {
         at_log(AT_LOG_ERROR, "%s %s: a redirect of %zu bytes", c->method, c->path, len);
         return fc_error(c, 500, "The address to go on to is too long.");
     }
     char *loc = malloc(len + 1);
     if (!loc)
         return fc_error(c, 500, "Out of memory.");
-    fc_uri_write(location, loc);
+    memcpy(loc, base, blen);
+    fc_uri_write(location, loc + blen);
     wr_drop(c);
     free(c->resp.location);
     c->resp.location = loc;
@@ -191,17 +200,21 @@ fc_fail(fc_ctx *c, const at_error *err)
 
 /* ---- an answer that could not be written ---- */
 
-/* What replaces it: constants, so that answering takes no memory. */
+/* What replaces it: constants, so that answering takes no memory; the
+ * page's stylesheet link is written into a static buffer, after the base
+ * path. */
 #define WRITE_FAILED_MESSAGE                                                                       \
     "The answer could not be written in full, so none of it was sent. It has been logged; "        \
     "try again shortly."
-static const char write_failed_html[] =
-    "<!DOCTYPE html>\n"
-    "<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/>"
-    "<title>500 Internal Server Error · asynctasks</title>"
-    "<link rel=\"stylesheet\" href=\"/static/app.css\"/></head><body><main id=\"main\">"
-    "<section class=\"error-page\"><h1>500 Internal Server Error</h1>"
-    "<p class=\"error-message\">" WRITE_FAILED_MESSAGE "</p></section></main></body></html>\n";
+#define WRITE_FAILED_HTML                                                                          \
+    "<!DOCTYPE html>\n"                                                                            \
+    "<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/>"     \
+    "<title>500 Internal Server Error · asynctasks</title>"                                        \
+    "<link rel=\"stylesheet\" href=\"%s/static/app.css\"/></head><body><main id=\"main\">"         \
+    "<section class=\"error-page\"><h1>500 Internal Server Error</h1>"                             \
+    "<p class=\"error-message\">" WRITE_FAILED_MESSAGE "</p></section></main></body></html>\n"
+/* the page with the longest base path the configuration takes (conf.c) */
+static char write_failed_page[sizeof WRITE_FAILED_HTML + 256];
 static const char write_failed_xml[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     "<error xmlns=\"urn:asynctasks:views:1\" status=\"500\" message=\"" WRITE_FAILED_MESSAGE
@@ -238,7 +251,8 @@ fc_write_failed(fc_ctx *c)
     } else {
         c->resp.type =
             c->xhtml ? "application/xhtml+xml; charset=utf-8" : "text/html; charset=utf-8";
-        c->resp.static_body = write_failed_html;
+        snprintf(write_failed_page, sizeof write_failed_page, WRITE_FAILED_HTML, fc_base(c));
+        c->resp.static_body = write_failed_page;
     }
 }
 
@@ -752,6 +766,24 @@ negotiate(fc_ctx *c, FCGX_Request *r)
         c->want_xml = true;
 }
 
+/* The request's path within the screen: what follows the base path
+ * ("/tasks/login" is "/login", "/tasks" itself is "/"). A path outside
+ * it is no page of the screen's (-1). nginx passes the path as
+ * DOCUMENT_URI, decoded and with "." and ".." resolved; the base is
+ * matched in whole segments, so that "/tasks2" is not under "/tasks". */
+static int
+in_base(fc_ctx *c)
+{
+    const char *base = fc_base(c);
+    size_t n = strlen(base);
+    if (!n)
+        return 0;
+    if (strncmp(c->path, base, n) != 0 || (c->path[n] != '/' && c->path[n] != 0))
+        return -1;
+    c->path = c->path[n] ? c->path + n : "/";
+    return 0;
+}
+
 static void
 run(fc_ctx *c, FCGX_Request *r)
 {
@@ -771,6 +803,10 @@ run(fc_ctx *c, FCGX_Request *r)
     c->https = strcmp(param(r, "HTTPS"), "on") == 0;
     if (!fc_text_ok(c->path, 2048) || !fc_text_ok(c->method, 16)) {
         fc_error(c, 400, "The request path is not valid.");
+        return;
+    }
+    if (in_base(c)) {
+        fc_error(c, 404, "There is no such page.");
         return;
     }
     /* A malformed query or cookie header is refused, never guessed at. */

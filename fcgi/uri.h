@@ -9,7 +9,8 @@
 /* Bytes of a Location's value at most. nginx reads a FastCGI response's
  * headers into one buffer of 4 KiB by default (fastcgi_buffer_size) and
  * answers 502 when they do not fit; the other headers of a redirect
- * (security headers, two Set-Cookie) take under 1 KiB. */
+ * (security headers, two Set-Cookie) take under 1 KiB. The base path
+ * (at most 200 bytes, conf.c) comes on top of it. */
 #define FC_LOCATION_MAX 2048
 
 /* The length of s written as a URI reference: every byte outside RFC

@@ -168,11 +168,27 @@ vw_elem(fc_ctx *c, const char *name, const char *cls, const char *text)
     vw_end(c);
 }
 
+const char *
+fc_base(const fc_ctx *c)
+{
+    return c->cfg && c->cfg->base_path ? c->cfg->base_path : "";
+}
+
+void
+vw_url_attr(fc_ctx *c, const char *name, const char *path)
+{
+    if (!path) {
+        wr_fail(c, "no URL for an attribute");
+        return;
+    }
+    wr_attr_joined(c, name, fc_base(c), path);
+}
+
 void
 vw_link(fc_ctx *c, const char *href, const char *cls, const char *text)
 {
     vw_start(c, "a", cls);
-    vw_attr(c, "href", href);
+    vw_url_attr(c, "href", href);
     vw_text(c, text);
     vw_end(c);
 }
@@ -285,7 +301,7 @@ pager_link(fc_ctx *c, const char *rel, const char *url, const char *label)
         return;
     vw_start(c, "a", "button secondary");
     vw_attr(c, "rel", rel);
-    vw_attr(c, "href", url);
+    vw_url_attr(c, "href", url);
     vw_text(c, label);
     vw_end(c);
 }
@@ -334,7 +350,7 @@ vw_form_begin(fc_ctx *c, const char *method, const char *action, const char *cls
 {
     vw_start(c, "form", cls);
     vw_attr(c, "method", method);
-    vw_attr(c, "action", action);
+    vw_url_attr(c, "action", action);
 }
 
 void
@@ -469,15 +485,15 @@ vw_page_begin(fc_ctx *c, const char *title)
     vw_end(c);
     vw_start(c, "link", NULL);
     vw_attr(c, "rel", "stylesheet");
-    vw_attr(c, "href", "/static/app.css");
+    vw_url_attr(c, "href", "/static/app.css");
     vw_end_void(c);
     vw_start(c, "link", NULL);
     vw_attr(c, "rel", "icon");
-    vw_attr(c, "href", "/static/icon.svg");
+    vw_url_attr(c, "href", "/static/icon.svg");
     vw_attr(c, "type", "image/svg+xml");
     vw_end_void(c);
     vw_start(c, "script", NULL);
-    vw_attr(c, "src", "/static/app.js");
+    vw_url_attr(c, "src", "/static/app.js");
     vw_attr(c, "defer", "defer");
     vw_end(c);
     vw_end(c); /* head */

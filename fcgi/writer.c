@@ -151,6 +151,20 @@ wr_attr(fc_ctx *c, const char *name, const char *value)
 }
 
 void
+wr_attr_joined(fc_ctx *c, const char *name, const char *first, const char *second)
+{
+    if (!writing(c))
+        return;
+    check(c, xmlTextWriterStartAttribute(c->w, X(name)), "xmlTextWriterStartAttribute failed");
+    if (!c->write_failed)
+        check(c, xmlTextWriterWriteString(c->w, X(first)), "xmlTextWriterWriteString failed");
+    if (!c->write_failed)
+        check(c, xmlTextWriterWriteString(c->w, X(second)), "xmlTextWriterWriteString failed");
+    if (!c->write_failed)
+        check(c, xmlTextWriterEndAttribute(c->w), "xmlTextWriterEndAttribute failed");
+}
+
+void
 wr_string(fc_ctx *c, const char *text)
 {
     if (writing(c))

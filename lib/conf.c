@@ -29,10 +29,12 @@
 #define SUN_PATH_MAX   107 /* sizeof(sockaddr_un.sun_path) - 1 */
 
 enum kind {
-    K_STRING, K_PATH, K_SOCKET, K_UINT, K_LOGLEVEL, K_LOGTO, K_SECRET_FILE, K_ACCOUNT, K_MODE
+    K_STRING, K_PATH, K_SOCKET, K_UINT, K_LOGLEVEL, K_LOGTO, K_SECRET_FILE, K_ACCOUNT, K_MODE,
+    K_URLPATH
 };
 
 #define ACCOUNT_NAME_MAX 32 /* as useradd allows */
+#define BASE_PATH_MAX    200
 
 struct key {
     const char *name;
@@ -67,6 +69,7 @@ static const struct key keys[] = {
     {"fcgi_socket_group", K_ACCOUNT, F(fcgi_socket_group), 0, 0, "the FastCGI socket's group"},
     {"fcgi_socket_mode", K_MODE, F(fcgi_socket_mode), 0, 0777,
      "the FastCGI socket's permissions, in octal"},
+    {"base_path", K_URLPATH, F(base_path), 0, 0, "the path the screen lives under, as /tasks"},
     {"wake_address", K_STRING, F(wake_address), 0, 0, "an IPv4 address, or off"},
     {"poll_interval_ms", K_UINT, F(poll_interval_ms), 10, 60000, "milliseconds"},
     {"heartbeat_interval", K_UINT, F(heartbeat_interval), 1, 300, "seconds"},
@@ -127,6 +130,7 @@ set_defaults(at_config *c)
     c->db_name = strdup("asynctasks");
     c->plugin_dir = strdup(AT_PLUGINDIR);
     c->fcgi_listen = strdup(AT_RUNDIR "/fcgi.sock");
+    c->base_path = strdup("");
     c->spool_dir = strdup(AT_SPOOLDIR);
     c->db_timeout = 10;
     c->executors = 4;
@@ -141,8 +145,8 @@ set_defaults(at_config *c)
     c->cancel_grace = 10;
     c->retry_backoff = 10;
     c->executor_max_rss_mb = 1024;
-    return c->db_user && c->db_name && c->plugin_dir && c->fcgi_listen && c->spool_dir &&
-                   c->pidfile && c->wake_address
+    return c->db_user && c->db_name && c->plugin_dir && c->fcgi_listen && c->base_path &&
+                   c->spool_dir && c->pidfile && c->wake_address
                ? 0
                : -1;
 }
@@ -222,6 +226,30 @@ account_name_ok(const char *v)
     size_t n = strlen(v);
     return n <= ACCOUNT_NAME_MAX && v[0] != '-' && strspn(v,
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+/* A base path is written into every address the screen makes, into
+ * cookie paths and into nginx's location: "/" and segments of letters,
+ * digits, '-', '_', '.' and '~', never "." or "..", no slash at the end.
+ * "/" alone is the root. */
+static int
+base_path_ok(const char *v)
+{
+    size_t n = strlen(v);
+    if (v[0] != '/' || n > BASE_PATH_MAX)
+        return 0;
+    if (n == 1)
+        return 1;
+    if (strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~/") != n)
+        return 0;
+    for (const char *seg = v + 1;; ) {
+        size_t len = strcspn(seg, "/");
+        if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+            return 0;
+        if (!seg[len])
+            return 1;
+        seg += len + 1;
+    }
 }
 
 static int
@@ -309,6 +337,16 @@ set_value(at_config *c, const struct key *k, const char *v, const char *where,
                                 "or '-' (%s), not '%.60s'",
                                 where, k->name, ACCOUNT_NAME_MAX, k->help, v);
         /* a good name is kept as text */
+        /* fall through */
+    case K_URLPATH:
+        if (k->kind == K_URLPATH && !base_path_ok(v))
+            return at_error_set(err, AT_ECONFIG,
+                                "%s: %s must be a path of at most %d bytes as /tasks: '/' and "
+                                "then letters, digits, '-', '_', '.', '~' and single '/' between "
+                                "segments, no '.' or '..' segment, no '/' at the end; not '%.60s'",
+                                where, k->name, BASE_PATH_MAX, v);
+        if (k->kind == K_URLPATH && strcmp(v, "/") == 0)
+            v = ""; /* the root: nothing goes before the app's own paths */
         /* fall through */
     case K_STRING: {
         char *s = strdup(v);

@@ -161,6 +161,40 @@ main(void)
         "t.conf:1: fcgi_socket_group must be a name", "group of 33 bytes");
     bad("db_name = x\ngroup = nogroup\n", "t.conf:2: group is set without user", "group without user");
 
+    /* the base path the screen lives under */
+    ok(at_config_parse_string("empty.conf", dir, "", &c, &err) == AT_OK && c->base_path &&
+           !*c->base_path,
+       "no base_path: the root (\"\")");
+    at_config_free(c);
+    static const struct {
+        const char *conf, *want;
+    } bases[] = {{"base_path = /tasks\n", "/tasks"},
+                 {"base_path = /\n", ""},
+                 {"base_path = /ops/async-tasks_2.x~y\n", "/ops/async-tasks_2.x~y"},
+                 {"base_path = /a..b\n", "/a..b"}};
+    for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
+        c = NULL;
+        ok(at_config_parse_string("b.conf", dir, bases[i].conf, &c, &err) == AT_OK && c &&
+               strcmp(c->base_path, bases[i].want) == 0,
+           "base_path kept: %s", bases[i].conf);
+        at_config_free(c);
+    }
+    static const char *const bad_bases[] = {
+        "base_path = tasks\n",   "base_path = /tasks/\n", "base_path = /a/../b\n",
+        "base_path = /..\n",     "base_path = /a/./b\n",  "base_path = /a//b\n",
+        "base_path = //evil\n",  "base_path = /a b\n",    "base_path = /a?b\n",
+        "base_path = /a%2e\n",   "base_path = /a\"b\n",   "base_path = /t\xc3\xa4sks\n",
+        "base_path = /a<b>\n",   "base_path = /a;b\n",    "base_path = /a\\b\n",
+    };
+    for (size_t i = 0; i < sizeof bad_bases / sizeof bad_bases[0]; i++)
+        bad(bad_bases[i], "t.conf:1: base_path must be a path", bad_bases[i]);
+    {
+        char longp[260] = "base_path = /";
+        memset(longp + strlen(longp), 'a', 200);
+        strcat(longp, "\n");
+        bad(longp, "t.conf:1: base_path must be a path of at most 200 bytes", "base_path of 201 bytes");
+    }
+
     /* every error names file:line */
     bad("# ok\nbogus = 1\n", "t.conf:2: unknown key 'bogus'", "unknown key");
     bad("db_name\n", "t.conf:1: expected 'key = value'", "line without =");

@@ -35,6 +35,9 @@ typedef struct at_config {
     char *fcgi_socket_owner;
     char *fcgi_socket_group;
     unsigned fcgi_socket_mode;
+    /* The path of the site the screen lives under ("/tasks"), written before
+     * every address it makes and cookie path; "" for the root. */
+    char *base_path;
     char *spool_dir;
     int log_level;
     int log_syslog; /* log = syslog: the programs log to syslog (daemon), not stderr */
