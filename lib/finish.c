@@ -135,7 +135,11 @@ decide(struct held *h, at_error *err)
                         ? h->now + (at_time) backoff(r->backoff_s, h->attempts) * 1000000
                     : outcome == AT_OUTCOME_REQUEUE && r->ran ? h->now
                                                               : h->run_at;
-    h->finished_at = r->ran && r->started_at ? r->started_at + r->duration_us : h->now;
+    /* an executor that died in the run reported no run time: the attempt
+     * ended, as far as anyone knows, when its death is written */
+    h->finished_at = r->ran && r->started_at && r->duration_us > 0
+                         ? r->started_at + r->duration_us
+                         : h->now;
     if (h->finished_at > h->now || h->finished_at <= 0)
         h->finished_at = h->now;
     const char *error = r->error;
@@ -244,8 +248,8 @@ requeue_lanes(at_db *db, const struct held *h, size_t n, at_error *err)
 
 /* An attempt that ran, in the histograms (schema/013): how long it waited
  * from its task's run_at (its enqueue, or the time it was given) to its
- * start, and how long it ran; an executor that died in it ran until now,
- * as far as anyone knows. Both clocks are the database's. */
+ * start, and how long it ran, as its row in task_attempts says (decide).
+ * Both clocks are the database's. */
 static void
 count_attempt(const struct held *h, counts_delta *d)
 {
@@ -255,7 +259,7 @@ count_attempt(const struct held *h, counts_delta *d)
     int64_t wait = r->started_at - h->run_at;
     if (wait < 0)
         wait = 0;
-    int64_t run = r->duration_us > 0 ? r->duration_us : h->now - r->started_at;
+    int64_t run = h->finished_at - r->started_at;
     if (run < 0)
         run = 0;
     d->wait[at_hist_bucket(wait)]++;
