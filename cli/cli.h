@@ -83,6 +83,7 @@ void cli_cell(FILE *f, const char *s, size_t width);
 int cmd_migrate(cli *c, int argc, char **argv);
 int cmd_business(cli *c, int argc, char **argv);
 int cmd_counters(cli *c, int argc, char **argv);
+int cmd_stats(cli *c, int argc, char **argv);
 int cmd_user(cli *c, int argc, char **argv);
 int cmd_member(cli *c, int argc, char **argv);
 int cmd_platform_admin(cli *c, int argc, char **argv);

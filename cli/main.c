@@ -26,6 +26,7 @@ static const struct {
     {"enqueue", cmd_enqueue, "add a task"},
     {"tasks", cmd_tasks, "list, show or delete tasks; the claim's plan"},
     {"counters", cmd_counters, "show, check or rebuild a business's task totals"},
+    {"stats", cmd_stats, "what GET /metrics reports: queues, outcomes, executors, latencies"},
     {"pause", cmd_pause, "pause users or task types of a business, or list pauses"},
     {"resume", cmd_resume, "resume all, or users or task types"},
     {"audit", cmd_audit, "list the audit log of a business"},

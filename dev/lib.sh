@@ -810,7 +810,7 @@ AT_WEB_PACKAGES=(nginx)
 # (tests/bench.sh) measure with; systemd for the service test's socket
 # activation and unit checks (systemd-socket-activate, systemd-analyze).
 # shellcheck disable=SC2034
-AT_TEST_PACKAGES=(curl libxml2-utils libfcgi-bin spawn-fcgi chromium fonts-dejavu-core wrk beanstalkd
+AT_TEST_PACKAGES=(curl libxml2-utils libfcgi-bin spawn-fcgi chromium fonts-dejavu-core wrk beanstalkd prometheus
     systemd)
 
 # at_node_ready DIR : Node.js (from Debian when missing) and the npm

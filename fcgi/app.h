@@ -30,7 +30,9 @@ enum fc_access {
     FC_LOGIN,  /* any logged-in user */
     FC_ADMIN,  /* an admin of the business named by ?business= */
     FC_ADMIN_ANY, /* an admin of some business (no business needed) */
-    FC_TOKEN      /* a program with an API token ("Authorization: Bearer"); no session */
+    FC_TOKEN,     /* a program with an API token ("Authorization: Bearer"); no session */
+    FC_OPS        /* monitoring (h_ops.c): no session, no context, no cookie; the
+                   * handler decides who may ask */
 };
 
 typedef struct fc_route {
@@ -69,6 +71,7 @@ typedef struct fc_ctx {
     /* the request, as the client sent it */
     const char *method, *path, *query;
     const char *accept, *accept_encoding, *content_type, *remote_addr;
+    const char *authorization; /* the Authorization header, "" when none */
     bool https;
     fc_kvlist qs, form, cookies;
     char *xml_body;      /* an XML body (the API's bulk enqueue), NUL-terminated */
@@ -125,6 +128,8 @@ const fc_value *fc_arg_of(const fc_ctx *c, const fc_value *vals, const char *nam
 int fc_redirect(fc_ctx *c, const char *location);
 int fc_error(fc_ctx *c, int status, const char *message);
 int fc_add_header(fc_ctx *c, const char *name, const char *value);
+/* A plain answer: text of len bytes, of Content-Type type. */
+int fc_text(fc_ctx *c, int status, const char *type, const char *text, size_t len);
 /* Sets the message the next page shows (after a redirect). */
 void fc_flash(fc_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A cookie: value NULL clears it. */
@@ -139,6 +144,10 @@ int fc_fail(fc_ctx *c, const at_error *err);
  * the handler's headers: nothing of a broken answer is sent. Called once
  * the handler is done. */
 void fc_write_failed(fc_ctx *c);
+
+/* Monitoring (h_ops.c): GET /healthz and GET /metrics. */
+int h_healthz(fc_ctx *c);
+int h_metrics(fc_ctx *c);
 
 /* The route table (routes.c). */
 extern const fc_route fc_routes[];

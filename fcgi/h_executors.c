@@ -13,7 +13,7 @@
 
 #include "app.h"
 
-#define STALE_S 30        /* a heartbeat older than this is stale */
+#define STALE_S AT_EXECUTOR_STALE_S /* a heartbeat older than this is stale */
 #define EXECUTORS_MAX 500 /* shown at most */
 
 /* The business of a task the admin may see (one of v[0..n)), or NULL. */

@@ -75,6 +75,24 @@ fc_add_header(fc_ctx *c, const char *name, const char *value)
 }
 
 int
+fc_text(fc_ctx *c, int status, const char *type, const char *text, size_t len)
+{
+    wr_drop(c);
+    free(c->resp.location);
+    c->resp.location = NULL;
+    c->resp.status = status;
+    c->resp.type = type;
+    c->resp.body = len < INT_MAX ? xmlBufferCreateSize(len + 1) : NULL;
+    if (!c->resp.body || xmlBufferAdd(c->resp.body, (const xmlChar *) text, (int) len) != 0) {
+        wr_drop(c);
+        c->resp.status = 500;
+        c->resp.type = NULL;
+        c->resp.static_body = "Out of memory.\n";
+    }
+    return 0;
+}
+
+int
 fc_set_cookie(fc_ctx *c, const char *name, const char *value, const char *path, int max_age)
 {
     /* the app's "/" under a base path is the base itself: "/tasks/" would
@@ -648,9 +666,9 @@ check_visitor(fc_ctx *c, bool post)
  * never sends this header by itself, so a page of another site cannot
  * make one of these requests, and the API needs no CSRF token. */
 static int
-check_bearer(fc_ctx *c, FCGX_Request *r)
+check_bearer(fc_ctx *c)
 {
-    const char *h = param(r, "HTTP_AUTHORIZATION");
+    const char *h = c->authorization;
     at_error err;
     if (!*h) {
         fc_add_header(c, "WWW-Authenticate", "Bearer realm=\"asynctasks\"");
@@ -800,6 +818,7 @@ run(fc_ctx *c, FCGX_Request *r)
     c->query = param(r, "QUERY_STRING");
     c->content_type = param(r, "CONTENT_TYPE");
     c->remote_addr = param(r, "REMOTE_ADDR");
+    c->authorization = param(r, "HTTP_AUTHORIZATION");
     c->https = strcmp(param(r, "HTTPS"), "on") == 0;
     if (!fc_text_ok(c->path, 2048) || !fc_text_ok(c->method, 16)) {
         fc_error(c, 400, "The request path is not valid.");
@@ -834,10 +853,15 @@ run(fc_ctx *c, FCGX_Request *r)
         return;
     }
     c->route = rt;
+    /* monitoring reads no session and no body: no cookie, no throttle */
+    if (rt->access == FC_OPS) {
+        rt->handler(c);
+        return;
+    }
     bool post = strcmp(c->method, "POST") == 0;
     if (post && read_body(c, r))
         return;
-    if (rt->access == FC_TOKEN ? check_bearer(c, r) : check_visitor(c, post))
+    if (rt->access == FC_TOKEN ? check_bearer(c) : check_visitor(c, post))
         return;
     /* who may not use the page at all hears so before anything about its
      * parameters */

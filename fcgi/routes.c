@@ -138,5 +138,7 @@ const fc_route fc_routes[] = {
     {"GET", "/admin/executors", h_executors, FC_ADMIN_ANY, p_executors, N(p_executors), 0},
     {"POST", "/api/v1/tasks", h_api_enqueue, FC_TOKEN, p_api_enqueue, N(p_api_enqueue), 0},
     {"GET", "/api/v1/tasks/{id}", h_api_task, FC_TOKEN, NULL, 0, 0},
+    {"GET", "/healthz", h_healthz, FC_OPS, NULL, 0, 0},
+    {"GET", "/metrics", h_metrics, FC_OPS, NULL, 0, 0},
 };
 const size_t fc_nroutes = N(fc_routes);

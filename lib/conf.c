@@ -30,7 +30,7 @@
 
 enum kind {
     K_STRING, K_PATH, K_SOCKET, K_UINT, K_LOGLEVEL, K_LOGTO, K_SECRET_FILE, K_ACCOUNT, K_MODE,
-    K_URLPATH
+    K_URLPATH, K_ADDRESSES
 };
 
 #define ACCOUNT_NAME_MAX 32 /* as useradd allows */
@@ -79,6 +79,10 @@ static const struct key keys[] = {
     {"executor_max_rss_mb", K_UINT, F(executor_max_rss_mb), 16, 1048576, "MiB"},
     {"max_running", K_UINT, F(max_running), 0, 1000000,
      "the running tasks a business may have (0: any number)"},
+    {"metrics_token_file", K_SECRET_FILE, F(metrics_token), 0, 0,
+     "a file holding the token that may read /metrics"},
+    {"metrics_allow", K_ADDRESSES, F(metrics_allow), 0, 0,
+     "the addresses that may read /metrics, separated by spaces"},
     {"test_statement_header", K_UINT, F(test_statement_header), 0, 1, "0 or 1"},
 };
 
@@ -120,6 +124,7 @@ at_config_free(at_config *c)
     }
     free(c->path);
     free(c->db_password_file);
+    free(c->metrics_token_file);
     free(c);
 }
 
@@ -165,13 +170,12 @@ resolve(const char *basedir, const char *v)
 }
 
 static int
-read_secret(const char *where, const char *path, char **out, at_error *err)
+read_secret(const char *where, const char *key, const char *path, char **out, at_error *err)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
         int e = errno;
-        at_error_set(err, AT_ECONFIG, "%s: cannot read db_password_file %s: %s", where, path,
-                     strerror(e));
+        at_error_set(err, AT_ECONFIG, "%s: cannot read %s %s: %s", where, key, path, strerror(e));
         errno = e; /* for secret_of */
         return AT_ECONFIG;
     }
@@ -181,39 +185,51 @@ read_secret(const char *where, const char *path, char **out, at_error *err)
     int more = !feof(f) && fgetc(f) != EOF;
     fclose(f);
     if (bad)
-        return at_error_set(err, AT_ECONFIG, "%s: cannot read db_password_file %s", where, path);
+        return at_error_set(err, AT_ECONFIG, "%s: cannot read %s %s", where, key, path);
     if (more)
-        return at_error_set(err, AT_ECONFIG, "%s: db_password_file %s is longer than %zu bytes",
-                            where, path, sizeof buf - 2);
+        return at_error_set(err, AT_ECONFIG, "%s: %s %s is longer than %zu bytes", where,
+                            key, path, sizeof buf - 2);
     buf[n] = 0;
     /* One line; the newline an editor adds is not part of the password. */
     char *nl = strpbrk(buf, "\r\n");
     if (nl) {
         if (nl[strspn(nl, "\r\n")] != 0)
-            return at_error_set(err, AT_ECONFIG, "%s: db_password_file %s has more than one line",
-                                where, path);
+            return at_error_set(err, AT_ECONFIG, "%s: %s %s has more than one line", where,
+                                key, path);
         *nl = 0;
     }
     if (!buf[0])
-        return at_error_set(err, AT_ECONFIG, "%s: db_password_file %s is empty", where, path);
+        return at_error_set(err, AT_ECONFIG, "%s: %s %s is empty", where, key, path);
     *out = strdup(buf);
     at_wipe(buf, sizeof buf);
     return *out ? AT_OK : at_error_set(err, AT_ENOMEM, "out of memory");
 }
 
-/* The password of db_password_file at path: the file's, or, when a
- * reload (prev) finds it unreadable (the program has since left root
- * behind), the one read from the same file before. */
-static int
-secret_of(at_config *c, const char *where, const char *path, const at_config *prev, char **out,
-          at_error *err)
+/* Where a secret file key keeps the file's absolute path. */
+static char **
+secret_path_field(at_config *c, const struct key *k)
 {
-    int rc = read_secret(where, path, out, err);
-    if (rc && errno == EACCES && prev && prev->db_password && prev->db_password_file &&
-        strcmp(prev->db_password_file, path) == 0) {
-        *out = strdup(prev->db_password);
-        c->db_password_kept = 1;
-        return *out ? AT_OK : at_error_set(err, AT_ENOMEM, "out of memory");
+    return strcmp(k->name, "db_password_file") == 0 ? &c->db_password_file
+                                                    : &c->metrics_token_file;
+}
+
+/* The secret of the file at path: the file's, or, when a reload (prev)
+ * finds it unreadable (the program has since left root behind), the one
+ * read from the same file before. */
+static int
+secret_of(at_config *c, const struct key *k, const char *where, const char *path,
+          const at_config *prev, char **out, at_error *err)
+{
+    int rc = read_secret(where, k->name, path, out, err);
+    if (rc && errno == EACCES && prev) {
+        const char *prev_secret = *str_field((at_config *) prev, k);
+        const char *prev_path = *secret_path_field((at_config *) prev, k);
+        if (prev_secret && prev_path && strcmp(prev_path, path) == 0) {
+            *out = strdup(prev_secret);
+            if (strcmp(k->name, "db_password_file") == 0)
+                c->db_password_kept = 1;
+            return *out ? AT_OK : at_error_set(err, AT_ENOMEM, "out of memory");
+        }
     }
     return rc;
 }
@@ -302,7 +318,7 @@ set_value(at_config *c, const struct key *k, const char *v, const char *where,
         if (!path)
             return at_error_set(err, AT_ENOMEM, "out of memory");
         char *secret = NULL;
-        int rc = secret_of(c, where, path, prev, &secret, err);
+        int rc = secret_of(c, k, where, path, prev, &secret, err);
         if (rc) {
             free(path);
             return rc;
@@ -310,8 +326,21 @@ set_value(at_config *c, const struct key *k, const char *v, const char *where,
         char **f = str_field(c, k);
         free(*f);
         *f = secret;
-        free(c->db_password_file);
-        c->db_password_file = path;
+        char **pf = secret_path_field(c, k);
+        free(*pf);
+        *pf = path;
+        return AT_OK;
+    }
+    case K_ADDRESSES: {
+        at_error e;
+        if (at_metrics_allow_check(v, &e))
+            return at_error_set(err, AT_ECONFIG, "%s: %s: %s", where, k->name, e.msg);
+        char *s = strdup(v);
+        if (!s)
+            return at_error_set(err, AT_ENOMEM, "out of memory");
+        char **f = str_field(c, k);
+        free(*f);
+        *f = s;
         return AT_OK;
     }
     case K_PATH:

@@ -9,11 +9,16 @@
  * the total is the sum over the slots. "Finished today" is kept per slot
  * with the day it counts; a slot last written yesterday counts 0 today.
  *
+ * The same rows carry what GET /metrics counts (schema/014, stats.c): the
+ * tasks finished by outcome and the histograms of attempts, added by the
+ * statement that ends the attempts adds to the totals.
+ *
  * at_counts_rebuild recomputes the lanes and the counters of a business
  * from its tasks, and the counts of its members' name pieces
  * (member_grams.c) from the pieces (after a restore, or writes that
- * bypassed the library);
- * at_counts_verify compares them without writing. */
+ * bypassed the library); the metrics' counters are history the tasks no
+ * longer tell, and it leaves them as they are. at_counts_verify compares
+ * without writing. */
 #include "config.h"
 
 #include <stdio.h>
@@ -77,14 +82,65 @@ by_business(const void *x, const void *y)
     return a->business_id < b->business_id ? -1 : a->business_id > b->business_id;
 }
 
+/* The metrics' columns of task_counts (schema/014), in the order of
+ * metric_values. */
+#define METRIC_COLS (4 + 2 * (AT_HIST_BUCKETS + 1))
+
+static void
+metric_col(unsigned i, char *buf, size_t size)
+{
+    static const char *const outcomes[] = {"done_succeeded", "done_failed", "done_cancelled",
+                                           "retried"};
+    if (i < 4) {
+        snprintf(buf, size, "%s", outcomes[i]);
+        return;
+    }
+    i -= 4;
+    const char *h = i <= AT_HIST_BUCKETS ? "wait" : "run";
+    i %= AT_HIST_BUCKETS + 1;
+    if (i == AT_HIST_BUCKETS)
+        snprintf(buf, size, "%s_sum_us", h);
+    else
+        snprintf(buf, size, "%s_b%u", h, i);
+}
+
+static void
+metric_values(const counts_delta *d, int64_t *v)
+{
+    v[0] = d->succeeded_total;
+    v[1] = d->failed_total;
+    v[2] = d->cancelled_total;
+    v[3] = d->retried_total;
+    for (unsigned i = 0; i < AT_HIST_BUCKETS; i++) {
+        v[4 + i] = d->wait[i];
+        v[4 + AT_HIST_BUCKETS + 1 + i] = d->run[i];
+    }
+    v[4 + AT_HIST_BUCKETS] = d->wait_sum_us;
+    v[4 + 2 * AT_HIST_BUCKETS + 1] = d->run_sum_us;
+}
+
+static bool
+has_metrics(const counts_delta *d)
+{
+    int64_t v[METRIC_COLS];
+    metric_values(d, v);
+    for (unsigned i = 0; i < METRIC_COLS; i++)
+        if (v[i])
+            return true;
+    return false;
+}
+
 static bool
 is_zero(const counts_delta *d)
 {
-    return !d->queued && !d->paused && !d->running && !d->failed && !d->finished_today;
+    return !d->queued && !d->paused && !d->running && !d->failed && !d->finished_today &&
+           !has_metrics(d);
 }
 
 /* Rows in business order: transactions that change several businesses'
- * counters lock their rows in one order. */
+ * counters lock their rows in one order. The ends of attempts write the
+ * metrics' columns in the same statement; enqueues and pauses, which have
+ * none, write the short one. */
 int
 counts_add(at_db *db, const counts_delta *d, size_t n, at_error *err)
 {
@@ -92,16 +148,26 @@ counts_add(at_db *db, const counts_delta *d, size_t n, at_error *err)
     if (!v)
         return at_error_set(err, AT_ENOMEM, "out of memory");
     size_t k = 0;
+    bool metrics = false;
     for (size_t i = 0; i < n; i++)
-        if (!is_zero(&d[i]))
+        if (!is_zero(&d[i])) {
             v[k++] = d[i];
+            metrics = metrics || has_metrics(&d[i]);
+        }
     qsort(v, k, sizeof *v, by_business);
     strbuf sql = {0};
     arglist a = {0};
+    char col[32];
     sb_add(&sql, "INSERT INTO task_counts (business_id, slot, queued, paused, running, failed, "
-                 "finished_day, finished) VALUES ");
+                 "finished_day, finished");
+    for (unsigned c = 0; metrics && c < METRIC_COLS; c++) {
+        metric_col(c, col, sizeof col);
+        sb_add(&sql, ", ");
+        sb_add(&sql, col);
+    }
+    sb_add(&sql, ") VALUES ");
     for (size_t i = 0; i < k; i++) {
-        sb_add(&sql, i ? ", (?, ?, ?, ?, ?, ?, UTC_DATE(), ?)" : "(?, ?, ?, ?, ?, ?, UTC_DATE(), ?)");
+        sb_add(&sql, i ? ", (?, ?, ?, ?, ?, ?, UTC_DATE(), ?" : "(?, ?, ?, ?, ?, ?, UTC_DATE(), ?");
         args_add(&a, da_u64(v[i].business_id));
         args_add(&a, da_u64(db_slot(db)));
         args_add(&a, da_i64(v[i].queued));
@@ -109,12 +175,31 @@ counts_add(at_db *db, const counts_delta *d, size_t n, at_error *err)
         args_add(&a, da_i64(v[i].running));
         args_add(&a, da_i64(v[i].failed));
         args_add(&a, da_i64(v[i].finished_today));
+        if (metrics) {
+            int64_t m[METRIC_COLS];
+            metric_values(&v[i], m);
+            sb_add(&sql, ", ");
+            sb_placeholders(&sql, METRIC_COLS);
+            for (unsigned c = 0; c < METRIC_COLS; c++)
+                args_add(&a, da_i64(m[c]));
+        }
+        sb_add(&sql, ")");
     }
     sb_add(&sql, " ON DUPLICATE KEY UPDATE queued = queued + VALUES(queued), "
                  "paused = paused + VALUES(paused), running = running + VALUES(running), "
                  "failed = failed + VALUES(failed), "
                  "finished = IF(finished_day = UTC_DATE(), finished, 0) + VALUES(finished), "
                  "finished_day = UTC_DATE()");
+    for (unsigned c = 0; metrics && c < METRIC_COLS; c++) {
+        metric_col(c, col, sizeof col);
+        sb_add(&sql, ", ");
+        sb_add(&sql, col);
+        sb_add(&sql, " = ");
+        sb_add(&sql, col);
+        sb_add(&sql, " + VALUES(");
+        sb_add(&sql, col);
+        sb_add(&sql, ")");
+    }
     int rc = k ? db_exec_sb(db, 0, &sql, &a, NULL, NULL, err) : AT_OK;
     sb_free(&sql);
     args_free(&a);
@@ -238,15 +323,17 @@ rebuild_tx(at_db *db, void *vctx, at_error *err)
         rc = count_actual(db, x->business_id, &x->after, err);
     db_arg a[] = {da_u64(x->business_id)};
     if (rc == AT_OK)
-        rc = db_exec(db, 0, "DELETE FROM task_counts WHERE business_id = ?", a, 1, NULL, NULL,
-                     err);
+        rc = db_exec(db, 0,
+                     "UPDATE task_counts SET queued = 0, paused = 0, running = 0, failed = 0, "
+                     "finished = 0 WHERE business_id = ?",
+                     a, 1, NULL, NULL, err);
     if (rc == AT_OK) {
-        counts_delta d = {x->business_id,
-                          (int64_t) x->after.queued,
-                          (int64_t) x->after.paused,
-                          (int64_t) x->after.running,
-                          (int64_t) x->after.failed,
-                          (int64_t) x->after.finished_today};
+        counts_delta d = {.business_id = x->business_id,
+                          .queued = (int64_t) x->after.queued,
+                          .paused = (int64_t) x->after.paused,
+                          .running = (int64_t) x->after.running,
+                          .failed = (int64_t) x->after.failed,
+                          .finished_today = (int64_t) x->after.finished_today};
         rc = counts_add(db, &d, 1, err);
     }
     if (rc == AT_OK)

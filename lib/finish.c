@@ -135,7 +135,11 @@ decide(struct held *h, at_error *err)
                         ? h->now + (at_time) backoff(r->backoff_s, h->attempts) * 1000000
                     : outcome == AT_OUTCOME_REQUEUE && r->ran ? h->now
                                                               : h->run_at;
-    h->finished_at = r->ran && r->started_at ? r->started_at + r->duration_us : h->now;
+    /* an executor that died in the run reported no run time: the attempt
+     * ended, as far as anyone knows, when its death is written */
+    h->finished_at = r->ran && r->started_at && r->duration_us > 0
+                         ? r->started_at + r->duration_us
+                         : h->now;
     if (h->finished_at > h->now || h->finished_at <= 0)
         h->finished_at = h->now;
     const char *error = r->error;
@@ -242,8 +246,31 @@ requeue_lanes(at_db *db, const struct held *h, size_t n, at_error *err)
     return rc;
 }
 
+/* An attempt that ran, in the histograms (schema/014): how long it waited
+ * from its task's run_at (its enqueue, or the time it was given) to its
+ * start, and how long it ran, as its row in task_attempts says (decide).
+ * Both clocks are the database's. */
+static void
+count_attempt(const struct held *h, counts_delta *d)
+{
+    const finish_rec *r = h->rec;
+    if (!r->ran || !r->started_at)
+        return;
+    int64_t wait = r->started_at - h->run_at;
+    if (wait < 0)
+        wait = 0;
+    int64_t run = h->finished_at - r->started_at;
+    if (run < 0)
+        run = 0;
+    d->wait[at_hist_bucket(wait)]++;
+    d->wait_sum_us += wait;
+    d->run[at_hist_bucket(run)]++;
+    d->run_sum_us += run;
+}
+
 /* What the ends change in each business's totals: every task leaves
- * "running"; failures and finishes count. */
+ * "running"; failures and finishes count, and so, for the metrics, does
+ * each outcome and each attempt that ran. */
 static void
 count_ends(const struct held *h, size_t n, counts_acc *acc)
 {
@@ -256,6 +283,11 @@ count_ends(const struct held *h, size_t n, counts_acc *acc)
             d->failed++;
         if (h[i].state != AT_TASK_QUEUED)
             d->finished_today++;
+        d->succeeded_total += h[i].state == AT_TASK_SUCCEEDED;
+        d->failed_total += h[i].state == AT_TASK_FAILED;
+        d->cancelled_total += h[i].state == AT_TASK_CANCELLED;
+        d->retried_total += h[i].outcome == AT_OUTCOME_RETRY;
+        count_attempt(&h[i], d);
     }
 }
 

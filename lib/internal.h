@@ -437,6 +437,13 @@ int lanes_wake_due(struct at_db *db, uint64_t *woken, at_error *err);
 typedef struct counts_delta {
     uint64_t business_id;
     int64_t queued, paused, running, failed, finished_today;
+    /* what GET /metrics reports (schema/014), from the ends of attempts:
+     * tasks finished by outcome, attempts retried, and the histograms of
+     * attempts' waits and runs (stats.h); counts_add writes these columns
+     * only when a delta of its batch has any */
+    int64_t succeeded_total, failed_total, cancelled_total, retried_total;
+    int64_t wait[AT_HIST_BUCKETS], wait_sum_us;
+    int64_t run[AT_HIST_BUCKETS], run_sum_us;
 } counts_delta;
 int counts_add(struct at_db *db, const counts_delta *d, size_t n, at_error *err);
 

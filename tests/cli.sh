@@ -37,7 +37,7 @@ like "$OUT" '^usage: asynctasks ' "--help: prints usage"
 run help
 is "$RC" 0 "help: exit 0"
 like "$OUT" '^usage: asynctasks ' "help: prints usage"
-for cmd in migrate business user member platform-admin type enqueue tasks pause resume audit \
+for cmd in migrate business user member platform-admin type enqueue tasks pause resume audit stats \
     demo-data; do
     run "$cmd" --help
     is "$RC" 0 "$cmd --help: exit 0"

@@ -243,6 +243,54 @@ main(void)
     bad("db_name = a\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxé\n", "t.conf:2: expected",
         "a line cut in the middle of a character");
 
+    /* metrics: a token from a file, addresses and networks (who may read
+     * GET /metrics, lib/metrics_access.c) */
+    write_file("mt", "tok-123\n", 8);
+    c = NULL;
+    ok(at_config_parse_string("m.conf", dir,
+                              "metrics_token_file = mt\n"
+                              "metrics_allow = 127.0.0.1 \t 10.0.0.0/8 ::1 fd00::/8\n",
+                              &c, &err) == AT_OK,
+       "metrics keys parse: %s", err.msg);
+    if (c) {
+        is_str(c->metrics_token, "tok-123", "the metrics token comes from its file");
+        ok(c->metrics_token_file && c->metrics_token_file[0] == '/',
+           "... whose absolute path is kept");
+        is_int(at_metrics_access(c, "127.0.0.1", NULL), AT_OK, "metrics: an allowed address");
+        is_int(at_metrics_access(c, "10.255.0.1", NULL), AT_OK, "metrics: in an allowed network");
+        is_int(at_metrics_access(c, "11.0.0.1", NULL), AT_EDENIED, "metrics: outside it");
+        is_int(at_metrics_access(c, "fd12::1", NULL), AT_OK, "metrics: in an IPv6 network");
+        is_int(at_metrics_access(c, "fe80::1", NULL), AT_EDENIED, "metrics: outside it");
+        is_int(at_metrics_access(c, "::ffff:10.1.2.3", NULL), AT_OK,
+               "metrics: an IPv4-mapped address matches as IPv4");
+        is_int(at_metrics_access(c, "192.0.2.1", "Bearer tok-123"), AT_OK, "metrics: the token");
+        is_int(at_metrics_access(c, "192.0.2.1", "Bearer tok-1234"), AT_EDENIED,
+               "metrics: a longer token");
+        is_int(at_metrics_access(c, "192.0.2.1", "Bearer tok-12"), AT_EDENIED,
+               "metrics: a shorter token");
+        is_int(at_metrics_access(c, "192.0.2.1", "Bearer "), AT_EDENIED, "metrics: an empty token");
+        is_int(at_metrics_access(c, "192.0.2.1", "tok-123"), AT_EDENIED,
+               "metrics: the token without its scheme");
+        is_int(at_metrics_access(c, NULL, NULL), AT_EDENIED, "metrics: neither");
+        at_config_free(c);
+    }
+    c = NULL;
+    ok(at_config_parse_string("e.conf", dir, "", &c, &err) == AT_OK && c &&
+           at_metrics_access(c, "127.0.0.1", "Bearer x") == AT_ENOTFOUND,
+       "metrics: neither key set, metrics are off");
+    at_config_free(c);
+    bad("metrics_allow = 127.0.0.1 localhost\n",
+        "t.conf:1: metrics_allow: 'localhost' is not an IPv4 or IPv6 address", "a host name");
+    bad("metrics_allow = 10.0.0.0/33\n", "t.conf:1: metrics_allow: '10.0.0.0/33'",
+        "an IPv4 prefix over 32");
+    bad("metrics_allow = ::1/129\n", "t.conf:1: metrics_allow: '::1/129'", "an IPv6 prefix over 128");
+    bad("metrics_allow = 10.0.0.0/\n", "t.conf:1: metrics_allow: '10.0.0.0/'", "an empty prefix");
+    bad("metrics_allow = 10.0.0.0/-1\n", "t.conf:1: metrics_allow: '10.0.0.0/-1'", "a negative prefix");
+    bad("metrics_allow = \" \"\n", "t.conf:1: metrics_allow: no address given", "no address");
+    bad("metrics_token_file = missing-file\n", "t.conf:1: cannot read metrics_token_file",
+        "a missing metrics token file");
+    bad("metrics_token_file = empty-pw\n", "t.conf:1: metrics_token_file", "an empty metrics token file");
+
     /* files */
     const char *p = write_file("nul.conf", "db_name = a\0b\n", 14);
     ok(at_config_parse_file(p, &c, &err) == AT_ECONFIG, "NUL byte refused");
@@ -287,7 +335,7 @@ main(void)
     }
 
     /* tidy up */
-    const char *files[] = {"pw", "pw2", "empty-pw", "two-lines", "big-pw", "nul.conf", "good.conf", "other.conf"};
+    const char *files[] = {"pw", "mt", "pw2", "empty-pw", "two-lines", "big-pw", "nul.conf", "good.conf", "other.conf"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[600];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);

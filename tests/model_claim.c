@@ -12,10 +12,13 @@
  * - A task claimed in a batch and paused before its turn does not start.
  * - A pause's expiry releases its tasks through the dispatcher.
  * - Two businesses share an executor turn by turn.
- * - A business's cap on running tasks holds across executors. */
+ * - A business's cap on running tasks holds across executors.
+ * - The end of an attempt counts for the metrics in the statement that
+ *   changes the totals: no statement more; the stats read them in two. */
 #include "config.h"
 
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -386,6 +389,99 @@ test_cap(at_db *db)
            "a cap beyond the limit is refused");
 }
 
+/* One value of raw SQL, as text ("" when none). */
+static char *
+raw_value(MYSQL *raw, const char *sql, char *buf, size_t size)
+{
+    rawdb_sql(raw, "%s", sql);
+    MYSQL_RES *res = mysql_store_result(raw);
+    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+    snprintf(buf, size, "%s", row && row[0] ? row[0] : "");
+    mysql_free_result(res);
+    return buf;
+}
+
+static const at_business_stats *
+stats_of(const at_stats *s, uint64_t biz)
+{
+    for (size_t i = 0; i < s->nbusinesses; i++)
+        if (s->businesses[i].id == biz)
+            return &s->businesses[i];
+    return NULL;
+}
+
+static void
+test_metrics(at_db *db, MYSQL *raw)
+{
+    at_error err;
+    uint64_t biz = testdb_business(db, "metrics");
+    uint64_t user = testdb_user(db, biz, "Metric");
+    uint64_t type = testdb_type(db, "metrics");
+    uint64_t task = testdb_task(db, biz, user, type);
+    uint64_t exec = executor(db);
+    at_stats s0;
+    is_int(at_stats_get(db, &s0, &err), AT_OK, "metrics: the stats are read");
+    at_worker *w = worker(db, exec, &type, 1);
+    at_claim c;
+    is_int(next(w, &c), task, "metrics: the task is claimed");
+    /* 70 ms of handler time, and more than that passes before the end is
+     * written, so the end is not cut to the clock */
+    is_int(at_worker_done(w, &c, AT_OUTCOME_SUCCEEDED, "ok", NULL, 70000, 1, &err), AT_OK,
+           "metrics: its end is handed to the worker");
+    at_claim_clear(&c);
+    struct timespec ts = {0, 150 * 1000000L};
+    nanosleep(&ts, NULL);
+    uint64_t before = at_db_statements(db);
+    flush(w);
+    /* START TRANSACTION, the tasks locked, their UPDATE, the attempts'
+     * INSERT, the counters' INSERT (with the metrics), COMMIT: as before
+     * the metrics were kept */
+    is_int(at_db_statements(db) - before, 6, "the end of an attempt takes 6 statements, metrics included");
+    at_worker_close(w);
+    char buf[256], q[512];
+    snprintf(q, sizeof q,
+             "SELECT CONCAT_WS(' ', SUM(done_succeeded), SUM(done_failed), SUM(retried), "
+             "SUM(run_b2), SUM(run_sum_us), SUM(wait_b0 + wait_b1 + wait_b2 + wait_b3 + wait_b4 + "
+             "wait_b5 + wait_b6 + wait_b7 + wait_b8 + wait_b9 + wait_b10 + wait_b11 + wait_b12)) "
+             "FROM task_counts WHERE business_id = %llu",
+             (unsigned long long) biz);
+    is_str(raw_value(raw, q, buf, sizeof buf), "1 0 0 1 70000 1",
+           "it counted a success, and a run of 70 ms (up to 0.1 s) and a wait, in task_counts");
+
+    at_stats s;
+    before = at_db_statements(db);
+    is_int(at_stats_get(db, &s, &err), AT_OK, "the stats are read again");
+    is_int(at_db_statements(db) - before, 2, "... in 2 statements");
+    const at_business_stats *b = stats_of(&s, biz);
+    ok(b && b->succeeded_total == 1 && b->failed_total == 0 && b->queued == 0 &&
+           b->running == 0,
+       "the business's stats: one succeeded, none queued or running");
+    is_int(s.run.bucket[2] - s0.run.bucket[2], 1, "the run histogram has the attempt in its bucket");
+    is_int(s.run.sum_us - s0.run.sum_us, 70000, "... and its 70 ms in the sum");
+    is_int(at_histogram_count(&s.wait) - at_histogram_count(&s0.wait), 1,
+           "the wait histogram has one more attempt");
+    at_stats_free(&s);
+    at_stats_free(&s0);
+
+    /* The counters outlive a rebuild of the totals. */
+    is_int(at_counts_rebuild(db, biz, NULL, NULL, &err), AT_OK, "the counters are rebuilt");
+    is_str(raw_value(raw, q, buf, sizeof buf), "1 0 0 1 70000 1",
+           "... and the metrics' counters are as they were");
+
+    /* The oldest due task is two MINs of an index, read from its end. */
+    char *plan = NULL;
+    is_int(at_stats_explain(db, &plan, &err), AT_OK, "the stats' plan");
+    const char *p = plan ? plan : "";
+    int away = 0;
+    for (const char *x = p; (x = strstr(x, "Select tables optimized away")); x++)
+        away++;
+    is_int(away, 2, "the oldest due head is read from lanes_waiting's end, twice (no rows)");
+    ok(!strstr(p, "filesort") && !strstr(p, "temporary"), "no sort and no temporary table");
+    if (!away)
+        diag("%s", p);
+    free(plan);
+}
+
 int
 main(void)
 {
@@ -401,6 +497,7 @@ main(void)
     test_expiry(db);
     test_fair(db);
     test_cap(db);
+    test_metrics(db, raw);
     is_int(at_supervisor_unregister(db, sup, &err), AT_OK, "the supervisor unregisters");
     mysql_close(raw);
     testdb_close(db);

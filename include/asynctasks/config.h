@@ -56,6 +56,15 @@ typedef struct at_config {
     unsigned max_running;         /* a business's cap on running tasks, unless it sets its
                                    * own; 0: none */
 
+    /* GET /metrics (asynctasks-fcgi(8)): allowed to a request that sends
+     * "Authorization: Bearer" with the contents of metrics_token_file, or
+     * that comes from an address of metrics_allow (addresses and
+     * address/prefix networks, separated by spaces). Neither set: metrics
+     * are off, and /metrics answers 404. */
+    char *metrics_token;      /* the contents of metrics_token_file, or NULL */
+    char *metrics_token_file; /* where it came from (absolute), or NULL */
+    char *metrics_allow;
+
     /* For tests only: 1 makes asynctasks-fcgi tell, in the header
      * X-Statement-Count of every answer, how many database statements the
      * request ran. */

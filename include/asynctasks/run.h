@@ -17,6 +17,7 @@ extern "C" {
 #define AT_RESULT_MAX  (64u * 1024u) /* bytes of a task's result text */
 #define AT_ERRTEXT_MAX (16u * 1024u) /* bytes of a task's error text */
 #define AT_LEASE_S     90            /* a lease's length; the supervisor's heartbeat renews it */
+#define AT_EXECUTOR_STALE_S 30       /* an executor whose heartbeat is older is not counted live */
 #define AT_CLAIM_TYPES_MAX 4096      /* task types one executor may run */
 
 /* ---- supervisors and executors ---- */
