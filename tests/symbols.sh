@@ -13,8 +13,12 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/at-symbols.XXXXXX") || bail "mktemp"
 C=
 trap 'rm -rf -- "$WORK" ${C:+"$(dirname -- "$C")"}' EXIT
 DEST=$WORK/dest
-CC=${CC:-cc}
+# The build's compiler, and its sanitizers for the programs built here
+# that run against its library.
+mk() { sed -n "s/^$1 = //p" "$top_builddir/Makefile"; }
+CC=${CC:-$(mk CC)}
 CXX=${CXX:-c++}
+SAN=$(mk AT_SAN_CFLAGS)
 LIST=$top_srcdir/lib/libasynctasks.sym
 
 # The headers make install puts under include/asynctasks/.
@@ -90,7 +94,8 @@ int main() {
     return at_task_state_parse("queued") == AT_TASK_QUEUED ? 0 : 1;
 }
 EOF
-OUT=$("$CXX" -Wall -Wextra -Werror -I"${inc%/asynctasks}" "$WORK/cxx.cc" -o "$WORK/cxx" \
+# shellcheck disable=SC2086 # SAN: the build's flags, split
+OUT=$("$CXX" $SAN -Wall -Wextra -Werror -I"${inc%/asynctasks}" "$WORK/cxx.cc" -o "$WORK/cxx" \
     -L"$libdir" -lasynctasks 2>&1)
 ok "$?" "a C++ program links against the installed library"
 [ -z "$OUT" ] || diag "$OUT"
@@ -111,8 +116,8 @@ example=$top_srcdir/examples/client/enqueue.c
 export PKG_CONFIG_PATH=
 export PKG_CONFIG_LIBDIR=$libdir/pkgconfig
 export PKG_CONFIG_SYSROOT_DIR=$DEST
-# shellcheck disable=SC2046 # pkg-config's words, split
-OUT=$("$CC" -Wall -Wextra -Werror "$example" -o "$WORK/enqueue" \
+# shellcheck disable=SC2046,SC2086 # pkg-config's words and SAN, split
+OUT=$("$CC" $SAN -Wall -Wextra -Werror "$example" -o "$WORK/enqueue" \
     $(pkg-config --cflags --libs asynctasks) 2>&1)
 ok "$?" "examples/client/enqueue.c builds with pkg-config asynctasks, without warnings"
 [ -z "$OUT" ] || diag "$OUT"
