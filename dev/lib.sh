@@ -808,9 +808,10 @@ at_count_results() {
 AT_WEB_PACKAGES=(nginx)
 # What the HTTP and browser tests drive the screen with, and the benches
 # (tests/bench.sh) measure with; systemd for the service test's socket
-# activation and unit checks (systemd-socket-activate, systemd-analyze).
+# activation and unit checks (systemd-socket-activate, systemd-analyze);
+# g++ for tests/symbols.sh, which compiles the installed headers as C++.
 # shellcheck disable=SC2034
-AT_TEST_PACKAGES=(curl libxml2-utils libfcgi-bin spawn-fcgi chromium fonts-dejavu-core wrk beanstalkd prometheus
+AT_TEST_PACKAGES=(g++ curl libxml2-utils libfcgi-bin spawn-fcgi chromium fonts-dejavu-core wrk beanstalkd prometheus
     systemd)
 
 # at_node_ready DIR : Node.js (from Debian when missing) and the npm

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <asynctasks/asynctasks.h>
+#include <asynctasks/client.h>
 
 /* Waits until the task has finished; 0 when it succeeded. */
 static int

@@ -1,4 +1,6 @@
-/* asynctasks.h: the whole public API of libasynctasks. */
+/* asynctasks.h: everything libasynctasks has, for the programs and tests
+ * built with it from this tree (they link lib/libasynctasks-internal.la).
+ * Not installed: the installed API is client.h, and plugin.h for plugins. */
 #ifndef ASYNCTASKS_H
 #define ASYNCTASKS_H
 

@@ -1,12 +1,17 @@
 /* client.h: the C client API: how platform code enqueues tasks and reads
- * their state, by business slug, user email and task type name. */
+ * their state, by business slug, user email and task type name.
+ *
+ * The installed library, libasynctasks (pkg-config asynctasks), exports
+ * this API and no more: the functions declared here, in task_record.h and
+ * in error.h. */
 #ifndef ASYNCTASKS_CLIENT_H
 #define ASYNCTASKS_CLIENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <asynctasks/error.h>
-#include <asynctasks/task.h>
+#include <asynctasks/task_record.h>
 #include <asynctasks/types.h>
 
 #ifdef __cplusplus
