@@ -22,5 +22,6 @@
 #include <asynctasks/run.h>
 #include <asynctasks/apitoken.h>
 #include <asynctasks/client.h>
+#include <asynctasks/prune.h>
 
 #endif

@@ -8,6 +8,9 @@
 extern "C" {
 #endif
 
+/* The most days a retain_* key takes: a hundred years. */
+#define AT_RETAIN_DAYS_MAX 36500
+
 enum at_log_level { AT_LOG_ERROR = 0, AT_LOG_WARN, AT_LOG_INFO, AT_LOG_DEBUG };
 
 typedef struct at_config {
@@ -52,6 +55,16 @@ typedef struct at_config {
     unsigned executor_max_rss_mb; /* an executor above this is replaced */
     unsigned max_running;         /* a business's cap on running tasks, unless it sets its
                                    * own; 0: none */
+
+    /* Retention (asynctasksd(8), asynctasks prune): days finished tasks
+     * (with their attempts), audit entries and spool files are kept; 0,
+     * the default, keeps them forever. */
+    unsigned retain_finished_days;
+    unsigned retain_audit_days;
+    unsigned retain_spool_days;
+    unsigned retain_interval; /* seconds between the supervisor's prunes (3600) */
+    unsigned retain_batch;    /* rows per transaction (1000) */
+    unsigned retain_pause_ms; /* between two batches (100) */
 
     /* For tests only: 1 makes asynctasks-fcgi tell, in the header
      * X-Statement-Count of every answer, how many database statements the
