@@ -263,17 +263,34 @@ like "$entry" "^asynctasksd:[^|]+\|finished_before=[^ ]+ tasks=$gone attempts=[0
     "the killed prune's entry names the supervisor and says exactly what it removed"
 is "$(q "SELECT state FROM tasks WHERE id = $SLEEPER")" running "the running task is there"
 
+# SIGTERM stops a prune after its batch; the supervisor waits for it.
+sv_start
+before_term=$(old_left)
+wait_for 40 "SELECT COUNT(*) BETWEEN 1 AND $((before_term - 20)) FROM tasks
+             WHERE finished = 1 AND finished_at < UTC_DATE()" ||
+    bail "the second supervisor did not start pruning: $(tail -n 5 "$SVDIR/sv.log")"
+kids=$(children_of "$SVPID")
+sv_stop
+wait_until 10 gone_all
+ok $? "SIGTERM in the middle of a prune: the supervisor and its pruner are gone"
+left=$(old_left)
+entry=$(q "SELECT detail FROM audit_log WHERE action = 'prune' ORDER BY id DESC LIMIT 1")
+like "$entry" " tasks=$((before_term - left)) .*state=stopped$" \
+    "its entry says it stopped, and what it removed ($((before_term - left)) tasks)"
+run counters check
+is "$RC" 0 "after the stop, the counters equal the tasks"
+
 # A new supervisor goes on, within bounded time, by itself.
 sv_start
 wait_for 60 "SELECT COUNT(*) = 0 FROM tasks WHERE finished = 1 AND finished_at < UTC_DATE()" ||
     diag "$(tail -n 5 "$SVDIR/sv.log")"
 is "$(old_left)" 0 "a new supervisor prunes the rest by itself"
 wait_for 20 "SELECT COUNT(*) = $((PRUNES + 1)) FROM audit_log WHERE action = 'prune' AND detail LIKE '%state=done'"
-is "$(q "SELECT COUNT(*) FROM audit_log WHERE action = 'prune'")" "$((PRUNES + 2))" \
-    "one more entry: a supervisor records only the prunes that removed something"
+is "$(q "SELECT COUNT(*) FROM audit_log WHERE action = 'prune'")" "$((PRUNES + 3))" \
+    "three supervisors' prunes are recorded (killed, stopped, done), and no later one that removed nothing"
 is "$(q "SELECT SUM(SUBSTRING_INDEX(SUBSTRING_INDEX(detail, 'tasks=', -1), ' ', 1))
          FROM audit_log WHERE action = 'prune' AND actor LIKE 'asynctasksd:%'")" "$OLD2" \
-    "the two supervisors' entries add up to every task removed"
+    "the supervisors' entries add up to every task removed"
 is "$(q "SELECT SUM(SUBSTRING_INDEX(SUBSTRING_INDEX(detail, 'attempts=', -1), ' ', 1))
          FROM audit_log WHERE action = 'prune' AND actor LIKE 'asynctasksd:%'")" "$OLD2_ATTEMPTS" \
     "... and every attempt"
