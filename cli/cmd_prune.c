@@ -52,8 +52,9 @@ cmd_prune(cli *c, int argc, char **argv)
         "retain_spool_days (0, the default, keeps a kind forever), in batches of\n"
         "retain_batch rows, as the supervisor does every retain_interval. Each\n"
         "prune is recorded in the platform's audit log. --dry-run counts what\n"
-        "would go and removes nothing. Exit status 1 when another prune is under\n"
-        "way or a spool file could not be removed.\n";
+        "would go and removes nothing. Ctrl-C stops it after its batch. Exit\n"
+        "status 1 when another prune is under way, a spool file could not be\n"
+        "removed, or Ctrl-C stopped it.\n";
     static const struct option opts[] = {{"dry-run", no_argument, NULL, 'n'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -96,5 +97,5 @@ cmd_prune(cli *c, int argc, char **argv)
                 dry_run ? "read" : "removed", r.spool_error);
         return EXIT_FAIL;
     }
-    return EXIT_OK;
+    return r.stopped ? EXIT_FAIL : EXIT_OK;
 }

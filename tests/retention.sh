@@ -219,17 +219,34 @@ is "$(q "SELECT COUNT(*) FROM audit_log WHERE action = 'prune'")" 2 \
 # The recent finished tasks become old; the batches small and slow.
 q "UPDATE tasks SET finished_at = UTC_TIMESTAMP(6) - INTERVAL 40 DAY
    WHERE finished = 1 AND finished_at < UTC_DATE()" || bail "older"
+sv_conf retain_interval 1 retain_batch 20 retain_pause_ms 300
+old_left() { q "SELECT COUNT(*) FROM tasks WHERE finished = 1 AND finished_at < UTC_DATE()"; }
+
+# Ctrl-C stops asynctasks prune after its batch.
+before_int=$(old_left)
+"$AT" prune >"$SVDIR/int.out" 2>&1 &
+pruner=$!
+wait_for 40 "SELECT COUNT(*) BETWEEN 1 AND $((before_int - 20)) FROM tasks
+             WHERE finished = 1 AND finished_at < UTC_DATE()" || bail "asynctasks prune did not start"
+kill -INT "$pruner"
+wait "$pruner"
+is "$?" 1 "Ctrl-C stops asynctasks prune: exit 1"
+has "$(cat "$SVDIR/int.out")" "stopped before the end" "... and it says so"
+left=$(old_left)
+like "$(q "SELECT detail FROM audit_log WHERE action = 'prune' ORDER BY id DESC LIMIT 1")" \
+    " tasks=$((before_int - left)) .*state=stopped$" "... and so does its entry, with what it removed"
+run counters check
+is "$RC" 0 "after the Ctrl-C, the counters equal the tasks"
 OLD2=$(q "SELECT COUNT(*) FROM tasks WHERE finished = 1 AND finished_at < UTC_DATE()")
 OLD2_ATTEMPTS=$(q "SELECT COUNT(*) FROM task_attempts a JOIN tasks t ON t.id = a.task_id
                    WHERE t.finished = 1 AND t.finished_at < UTC_DATE()")
 PRUNES=$(q "SELECT COUNT(*) FROM audit_log WHERE action = 'prune'")
-sv_conf retain_interval 1 retain_batch 20 retain_pause_ms 300
+DONE=$(q "SELECT COUNT(*) FROM audit_log WHERE action = 'prune' AND detail LIKE '%state=done'")
 sv_start
 # A running task is never pruned, whatever its finished_at says.
 SLEEPER=$(enqueue sleep seconds=600)
 wait_started 30 "$SLEEPER" || bail "the sleep task did not start"
 q "UPDATE tasks SET finished_at = UTC_TIMESTAMP(6) - INTERVAL 90 DAY WHERE id = $SLEEPER"
-old_left() { q "SELECT COUNT(*) FROM tasks WHERE finished = 1 AND finished_at < UTC_DATE()"; }
 wait_for 40 "SELECT COUNT(*) BETWEEN 1 AND $((OLD2 - 40)) FROM tasks
              WHERE finished = 1 AND finished_at < UTC_DATE()" ||
     bail "the supervisor did not start pruning: $(tail -n 5 "$SVDIR/sv.log")"
@@ -285,7 +302,7 @@ sv_start
 wait_for 60 "SELECT COUNT(*) = 0 FROM tasks WHERE finished = 1 AND finished_at < UTC_DATE()" ||
     diag "$(tail -n 5 "$SVDIR/sv.log")"
 is "$(old_left)" 0 "a new supervisor prunes the rest by itself"
-wait_for 20 "SELECT COUNT(*) = $((PRUNES + 1)) FROM audit_log WHERE action = 'prune' AND detail LIKE '%state=done'"
+wait_for 20 "SELECT COUNT(*) = $((DONE + 1)) FROM audit_log WHERE action = 'prune' AND detail LIKE '%state=done'"
 is "$(q "SELECT COUNT(*) FROM audit_log WHERE action = 'prune'")" "$((PRUNES + 3))" \
     "three supervisors' prunes are recorded (killed, stopped, done), and no later one that removed nothing"
 is "$(q "SELECT SUM(SUBSTRING_INDEX(SUBSTRING_INDEX(detail, 'tasks=', -1), ' ', 1))
