@@ -2,6 +2,7 @@
 #ifndef AT_CLI_H
 #define AT_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include <asynctasks/asynctasks.h>
@@ -62,6 +63,11 @@ cli_shift(char **argv)
     return argv + 1;
 }
 
+/* Makes SIGINT and SIGTERM set cli_stop_requested (and cut a sleep
+ * short), for commands that stop cleanly between steps. */
+extern volatile sig_atomic_t cli_stop_requested;
+void cli_catch_stop(void);
+
 /* Prints the hint after getopt's own complaint; returns EXIT_USAGE. */
 int cli_bad_option(const char *cmd);
 
@@ -104,5 +110,6 @@ int cmd_plugin(cli *c, int argc, char **argv);
 int cmd_token(cli *c, int argc, char **argv);
 int cmd_login(cli *c, int argc, char **argv);
 int cmd_explain(cli *c, int argc, char **argv);
+int cmd_prune(cli *c, int argc, char **argv);
 
 #endif

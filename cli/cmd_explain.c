@@ -92,17 +92,31 @@ cmd_explain(cli *c, int argc, char **argv)
         "usage: asynctasks explain members --business SLUG [--search TEXT] [--after CURSOR]\n"
         "       asynctasks explain types [--search TEXT] [--after CURSOR]\n"
         "       asynctasks explain audit --business SLUG [--before ID|--after ID]\n"
-        "       asynctasks explain totals --business SLUG\n\n"
+        "       asynctasks explain totals --business SLUG\n"
+        "       asynctasks explain prune\n\n"
         "Prints the database's plan for the query of a page of the admin screen:\n"
         "the Pause User dialog's members, the Pause Task Type dialog's task types\n"
         "(a page of 25, searched, after a cursor the dialog printed), the\n"
         "audit log (50 entries older than --before or newer than --after), and\n"
-        "the task list's totals. The task list's own plan is tasks list\n"
+        "the task list's totals, and the statements of a prune's batches (each\n"
+        "plan after a line \"-- WHAT\"). The task list's own plan is tasks list\n"
         "--explain.\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
         return hc;
     const char *what = argv[1];
+    if (strcmp(what, "prune") == 0) {
+        if (argc != 2)
+            return cli_usage("explain", "explain prune takes no arguments");
+        at_error err = {0};
+        char *plan = NULL;
+        int rc = at_prune_explain(cli_db(c, 1), &plan, &err);
+        if (rc)
+            return cli_fail(&err);
+        fputs(plan, stdout);
+        free(plan);
+        return EXIT_OK;
+    }
     if (strcmp(what, "members") != 0 && strcmp(what, "types") != 0 && strcmp(what, "audit") != 0 &&
         strcmp(what, "totals") != 0)
         return cli_usage("explain", "unknown subcommand '%s'", what);

@@ -219,7 +219,7 @@ cmd_audit(cli *c, int argc, char **argv)
         "Lists the business's audit log, newest first: every pause, resume,\n"
         "edit and delete, with who did it, when, and why. --platform lists the\n"
         "entries that concern no business: login throttles cleared, users\n"
-        "disabled and enabled, platform admins removed.\n";
+        "disabled and enabled, platform admins removed, prunes.\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
         return hc;

@@ -144,15 +144,6 @@ plugin_list(cli *c, int argc, char **argv)
     return rc;
 }
 
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_stop(int sig)
-{
-    (void) sig;
-    stop_requested = 1;
-}
-
 /* Prints each line of text after label, so that a multi-line result
  * stays readable and greppable. */
 static void
@@ -210,18 +201,12 @@ plugin_run(int argc, char **argv)
             len = strlen(payload);
         }
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    /* no SA_RESTART: a handler's sleep ends at once and it looks again */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_catch_stop(); /* a handler's sleep ends at once and it looks again */
     at_job_info info = {.attempt = 1,
                         .payload = payload,
                         .payload_len = len,
                         .spool_dir = spool,
-                        .stop = &stop_requested};
+                        .stop = &cli_stop_requested};
     at_job_outcome out;
     if (at_job_run(h, &info, &out, &err)) {
         rc = cli_fail(&err);

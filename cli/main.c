@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ static const struct {
     {"pause", cmd_pause, "pause users or task types of a business, or list pauses"},
     {"resume", cmd_resume, "resume all, or users or task types"},
     {"audit", cmd_audit, "list the audit log of a business"},
+    {"prune", cmd_prune, "remove old finished tasks, audit entries and spool files now"},
     {"explain", cmd_explain, "the database's plans for the screen's dialogs and audit log"},
     {"token", cmd_token, "create, list or revoke the API tokens of a business"},
     {"login", cmd_login, "clear the count of failed logins of an email or address"},
@@ -104,6 +106,27 @@ cli_help(int argc, char **argv, const char *help)
     /* no subcommand is a usage error; asking for help is not */
     fputs(help, argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : EXIT_OK;
+}
+
+volatile sig_atomic_t cli_stop_requested;
+
+static void
+on_stop(int sig)
+{
+    (void) sig;
+    cli_stop_requested = 1;
+}
+
+void
+cli_catch_stop(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    /* no SA_RESTART: a sleep ends at once and the loop looks again */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 int

@@ -83,6 +83,17 @@ static const struct key keys[] = {
      "a file holding the token that may read /metrics"},
     {"metrics_allow", K_ADDRESSES, F(metrics_allow), 0, 0,
      "the addresses that may read /metrics, separated by spaces"},
+    {"retain_finished_days", K_UINT, F(retain_finished_days), 0, AT_RETAIN_DAYS_MAX,
+     "days finished tasks are kept; 0 keeps them forever"},
+    {"retain_audit_days", K_UINT, F(retain_audit_days), 0, AT_RETAIN_DAYS_MAX,
+     "days audit entries are kept; 0 keeps them forever"},
+    {"retain_spool_days", K_UINT, F(retain_spool_days), 0, AT_RETAIN_DAYS_MAX,
+     "days spool files are kept; 0 keeps them forever"},
+    {"retain_interval", K_UINT, F(retain_interval), 1, 604800,
+     "seconds between the supervisor's prunes"},
+    {"retain_batch", K_UINT, F(retain_batch), 1, 100000, "rows removed per transaction"},
+    {"retain_pause_ms", K_UINT, F(retain_pause_ms), 0, 60000,
+     "milliseconds between two batches of a prune"},
     {"test_statement_header", K_UINT, F(test_statement_header), 0, 1, "0 or 1"},
 };
 
@@ -150,6 +161,9 @@ set_defaults(at_config *c)
     c->cancel_grace = 10;
     c->retry_backoff = 10;
     c->executor_max_rss_mb = 1024;
+    c->retain_interval = 3600;
+    c->retain_batch = 1000;
+    c->retain_pause_ms = 100;
     return c->db_user && c->db_name && c->plugin_dir && c->fcgi_listen && c->base_path &&
                    c->spool_dir && c->pidfile && c->wake_address
                ? 0

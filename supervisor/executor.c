@@ -192,13 +192,7 @@ sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd)
     sv_signal(SIGUSR1, on_signal);
     sv_signal(SIGUSR2, on_signal);
     sv_signal(SIGTERM, on_signal);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGINT, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGCHLD, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    sv_child_signals();
 
     at_db *db = NULL;
     at_error err;

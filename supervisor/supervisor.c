@@ -1,6 +1,7 @@
 /* supervisor.c: the supervisor's loop: keeps N executors alive, enforces
  * task timeouts and cancels, heartbeats, recovers the tasks of executors
- * that died, drains on SIGTERM and reloads on SIGHUP.
+ * that died, starts the prunes of retention (pruner.c), drains on SIGTERM
+ * and reloads on SIGHUP.
  *
  * The supervisor never runs a task itself. It learns what each executor
  * runs from the executor's pipe, so when an executor dies it knows which
@@ -42,6 +43,18 @@ sv_signal(int sig, void (*fn)(int))
     sa.sa_handler = fn;
     sigemptyset(&sa.sa_mask);
     sigaction(sig, &sa, NULL);
+}
+
+void
+sv_child_signals(void)
+{
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 int64_t
@@ -159,15 +172,17 @@ count_live(const sv *s, int only_current)
     return n;
 }
 
-static void
-close_inherited(sv *s, int keep_fd)
+extern int sv_pidfile_fd;
+
+void
+sv_close_inherited(sv *s)
 {
     for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
-        if (s->slots[i].pid && s->slots[i].fd >= 0 && s->slots[i].fd != keep_fd)
+        if (s->slots[i].pid && s->slots[i].fd >= 0)
             close(s->slots[i].fd);
+    if (sv_pidfile_fd >= 0)
+        close(sv_pidfile_fd); /* its lock must end with the supervisor */
 }
-
-extern int sv_pidfile_fd;
 
 static int
 spawn(sv *s, sv_slot *slot)
@@ -197,9 +212,7 @@ spawn(sv *s, sv_slot *slot)
          * next supervisor on this host recovers the task. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         close(p[0]);
-        close_inherited(s, -1);
-        if (sv_pidfile_fd >= 0)
-            close(sv_pidfile_fd); /* its lock must end with the supervisor */
+        sv_close_inherited(s);
         _exit(sv_executor_main(s, exec_id, p[1]));
     }
     close(p[1]);
@@ -290,13 +303,18 @@ reap(sv *s)
 {
     int status;
     pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == s->pruner_pid) {
+            sv_prune_ended(s, status);
+            continue;
+        }
         for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
             if (s->slots[i].pid == pid) {
                 read_pipe(s, &s->slots[i]); /* what it said before dying */
                 executor_died(s, &s->slots[i], status);
                 break;
             }
+    }
 }
 
 static void
@@ -585,6 +603,7 @@ drain_start(sv *s)
     s->draining = 1;
     s->drain_until = sv_now_ms() + (int64_t) s->cfg->shutdown_grace * 1000;
     at_log(AT_LOG_INFO, "SIGTERM: no new tasks; running ones get %u s", s->cfg->shutdown_grace);
+    sv_prune_stop(s, SIGTERM); /* after its batch */
     for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
         if (s->slots[i].pid) {
             s->slots[i].drain_sent = 1;
@@ -597,6 +616,7 @@ drain_deadline(sv *s, int64_t now)
 {
     if (now < s->drain_until)
         return;
+    sv_prune_stop(s, SIGKILL);
     for (size_t i = 0; i < SV_EXECUTORS_MAX; i++) {
         sv_slot *e = &s->slots[i];
         if (e->pid && e->kill != SV_KILL_SHUTDOWN) {
@@ -628,7 +648,7 @@ sv_run(sv *s)
         sv_got_chld = 0;
         reap(s);
         if (s->draining) {
-            if (count_live(s, 0) == 0)
+            if (count_live(s, 0) == 0 && !s->pruner_pid)
                 break;
             drain_deadline(s, now);
         } else {
@@ -666,6 +686,8 @@ sv_run(sv *s)
                 at_log(AT_LOG_WARN, "recovered %llu task%s whose lease ran out",
                        (unsigned long long) n, n == 1 ? "" : "s");
         }
+        if (!s->draining)
+            sv_prune_tick(s, now);
 
         nfds_t n = 0;
         for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)

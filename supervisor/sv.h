@@ -86,6 +86,8 @@ typedef struct sv {
     size_t npending, pending_cap;
     int backoff_ms; /* respawn delay after executors that die young */
     int64_t spawn_after_ms;
+    pid_t pruner_pid;       /* the prune under way (pruner.c); 0: none */
+    int64_t prune_after_ms; /* monotonic: when the next may start; 0: not yet set */
 } sv;
 
 extern volatile sig_atomic_t sv_got_term, sv_got_hup, sv_got_chld;
@@ -95,10 +97,23 @@ int64_t sv_now_ms(void);
 void sv_outage_fail(sv_outage *o, const char *what, const char *msg);
 void sv_outage_ok(sv_outage *o, const char *what);
 void sv_signal(int sig, void (*fn)(int));
+/* In a child, after its own handlers: SIGHUP, SIGINT and SIGPIPE ignored,
+ * SIGCHLD as by default, no signal blocked. */
+void sv_child_signals(void);
 
 /* supervisor.c */
 int sv_run(sv *s);
 int sv_load_plugins(sv *s);
+
+/* In a child after fork: closes what belongs to the supervisor alone
+ * (the executors' pipes, the pidfile's lock). */
+void sv_close_inherited(sv *s);
+
+/* pruner.c: starts a prune when one is due; its end (reaped); asks it to
+ * stop (SIGTERM) or kills it (SIGKILL). */
+void sv_prune_tick(sv *s, int64_t now);
+void sv_prune_ended(sv *s, int status);
+void sv_prune_stop(sv *s, int sig);
 
 /* executor.c: the child's whole life; returns its exit status. */
 int sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd);

@@ -113,6 +113,31 @@ main(void)
         at_config_free(c);
     }
 
+    /* retention: off by default; days up to a hundred years */
+    ok(at_config_parse_string("r.conf", dir, "", &c, &err) == AT_OK && !c->retain_finished_days &&
+           !c->retain_audit_days && !c->retain_spool_days && c->retain_interval == 3600 &&
+           c->retain_batch == 1000 && c->retain_pause_ms == 100,
+       "retention keeps everything by default; a prune an hour, 1000 rows a batch, 100 ms apart");
+    at_config_free(c);
+    ok(at_config_parse_string("r.conf", dir,
+                              "retain_finished_days = 90\nretain_audit_days = 36500\n"
+                              "retain_spool_days = 1\nretain_interval = 1\nretain_batch = 1\n"
+                              "retain_pause_ms = 0\n",
+                              &c, &err) == AT_OK &&
+           c->retain_finished_days == 90 && c->retain_audit_days == 36500 &&
+           c->retain_spool_days == 1 && c->retain_interval == 1 && c->retain_batch == 1 &&
+           c->retain_pause_ms == 0,
+       "retention's keys are read, at their bounds");
+    at_config_free(c);
+    c = NULL;
+    ok(at_config_parse_string("r.conf", dir, "retain_audit_days = 1y\n", &c, &err) ==
+               AT_ECONFIG && !c,
+       "retain_audit_days = 1y refused");
+    has_str(err.msg,
+            "r.conf:1: retain_audit_days must be a whole number from 0 to 36500 (days audit "
+            "entries are kept; 0 keeps them forever), not '1y'",
+            "... saying what it takes");
+
     /* where the programs log */
     ok(at_config_parse_string("l.conf", dir, "", &c, &err) == AT_OK && c->log_syslog == 0,
        "log: stderr by default");

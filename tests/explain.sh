@@ -5,7 +5,7 @@
 # never sort more than the rows a search selected. The same for the pages
 # of the Pause User and Pause Task Type dialogs (thousands of members,
 # hundreds of task types) and of the audit log (200,000 entries): each an
-# ordered range of one index, cut at the page.
+# ordered range of one index, cut at the page; and for a prune's batches.
 . "$top_srcdir/tests/lib.sh"
 
 CONF=$(fresh_db explain)
@@ -172,6 +172,22 @@ bad=$(printf '%s\n' "$plan" | awk -F'\t' 'NR > 1 {
 }')
 is "$bad" "" "the totals: the counters' rows and the cap by primary key, no scan, no sort"
 like "$plan" $'\ttask_counts\t' "... reading the counters"
+
+# A prune's batches, and the dry run's counts: each a range of one
+# index, cut at the batch, no scan, no sort (docs/ARCHITECTURE.md,
+# "Retention").
+plan=$("$AT" explain prune 2>&1)
+is "$?" 0 "explain prune prints the plans"
+bad=$(printf '%s\n' "$plan" | awk -F'\t' '
+    /^-- / { what = $0; next }
+    $3 == "ALL" || $3 == "index" { print what ": full scan: " $0; next }
+    $4 == "NULL" { print what ": no index: " $0; next }
+    $6 ~ /filesort|temporary/ { print what ": sorts: " $0 }')
+is "$bad" "" "a prune: every statement reads a range of an index, no scan, no sort"
+like "$plan" $'\ttasks\trange\ttasks_finished_at\t' "... the oldest finished tasks: tasks_finished_at"
+like "$plan" $'\ttask_attempts\trange\tPRIMARY\t' "... their attempts: by primary key"
+like "$plan" $'\taudit_log\trange\taudit_log_created\t' "... the oldest audit entries: audit_log_created"
+is "$(printf '%s\n' "$plan" | grep -c '^-- ')" 7 "... seven statements"
 
 sql -e "DROP DATABASE asynctasks_test_explain"
 done_testing

@@ -116,9 +116,10 @@ sessions.csrf_token ascii
 users.password_hash ascii" "every text column is utf8mb4 except the ASCII tokens and checksums"
 
 # The indexes of tasks: every one leads with business_id but the lease
-# holder's index (renewal and recovery cross businesses), the primary
-# key, and the ones InnoDB adds itself for a foreign key that no listed
-# index covers.
+# holder's index (renewal and recovery cross businesses), retention's
+# (schema 015: a prune takes the oldest finished tasks of every business),
+# the primary key, and the ones InnoDB adds itself for a foreign key that
+# no listed index covers.
 fk_cols=$(sql -e "SELECT CONCAT(constraint_name, ' ', column_name)
                   FROM information_schema.key_column_usage
                   WHERE table_schema = '$DB' AND table_name = 'tasks'
@@ -134,7 +135,7 @@ while IFS='	' read -r idx col ncols; do
     [ -n "$idx" ] || continue
     if [ "$col" = business_id ]; then
         nbiz=$((nbiz + 1))
-    elif [ "$idx" = PRIMARY ] || [ "$idx" = tasks_lease_owner ]; then
+    elif [ "$idx" = PRIMARY ] || [ "$idx" = tasks_lease_owner ] || [ "$idx" = tasks_finished_at ]; then
         :
     elif [ "$ncols" = 1 ] && printf '%s\n' "$fk_cols" | grep -qx -- "$idx $col"; then
         fkonly="$fkonly $idx"
@@ -144,8 +145,8 @@ while IFS='	' read -r idx col ncols; do
 done <<EOF
 $leads
 EOF
-# the lease holder's index (schema 004) spans businesses
-is "$bad" "" "every index of tasks leads with business_id except the lease holder's"
+# the lease holder's index (schema 004) and retention's (schema 015) span businesses
+is "$bad" "" "every index of tasks leads with business_id except the lease holder's and retention's"
 [ -z "$fkonly" ] || diag "indexes InnoDB added for foreign keys of tasks:$fkonly"
 for idx in tasks_list_created tasks_list_user tasks_list_type tasks_by_user tasks_by_type \
     tasks_all_created tasks_all_by_user tasks_all_by_type; do

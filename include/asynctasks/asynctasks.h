@@ -25,5 +25,6 @@
 #include <asynctasks/apitoken.h>
 #include <asynctasks/client.h>
 #include <asynctasks/stats.h>
+#include <asynctasks/prune.h>
 
 #endif

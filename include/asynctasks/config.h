@@ -8,6 +8,9 @@
 extern "C" {
 #endif
 
+/* The most days a retain_* key takes: a hundred years. */
+#define AT_RETAIN_DAYS_MAX 36500
+
 enum at_log_level { AT_LOG_ERROR = 0, AT_LOG_WARN, AT_LOG_INFO, AT_LOG_DEBUG };
 
 typedef struct at_config {
@@ -64,6 +67,15 @@ typedef struct at_config {
     char *metrics_token;      /* the contents of metrics_token_file, or NULL */
     char *metrics_token_file; /* where it came from (absolute), or NULL */
     char *metrics_allow;
+    /* Retention (asynctasksd(8), asynctasks prune): days finished tasks
+     * (with their attempts), audit entries and spool files are kept; 0,
+     * the default, keeps them forever. */
+    unsigned retain_finished_days;
+    unsigned retain_audit_days;
+    unsigned retain_spool_days;
+    unsigned retain_interval; /* seconds between the supervisor's prunes (3600) */
+    unsigned retain_batch;    /* rows per transaction (1000) */
+    unsigned retain_pause_ms; /* between two batches (100) */
 
     /* For tests only: 1 makes asynctasks-fcgi tell, in the header
      * X-Statement-Count of every answer, how many database statements the
