@@ -80,7 +80,7 @@ main(void)
     uint64_t tid = 0;
     ok(at_task_enqueue(db, &req, &tid, &err) == AT_OK && tid != 0,
        "an enqueue after the kill reconnects and succeeds: %s", err.msg);
-    at_task_query q = {biz, AT_SORT_CREATED, 0, AT_FILTER_ALL, NULL, NULL, NULL, NULL, 10};
+    at_task_query q = {biz, AT_SORT_CREATED, 0, AT_FILTER_ALL, NULL, NULL, NULL, NULL, 10, NULL, NULL};
     at_task_page page;
     ok(at_task_list(db, &q, &page, &err) == AT_OK && page.n == 1,
        "one task in the business, not two");

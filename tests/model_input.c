@@ -13,7 +13,7 @@ static uint64_t biz;
 static size_t
 task_count(void)
 {
-    at_task_query q = {biz, AT_SORT_CREATED, 0, AT_FILTER_ALL, NULL, NULL, NULL, NULL, 500};
+    at_task_query q = {biz, AT_SORT_CREATED, 0, AT_FILTER_ALL, NULL, NULL, NULL, NULL, 500, NULL, NULL};
     at_task_page page;
     at_error err = {0};
     if (at_task_list(db, &q, &page, &err))

@@ -206,7 +206,7 @@ test_accents(at_db *db)
                  {"in\xc3\xa9s", 2}, {"\xc3\xa8", 4}, {"quillon ines", 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         at_task_query q = {biz,  AT_SORT_CREATED, 1, AT_FILTER_ALL, cases[i].search, NULL, NULL,
-                           NULL, 10};
+                           NULL, 10, NULL, NULL};
         at_task_page page;
         at_error err = {0};
         int rc = at_task_list(db, &q, &page, &err);
@@ -229,7 +229,7 @@ static void
 test_windows(at_db *db, uint64_t biz)
 {
     ok(walk_cuts > 0, "sparse searches were cut at windows: %d pages", walk_cuts);
-    at_task_query q = {biz, AT_SORT_CREATED, 0, AT_FILTER_ALL, "crowd", NULL, NULL, NULL, 50};
+    at_task_query q = {biz, AT_SORT_CREATED, 0, AT_FILTER_ALL, "crowd", NULL, NULL, NULL, 50, NULL, NULL};
     at_task_page page;
     at_error err = {0};
     int cut = 0, pages = 0, rc = AT_OK;
@@ -294,7 +294,7 @@ test_context_ids(at_db *db, uint64_t biz)
            m.user_ids.overflow ? ", more than the list reads by id" : "");
         for (int sort = 0; sort < 3; sort += 2) {
             at_task_query q = {biz, sort, 1, AT_FILTER_ALL, cases[i].user, cases[i].type, NULL,
-                               NULL, 17};
+                               NULL, 17, NULL, NULL};
             q.user_ids = &m.user_ids;
             q.type_ids = &m.type_ids;
             char what[160];
@@ -305,11 +305,11 @@ test_context_ids(at_db *db, uint64_t biz)
             self.user_ids = self.type_ids = NULL;
             uint64_t st[2];
             for (int k = 0; k < 2; k++) {
-                uint64_t before = at_db_statements(db);
+                uint64_t from = at_db_statements(db);
                 at_task_page page;
                 if (at_task_list(db, k ? &self : &q, &page, &err) == AT_OK)
                     at_task_page_free(&page);
-                st[k] = at_db_statements(db) - before;
+                st[k] = at_db_statements(db) - from;
             }
             uint64_t given = 1 + (cases[i].type != NULL);
             ok(st[1] == st[0] + given, "%s: %llu statements, %llu more when the list resolves", what,
@@ -516,7 +516,7 @@ main(void)
                                    searches[s].type,
                                    NULL,
                                    NULL,
-                                   searches[s].limit};
+                                   searches[s].limit, NULL, NULL};
                 char what[160];
                 snprintf(what, sizeof what, "sort %s %s, user '%s', type '%s'", at_sort_str(sort),
                          desc ? "desc" : "asc", searches[s].user ? searches[s].user : "",
@@ -535,7 +535,7 @@ main(void)
                 for (size_t s = 0; s < 4; s++) {
                     static const char *const users_s[] = {NULL, "bob", "e", "crowd"};
                     at_task_query q = {biz,  sort, desc, filters[f], users_s[s], s == 2 ? "a" : NULL,
-                                       NULL, NULL, s == 0 ? 97 : 23};
+                                       NULL, NULL, s == 0 ? 97 : 23, NULL, NULL};
                     char what[160];
                     snprintf(what, sizeof what, "status %s, sort %s %s, user '%s'",
                              f ? "all" : "finished", at_sort_str(sort), desc ? "desc" : "asc",
@@ -549,7 +549,7 @@ main(void)
     test_windows(db, biz);
     test_gram_counts(db, biz, other);
 
-    at_task_query q = {biz, AT_SORT_USER, 0, AT_FILTER_FINISHED, "crowd", NULL, NULL, NULL, 13};
+    at_task_query q = {biz, AT_SORT_USER, 0, AT_FILTER_FINISHED, "crowd", NULL, NULL, NULL, 13, NULL, NULL};
     at_task_page page;
     ok(at_task_list(db, &q, &page, &err) == AT_OK && page.n == 0 && !page.has_next &&
            !page.has_prev,
@@ -558,12 +558,12 @@ main(void)
 
     /* A search that matches nothing is an empty page, not an error. */
     q = (at_task_query){biz, AT_SORT_CREATED, 1, AT_FILTER_PENDING, "no such user", NULL, NULL,
-                        NULL, 10};
+                        NULL, 10, NULL, NULL};
     ok(at_task_list(db, &q, &page, &err) == AT_OK && page.n == 0, "unmatched search: empty page");
     at_task_page_free(&page);
 
     /* Bad queries are refused with a reason. */
-    q = (at_task_query){biz, AT_SORT_CREATED, 1, AT_FILTER_PENDING, NULL, NULL, NULL, NULL, 10};
+    q = (at_task_query){biz, AT_SORT_CREATED, 1, AT_FILTER_PENDING, NULL, NULL, NULL, NULL, 10, NULL, NULL};
     ok(at_task_list(db, &q, &page, &err) == AT_OK && page.n == 10, "first page");
     char cursor[AT_CURSOR_BUF];
     strcpy(cursor, page.next);
@@ -582,7 +582,7 @@ main(void)
            "garbage cursor '%s' refused", garbage[i]);
         at_task_page_free(&page);
     }
-    q = (at_task_query){biz, AT_SORT_CREATED, 1, AT_FILTER_PENDING, NULL, NULL, NULL, NULL, 0};
+    q = (at_task_query){biz, AT_SORT_CREATED, 1, AT_FILTER_PENDING, NULL, NULL, NULL, NULL, 0, NULL, NULL};
     ok(at_task_list(db, &q, &page, &err) == AT_EINVAL, "page size 0 refused");
     q.limit = AT_LIST_MAX + 1;
     ok(at_task_list(db, &q, &page, &err) == AT_EINVAL, "page size above the maximum refused");
@@ -611,7 +611,7 @@ main(void)
     at_task_page_free(&page);
 
     /* The other business's tasks never show here, and the reverse. */
-    q = (at_task_query){other, AT_SORT_CREATED, 0, AT_FILTER_ALL, NULL, NULL, NULL, NULL, 500};
+    q = (at_task_query){other, AT_SORT_CREATED, 0, AT_FILTER_ALL, NULL, NULL, NULL, NULL, 500, NULL, NULL};
     ok(at_task_list(db, &q, &page, &err) == AT_OK && page.n == NTASKS / 10,
        "the other business lists only its own %zu tasks", page.n);
     int foreign = 0;

@@ -231,7 +231,7 @@ main(void)
     uint64_t type = testdb_type(db, "count");
     for (int i = 0; i < 12; i++)
         testdb_task(db, biz, user, type);
-    at_task_query q = {biz, AT_SORT_CREATED, 1, AT_FILTER_PENDING, NULL, NULL, NULL, NULL, 5};
+    at_task_query q = {biz, AT_SORT_CREATED, 1, AT_FILTER_PENDING, NULL, NULL, NULL, NULL, 5, NULL, NULL};
     uint64_t n = 0;
     int more = -1;
     ok(at_task_count(db, &q, 100, &n, &more, &err) == AT_OK && n == 12 && more == 0,
