@@ -232,7 +232,11 @@ sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd)
             sleep_ms(s->cfg->poll_interval_ms);
             continue;
         }
-        sv_outage_ok(&down, "executor");
+        /* the worker may answer from the claims it holds, or give a task
+         * back, without the database: only a connection again means it
+         * is back (a lost one is dropped until a reconnect works) */
+        if (at_db_thread_id(db))
+            sv_outage_ok(&down, "executor");
         if (!got) {
             wait_for_work(s->wake_fd, s->cfg->poll_interval_ms);
             continue;

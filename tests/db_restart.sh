@@ -33,8 +33,12 @@ starts=$(grep -c 'retrying, and saying so when it works again' "$SVDIR/sv.log")
 ends=$(grep -c 'working again after [0-9]* failed tr' "$SVDIR/sv.log")
 most=$(grep 'retrying, and saying so when it works again' "$SVDIR/sv.log" |
     sed -n 's/.*asynctasksd\[\([0-9]*\)\].*/\1/p' | sort | uniq -c | sort -rn | awk 'NR == 1 { print $1 }')
-ok "$([ "$starts" -ge 1 ] && [ "${most:-0}" -eq 1 ]; echo $?)" \
-    "the outage was logged when it began, once by each process that met it ($starts processes)"
+once=$([ "$starts" -ge 1 ] && [ "${most:-0}" -eq 1 ]; echo $?)
+ok "$once" "the outage was logged when it began, once by each process that met it ($starts processes)"
+if [ "$once" -ne 0 ]; then
+    grep -E 'retrying, and saying so|working again after|still failing' "$SVDIR/sv.log" |
+        while IFS= read -r line; do diag "$line"; done
+fi
 is "$ends" "$starts" "and once when it ended, with the count of failed tries"
 grep 'working again after' "$SVDIR/sv.log" | head -n 3 | while IFS= read -r line; do diag "$line"; done
 is "$(q "SELECT COUNT(*) FROM executors e JOIN supervisors s ON s.id = e.supervisor_id WHERE s.pid = $SVPID")" 3 \
