@@ -61,6 +61,8 @@ utf8_mend(char *s)
             *p = '?';
 }
 
+static char *vformat(size_t max, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static char *
 vformat(size_t max, const char *fmt, va_list ap)
 {
