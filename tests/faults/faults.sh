@@ -2,7 +2,8 @@
 # tests/faults/faults.sh: faults under a mixed load. The load of
 # tests/faults/load.sh (single and bulk enqueues over the HTTP API, list
 # pages read through nginx, pauses and resumes from the screen and the
-# command line) runs for ASYNCTASKS_FAULTS_SECONDS (60) on two supervisors
+# command line) runs for ASYNCTASKS_FAULTS_SECONDS (60), with
+# ASYNCTASKS_FAULTS_BULK (50) tasks a bulk request, on two supervisors
 # while this test kills an executor every few seconds, kills a supervisor
 # and starts it again, kills a FastCGI worker and then the FastCGI master
 # and starts it again, restarts MariaDB, fills the spool file system (a
@@ -60,7 +61,7 @@ wait_for 10 "SELECT COUNT(*) = 2 FROM task_types WHERE name LIKE 'test.faulty.%'
 
 LOAD_DIR=$SVDIR/load LOAD_AT=$AT LOAD_CONF=$SVCONF LOAD_URL=http://127.0.0.1:$PORT LOAD_BIZ=faults
 LOAD_TYPES=(test.storm.0 test.faulty.hang test.storm.1 test.faulty.crash test.storm.2 test.storm.3)
-LOAD_FAULTS=1
+LOAD_FAULTS=1 LOAD_BULK=${ASYNCTASKS_FAULTS_BULK:-50}
 load_q() { q "$1"; }
 load_setup || bail "the load's business, people, token and session"
 BIZ_ID=$(q "SELECT id FROM businesses WHERE slug = 'faults'")
@@ -95,7 +96,7 @@ killer() {
 }
 
 T0=$(now)
-load_start
+load_start || bail "the load did not start"
 killer &
 KILLER=$!
 at() { # at SECONDS : sleeps until that many seconds after the load began
@@ -250,7 +251,14 @@ inv "runs again after an attempt that does not say why it ended" 0 \
     "$(q "SELECT COUNT(*) FROM task_attempts a WHERE a.business_id = $BIZ_ID
           AND EXISTS (SELECT 1 FROM task_attempts b WHERE b.task_id = a.task_id AND b.attempt > a.attempt)
           AND (a.outcome NOT IN ('retry', 'requeued') OR COALESCE(a.error, '') = '')")"
+inv "succeeded tasks without exactly one succeeded attempt, their last" 0 \
+    "$(q "SELECT COUNT(*) FROM tasks t WHERE t.business_id = $BIZ_ID AND t.state = 'succeeded'
+          AND ((SELECT COUNT(*) FROM task_attempts a WHERE a.task_id = t.id AND a.outcome = 'succeeded') <> 1
+               OR (SELECT a.outcome FROM task_attempts a WHERE a.task_id = t.id
+                   ORDER BY a.attempt DESC LIMIT 1) <> 'succeeded')")"
 inv "attempts still open" 0 "$(q "SELECT COUNT(*) FROM task_attempts WHERE business_id = $BIZ_ID AND outcome = 'running'")"
+inv "attempts of tasks created while a pause held them (the check sees pauses)" ">0" \
+    "$(pause_in_force t.created_at | awk '{ print ($1 > 0 ? ">0" : $1) }')"
 inv "starts while a matching pause was in force (audit log)" 0 "$(pause_in_force a.started_at)"
 inv "pauses answered success without their audit entry" 0 \
     "$(q "SELECT COUNT(*) FROM load_ops o WHERE o.action = 'pause' AND o.status = IF(o.via = 'web', 303, 0)

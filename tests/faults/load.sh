@@ -89,17 +89,17 @@ load_member_id() {
     [[ $id =~ ^[0-9]+$ ]] && printf '%s' "$id"
 }
 
-# load_fault_type KIND : the type of LOAD_TYPES named *.KIND.
+# load_fault_type KIND : sets LOAD_FT to the type of LOAD_TYPES named
+# *.KIND. (The loops call no command substitution where they can help it:
+# each is a fork, and a loaded machine makes forks slow.)
 load_fault_type() {
     local t
     for t in "${LOAD_TYPES[@]}"; do
-        [[ $t == *."$1" ]] && printf '%s' "$t" && return 0
+        [[ $t == *."$1" ]] && LOAD_FT=$t && return 0
     done
     return 1
 }
 
-load_type() { printf '%s' "${LOAD_TYPES[$(($1 % ${#LOAD_TYPES[@]}))]}"; }
-load_member() { printf '%s' "${LOAD_MEMBERS[$(($1 % ${#LOAD_MEMBERS[@]}))]}"; }
 load_running() { [[ ! -e $LOAD_DIR/stop ]]; }
 load_pace() { sleep "$LOAD_PACE"; }
 
@@ -115,18 +115,19 @@ load_ids() {
 # hang and a crash in turn (tests/plugins/faulty.c): "L<n> hang" to the
 # *.hang type, "L<n> crash" to the *.crash type, until one is answered.
 load_api_single() {
-    local n=0 s e st tag type out id fault=hang next=$(($(load_now) + 10000000))
+    local n=0 s e st tag type out id fault=hang next=$((${EPOCHREALTIME/./} + 10000000))
     while load_running; do
         n=$((n + 1))
-        type=$(load_type "$n") tag=Ls-$n
-        if [[ $LOAD_FAULTS == 1 ]] && (($(load_now) >= next)); then
-            type=$(load_fault_type "$fault") tag+=" $fault"
+        type=${LOAD_TYPES[n % ${#LOAD_TYPES[@]}]} tag=Ls-$n
+        s=${EPOCHREALTIME/./}
+        if [[ $LOAD_FAULTS == 1 ]] && ((s >= next)); then
+            load_fault_type "$fault"
+            type=$LOAD_FT tag+=" $fault"
         fi
-        s=$(load_now)
         out=$(curl -sS --max-time 20 -o - -w '\n%{http_code}' -H "Authorization: Bearer $LOAD_TOKEN" \
-            --data-urlencode "user=$(load_member "$n")" --data-urlencode "type=$type" \
+            --data-urlencode "user=${LOAD_MEMBERS[n % LOAD_USERS]}" --data-urlencode "type=$type" \
             --data-urlencode "payload=$tag" "$LOAD_URL/api/v1/tasks" 2>/dev/null)
-        e=$(load_now)
+        e=${EPOCHREALTIME/./}
         st=${out##*$'\n'}
         id=$(load_ids <<<"${out%$'\n'*}" | head -n 1)
         printf '%s %s %s %s %s\n' "$s" "$e" "${st:-000}" "${tag// /_}" "${id:--}" >>"$LOAD_DIR/api"
@@ -148,17 +149,17 @@ load_api_bulk() {
             printf '<?xml version="1.0" encoding="UTF-8"?>\n<tasks xmlns="%s">\n' "$LOAD_NS"
             for ((i = 0; i < LOAD_BULK; i++)); do
                 k=$((n * LOAD_BULK + i))
-                type=$(load_type "$k")
+                type=${LOAD_TYPES[k % ${#LOAD_TYPES[@]}]}
                 tags+=("Lb-$k")
                 printf '<task user="%s" type="%s"><payload>%s</payload></task>\n' \
-                    "$(load_member "$k")" "$type" "${tags[i]}"
+                    "${LOAD_MEMBERS[k % LOAD_USERS]}" "$type" "${tags[i]}"
             done
             printf '</tasks>\n'
         } >"$doc"
-        s=$(load_now)
+        s=${EPOCHREALTIME/./}
         out=$(curl -sS --max-time 30 -o - -w '\n%{http_code}' -H "Authorization: Bearer $LOAD_TOKEN" \
             -H 'Content-Type: application/xml' --data-binary "@$doc" "$LOAD_URL/api/v1/tasks" 2>/dev/null)
-        e=$(load_now)
+        e=${EPOCHREALTIME/./}
         st=${out##*$'\n'}
         mapfile -t ids < <(load_ids <<<"${out%$'\n'*}")
         for ((i = 0; i < LOAD_BULK; i++)); do
@@ -176,10 +177,10 @@ load_pages() {
     while load_running; do
         path=${paths[$((n % ${#paths[@]}))]}
         n=$((n + 1))
-        s=$(load_now)
+        s=${EPOCHREALTIME/./}
         st=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -b "$LOAD_JAR" -H 'Accept-Encoding: gzip' \
             "$LOAD_URL$path" 2>/dev/null)
-        e=$(load_now)
+        e=${EPOCHREALTIME/./}
         printf '%s %s %s %s\n' "$s" "$e" "${st:-000}" "$path" >>"$LOAD_DIR/pages"
         load_pace
     done
@@ -198,8 +199,8 @@ load_op_target() {
     if ((p % 2 == 0)); then
         KIND=user NAME=${LOAD_MEMBERS[$((j % LOAD_USERS))]} TARGET=${LOAD_MEMBER_IDS[$((j % LOAD_USERS))]}
     else
-        KIND=type NAME=$(load_type "$j")
-        TARGET=$(load_type_id "$NAME")
+        KIND=type NAME=${LOAD_TYPES[j % ${#LOAD_TYPES[@]}]}
+        TARGET=${LOAD_TYPE_IDS[$NAME]}
     fi
 }
 
@@ -214,10 +215,10 @@ load_web_ops() {
         form=(--data-urlencode "csrf=$LOAD_CSRF" --data-urlencode "business=$LOAD_BIZ"
             --data-urlencode "target=$TARGET")
         [[ $ACTION == pause ]] && form+=(--data-urlencode "reason=$reason")
-        s=$(load_now)
+        s=${EPOCHREALTIME/./}
         st=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -b "$LOAD_JAR" "${form[@]}" \
             "$LOAD_URL/admin/async-tasks/$ACTION-$KIND" 2>/dev/null)
-        e=$(load_now)
+        e=${EPOCHREALTIME/./}
         [[ $ACTION == pause ]] || reason=-
         printf '%s %s web %s %s %s %s %s\n' "$s" "$e" "$ACTION" "$KIND" "$TARGET" "${st:-000}" \
             "$reason" >>"$LOAD_DIR/ops"
@@ -234,7 +235,7 @@ load_cli_ops() {
         load_op_target $((n + 7))
         n=$((n + 1))
         reason=cli-$n
-        s=$(load_now)
+        s=${EPOCHREALTIME/./}
         if [[ $ACTION == pause ]]; then
             load_cli pause "$KIND" --business "$LOAD_BIZ" "$NAME" --reason "$reason"
         else
@@ -242,27 +243,27 @@ load_cli_ops() {
             load_cli resume "$KIND" --business "$LOAD_BIZ" "$NAME"
         fi >/dev/null 2>&1
         rc=$?
-        e=$(load_now)
+        e=${EPOCHREALTIME/./}
         printf '%s %s cli %s %s %s %s %s\n' "$s" "$e" "$ACTION" "$KIND" "$TARGET" "$rc" "$reason" \
             >>"$LOAD_DIR/ops"
         sleep 0.9
     done
 }
 
-# load_type_id NAME : a task type's id (read once, then remembered).
+# LOAD_TYPE_IDS: the task types' ids by name, read by load_start.
 declare -A LOAD_TYPE_IDS
-load_type_id() {
-    if [[ -z ${LOAD_TYPE_IDS[$1]:-} ]]; then
-        LOAD_TYPE_IDS[$1]=$(load_q "SELECT id FROM task_types WHERE name = '$1'")
-    fi
-    printf '%s' "${LOAD_TYPE_IDS[$1]}"
-}
 
 # load_start : starts every loop in the background; sets LOAD_PIDS.
 load_start() {
     local t
     # the type ids, read before the loops fork, so that each knows them
-    for t in "${LOAD_TYPES[@]}"; do load_type_id "$t" >/dev/null; done
+    for t in "${LOAD_TYPES[@]}"; do
+        LOAD_TYPE_IDS[$t]=$(load_q "SELECT id FROM task_types WHERE name = '$t'")
+        [[ ${LOAD_TYPE_IDS[$t]} =~ ^[0-9]+$ ]] || {
+            echo "load: no task type $t" >&2
+            return 1
+        }
+    done
     rm -f -- "$LOAD_DIR/stop"
     LOAD_PIDS=()
     # each loop records its failures and goes on, under set -e too
