@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # tests/faults/load.sh: the mixed load of tests/faults/faults.sh and
-# bench/soak, one driver for both. Sourced; needs curl. While it runs:
+# bench/soak, one driver for both. Sourced; needs curl and xmllint. While
+# it runs:
 #   - single enqueues over the HTTP API, one task a request;
 #   - bulk enqueues over the HTTP API, LOAD_BULK tasks a request;
 #   - the admin screen's task list read through nginx by a logged-in
@@ -26,9 +27,9 @@
 # business slug the run makes), LOAD_TYPES (an array of the task types to
 # enqueue, registered already) and defines load_q SQL (one value from the
 # run's database; names and types here are plain, so SQL text is safe);
-# optionally LOAD_USERS (members, 6),
-# LOAD_BULK (tasks a bulk request, 20), LOAD_PACE (seconds between two
-# requests of each loop, 0.05), LOAD_FAULTS (0).
+# optionally LOAD_USERS (members, 6), LOAD_BULK (tasks a bulk request,
+# 20), LOAD_PACE (seconds between two requests of each loop, 0.05),
+# LOAD_FAULTS (0).
 
 LOAD_NS=urn:asynctasks:api:1
 LOAD_PIDS=()
@@ -40,10 +41,10 @@ load_cli() { "$LOAD_AT" --config "$LOAD_CONF" "$@"; }
 
 # load_setup : the business, its members (m1@LOAD_BIZ.example ...), a
 # business admin with a password, an API token, and a session of the
-# admin's with its CSRF token. Sets LOAD_TOKEN, LOAD_JAR, LOAD_CSRF,
-# LOAD_ADMIN_ID, and the arrays LOAD_MEMBERS (emails) and LOAD_MEMBER_IDS.
+# admin's with its CSRF token. Sets LOAD_TOKEN, LOAD_JAR, LOAD_CSRF, and
+# the arrays LOAD_MEMBERS (emails) and LOAD_MEMBER_IDS.
 load_setup() {
-    local i pw tok
+    local i pw tok id
     : "${LOAD_DIR:?}" "${LOAD_AT:?}" "${LOAD_CONF:?}" "${LOAD_URL:?}" "${LOAD_BIZ:?}"
     : "${LOAD_USERS:=6}" "${LOAD_BULK:=20}" "${LOAD_PACE:=0.05}" "${LOAD_FAULTS:=0}"
     mkdir -p -- "$LOAD_DIR" || return 1
@@ -57,7 +58,6 @@ load_setup() {
                 --role member >/dev/null || return 1
     done
     pw=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-    printf '%s\n' "$pw" >"$LOAD_DIR/admin.pw"
     load_cli user add "admin@$LOAD_BIZ.example" "Load admin" --password-file - <<<"$pw" \
         >/dev/null || return 1
     load_cli member add --business "$LOAD_BIZ" --user "admin@$LOAD_BIZ.example" \
@@ -75,10 +75,10 @@ load_setup() {
         echo "load: the admin's session has no CSRF token" >&2
         return 1
     }
-    # ids for the screen's forms, read through the program's own listing
-    LOAD_ADMIN_ID=$(load_member_id "admin@$LOAD_BIZ.example") || return 1
+    # the members' ids, for the screen's forms
     for ((i = 0; i < LOAD_USERS; i++)); do
-        LOAD_MEMBER_IDS+=("$(load_member_id "${LOAD_MEMBERS[i]}")") || return 1
+        id=$(load_member_id "${LOAD_MEMBERS[i]}") || return 1
+        LOAD_MEMBER_IDS+=("$id")
     done
 }
 
@@ -112,8 +112,8 @@ load_ids() {
 # ---- the loops ----
 
 # With LOAD_FAULTS=1, one single enqueue every 10 s asks for a fault, a
-# hang and a crash in turn (tests/plugins/faulty.c): "L<n> hang" to the
-# *.hang type, "L<n> crash" to the *.crash type, until one is answered.
+# hang and a crash in turn (tests/plugins/faulty.c): "Ls-<n> hang" to the
+# *.hang type, "Ls-<n> crash" to the *.crash type, until one is answered.
 load_api_single() {
     local n=0 s e st tag type out id fault=hang next=$((${EPOCHREALTIME/./} + 10000000))
     while load_running; do
