@@ -186,8 +186,10 @@ for i in 1 2; do
         --user "${LOAD_MEMBERS[0]}" --type export)"
 done
 
-# ---- the rest of the load ----
+# ---- the rest of the load, 10 s after the last outage at least ----
 at "$SECONDS_LOAD"
+sleep "$(awk -v last="$(awk 'END { print $2 }' "$EV")" -v now="$(now)" \
+    'BEGIN { d = (last + 10000000 - now) / 1e6; print (d > 0 ? d : 0) }')"
 load_stop
 wait "$KILLER"
 diag "load: $(wc -l <"$LOAD_DIR/api") tasks sent, $(wc -l <"$LOAD_DIR/pages") pages read, $(wc -l <"$LOAD_DIR/ops") pauses and resumes"

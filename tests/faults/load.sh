@@ -111,11 +111,11 @@ load_ids() {
 
 # ---- the loops ----
 
-# With LOAD_FAULTS=1, one single enqueue every 10 s asks for a fault, a
+# With LOAD_FAULTS=1, one single enqueue every 5 s asks for a fault, a
 # hang and a crash in turn (tests/plugins/faulty.c): "Ls-<n> hang" to the
 # *.hang type, "Ls-<n> crash" to the *.crash type, until one is answered.
 load_api_single() {
-    local n=0 s e st tag type out id fault=hang next=$((${EPOCHREALTIME/./} + 10000000))
+    local n=0 s e st tag type out id fault=hang next=$((${EPOCHREALTIME/./} + 5000000))
     while load_running; do
         n=$((n + 1))
         type=${LOAD_TYPES[n % ${#LOAD_TYPES[@]}]} tag=Ls-$n
@@ -133,7 +133,7 @@ load_api_single() {
         printf '%s %s %s %s %s\n' "$s" "$e" "${st:-000}" "${tag// /_}" "${id:--}" >>"$LOAD_DIR/api"
         if [[ $tag == *" $fault" && $st == 2* ]]; then
             [[ $fault == hang ]] && fault=crash || fault=hang
-            next=$((e + 10000000))
+            next=$((e + 5000000))
         fi
         load_pace
     done
