@@ -232,37 +232,40 @@ bench_facts() {
         "$(date -u '+%Y-%m-%d %H:%M UTC')"
 }
 
-# bench_sv_start EXECUTORS : asynctasksd on the run's configuration, with
-# its log in $BD; waits until its executors are registered. Sets SVPID.
+# bench_sv_start EXECUTORS [NAME] : asynctasksd on the run's configuration,
+# with its pidfile and log in $BD named NAME (asynctasksd); waits until
+# its executors are registered. Sets SVPID; each one started is stopped
+# at exit.
 bench_sv_start() {
-    local n=$1 i
-    bench_conf executors "$n" pidfile "$BD/asynctasksd.pid"
-    "$SVD" --config "$CONF" >>"$BD/asynctasksd.log" 2>&1 &
+    local n=$1 name=${2:-asynctasksd} i
+    bench_conf executors "$n"
+    "$SVD" --config "$CONF" --pidfile "$BD/$name.pid" >>"$BD/$name.log" 2>&1 &
     SVPID=$!
-    bench_on_exit "bench_sv_stop"
+    bench_on_exit "bench_sv_stop $SVPID"
     for ((i = 0; i < 200; i++)); do
         [[ $(bench_sql "SELECT COUNT(*) FROM executors e JOIN supervisors s ON s.id = e.supervisor_id
                         WHERE s.pid = $SVPID AND e.pid > 0") == "$n" ]] && return 0
         kill -0 "$SVPID" 2>/dev/null || break
         sleep 0.1
     done
-    at_err "asynctasksd did not start; the end of $BD/asynctasksd.log:"
-    tail -n 20 "$BD/asynctasksd.log" >&2
+    at_err "asynctasksd did not start; the end of $BD/$name.log:"
+    tail -n 20 "$BD/$name.log" >&2
     return 1
 }
 
-# Stops the supervisor: SIGTERM, then SIGKILL after 30 s.
+# bench_sv_stop [PID] : stops a supervisor (the last one started): SIGTERM,
+# then SIGKILL after 30 s.
 bench_sv_stop() {
-    local i
-    [[ -n ${SVPID:-} ]] || return 0
-    kill -TERM "$SVPID" 2>/dev/null || true
+    local pid=${1:-${SVPID:-}} i
+    [[ -n $pid ]] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 300; i++)); do
-        kill -0 "$SVPID" 2>/dev/null || break
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    kill -KILL "$SVPID" 2>/dev/null || true
-    wait "$SVPID" 2>/dev/null || true
-    SVPID=
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    [[ $pid != "${SVPID:-}" ]] || SVPID=
 }
 
 # The supervisor's executors, one pid a line.

@@ -656,19 +656,33 @@ at_sv_pidfile() {
 # at_sv_start CONF [BINARY] : starts asynctasksd on CONF in the background
 # (pidfile and log under var/), and waits until it has registered.
 at_sv_start() {
-    local conf=$1 bin=${2:-$_AT_ROOT/supervisor/asynctasksd} var log pidfile i
+    local conf=$1 bin=${2:-$_AT_ROOT/supervisor/asynctasksd} var log pidfile
     var=$(at_var) || return 1
     log=$var/log/asynctasksd.log
     pidfile=$(at_sv_pidfile)
     at_sv_stop
     mkdir -p -- "$var/run" "$var/log"
     setsid "$bin" --config "$conf" --pidfile "$pidfile" </dev/null >>"$log" 2>&1 &
+    _at_started asynctasksd "$log" $! _at_sv_up "$log"
+}
+
+# _at_sv_up LOG : the supervisor holds its pidfile and has said so in LOG.
+_at_sv_up() {
+    at_sv_pid >/dev/null && grep -q 'supervisor #[0-9]* on ' "$1"
+}
+
+# _at_started NAME LOG PID COMMAND... : waits (10 s at most) until
+# COMMAND succeeds, while PID, the program NAME just started, lives; when
+# it does not, says so with the end of LOG, and fails.
+_at_started() {
+    local name=$1 log=$2 pid=$3 i
+    shift 3
     for ((i = 0; i < 100; i++)); do
-        at_sv_pid >/dev/null && grep -q 'supervisor #[0-9]* on ' "$log" && return 0
-        kill -0 $! 2>/dev/null || break
+        "$@" && return 0
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    at_err "asynctasksd did not start; the end of $log:"
+    at_err "$name did not start; the end of $log:"
     tail -n 20 "$log" >&2
     return 1
 }
@@ -870,11 +884,35 @@ at_web_stop() {
     done
 }
 
-# at_web_start NAME PORT CONF [FCGI] : (re)starts instance NAME:
+# at_web_app_start NAME CONF [FCGI] : starts instance NAME's app,
 # asynctasks-fcgi (this checkout's, or the program FCGI) with configuration
-# CONF on a socket in the instance directory, and nginx on 127.0.0.1:PORT
-# serving web/ and passing the rest to the app. The app is restarted every
-# time, so that a fresh build is what runs.
+# CONF on the socket in the instance directory, as its service would: a
+# stale socket or pidfile left by a killed app is taken over by the app
+# itself, or refused while another app listens there (then this fails, as
+# a service's start would, and may be tried again). Returns once the app
+# holds its pidfile and its socket exists; sets AT_WEB_SOCK.
+at_web_app_start() {
+    local name=$1 conf=$2 fcgi=${3:-$_AT_ROOT/fcgi/asynctasks-fcgi} dir log
+    dir=$(at_web_dir "$name")
+    log=$(at_var)/log/fcgi-${name//\//-}.log
+    mkdir -p -- "$dir" "$(at_var)/log"
+    AT_WEB_SOCK=$(at_socket_path "$dir/fcgi.sock") || return 1
+    at_socket_dir_ensure "$AT_WEB_SOCK" || return 1
+    setsid "$fcgi" --config "$conf" --listen "$AT_WEB_SOCK" \
+        --pidfile "$dir/fcgi.pid" </dev/null >>"$log" 2>&1 &
+    _at_started asynctasks-fcgi "$log" $! _at_app_up "$AT_WEB_SOCK" "$dir/fcgi.pid"
+}
+
+# _at_app_up SOCKET PIDFILE : the socket exists and the pidfile names a
+# live process.
+_at_app_up() {
+    [[ -S $1 ]] && _at_pid_alive "$2"
+}
+
+# at_web_start NAME PORT CONF [FCGI] : (re)starts instance NAME:
+# the app (at_web_app_start) on a fresh socket, and nginx on
+# 127.0.0.1:PORT serving web/ and passing the rest to the app. The app is
+# restarted every time, so that a fresh build is what runs.
 at_web_start() {
     local name=$1 port=$2 conf=$3 fcgi=${4:-$_AT_ROOT/fcgi/asynctasks-fcgi} dir sock log user="" i
     dir=$(at_web_dir "$name")
@@ -882,19 +920,8 @@ at_web_start() {
     log=$(at_var)/log
     at_web_stop "$name"
     sock=$(at_socket_path "$dir/fcgi.sock") || return 1
-    at_socket_dir_ensure "$sock" || return 1
     rm -f -- "$sock"
-    setsid "$fcgi" --config "$conf" --listen "$sock" \
-        --pidfile "$dir/fcgi.pid" </dev/null >>"$log/fcgi-${name//\//-}.log" 2>&1 &
-    for ((i = 0; i < 100; i++)); do
-        [[ -S $sock ]] && break
-        sleep 0.1
-    done
-    if [[ ! -S $sock ]]; then
-        at_err "asynctasks-fcgi did not start; the end of $log/fcgi-${name//\//-}.log:"
-        tail -n 20 "$log/fcgi-${name//\//-}.log" >&2
-        return 1
-    fi
+    at_web_app_start "$name" "$conf" "$fcgi" || return 1
     # nginx's workers must reach the socket: as root they run as root.
     [[ $(id -u) -eq 0 ]] && user="user root root;"
     sed -e "s|@PREFIX@|$dir|g" -e "s|@LOGDIR@|$log|g" -e "s|@PORT@|$port|g" \

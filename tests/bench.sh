@@ -106,8 +106,25 @@ done
 grep -q -E "^- FastCGI workers' peak RSS .*: [0-9.]+ MiB" "$P"
 ok $? "page: the FastCGI workers' RSS"
 
+# ---- bench/soak ----
+bench soak
+S=$OUT/soak
+for label in "FastCGI master" "FastCGI workers" "supervisor 1" "executors of supervisor 1" \
+    "supervisor 2" "executors of supervisor 2" "MariaDB"; do
+    figure "$S" "$label" 2 "soak: $label, RSS after the warm-up"
+    figure "$S" "$label" 3 "soak: $label, RSS at the end"
+    [[ $(cell "$S" "$label" 4) =~ ^[+-][0-9]+\.[0-9]%$ ]]
+    ok $? "soak: $label, its growth"
+done
+for label in "supervisors' and executors' logs" "the app's log" "nginx's error log" \
+    "API answers not 2xx" "pages not 200" "pauses and resumes failed (not a refusal)"; do
+    figure "$S" "$label" 2 "soak: errors, $label"
+done
+grep -q -E '^\| [0-9]+ \| [0-9]+ \| [0-9]+ \| (flat|NOT FLAT) \|$' "$S"
+ok $? "soak: tasks done and pages served per minute, a slice at least"
+
 is "$(flush)" "$flush_before" "the flush setting is back as it was"
-if grep -E -l 'Sanitizer|runtime error:' "$LOGS"/bench/*/asynctasksd.log \
+if grep -E -l 'Sanitizer|runtime error:' "$LOGS"/bench/*/asynctasksd*.log \
     "$LOGS"/log/fcgi-bench-app*.log 2>/dev/null; then
     ok 1 "no sanitizer report in the benches' logs"
 else

@@ -139,3 +139,23 @@ trap sv_cleanup EXIT
 wait_started() {
     wait_for "$1" "SELECT started_at IS NOT NULL AND state = 'running' FROM tasks WHERE id = $2"
 }
+
+# pause_in_force COLUMN : how many attempts have COLUMN (a.started_at, or
+# t.created_at to see that the check can see anything) at a time when a
+# pause of their task's user or type was in force, by the audit log: after
+# a pause's entry and before the next resume (or Resume All) of the same
+# target. tests/storm.sh and tests/faults/faults.sh hold starts to 0.
+pause_in_force() {
+    q "WITH ev AS (SELECT business_id, action, target_kind, target_id, created_at FROM audit_log
+                   WHERE action IN ('pause', 'resume', 'resume_all')),
+            iv AS (SELECT p.business_id, p.target_kind, p.target_id, p.created_at AS s,
+                          (SELECT MIN(r.created_at) FROM ev r WHERE r.action <> 'pause'
+                             AND r.business_id = p.business_id AND r.target_kind = p.target_kind
+                             AND r.target_id = p.target_id AND r.created_at > p.created_at) AS e
+                   FROM ev p WHERE p.action = 'pause')
+       SELECT COUNT(DISTINCT a.task_id, a.attempt) FROM task_attempts a JOIN tasks t ON t.id = a.task_id
+       JOIN iv ON iv.business_id = t.business_id
+              AND ((iv.target_kind = 'user' AND iv.target_id = t.user_id)
+                   OR (iv.target_kind = 'task_type' AND iv.target_id = t.task_type_id))
+       WHERE $1 > iv.s AND (iv.e IS NULL OR $1 <= iv.e)"
+}
