@@ -153,5 +153,25 @@ sv_stop "$one"
 checkf 0 "schedule #$SKIP resumed" "resume the schedule" schedule resume --business biz "$SKIP"
 is "$(q "SELECT next_run_at > UTC_TIMESTAMP(6) - INTERVAL 1 SECOND FROM schedules WHERE id = $SKIP")" 1 \
     "resumed: it goes on from now, the paused time is not run"
+# ---- a schedule whose user left the business ----
+"$AT" --config "$C" user add w@example.com "User Three" --no-password >/dev/null || bail "user add"
+"$AT" --config "$C" member add --business biz --user w@example.com --role member >/dev/null ||
+    bail "member add"
+LEFT=$("$AT" --config "$C" schedule add --business biz --cron "*/2 * * * * *" --type noop \
+    --user w@example.com)
+"$AT" --config "$C" member remove --business biz --user w@example.com >/dev/null || bail "member remove"
+sv_start "$SVDIR/one.pid"
+one=$SVPID
+wait_for 10 "SELECT COUNT(*) >= 2 FROM schedule_fires WHERE schedule_id = $LEFT"
+ok $? "a schedule whose user left still comes round"
+sv_stop "$one"
+has "$(q "SELECT last_error FROM schedules WHERE id = $LEFT")" \
+    "is not a member of business 'biz'" "... its last error says why it enqueued nothing"
+is "$(q "SELECT COUNT(*) FROM schedule_fires WHERE schedule_id = $LEFT AND (task_id IS NOT NULL OR error IS NULL)")" 0 \
+    "... and no occurrence has a task"
+is "$(q "SELECT COUNT(*) FROM tasks t JOIN users u ON u.id = t.user_id WHERE u.email = 'w@example.com'")" 0 \
+    "... none was enqueued"
+has "$("$AT" --config "$C" schedule list --business biz 2>&1)" "is not a member" \
+    "schedule list shows the error"
 sv_log_clean
 done_testing
