@@ -111,5 +111,6 @@ int cmd_token(cli *c, int argc, char **argv);
 int cmd_login(cli *c, int argc, char **argv);
 int cmd_explain(cli *c, int argc, char **argv);
 int cmd_prune(cli *c, int argc, char **argv);
+int cmd_schedule(cli *c, int argc, char **argv);
 
 #endif

@@ -30,6 +30,7 @@ static const struct {
     {"stats", cmd_stats, "what GET /metrics reports: queues, outcomes, executors, latencies"},
     {"pause", cmd_pause, "pause users or task types of a business, or list pauses"},
     {"resume", cmd_resume, "resume all, or users or task types"},
+    {"schedule", cmd_schedule, "add, list, remove, pause or resume recurring tasks"},
     {"audit", cmd_audit, "list the audit log of a business"},
     {"prune", cmd_prune, "remove old finished tasks, audit entries and spool files now"},
     {"explain", cmd_explain, "the database's plans for the screen's dialogs and audit log"},

@@ -221,6 +221,9 @@ void vw_label(fc_ctx *c, const char *for_id, const char *text);
 void vw_input(fc_ctx *c, const char *type, const char *id, const char *name, const char *value,
               const char *label);
 void vw_button(fc_ctx *c, const char *type, const char *cls, const char *text);
+/* A dialog's Cancel: a submit button of method "dialog", which closes
+ * the dialog and posts nothing. */
+void vw_dialog_cancel(fc_ctx *c);
 /* <select> with option values and labels; selected is a value or NULL. */
 void vw_select(fc_ctx *c, const char *id, const char *name, const char *label,
                const char *const *values, const char *const *labels, const char *selected);
@@ -272,6 +275,12 @@ int h_task_delete_form(fc_ctx *c);
 int h_task_delete(fc_ctx *c);
 int h_audit(fc_ctx *c);
 int h_executors(fc_ctx *c);
+/* h_schedules.c: the Schedules page, add, and each schedule's pause,
+ * resume and remove (the path's last segment), confirmed and posted. */
+int h_schedules(fc_ctx *c);
+int h_schedule_add(fc_ctx *c);
+int h_schedule_confirm(fc_ctx *c);
+int h_schedule_change(fc_ctx *c);
 int h_api_enqueue(fc_ctx *c);
 int h_api_task(fc_ctx *c);
 int h_api_enqueue_many(fc_ctx *c); /* h_api_enqueue with an XML body */

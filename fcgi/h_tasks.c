@@ -185,12 +185,7 @@ confirm_form(fc_ctx *c, const fc_listview *lv, const char *action, const char *c
     vw_csrf(c);
     vw_hidden(c, "business", c->acc.business.slug);
     vw_listview_hidden(c, lv);
-    vw_start(c, "button", "secondary");
-    vw_attr(c, "type", "submit");
-    vw_attr(c, "formmethod", "dialog");
-    vw_attr(c, "value", "cancel");
-    vw_text(c, "Cancel");
-    vw_end(c);
+    vw_dialog_cancel(c);
     vw_button(c, "submit", cls, text);
     vw_end(c);
 }

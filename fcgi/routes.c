@@ -95,6 +95,24 @@ static const fc_param p_audit[] = {
 
 static const fc_param p_executors[] = {FORMAT};
 
+/* Schedules: the CLI's schedule add, as a form. */
+static const char *const missed_policies[] = {"skip", "once", NULL};
+static const char *const checked[] = {"1", NULL};
+static const fc_param p_schedules[] = {BUSINESS, FORMAT};
+static const fc_param p_schedule_add[] = {
+    BUSINESS_REQ,
+    {"cron", FC_P_TEXT, 1, 0, AT_CRON_MAX, NULL, NULL},
+    {"tz", FC_P_TEXT, 0, 0, AT_TZ_MAX, NULL, "UTC"},
+    {"type", FC_P_TEXT, 1, 0, AT_TYPE_NAME_MAX, NULL, NULL},
+    {"user", FC_P_TEXT, 1, 0, AT_NAME_MAX, NULL, NULL},
+    {"payload", FC_P_MULTILINE, 0, 0, AT_PAYLOAD_MAX, NULL, NULL},
+    {"priority", FC_P_INT, 0, AT_PRIORITY_MIN, AT_PRIORITY_MAX, NULL, "0"},
+    {"missed", FC_P_ENUM, 0, 0, 0, missed_policies, "skip"},
+    {"paused", FC_P_ENUM, 0, 0, 0, checked, NULL},
+};
+static const fc_param p_schedule_confirm[] = {BUSINESS};
+static const fc_param p_schedule_change[] = {BUSINESS_REQ};
+
 /* The API: the same names and forms as the CLI's enqueue and the Edit
  * form. */
 static const fc_param p_api_enqueue[] = {
@@ -135,6 +153,21 @@ const fc_route fc_routes[] = {
     {"POST", "/admin/async-tasks/tasks/{id}/delete", h_task_delete, FC_ADMIN, p_task_delete,
      N(p_task_delete), 0},
     {"GET", "/admin/audit-log", h_audit, FC_ADMIN, p_audit, N(p_audit), FC_LOAD_MENU},
+    {"GET", "/admin/schedules", h_schedules, FC_ADMIN, p_schedules, N(p_schedules),
+     FC_LOAD_MENU},
+    {"POST", "/admin/schedules", h_schedule_add, FC_ADMIN, p_schedule_add, N(p_schedule_add), 0},
+    {"GET", "/admin/schedules/{id}/pause", h_schedule_confirm, FC_ADMIN, p_schedule_confirm,
+     N(p_schedule_confirm), 0},
+    {"POST", "/admin/schedules/{id}/pause", h_schedule_change, FC_ADMIN, p_schedule_change,
+     N(p_schedule_change), 0},
+    {"GET", "/admin/schedules/{id}/resume", h_schedule_confirm, FC_ADMIN, p_schedule_confirm,
+     N(p_schedule_confirm), 0},
+    {"POST", "/admin/schedules/{id}/resume", h_schedule_change, FC_ADMIN, p_schedule_change,
+     N(p_schedule_change), 0},
+    {"GET", "/admin/schedules/{id}/remove", h_schedule_confirm, FC_ADMIN, p_schedule_confirm,
+     N(p_schedule_confirm), 0},
+    {"POST", "/admin/schedules/{id}/remove", h_schedule_change, FC_ADMIN, p_schedule_change,
+     N(p_schedule_change), 0},
     {"GET", "/admin/executors", h_executors, FC_ADMIN_ANY, p_executors, N(p_executors), 0},
     {"POST", "/api/v1/tasks", h_api_enqueue, FC_TOKEN, p_api_enqueue, N(p_api_enqueue), 0},
     {"GET", "/api/v1/tasks/{id}", h_api_task, FC_TOKEN, NULL, 0, 0},

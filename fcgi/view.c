@@ -444,6 +444,9 @@ layout_header(fc_ctx *c)
         vw_link(c, "/admin/audit-log", NULL, "Audit Log");
         vw_end(c);
         vw_start(c, "li", NULL);
+        vw_link(c, "/admin/schedules", NULL, "Schedules");
+        vw_end(c);
+        vw_start(c, "li", NULL);
         vw_link(c, "/admin/executors", NULL, "Executors");
         vw_end(c);
         vw_end(c); /* ul */
@@ -538,4 +541,15 @@ int
 vw_xml_end(fc_ctx *c)
 {
     return vw_page_end(c);
+}
+
+void
+vw_dialog_cancel(fc_ctx *c)
+{
+    vw_start(c, "button", "secondary");
+    vw_attr(c, "type", "submit");
+    vw_attr(c, "formmethod", "dialog");
+    vw_attr(c, "value", "cancel");
+    vw_text(c, "Cancel");
+    vw_end(c);
 }

@@ -94,7 +94,10 @@ static const struct key keys[] = {
     {"retain_batch", K_UINT, F(retain_batch), 1, 100000, "rows removed per transaction"},
     {"retain_pause_ms", K_UINT, F(retain_pause_ms), 0, 60000,
      "milliseconds between two batches of a prune"},
+    {"schedule_grace", K_UINT, F(schedule_grace), 1, 86400,
+     "seconds after which an occurrence of a schedule counts as missed"},
     {"test_statement_header", K_UINT, F(test_statement_header), 0, 1, "0 or 1"},
+    {"test_schedule_seconds", K_UINT, F(test_schedule_seconds), 0, 1, "0 or 1"},
 };
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -164,6 +167,7 @@ set_defaults(at_config *c)
     c->retain_interval = 3600;
     c->retain_batch = 1000;
     c->retain_pause_ms = 100;
+    c->schedule_grace = 60;
     return c->db_user && c->db_name && c->plugin_dir && c->fcgi_listen && c->base_path &&
                    c->spool_dir && c->pidfile && c->wake_address
                ? 0

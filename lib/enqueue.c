@@ -310,10 +310,10 @@ enter_lanes(at_db *db, struct many_ctx *x, at_error *err)
     return rc;
 }
 
+/* Resolves and checks every item, writing nothing. */
 static int
-many_tx(at_db *db, void *vctx, at_error *err)
+many_check(at_db *db, struct many_ctx *x, at_error *err)
 {
-    struct many_ctx *x = vctx;
     items_clear(x);
     x->nbad = 0; /* a rerun after a deadlock starts afresh */
     for (size_t i = 0; i < x->n; i++)
@@ -322,6 +322,14 @@ many_tx(at_db *db, void *vctx, at_error *err)
     int rc = x->email ? resolve_named(db, x, err) : resolve(db, x, err);
     if (rc == AT_OK)
         rc = check_items(db, x, err);
+    return rc;
+}
+
+static int
+many_tx(at_db *db, void *vctx, at_error *err)
+{
+    struct many_ctx *x = vctx;
+    int rc = many_check(db, x, err);
     if (rc == AT_OK)
         rc = insert_items(db, x, err);
     if (rc == AT_OK)
@@ -484,4 +492,34 @@ at_task_enqueue_named(at_db *db, const at_enqueue *req, const char *user_email,
     }
     items_clear(&x);
     return rc;
+}
+
+/* One request by ids inside the caller's transaction: write (or, with
+ * check_only, only check) as at_task_enqueue does. */
+static int
+one_in_tx(at_db *db, const at_enqueue *req, bool check_only, uint64_t *id, bool *bad,
+          at_error *err)
+{
+    struct item item = {0};
+    uint64_t own = 0;
+    struct many_ctx x = {.reqs = req, .n = 1, .ids = id ? id : &own, .items = &item};
+    int rc = check_only ? many_check(db, &x, err) : many_tx(db, &x, err);
+    items_clear(&x);
+    *bad = x.nbad > 0;
+    if (rc && x.nbad)
+        return at_error_set(err, x.first.code, "%s", x.first.msg);
+    return rc;
+}
+
+int
+enqueue_in_tx(at_db *db, const at_enqueue *req, uint64_t *id, bool *bad, at_error *err)
+{
+    return one_in_tx(db, req, false, id, bad, err);
+}
+
+int
+enqueue_check_in_tx(at_db *db, const at_enqueue *req, at_error *err)
+{
+    bool bad;
+    return one_in_tx(db, req, true, NULL, &bad, err);
 }

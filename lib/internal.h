@@ -287,6 +287,22 @@ at_time at_time_from_sql(const char *s, size_t len);
  * (before 1970, after 9999, or no such day or time). */
 at_time at_time_from_parts(int y, int mo, int d, int h, int mi, int sec, long usec);
 
+/* The proleptic Gregorian calendar (time.c): days from 1970-01-01 to
+ * y-m-d and back; the days of a month. */
+int64_t days_from_civil(int64_t y, int m, int d);
+void civil_from_days(int64_t z, int64_t *y, int *m, int *d);
+int days_in_month(int y, int m);
+
+/* A time zone entered for a computation (tz.c): TZ set to it, and put
+ * back as it was by tz_leave. tz_offset: seconds east of UTC at t. */
+typedef struct tz_scope {
+    bool had;
+    char *saved;
+} tz_scope;
+int tz_enter(const char *name, tz_scope *s, at_error *err);
+void tz_leave(tz_scope *s);
+long tz_offset(int64_t t);
+
 int at_check_search(const char *what, const char *s, at_error *err);
 
 /* "%s%" with LIKE's metacharacters in s escaped: a search for "50%_off"
@@ -384,6 +400,14 @@ int at_task_check_payload(struct at_db *db, uint64_t type_id, const char *payloa
 /* All that enqueue checks of one request without the database, given the
  * declarations d[0..n) of its type: priority, run-at, the payload's text
  * and its fit to the declarations. */
+/* One task by ids inside the caller's transaction (a schedule's
+ * occurrence), with every check and rule of at_task_enqueue but no
+ * wake-up (the caller wakes the executors after its commit); *bad: the
+ * request itself was refused (a member gone, a payload its type no
+ * longer takes), as opposed to the database failing. The check alone,
+ * writing nothing: enqueue_check_in_tx. */
+int enqueue_in_tx(struct at_db *db, const at_enqueue *req, uint64_t *id, bool *bad, at_error *err);
+int enqueue_check_in_tx(struct at_db *db, const at_enqueue *req, at_error *err);
 int at_task_check_request(const at_enqueue *req, const at_param_decl *d, size_t n, at_error *err);
 
 /* ---- lanes (lane.c) and counters (counts.c) ---- */

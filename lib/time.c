@@ -20,7 +20,7 @@ at_time_now(void)
     return (at_time) ts.tv_sec * USEC + ts.tv_nsec / 1000;
 }
 
-static int
+int
 days_in_month(int y, int m)
 {
     static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -32,7 +32,7 @@ days_in_month(int y, int m)
 /* Days from 1970-01-01 to y-m-d, and back, in the proleptic Gregorian
  * calendar, by eras of 400 years (146097 days); what timegm and gmtime_r
  * compute, without their locale and time-zone locks. */
-static int64_t
+int64_t
 days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
@@ -43,7 +43,7 @@ days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static void
+void
 civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;

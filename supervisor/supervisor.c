@@ -30,6 +30,8 @@
 #define PENDING_MAX       1024
 #define PUBLISH_MS        100
 #define RELEASE_AFTER_MS  200 /* a task this long gives its batch back */
+#define SCHEDULE_MS       500 /* how often the due schedules are looked for */
+#define SCHEDULE_BATCH    20  /* schedules served per look, at most */
 
 volatile sig_atomic_t sv_got_term, sv_got_hup, sv_got_chld;
 
@@ -551,6 +553,19 @@ dispatch(sv *s)
         at_wake(s->db, 0);
 }
 
+/* Recurring tasks: the occurrences that are due, a few schedules a
+ * tick, so that a burst of them never holds up the loop for long; when
+ * none is due, one indexed read. */
+static void
+schedule_tick(sv *s)
+{
+    unsigned fired = 0;
+    at_error err;
+    if (at_schedule_run_due(s->db, s->cfg->schedule_grace, SCHEDULE_BATCH, &fired, &err) !=
+        AT_OK)
+        at_log(AT_LOG_DEBUG, "%s", err.msg);
+}
+
 /* One old-generation executor at a time is told to leave after its task;
  * its replacement starts when it has gone, so no task is cut short and
  * capacity dips by one at most. */
@@ -633,7 +648,8 @@ sv_run(sv *s)
 {
     for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
         s->slots[i].fd = -1;
-    int64_t last_hb = 0, last_cancel = 0, last_recover = 0, last_publish = 0, last_dispatch = 0;
+    int64_t last_hb = 0, last_cancel = 0, last_recover = 0, last_publish = 0, last_dispatch = 0,
+            last_schedule = 0;
     struct pollfd pfd[SV_EXECUTORS_MAX];
     sv_slot *which[SV_EXECUTORS_MAX];
     for (;;) {
@@ -668,6 +684,10 @@ sv_run(sv *s)
             last_dispatch = now;
             dispatch(s);
             release_waiting(s, now);
+        }
+        if (!s->draining && now - last_schedule >= SCHEDULE_MS) {
+            last_schedule = now;
+            schedule_tick(s);
         }
         if (now - last_hb >= (int64_t) s->cfg->heartbeat_interval * 1000) {
             last_hb = now;

@@ -103,6 +103,7 @@ is "$(xp "string(//*[local-name()='tr'][1]/@data-status)")" "paused" \
 cli resume all --business "$L"
 budget "$LIST/tasks/$T_MANY?business=$P" 3 "a task's page"
 budget "/admin/audit-log?business=$P" 2 "the audit log"
+budget "/admin/schedules?business=$P" 2 "the Schedules page"
 budget "$LIST/pause-user?business=$P" 3 "the Pause User panel"
 budget "$LIST/pause-type?business=$P&q=$RUN" 3 "the Pause Task Type panel"
 budget "/admin/executors" 4 "the Executors page"

@@ -26,5 +26,6 @@
 #include <asynctasks/client.h>
 #include <asynctasks/stats.h>
 #include <asynctasks/prune.h>
+#include <asynctasks/schedule.h>
 
 #endif

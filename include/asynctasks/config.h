@@ -77,6 +77,15 @@ typedef struct at_config {
     unsigned retain_batch;    /* rows per transaction (1000) */
     unsigned retain_pause_ms; /* between two batches (100) */
 
+    /* Recurring tasks: an occurrence the supervisors reach more than this
+     * many seconds after its time is missed, and its schedule's policy
+     * skips it or runs the missed ones once (60). */
+    unsigned schedule_grace;
+
+    /* For tests only: 1 lets a cron expression have a sixth field, the
+     * seconds, first. */
+    unsigned test_schedule_seconds;
+
     /* For tests only: 1 makes asynctasks-fcgi tell, in the header
      * X-Statement-Count of every answer, how many database statements the
      * request ran. */

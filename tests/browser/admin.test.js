@@ -1,7 +1,7 @@
 /* admin.test.js: the Async Tasks screen as a business admin uses it, in a
  * headless browser: log in, Admin -> Async Tasks, switch business, search,
  * sort, Pause User, Pause Task Type (searched and paged), Resume All,
- * edit and delete a task,
+ * edit and delete a task, Schedules (add, refuse, pause, resume, remove),
  * the Executors page, the Edit form of a type with parameters, keyboard
  * use of the dialogs, the screen without script, log out. Prints
  * TAP: one point per step, the plan at the end; exits non-zero on failure.
@@ -961,6 +961,50 @@ async function main() {
     eq(await valueOf(await field(page, 'urgent')), 'true', 'the other values kept');
   });
 
+  /* recurring tasks: the Schedules page */
+  const SCHED = '/admin/schedules';
+  const schedRows = (p) => p.locator('table.schedules tbody tr').evaluateAll((trs) => trs
+    .filter((tr) => tr.cells.length > 1)
+    .map((tr) => [...tr.cells].slice(0, 7).map((td) => td.textContent.trim())));
+  await step('Schedules: Admin -> Schedules, and a schedule added through its form', async () => {
+    await page.goto(`${BASE}${LIST}?business=${A.slug}`);
+    await page.locator('header summary').click();
+    await nav(page, (u) => u.pathname === SCHED, () => page.locator('header').getByRole('link', { name: 'Schedules' }).click());
+    if (params(page).get('business') !== A.slug) await page.goto(`${BASE}${SCHED}?business=${A.slug}`);
+    await (await field(page, 'Cron expression')).fill('30 2 * * MON-FRI');
+    await (await field(page, 'Time zone')).fill('Europe/Berlin');
+    await (await field(page, 'Task type')).fill(TYPES[0]);
+    await (await field(page, "User (member's email)")).fill(env.BT_ADMIN_EMAIL);
+    await (await field(page, 'Occurrences missed while no supervisor ran')).selectOption({ label: 'Run once for all of them' });
+    await nav(page, (u) => u.pathname === SCHED, () => page.getByRole('button', { name: 'Add schedule' }).click());
+    assert(/^Schedule #\d+ added: /.test(await flash(page)), 'the flash message', await flash(page));
+    eq(await schedRows(page), [['30 2 * * MON-FRI', 'Europe/Berlin', TYPES[0], env.BT_ADMIN_EMAIL, '0', 'once', 'active']],
+      'the table shows it');
+    await shot(page, '30-schedules');
+  });
+  await step('Schedules: a bad cron expression is refused with the field named', async () => {
+    await page.goto(`${BASE}${SCHED}?business=${A.slug}`);
+    await (await field(page, 'Cron expression')).fill('0 25 * * *');
+    await (await field(page, 'Task type')).fill(TYPES[0]);
+    await (await field(page, "User (member's email)")).fill(env.BT_ADMIN_EMAIL);
+    allowed = /status of 400/;
+    const resp = page.waitForResponse((r) => r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Add schedule' }).click();
+    eq((await resp).status(), 400, 'the answer is 400');
+    await page.getByText("cron: hour field: '25' is not from 0 to 23").waitFor();
+  });
+  await step('Schedules: Pause asks in a dialog, then pauses', async () => {
+    await page.goto(`${BASE}${SCHED}?business=${A.slug}`);
+    await page.locator('table.schedules').getByRole('link', { name: 'Pause' }).click();
+    const dialog = page.locator('dialog#schedule-pause-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    assert((await dialog.locator('.what').textContent()).includes(TYPES[0]), 'the dialog names the schedule');
+    await shot(page, '31-schedule-pause-dialog');
+    await nav(page, (u) => u.pathname === SCHED, () => dialog.getByRole('button', { name: 'Pause' }).click());
+    assert(/^Schedule #\d+ paused\.$/.test(await flash(page)), 'the flash message', await flash(page));
+    eq((await schedRows(page))[0][6], 'paused', 'the table shows it paused');
+  });
+
   /* without script: plain pages and forms */
   const plain = await browser.newContext({ viewport: LAPTOP, javaScriptEnabled: false });
   const np = watch(await plain.newPage(), 'no script');
@@ -1015,6 +1059,20 @@ async function main() {
       await nav(np, (u) => u.pathname === LIST, () => np.getByRole('button', { name: `Resume ${t}` }).click());
       eq(await flash(np), `Resumed task type ${t}.`, `${t} is resumed`);
     }
+  });
+  await step('without script: a schedule is resumed and removed through pages of their own', async () => {
+    await np.goto(`${BASE}${SCHED}?business=${A.slug}`);
+    await nav(np, (u) => /^\/admin\/schedules\/\d+\/resume$/.test(u.pathname),
+      () => np.locator('table.schedules').getByRole('link', { name: 'Resume' }).click());
+    await nav(np, (u) => u.pathname === SCHED, () => np.locator('main').getByRole('button', { name: 'Resume' }).click());
+    assert(/^Schedule #\d+ resumed\.$/.test(await flash(np)), 'resumed', await flash(np));
+    eq((await schedRows(np))[0][6], 'active', 'the table shows it active');
+    await nav(np, (u) => /^\/admin\/schedules\/\d+\/remove$/.test(u.pathname),
+      () => np.locator('table.schedules').getByRole('link', { name: 'Remove' }).click());
+    await shot(np, '32-nojs-schedule-remove');
+    await nav(np, (u) => u.pathname === SCHED, () => np.locator('main').getByRole('button', { name: 'Remove' }).click());
+    assert(/^Schedule #\d+ removed\.$/.test(await flash(np)), 'removed', await flash(np));
+    eq(await schedRows(np), [], 'no schedule is left');
   });
   await plain.close();
 
