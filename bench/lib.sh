@@ -232,15 +232,16 @@ bench_facts() {
         "$(date -u '+%Y-%m-%d %H:%M UTC')"
 }
 
-# bench_sv_start EXECUTORS : asynctasksd on the run's configuration, with
-# its log in $BD; waits until its executors are registered. Sets SVPID.
+# bench_sv_start EXECUTORS [SECONDS] : asynctasksd on the run's
+# configuration, with its log in $BD; waits (20 s, or SECONDS) until its
+# executors are registered. Sets SVPID.
 bench_sv_start() {
-    local n=$1 i
+    local n=$1 wait=${2:-20} i
     bench_conf executors "$n" pidfile "$BD/asynctasksd.pid"
     "$SVD" --config "$CONF" >>"$BD/asynctasksd.log" 2>&1 &
     SVPID=$!
     bench_on_exit "bench_sv_stop"
-    for ((i = 0; i < 200; i++)); do
+    for ((i = 0; i < wait * 10; i++)); do
         [[ $(bench_sql "SELECT COUNT(*) FROM executors e JOIN supervisors s ON s.id = e.supervisor_id
                         WHERE s.pid = $SVPID AND e.pid > 0") == "$n" ]] && return 0
         kill -0 "$SVPID" 2>/dev/null || break
@@ -251,12 +252,13 @@ bench_sv_start() {
     return 1
 }
 
-# Stops the supervisor: SIGTERM, then SIGKILL after 30 s.
+# bench_sv_stop [SECONDS] : stops the supervisor: SIGTERM, then SIGKILL
+# after 30 s (or SECONDS).
 bench_sv_stop() {
-    local i
+    local wait=${1:-30} i
     [[ -n ${SVPID:-} ]] || return 0
     kill -TERM "$SVPID" 2>/dev/null || true
-    for ((i = 0; i < 300; i++)); do
+    for ((i = 0; i < wait * 10; i++)); do
         kill -0 "$SVPID" 2>/dev/null || break
         sleep 0.1
     done

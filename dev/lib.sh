@@ -809,10 +809,11 @@ AT_WEB_PACKAGES=(nginx)
 # What the HTTP and browser tests drive the screen with, and the benches
 # (tests/bench.sh) measure with; systemd for the service test's socket
 # activation and unit checks (systemd-socket-activate, systemd-analyze);
-# g++ for tests/symbols.sh, which compiles the installed headers as C++.
+# g++ for tests/symbols.sh, which compiles the installed headers as C++;
+# valgrind for tests/valgrind.sh (bench/valgrind --quick).
 # shellcheck disable=SC2034
 AT_TEST_PACKAGES=(g++ curl libxml2-utils libfcgi-bin spawn-fcgi chromium fonts-dejavu-core wrk beanstalkd prometheus
-    systemd)
+    systemd valgrind)
 
 # at_node_ready DIR : Node.js (from Debian when missing) and the npm
 # packages of DIR's package-lock.json, installed into DIR/node_modules.
@@ -874,7 +875,8 @@ at_web_stop() {
 # asynctasks-fcgi (this checkout's, or the program FCGI) with configuration
 # CONF on a socket in the instance directory, and nginx on 127.0.0.1:PORT
 # serving web/ and passing the rest to the app. The app is restarted every
-# time, so that a fresh build is what runs.
+# time, so that a fresh build is what runs. It is given AT_WEB_START_WAIT
+# seconds (default 10) to open its socket: more under a memory checker.
 at_web_start() {
     local name=$1 port=$2 conf=$3 fcgi=${4:-$_AT_ROOT/fcgi/asynctasks-fcgi} dir sock log user="" i
     dir=$(at_web_dir "$name")
@@ -886,7 +888,7 @@ at_web_start() {
     rm -f -- "$sock"
     setsid "$fcgi" --config "$conf" --listen "$sock" \
         --pidfile "$dir/fcgi.pid" </dev/null >>"$log/fcgi-${name//\//-}.log" 2>&1 &
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < ${AT_WEB_START_WAIT:-10} * 10; i++)); do
         [[ -S $sock ]] && break
         sleep 0.1
     done
