@@ -3,8 +3,8 @@
 # kind through nginx, 30 tasks over three plugins) with the app's master
 # and workers, the supervisor, its executors and the command line under
 # valgrind's memcheck: every process reports, none with a memory error or
-# a definite leak. First, that the check catches what it is for: a leak
-# in a forked child that ends with _exit.
+# a definite leak. First, that the check catches what it is for: an
+# error and a leak in a forked child that ends with _exit.
 . "$top_srcdir/tests/lib.sh"
 
 [ -n "${ASYNCTASKS_TEST_ROOT:-}" ] || bail "ASYNCTASKS_TEST_ROOT is not set: run the tests through dev/check"
@@ -18,8 +18,9 @@ VG=$ASYNCTASKS_TEST_ROOT/bench/valgrind
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/at-valgrind.XXXXXX") || bail "mktemp"
 trap 'rm -rf -- "$OUT"' EXIT
 
-# ---- the check finds a leak in a child that ends with _exit ----
+# ---- the check finds a leak and an error in a child that ends with _exit ----
 cat >"$OUT/leak.c" <<'EOF'
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -28,8 +29,11 @@ int main(void)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        char *p = malloc(100);
+        char *p = malloc(100), *u = malloc(8);
         memset(p, 1, 100);
+        if (u[3] == 7) /* not initialised: an error */
+            puts("seven");
+        free(u);
         p = NULL;
         _exit(0);
     }
@@ -44,10 +48,10 @@ ok $? "a program under bench/valgrind --run keeps its exit status"
 table=$("$VG" --report "$OUT/vg" 2>&1)
 rc=$?
 [ $rc -ne 0 ]
-ok $? "bench/valgrind --report fails on a leak (exit $rc)"
+ok $? "bench/valgrind --report fails on them (exit $rc)"
 like "$table" '^\| leak \| [0-9]+ \| 0 \| 0 \| 0 \| clean \|' "the parent's report: clean"
-like "$table" '^\| leak \(child\) \| [0-9]+ \| 0 \| 100 \| 0 \| FAILED \|' \
-    "the child that ended with _exit: 100 bytes definitely lost"
+like "$table" '^\| leak \(child\) \| [0-9]+ \| 1 \| 100 \| 0 \| FAILED \|' \
+    "the child that ended with _exit: its error, and 100 bytes definitely lost"
 [ $rc -eq 0 ] || printf '%s\n' "$table" | sed 's/^/#   /'
 
 # ---- the product under memcheck ----
