@@ -85,7 +85,8 @@ bench_flush_restore() {
 # AT_BENCH_BUILD names a build), starts the private MariaDB, takes the
 # bench lock (one bench at a time: they share the server and its flush
 # setting), makes the database asynctasks_bench_NAME with its
-# configuration, and sets durable commits until exit. Sets ROOT, BUILD,
+# configuration, and sets durable commits until exit (unless BENCH_DURABLE
+# is 0: a check that measures nothing leaves the server as it is). Sets ROOT, BUILD,
 # BD (the run's directory), CONF, DB, AT, SVD, FCGI and exports
 # LD_LIBRARY_PATH.
 bench_start() {
@@ -126,7 +127,9 @@ bench_start() {
     SVD=$(bench_prog supervisor/asynctasksd)
     FCGI=$(bench_prog fcgi/asynctasks-fcgi)
     "$AT" --config "$CONF" migrate >/dev/null || return 1
-    bench_flush_durable
+    if [[ ${BENCH_DURABLE:-1} != 0 ]]; then
+        bench_flush_durable
+    fi
 }
 
 # bench_conf KEY VALUE... : sets keys in the run's configuration.
