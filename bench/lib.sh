@@ -85,7 +85,8 @@ bench_flush_restore() {
 # AT_BENCH_BUILD names a build), starts the private MariaDB, takes the
 # bench lock (one bench at a time: they share the server and its flush
 # setting), makes the database asynctasks_bench_NAME with its
-# configuration, and sets durable commits until exit. Sets ROOT, BUILD,
+# configuration, and sets durable commits until exit (unless BENCH_DURABLE
+# is 0: a check that measures nothing leaves the server as it is). Sets ROOT, BUILD,
 # BD (the run's directory), CONF, DB, AT, SVD, FCGI and exports
 # LD_LIBRARY_PATH.
 bench_start() {
@@ -126,7 +127,9 @@ bench_start() {
     SVD=$(bench_prog supervisor/asynctasksd)
     FCGI=$(bench_prog fcgi/asynctasks-fcgi)
     "$AT" --config "$CONF" migrate >/dev/null || return 1
-    bench_flush_durable
+    if [[ ${BENCH_DURABLE:-1} != 0 ]]; then
+        bench_flush_durable
+    fi
 }
 
 # bench_conf KEY VALUE... : sets keys in the run's configuration.
@@ -232,17 +235,17 @@ bench_facts() {
         "$(date -u '+%Y-%m-%d %H:%M UTC')"
 }
 
-# bench_sv_start EXECUTORS [NAME] : asynctasksd on the run's configuration,
-# with its pidfile and log in $BD named NAME (asynctasksd); waits until
-# its executors are registered. Sets SVPID; each one started is stopped
-# at exit.
+# bench_sv_start EXECUTORS [NAME [SECONDS]] : asynctasksd on the run's
+# configuration, with its pidfile and log in $BD named NAME (asynctasksd);
+# waits (20 s, or SECONDS) until its executors are registered. Sets SVPID;
+# each one started is stopped at exit.
 bench_sv_start() {
-    local n=$1 name=${2:-asynctasksd} i
+    local n=$1 name=${2:-asynctasksd} wait=${3:-20} i
     bench_conf executors "$n"
     "$SVD" --config "$CONF" --pidfile "$BD/$name.pid" >>"$BD/$name.log" 2>&1 &
     SVPID=$!
     bench_on_exit "bench_sv_stop $SVPID"
-    for ((i = 0; i < 200; i++)); do
+    for ((i = 0; i < wait * 10; i++)); do
         [[ $(bench_sql "SELECT COUNT(*) FROM executors e JOIN supervisors s ON s.id = e.supervisor_id
                         WHERE s.pid = $SVPID AND e.pid > 0") == "$n" ]] && return 0
         kill -0 "$SVPID" 2>/dev/null || break
@@ -253,13 +256,13 @@ bench_sv_start() {
     return 1
 }
 
-# bench_sv_stop [PID] : stops a supervisor (the last one started): SIGTERM,
-# then SIGKILL after 30 s.
+# bench_sv_stop [PID [SECONDS]] : stops a supervisor (the last one
+# started): SIGTERM, then SIGKILL after 30 s (or SECONDS).
 bench_sv_stop() {
-    local pid=${1:-${SVPID:-}} i
+    local pid=${1:-${SVPID:-}} wait=${2:-30} i
     [[ -n $pid ]] || return 0
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 300; i++)); do
+    for ((i = 0; i < wait * 10; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done

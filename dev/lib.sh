@@ -671,13 +671,13 @@ _at_sv_up() {
     at_sv_pid >/dev/null && grep -q 'supervisor #[0-9]* on ' "$1"
 }
 
-# _at_started NAME LOG PID COMMAND... : waits (10 s at most) until
+# _at_started NAME LOG PID COMMAND... : waits (AT_START_WAIT seconds, 10 by default) until
 # COMMAND succeeds, while PID, the program NAME just started, lives; when
 # it does not, says so with the end of LOG, and fails.
 _at_started() {
     local name=$1 log=$2 pid=$3 i
     shift 3
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < ${AT_START_WAIT:-10} * 10; i++)); do
         "$@" && return 0
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
@@ -823,10 +823,11 @@ AT_WEB_PACKAGES=(nginx)
 # What the HTTP and browser tests drive the screen with, and the benches
 # (tests/bench.sh) measure with; systemd for the service test's socket
 # activation and unit checks (systemd-socket-activate, systemd-analyze);
-# g++ for tests/symbols.sh, which compiles the installed headers as C++.
+# g++ for tests/symbols.sh, which compiles the installed headers as C++;
+# valgrind for tests/valgrind.sh (bench/valgrind --quick).
 # shellcheck disable=SC2034
 AT_TEST_PACKAGES=(g++ curl libxml2-utils libfcgi-bin spawn-fcgi chromium fonts-dejavu-core wrk beanstalkd prometheus
-    systemd)
+    systemd valgrind)
 
 # at_node_ready DIR : Node.js (from Debian when missing) and the npm
 # packages of DIR's package-lock.json, installed into DIR/node_modules.
@@ -890,7 +891,8 @@ at_web_stop() {
 # stale socket or pidfile left by a killed app is taken over by the app
 # itself, or refused while another app listens there (then this fails, as
 # a service's start would, and may be tried again). Returns once the app
-# holds its pidfile and its socket exists; sets AT_WEB_SOCK.
+# holds its pidfile and its socket exists, within AT_WEB_START_WAIT
+# seconds (default 10; more under a memory checker); sets AT_WEB_SOCK.
 at_web_app_start() {
     local name=$1 conf=$2 fcgi=${3:-$_AT_ROOT/fcgi/asynctasks-fcgi} dir log
     dir=$(at_web_dir "$name")
@@ -900,7 +902,7 @@ at_web_app_start() {
     at_socket_dir_ensure "$AT_WEB_SOCK" || return 1
     setsid "$fcgi" --config "$conf" --listen "$AT_WEB_SOCK" \
         --pidfile "$dir/fcgi.pid" </dev/null >>"$log" 2>&1 &
-    _at_started asynctasks-fcgi "$log" $! _at_app_up "$AT_WEB_SOCK" "$dir/fcgi.pid"
+    AT_START_WAIT=${AT_WEB_START_WAIT:-10} _at_started asynctasks-fcgi "$log" $! _at_app_up "$AT_WEB_SOCK" "$dir/fcgi.pid"
 }
 
 # _at_app_up SOCKET PIDFILE : the socket exists and the pidfile names a

@@ -216,7 +216,7 @@ spawn(int lfd, const at_config *cfg)
             close(pidfile_fd);
         signal(SIGTERM, on_signal);
         signal(SIGINT, on_signal);
-        _exit(worker(lfd, cfg));
+        at_child_exit(worker(lfd, cfg));
     }
     if (pid < 0)
         at_log(AT_LOG_ERROR, "cannot fork a worker: %s", strerror(errno));

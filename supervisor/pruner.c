@@ -108,7 +108,7 @@ sv_prune_tick(sv *s, int64_t now)
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         sv_close_inherited(s);
-        _exit(pruner_main(s));
+        at_child_exit(pruner_main(s));
     }
     s->pruner_pid = pid;
     at_log(AT_LOG_DEBUG, "prune: started, pid %d", (int) pid);

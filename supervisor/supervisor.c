@@ -215,7 +215,7 @@ spawn(sv *s, sv_slot *slot)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         close(p[0]);
         sv_close_inherited(s);
-        _exit(sv_executor_main(s, exec_id, p[1]));
+        at_child_exit(sv_executor_main(s, exec_id, p[1]));
     }
     close(p[1]);
     fcntl(p[0], F_SETFL, O_NONBLOCK);

@@ -40,6 +40,12 @@ at_time at_time_now(void); /* this host's clock */
 void at_wipe(void *p, size_t n);
 void at_wipe_str(char *s);
 
+/* Ends a forked child (a FastCGI worker, an executor, the pruner) with
+ * _exit(status), so that nothing of its parent's (atexit handlers, stdio
+ * buffers) runs twice. In a build with AddressSanitizer it first checks
+ * the child for leaks, which LeakSanitizer does only at exit(). */
+void at_child_exit(int status) __attribute__((noreturn));
+
 /* Takes the pidfile at path for this process: creates it (not through a
  * symbolic link), locks it for as long as *fd stays open and writes the
  * pid. AT_ECONFLICT "another PROGRAM holds PATH (pid N)" while another
