@@ -56,6 +56,15 @@ pause_held_sql(strbuf *sql, const char *b, const char *u, const char *t)
     sb_add(sql, " AND pr.scope = 'task_type' AND pr.target_id = ");
     sb_add(sql, t);
     sb_add(sql, live);
+    /* the platform's rules: one key lookup each */
+    sb_add(sql, " OR EXISTS (SELECT 1 FROM platform_pause_rules pr WHERE pr.scope = 'user' "
+                "AND pr.target_id = ");
+    sb_add(sql, u);
+    sb_add(sql, live);
+    sb_add(sql, " OR EXISTS (SELECT 1 FROM platform_pause_rules pr WHERE pr.scope = 'task_type' "
+                "AND pr.target_id = ");
+    sb_add(sql, t);
+    sb_add(sql, live);
     sb_add(sql, ")");
 }
 
@@ -171,16 +180,9 @@ add_tx(at_db *db, void *vctx, at_error *err)
         rc = at_db_now(db, &now, err);
     if (rc)
         return rc;
-    if (c->until && c->until <= now) {
-        char tb[32];
-        return at_error_set(err, AT_EINVAL, "pause expiry %s UTC is not in the future",
-                            at_time_format(c->until, tb, sizeof tb));
-    }
-    char detail[64] = "";
-    if (c->until) {
-        char tb[32];
-        snprintf(detail, sizeof detail, "until %s UTC", at_time_format(c->until, tb, sizeof tb));
-    }
+    char detail[64];
+    if ((rc = pause_until_check(now, c->until, detail, sizeof detail, err)))
+        return rc;
     for (size_t i = 0; i < c->n && rc == AT_OK; i++) {
         bool dup = false;
         for (size_t k = 0; k < i; k++)
@@ -216,20 +218,17 @@ add_tx(at_db *db, void *vctx, at_error *err)
     return rc;
 }
 
-/* Lane flags left over by a change of many lanes, after its commit: the
- * change holds already (the executors' re-check reads the rules), the
- * flags follow within budget_ms here, or soon after in a supervisor's
- * dispatcher. A failure here is no failure of the change. */
-static void
-finish_lanes(at_db *db, int left, unsigned budget_ms)
+void
+pause_finish_lanes(at_db *db, int left, int resume)
 {
     at_error ignore;
     if (left)
-        at_lane_work_run(db, budget_ms, NULL, &ignore);
+        at_lane_work_run(db, resume ? RESUME_LANES_BUDGET_MS : PAUSE_LANES_BUDGET_MS, NULL,
+                         &ignore);
 }
 
-static int
-check_scope(int scope, at_error *err)
+int
+pause_check_scope(int scope, at_error *err)
 {
     if (scope != AT_SCOPE_USER && scope != AT_SCOPE_TASK_TYPE)
         return at_error_set(err, AT_EINVAL, "pause scope must be user or task type");
@@ -237,12 +236,12 @@ check_scope(int scope, at_error *err)
 }
 
 int
-at_pause_add(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
-             const uint64_t *targets, size_t n, const char *reason, at_time until, at_error *err)
+pause_add_check(const at_actor *actor, int scope, const char *reason, size_t n, at_time until,
+                at_error *err)
 {
     int rc = at_actor_check(actor, err);
     if (rc == AT_OK)
-        rc = check_scope(scope, err);
+        rc = pause_check_scope(scope, err);
     if (rc == AT_OK)
         rc = at_text_check("reason", reason ? reason : "", AT_REASON_MAX, 1, 0, err);
     if (rc)
@@ -255,10 +254,33 @@ at_pause_add(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
                             PAUSE_TARGETS_MAX);
     if (until < 0)
         return at_error_set(err, AT_EINVAL, "pause expiry is before 1970");
+    return AT_OK;
+}
+
+int
+pause_until_check(at_time now, at_time until, char *detail, size_t len, at_error *err)
+{
+    char tb[32];
+    detail[0] = 0;
+    if (until && until <= now)
+        return at_error_set(err, AT_EINVAL, "pause expiry %s UTC is not in the future",
+                            at_time_format(until, tb, sizeof tb));
+    if (until)
+        snprintf(detail, len, "until %s UTC", at_time_format(until, tb, sizeof tb));
+    return AT_OK;
+}
+
+int
+at_pause_add(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
+             const uint64_t *targets, size_t n, const char *reason, at_time until, at_error *err)
+{
+    int rc = pause_add_check(actor, scope, reason, n, until, err);
+    if (rc)
+        return rc;
     struct add_ctx c = {actor, business_id, scope, targets, n, reason ? reason : "", until, 0};
     rc = db_tx(db, false, add_tx, &c, err);
     if (rc == AT_OK)
-        finish_lanes(db, c.lanes_left, PAUSE_LANES_BUDGET_MS);
+        pause_finish_lanes(db, c.lanes_left, 0);
     return rc;
 }
 
@@ -306,13 +328,13 @@ at_pause_resume(at_db *db, const at_actor *actor, uint64_t business_id, int scop
 {
     int rc = at_actor_check(actor, err);
     if (rc == AT_OK)
-        rc = check_scope(scope, err);
+        rc = pause_check_scope(scope, err);
     if (rc)
         return rc;
     struct resume_ctx c = {actor, business_id, scope, target, 0};
     rc = db_tx(db, false, resume_tx, &c, err);
     if (rc == AT_OK) {
-        finish_lanes(db, c.lanes_left, RESUME_LANES_BUDGET_MS);
+        pause_finish_lanes(db, c.lanes_left, 1);
         at_wake(db, business_id); /* the tasks it held may run now */
     }
     return rc;
@@ -361,6 +383,8 @@ at_pause_load(at_db *db, uint64_t business_id, at_pause_set *set, at_error *err)
                      " WHERE r.business_id = ? AND (r.paused_until IS NULL OR r.paused_until > ?) "
                      "ORDER BY r.paused_at, r.id",
                      a, 2, sizeof *set->rules, fill_rule, (void **) &set->rules, &set->n, err);
+    if (rc == AT_OK)
+        rc = pause_platform_append(db, set->now, 0, 0, set, err);
     if (rc)
         at_pause_set_free(set);
     else
@@ -579,6 +603,8 @@ at_pause_load_for(at_db *db, uint64_t business_id, at_time now, const uint64_t *
     set->now = now;
     bool whole = false;
     int rc0 = load_few(db, business_id, now, set, counts, &whole, err);
+    if (rc0 == AT_OK && whole)
+        rc0 = pause_platform_append(db, now, 0, 0, set, err);
     if (rc0 || whole)
         return rc0;
     strbuf sql = {0};
@@ -610,6 +636,8 @@ at_pause_load_for(at_db *db, uint64_t business_id, at_time now, const uint64_t *
     int rc = read_rules(db, &sql, &a, 2, set, counts, err);
     sb_free(&sql);
     args_free(&a);
+    if (rc == AT_OK)
+        rc = pause_platform_append(db, now, 0, 0, set, err);
     if (rc)
         at_pause_set_free(set);
     return rc;
@@ -622,7 +650,7 @@ at_pause_load_scope(at_db *db, uint64_t business_id, at_time now, int scope, uns
     memset(set, 0, sizeof *set);
     set->business_id = business_id;
     set->now = now;
-    int rc = check_scope(scope, err);
+    int rc = pause_check_scope(scope, err);
     if (rc)
         return rc;
     rc = read_live_range(db, business_id, at_scope_str(scope), now, limit, set, err);
@@ -647,14 +675,14 @@ at_pause_load_scope_of(at_db *db, const at_pause_set *known, int scope, unsigned
     memset(set, 0, sizeof *set);
     set->business_id = known->business_id;
     set->now = known->now;
-    int rc = check_scope(scope, err);
+    int rc = pause_check_scope(scope, err);
     if (rc)
         return rc;
     set->rules = calloc(known->n + 1, sizeof *set->rules);
     if (!set->rules)
         return at_error_set(err, AT_ENOMEM, "out of memory");
     for (size_t i = 0; i < known->n; i++)
-        if (known->rules[i].scope == scope)
+        if (known->rules[i].scope == scope && !at_pause_rule_platform(&known->rules[i]))
             set->rules[set->n++] = known->rules[i];
     /* the order of the range read: one scope's rules by target */
     qsort(set->rules, set->n, sizeof *set->rules, by_target);
@@ -703,16 +731,26 @@ at_pause_check(at_db *db, uint64_t business_id, uint64_t user_id, uint64_t task_
 struct all_ctx {
     const at_actor *actor;
     uint64_t business_id;
-    unsigned removed;
+    unsigned removed, platform_left;
     uint64_t released;
     int lanes_left;
 };
+
+/* The business's held lanes that no platform rule holds: what removing
+ * its own rules releases. */
+#define RELEASED_SQL                                                                               \
+    "SELECT COALESCE(SUM(l.queued), 0) FROM lanes l FORCE INDEX (lanes_held) "                     \
+    "WHERE l.held = 1 AND l.business_id = ? AND NOT EXISTS (SELECT 1 FROM platform_pause_rules pr " \
+    "WHERE ((pr.scope = 'user' AND pr.target_id = l.user_id) OR (pr.scope = 'task_type' "        \
+    "AND pr.target_id = l.task_type_id)) AND (pr.paused_until IS NULL "                           \
+    "OR pr.paused_until > UTC_TIMESTAMP(6)))"
 
 static int
 all_tx(at_db *db, void *vctx, at_error *err)
 {
     struct all_ctx *c = vctx;
     c->removed = 0;
+    c->platform_left = 0;
     c->released = 0;
     c->lanes_left = 0;
     int rc = lock_business(db, c->business_id, err);
@@ -722,10 +760,7 @@ all_tx(at_db *db, void *vctx, at_error *err)
         rc = at_pause_load(db, c->business_id, &set, err);
     /* what the rules held: the queued tasks of the held lanes */
     if (rc == AT_OK)
-        rc = db_query_u64(db, 0,
-                          "SELECT COALESCE(SUM(queued), 0) FROM lanes FORCE INDEX (lanes_held) "
-                          "WHERE held = 1 AND business_id = ?",
-                          a, 1, &c->released, err);
+        rc = db_query_u64(db, 0, RELEASED_SQL, a, 1, &c->released, err);
     if (rc == AT_OK)
         rc = db_exec(db, 0, "DELETE FROM pause_rules WHERE business_id = ?", a, 1, NULL, NULL,
                      err);
@@ -733,6 +768,10 @@ all_tx(at_db *db, void *vctx, at_error *err)
         rc = lanes_rehold_target(db, c->business_id, LANE_SCOPE_HELD, 0, &c->lanes_left, err);
     for (size_t i = 0; rc == AT_OK && i < set.n; i++) {
         const at_pause_rule *r = &set.rules[i];
+        if (at_pause_rule_platform(r)) {
+            c->platform_left++; /* not the business's to lift */
+            continue;
+        }
         /* the reason is the pause's; the resume itself has none */
         char detail[AT_NAME_BUF + AT_REASON_BUF + 64], at[32];
         snprintf(detail, sizeof detail, "Resume All; paused by %s at %s UTC%s%s",
@@ -742,28 +781,31 @@ all_tx(at_db *db, void *vctx, at_error *err)
                             r->target_id, r->target_name, NULL, detail, err);
     }
     if (rc == AT_OK)
-        c->removed = (unsigned) set.n;
+        c->removed = (unsigned) set.n - c->platform_left;
     at_pause_set_free(&set);
     return rc;
 }
 
 int
 at_pause_resume_all(at_db *db, const at_actor *actor, uint64_t business_id,
-                    unsigned *rules_removed, uint64_t *tasks_released, at_error *err)
+                    unsigned *rules_removed, uint64_t *tasks_released, unsigned *platform_left,
+                    at_error *err)
 {
     int rc = at_actor_check(actor, err);
     if (rc)
         return rc;
-    struct all_ctx c = {actor, business_id, 0, 0, 0};
+    struct all_ctx c = {actor, business_id, 0, 0, 0, 0};
     rc = db_tx(db, false, all_tx, &c, err);
     if (rc == AT_OK) {
-        finish_lanes(db, c.lanes_left, RESUME_LANES_BUDGET_MS);
+        pause_finish_lanes(db, c.lanes_left, 1);
         at_wake(db, business_id);
     }
     if (rules_removed)
         *rules_removed = rc ? 0 : c.removed;
     if (tasks_released)
         *tasks_released = rc ? 0 : c.released;
+    if (platform_left)
+        *platform_left = rc ? 0 : c.platform_left;
     return rc;
 }
 
