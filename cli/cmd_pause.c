@@ -9,7 +9,9 @@
 #include "cli.h"
 
 /* Turns names (emails or task type names) into ids; a wrong one stops it.
- * A name given twice counts once: names and *n are compacted. */
+ * A name given twice counts once: names and *n are compacted. A user
+ * must be a member of the business; business 0 (a platform rule): any
+ * user. */
 static int
 resolve_targets(cli *c, uint64_t business_id, int scope, char **names, int *n, uint64_t *ids)
 {
@@ -28,6 +30,9 @@ resolve_targets(cli *c, uint64_t business_id, int scope, char **names, int *n, u
             at_user u;
             if ((rc = cli_user(c, names[i], &u)))
                 return rc;
+            ids[i] = u.id;
+            if (!business_id)
+                continue;
             int role;
             at_error err = {0};
             if (at_member_role(cli_db(c, 1), business_id, u.id, &role, &err))
@@ -37,7 +42,6 @@ resolve_targets(cli *c, uint64_t business_id, int scope, char **names, int *n, u
                         names[i]);
                 return EXIT_FAIL;
             }
-            ids[i] = u.id;
         } else {
             at_task_type t;
             if ((rc = cli_task_type(c, names[i], &t)))
@@ -86,28 +90,6 @@ pause_list(cli *c, const at_business *b)
     else
         print_rules(&set);
     at_pause_set_free(&set);
-    return EXIT_OK;
-}
-
-/* Turns emails or task type names into ids of the platform: any user,
- * any registered type. */
-static int
-resolve_platform_targets(cli *c, int scope, char **names, int n, uint64_t *ids)
-{
-    for (int i = 0; i < n; i++) {
-        int rc;
-        if (scope == AT_SCOPE_USER) {
-            at_user u;
-            if ((rc = cli_user(c, names[i], &u)))
-                return rc;
-            ids[i] = u.id;
-        } else {
-            at_task_type t;
-            if ((rc = cli_task_type(c, names[i], &t)))
-                return rc;
-            ids[i] = t.id;
-        }
-    }
     return EXIT_OK;
 }
 
@@ -187,17 +169,13 @@ cmd_pause(cli *c, int argc, char **argv)
     uint64_t *ids = calloc((size_t) n, sizeof *ids);
     if (!ids)
         return EXIT_SOFTWARE;
-    if (everywhere) {
-        rc = resolve_platform_targets(c, scope, argv + optind, n, ids);
-        if (rc == EXIT_OK && at_platform_pause_add(db, &c->actor, scope, ids, (size_t) n, reason,
-                                                   until_t, &err))
-            rc = cli_fail(&err);
-    } else {
-        rc = resolve_targets(c, b.id, scope, argv + optind, &n, ids);
-        if (rc == EXIT_OK && at_pause_add(db, &c->actor, b.id, scope, ids, (size_t) n, reason,
-                                          until_t, &err))
-            rc = cli_fail(&err);
-    }
+    rc = resolve_targets(c, b.id, scope, argv + optind, &n, ids);
+    if (rc == EXIT_OK &&
+        (everywhere ? at_platform_pause_add(db, &c->actor, scope, ids, (size_t) n, reason,
+                                            until_t, &err)
+                    : at_pause_add(db, &c->actor, b.id, scope, ids, (size_t) n, reason, until_t,
+                                   &err)))
+        rc = cli_fail(&err);
     free(ids);
     if (rc == EXIT_OK)
         printf("paused %d %s%s %s%s\n", n, scope == AT_SCOPE_USER ? "user" : "task type",
@@ -268,8 +246,7 @@ cmd_resume(cli *c, int argc, char **argv)
     if (!ids)
         return EXIT_SOFTWARE;
     char **names = argv + optind;
-    rc = everywhere ? resolve_platform_targets(c, scope, names, n, ids)
-                    : resolve_targets(c, b.id, scope, names, &n, ids);
+    rc = resolve_targets(c, b.id, scope, names, &n, ids);
     for (int i = 0; rc == EXIT_OK && i < n; i++) {
         if (everywhere ? at_platform_pause_resume(db, &c->actor, scope, ids[i], &err)
                        : at_pause_resume(db, &c->actor, b.id, scope, ids[i], &err))

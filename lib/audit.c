@@ -215,5 +215,30 @@ at_audit_page_explain(at_db *db, uint64_t business_id, uint64_t before, uint64_t
 {
     db_arg a[] = {da_u64(business_id), da_u64(after ? after : before ? before : UINT64_MAX),
                   da_u64((uint64_t) limit + 1)};
-    return db_explain(db, after ? "EXPLAIN " NEWER_SQL : "EXPLAIN " OLDER_SQL, a, 3, plan, err);
+    int rc = db_explain(db, after ? "EXPLAIN " NEWER_SQL : "EXPLAIN " OLDER_SQL, a, 3, plan, err);
+    if (rc || business_id == AT_AUDIT_PLATFORM)
+        return rc;
+    /* and the platform's pauses beside it: its rows after the first plan's */
+    char *more = NULL;
+    rc = db_explain(db, after ? "EXPLAIN " PLATFORM_NEWER_SQL : "EXPLAIN " PLATFORM_OLDER_SQL,
+                    a + 1, 2, &more, err);
+    const char *rows = more ? strchr(more, '\n') : NULL;
+    if (rc == AT_OK && rows && rows[1]) {
+        size_t len = strlen(*plan);
+        char *both = realloc(*plan, len + strlen(rows + 1) + 2);
+        if (!both) {
+            rc = at_error_set(err, AT_ENOMEM, "out of memory");
+        } else {
+            *plan = both;
+            if (len && both[len - 1] != '\n')
+                both[len++] = '\n';
+            strcpy(both + len, rows + 1);
+        }
+    }
+    free(more);
+    if (rc) {
+        free(*plan);
+        *plan = NULL;
+    }
+    return rc;
 }

@@ -586,7 +586,18 @@ int pause_add_check(const at_actor *actor, int scope, const char *reason, size_t
 int pause_until_check(at_time now, at_time until, char *detail, size_t len, at_error *err);
 void pause_finish_lanes(struct at_db *db, int left, int resume);
 
-/* The platform's rules (pause_platform.c). Appends the live ones at now
+/* Removes the owner's expired rules (a business's, or the platform's
+ * for owner 0) and lets their lanes go; the caller holds the owner's
+ * row. *expired (may be NULL) counts them. */
+int pause_expire_rules(struct at_db *db, uint64_t owner, int *left, size_t *expired,
+                       at_error *err);
+
+/* The platform's rules (pause_platform.c): what a change of them takes
+ * (pause.c): the platform row, exclusively, its epoch bumped; and the cap
+ * on live platform rules. */
+int pause_platform_lock(struct at_db *db, at_error *err);
+int pause_platform_cap_check(struct at_db *db, at_error *err);
+/* Appends the live ones at now
  * to set (those naming user_id or type_id when either is not 0; at most a
  * few hundred in all, the platform's cap). */
 int pause_platform_append(struct at_db *db, at_time now, uint64_t user_id, uint64_t type_id,

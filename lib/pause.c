@@ -85,14 +85,17 @@ lock_business(at_db *db, uint64_t business_id, at_error *err)
 }
 
 /* Name of a target, which must belong to the business: a member, or a
- * registered task type. */
+ * registered task type; of the platform's (business 0): any user. */
 static int
 target_name(at_db *db, uint64_t business_id, int scope, uint64_t target, char *name,
             size_t namelen, at_error *err)
 {
     db_res r;
     int rc;
-    if (scope == AT_SCOPE_USER) {
+    if (scope == AT_SCOPE_USER && !business_id) {
+        db_arg a[] = {da_u64(target)};
+        rc = db_query(db, 0, "SELECT name FROM users WHERE id = ?", a, 1, &r, err);
+    } else if (scope == AT_SCOPE_USER) {
         db_arg a[] = {da_u64(business_id), da_u64(target)};
         rc = db_query(db, 0,
                       "SELECT u.name FROM memberships m JOIN users u ON u.id = m.user_id "
@@ -110,8 +113,9 @@ target_name(at_db *db, uint64_t business_id, int scope, uint64_t target, char *n
         rc = AT_OK;
     } else if (rc == 0) {
         rc = at_error_set(err, AT_ENOTFOUND,
-                          scope == AT_SCOPE_USER ? "user #%llu is not a member of this business"
-                                                 : "no task type #%llu",
+                          scope != AT_SCOPE_USER ? "no task type #%llu"
+                          : business_id          ? "user #%llu is not a member of this business"
+                                                 : "no user #%llu",
                           (unsigned long long) target);
     }
     db_res_close(&r);
@@ -133,32 +137,69 @@ fill_expired(const db_res *r, void *elem, at_error *err)
 }
 
 /* Expired rules hold nothing: removing them keeps the set small and lets
- * their lanes go. The caller holds the business row. */
-static int
-expire_rules(at_db *db, uint64_t business_id, int *left, at_error *err)
+ * their lanes go. The caller holds the owner's row: the business's, or
+ * (owner 0) the platform's. *expired (may be NULL) counts them. */
+int
+pause_expire_rules(at_db *db, uint64_t owner, int *left, size_t *expired, at_error *err)
 {
     struct expired *v = NULL;
     size_t n = 0;
-    db_arg a[] = {da_u64(business_id)};
-    int rc = db_rows(db, 0,
-                     "SELECT scope, target_id FROM pause_rules WHERE business_id = ? "
-                     "AND paused_until IS NOT NULL AND paused_until <= UTC_TIMESTAMP(6) "
-                     "FOR UPDATE",
-                     a, 1, sizeof *v, fill_expired, (void **) &v, &n, err);
+    db_arg a[] = {da_u64(owner)};
+    int rc = owner ? db_rows(db, 0,
+                             "SELECT scope, target_id FROM pause_rules WHERE business_id = ? "
+                             "AND paused_until IS NOT NULL AND paused_until <= UTC_TIMESTAMP(6) "
+                             "FOR UPDATE",
+                             a, 1, sizeof *v, fill_expired, (void **) &v, &n, err)
+                   : db_rows(db, 0,
+                             "SELECT scope, target_id FROM platform_pause_rules "
+                             "WHERE paused_until IS NOT NULL "
+                             "AND paused_until <= UTC_TIMESTAMP(6) FOR UPDATE",
+                             NULL, 0, sizeof *v, fill_expired, (void **) &v, &n, err);
     if (rc == AT_OK && n)
-        rc = db_exec(db, 0,
-                     "DELETE FROM pause_rules WHERE business_id = ? "
-                     "AND paused_until IS NOT NULL AND paused_until <= UTC_TIMESTAMP(6)",
-                     a, 1, NULL, NULL, err);
+        rc = owner ? db_exec(db, 0,
+                             "DELETE FROM pause_rules WHERE business_id = ? "
+                             "AND paused_until IS NOT NULL AND paused_until <= UTC_TIMESTAMP(6)",
+                             a, 1, NULL, NULL, err)
+                   : db_exec(db, 0,
+                             "DELETE FROM platform_pause_rules WHERE paused_until IS NOT NULL "
+                             "AND paused_until <= UTC_TIMESTAMP(6)",
+                             NULL, 0, NULL, NULL, err);
     for (size_t i = 0; rc == AT_OK && i < n; i++)
-        rc = lanes_rehold_target(db, business_id, v[i].scope, v[i].target, left, err);
+        rc = lanes_rehold_target(db, owner, v[i].scope, v[i].target, left, err);
     free(v);
+    if (expired)
+        *expired = rc ? 0 : n;
     return rc;
 }
 
+/* ---- a change of rules: a business's, or the platform's (owner 0) ---- */
+
+/* The owner's row, exclusively, with its epoch bumped; then the owner's
+ * expired rules removed (their lanes let go). A platform change is a
+ * platform admin's or the operator's only. */
+static int
+begin_change(at_db *db, const at_actor *actor, uint64_t owner, int *left, at_error *err)
+{
+    int rc;
+    if (!owner) {
+        rc = at_access_platform_rules(db, actor, err);
+        if (rc == AT_OK)
+            rc = pause_platform_lock(db, err);
+    } else {
+        rc = lock_business(db, owner, err);
+    }
+    return rc ? rc : pause_expire_rules(db, owner, left, NULL, err);
+}
+
+#define RULE_COLUMNS "scope, target_id, reason, paused_by, paused_by_name, paused_at, paused_until) "
+#define RULE_UPDATE                                                                                \
+    " ON DUPLICATE KEY UPDATE reason = VALUES(reason), "                                           \
+    "paused_by = VALUES(paused_by), paused_by_name = VALUES(paused_by_name), "                     \
+    "paused_at = VALUES(paused_at), paused_until = VALUES(paused_until)"
+
 struct add_ctx {
     const at_actor *actor;
-    uint64_t business_id;
+    uint64_t owner; /* the business, or 0: the platform */
     int scope;
     const uint64_t *targets;
     size_t n;
@@ -167,54 +208,61 @@ struct add_ctx {
     int lanes_left; /* lane bookkeeping continues after the commit */
 };
 
+/* One target's rule, its lanes (of the business, or of every business)
+ * and its audit entry (in the business's log, or the platform's). */
+static int
+add_one(at_db *db, struct add_ctx *c, uint64_t target, at_time now, const char *detail,
+        at_error *err)
+{
+    char name[AT_NAME_BUF];
+    int rc = target_name(db, c->owner, c->scope, target, name, sizeof name, err);
+    if (rc)
+        return rc;
+    /* the platform's rules have no business column: its rule goes
+     * without the first argument */
+    db_arg a[] = {da_u64(c->owner),
+                  da_str(at_scope_str(c->scope)),
+                  da_u64(target),
+                  da_str(c->reason),
+                  c->actor->user_id ? da_u64(c->actor->user_id) : da_null(),
+                  da_str(c->actor->name),
+                  da_time(now),
+                  da_time(c->until)};
+    rc = db_exec(db, 0,
+                 c->owner ? "INSERT INTO pause_rules (business_id, " RULE_COLUMNS
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)" RULE_UPDATE
+                          : "INSERT INTO platform_pause_rules (" RULE_COLUMNS
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)" RULE_UPDATE,
+                 c->owner ? a : a + 1, AT_COUNT(a) - (c->owner ? 0 : 1), NULL, NULL, err);
+    if (rc == AT_OK)
+        rc = lanes_rehold_target(db, c->owner, c->scope, target, &c->lanes_left, err);
+    if (rc == AT_OK)
+        rc = at_audit_write(db, c->owner, c->actor, "pause", at_scope_str(c->scope), target, name,
+                            c->reason, detail, err);
+    return rc;
+}
+
 static int
 add_tx(at_db *db, void *vctx, at_error *err)
 {
     struct add_ctx *c = vctx;
     c->lanes_left = 0;
-    int rc = lock_business(db, c->business_id, err);
-    if (rc == AT_OK)
-        rc = expire_rules(db, c->business_id, &c->lanes_left, err);
     at_time now = 0;
+    char detail[64];
+    int rc = begin_change(db, c->actor, c->owner, &c->lanes_left, err);
     if (rc == AT_OK)
         rc = at_db_now(db, &now, err);
-    if (rc)
-        return rc;
-    char detail[64];
-    if ((rc = pause_until_check(now, c->until, detail, sizeof detail, err)))
-        return rc;
+    if (rc == AT_OK)
+        rc = pause_until_check(now, c->until, detail, sizeof detail, err);
     for (size_t i = 0; i < c->n && rc == AT_OK; i++) {
         bool dup = false;
         for (size_t k = 0; k < i; k++)
             dup |= c->targets[k] == c->targets[i];
-        if (dup)
-            continue;
-        char name[AT_NAME_BUF];
-        rc = target_name(db, c->business_id, c->scope, c->targets[i], name, sizeof name, err);
-        if (rc)
-            break;
-        db_arg a[] = {da_u64(c->business_id),
-                      da_str(at_scope_str(c->scope)),
-                      da_u64(c->targets[i]),
-                      da_str(c->reason),
-                      c->actor->user_id ? da_u64(c->actor->user_id) : da_null(),
-                      da_str(c->actor->name),
-                      da_time(now),
-                      da_time(c->until)};
-        rc = db_exec(db, 0,
-                     "INSERT INTO pause_rules (business_id, scope, target_id, reason, paused_by, "
-                     "paused_by_name, paused_at, paused_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                     "ON DUPLICATE KEY UPDATE reason = VALUES(reason), "
-                     "paused_by = VALUES(paused_by), paused_by_name = VALUES(paused_by_name), "
-                     "paused_at = VALUES(paused_at), paused_until = VALUES(paused_until)",
-                     a, AT_COUNT(a), NULL, NULL, err);
-        if (rc == AT_OK)
-            rc = lanes_rehold_target(db, c->business_id, c->scope, c->targets[i],
-                                     &c->lanes_left, err);
-        if (rc == AT_OK)
-            rc = at_audit_write(db, c->business_id, c->actor, "pause", at_scope_str(c->scope),
-                                c->targets[i], name, c->reason, detail, err);
+        if (!dup)
+            rc = add_one(db, c, c->targets[i], now, detail, err);
     }
+    if (rc == AT_OK && !c->owner)
+        rc = pause_platform_cap_check(db, err);
     return rc;
 }
 
@@ -270,9 +318,10 @@ pause_until_check(at_time now, at_time until, char *detail, size_t len, at_error
     return AT_OK;
 }
 
-int
-at_pause_add(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
-             const uint64_t *targets, size_t n, const char *reason, at_time until, at_error *err)
+/* A pause of targets by the owner (a business, or 0: the platform). */
+static int
+pause_add(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
+          const uint64_t *targets, size_t n, const char *reason, at_time until, at_error *err)
 {
     int rc = pause_add_check(actor, scope, reason, n, until, err);
     if (rc)
@@ -284,9 +333,25 @@ at_pause_add(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
     return rc;
 }
 
+int
+at_pause_add(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
+             const uint64_t *targets, size_t n, const char *reason, at_time until, at_error *err)
+{
+    if (business_id == 0)
+        return at_error_set(err, AT_ENOTFOUND, "no business #0");
+    return pause_add(db, actor, business_id, scope, targets, n, reason, until, err);
+}
+
+int
+at_platform_pause_add(at_db *db, const at_actor *actor, int scope, const uint64_t *targets,
+                      size_t n, const char *reason, at_time until, at_error *err)
+{
+    return pause_add(db, actor, 0, scope, targets, n, reason, until, err);
+}
+
 struct resume_ctx {
     const at_actor *actor;
-    uint64_t business_id;
+    uint64_t owner; /* the business, or 0: the platform */
     int scope;
     uint64_t target;
     int lanes_left;
@@ -297,28 +362,50 @@ resume_tx(at_db *db, void *vctx, at_error *err)
 {
     struct resume_ctx *c = vctx;
     c->lanes_left = 0;
-    int rc = lock_business(db, c->business_id, err);
-    if (rc == AT_OK)
-        rc = expire_rules(db, c->business_id, &c->lanes_left, err);
+    int rc = begin_change(db, c->actor, c->owner, &c->lanes_left, err);
     if (rc)
         return rc;
     char name[AT_NAME_BUF] = "";
     at_error ignore;
-    target_name(db, c->business_id, c->scope, c->target, name, sizeof name, &ignore);
-    db_arg a[] = {da_u64(c->business_id), da_str(at_scope_str(c->scope)), da_u64(c->target)};
+    target_name(db, c->owner, c->scope, c->target, name, sizeof name, &ignore);
+    db_arg a[] = {da_u64(c->owner), da_str(at_scope_str(c->scope)), da_u64(c->target)};
     uint64_t n = 0;
-    rc = db_exec(db, 0, "DELETE FROM pause_rules WHERE business_id = ? AND scope = ? AND target_id = ?",
-                 a, 3, &n, NULL, err);
+    rc = c->owner ? db_exec(db, 0,
+                            "DELETE FROM pause_rules WHERE business_id = ? AND scope = ? "
+                            "AND target_id = ?",
+                            a, 3, &n, NULL, err)
+                  : db_exec(db, 0,
+                            "DELETE FROM platform_pause_rules WHERE scope = ? AND target_id = ?",
+                            a + 1, 2, &n, NULL, err);
     if (rc)
         return rc;
     if (n == 0)
-        return at_error_set(err, AT_ENOTFOUND, "%s %s is not paused",
+        return at_error_set(err, AT_ENOTFOUND, "%s %s is not paused%s",
                             c->scope == AT_SCOPE_USER ? "user" : "task type",
-                            name[0] ? name : "(unknown)");
-    rc = lanes_rehold_target(db, c->business_id, c->scope, c->target, &c->lanes_left, err);
+                            name[0] ? name : "(unknown)", c->owner ? "" : " for all businesses");
+    rc = lanes_rehold_target(db, c->owner, c->scope, c->target, &c->lanes_left, err);
     if (rc == AT_OK)
-        rc = at_audit_write(db, c->business_id, c->actor, "resume", at_scope_str(c->scope),
-                            c->target, name, NULL, NULL, err);
+        rc = at_audit_write(db, c->owner, c->actor, "resume", at_scope_str(c->scope), c->target,
+                            name, NULL, NULL, err);
+    return rc;
+}
+
+/* A resume of one target by the owner (a business, or 0: the platform). */
+static int
+pause_resume(at_db *db, const at_actor *actor, uint64_t owner, int scope, uint64_t target,
+             at_error *err)
+{
+    int rc = at_actor_check(actor, err);
+    if (rc == AT_OK)
+        rc = pause_check_scope(scope, err);
+    if (rc)
+        return rc;
+    struct resume_ctx c = {actor, owner, scope, target, 0};
+    rc = db_tx(db, false, resume_tx, &c, err);
+    if (rc == AT_OK) {
+        pause_finish_lanes(db, c.lanes_left, 1);
+        at_wake(db, owner); /* the tasks it held may run now (0: in any business) */
+    }
     return rc;
 }
 
@@ -326,18 +413,16 @@ int
 at_pause_resume(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
                 uint64_t target, at_error *err)
 {
-    int rc = at_actor_check(actor, err);
-    if (rc == AT_OK)
-        rc = pause_check_scope(scope, err);
-    if (rc)
-        return rc;
-    struct resume_ctx c = {actor, business_id, scope, target, 0};
-    rc = db_tx(db, false, resume_tx, &c, err);
-    if (rc == AT_OK) {
-        pause_finish_lanes(db, c.lanes_left, 1);
-        at_wake(db, business_id); /* the tasks it held may run now */
-    }
-    return rc;
+    if (business_id == 0)
+        return at_error_set(err, AT_ENOTFOUND, "no business #0");
+    return pause_resume(db, actor, business_id, scope, target, err);
+}
+
+int
+at_platform_pause_resume(at_db *db, const at_actor *actor, int scope, uint64_t target,
+                         at_error *err)
+{
+    return pause_resume(db, actor, 0, scope, target, err);
 }
 
 /* ---- reading rules ---- */
@@ -818,7 +903,7 @@ expire_tx(at_db *db, void *vctx, at_error *err)
     int left = 0;
     int rc = lock_business(db, *business_id, err);
     if (rc == AT_OK)
-        rc = expire_rules(db, *business_id, &left, err);
+        rc = pause_expire_rules(db, *business_id, &left, NULL, err);
     return rc;
 }
 

@@ -3,8 +3,10 @@
  *
  * They are set and lifted by a platform admin or the operator only
  * (at_access_platform_rules), beside the businesses' own rules: a resume
- * of one kind never lifts the other. Every change takes the platform row
- * exclusively by bumping its epoch, which the executors' re-check takes
+ * of one kind never lifts the other. A change goes the way of a
+ * business's (pause.c), with what is the platform's from here: its row
+ * and its cap. Every change takes the platform row exclusively by
+ * bumping its epoch, which the executors' re-check takes
  * in share mode beside the business's row, so a platform pause that has
  * returned is seen by every check that starts after it, as a business's
  * is. The lanes of a target are found across businesses through the
@@ -32,8 +34,8 @@
 /* Takes the platform row for the rest of the transaction and bumps its
  * epoch: executors' cached platform rules of an older epoch are read
  * again before their next run. */
-static int
-lock_platform(at_db *db, at_error *err)
+int
+pause_platform_lock(at_db *db, at_error *err)
 {
     uint64_t n = 0;
     int rc = db_exec(db, 0, "UPDATE platform SET pause_epoch = pause_epoch + 1 WHERE id = 1", NULL,
@@ -43,222 +45,18 @@ lock_platform(at_db *db, at_error *err)
     return rc;
 }
 
-/* A platform target's name: a user (by email, as the CLI names them) or
- * a registered task type. */
-static int
-target_name(at_db *db, int scope, uint64_t target, char *name, size_t len, at_error *err)
+int
+pause_platform_cap_check(at_db *db, at_error *err)
 {
-    db_arg a[] = {da_u64(target)};
-    db_res r;
-    int rc = db_query(db, 0,
-                      scope == AT_SCOPE_USER ? "SELECT name FROM users WHERE id = ?"
-                                             : "SELECT name FROM task_types WHERE id = ?",
-                      a, 1, &r, err);
-    if (rc)
-        return rc;
-    rc = db_fetch(&r, err);
-    if (rc == 1) {
-        db_copy(&r, 0, name, len);
-        rc = AT_OK;
-    } else if (rc == 0) {
-        rc = at_error_set(err, AT_ENOTFOUND,
-                          scope == AT_SCOPE_USER ? "no user #%llu" : "no task type #%llu",
-                          (unsigned long long) target);
-    }
-    db_res_close(&r);
-    return rc;
-}
-
-struct expired {
-    int scope;
-    uint64_t target;
-};
-
-static int
-fill_expired(const db_res *r, void *elem, at_error *err)
-{
-    (void) err;
-    struct expired *e = elem;
-    e->scope = at_scope_parse(db_col(r, 0, NULL));
-    e->target = db_u64(r, 1);
-    return AT_OK;
-}
-
-/* Removes the platform rules whose expiry has passed and lets their lanes
- * go; the caller holds the platform row. */
-static int
-expire_rules(at_db *db, int *left, size_t *n, at_error *err)
-{
-    struct expired *v = NULL;
-    *n = 0;
-    int rc = db_rows(db, 0,
-                     "SELECT scope, target_id FROM platform_pause_rules "
-                     "WHERE paused_until IS NOT NULL AND paused_until <= UTC_TIMESTAMP(6) "
-                     "FOR UPDATE",
-                     NULL, 0, sizeof *v, fill_expired, (void **) &v, n, err);
-    if (rc == AT_OK && *n)
-        rc = db_exec(db, 0,
-                     "DELETE FROM platform_pause_rules "
-                     "WHERE paused_until IS NOT NULL AND paused_until <= UTC_TIMESTAMP(6)",
-                     NULL, 0, NULL, NULL, err);
-    for (size_t i = 0; rc == AT_OK && i < *n; i++)
-        rc = lanes_rehold_target(db, 0, v[i].scope, v[i].target, left, err);
-    free(v);
-    return rc;
-}
-
-static int
-live_count(at_db *db, uint64_t *n, at_error *err)
-{
-    return db_query_u64(db, 0,
-                        "SELECT COUNT(*) FROM platform_pause_rules "
-                        "WHERE paused_until IS NULL OR paused_until > UTC_TIMESTAMP(6)",
-                        NULL, 0, n, err);
-}
-
-struct add_ctx {
-    const at_actor *actor;
-    int scope;
-    const uint64_t *targets;
-    size_t n;
-    const char *reason;
-    at_time until;
-    int lanes_left;
-};
-
-static int
-add_one(at_db *db, struct add_ctx *c, uint64_t target, at_time now, const char *detail,
-        at_error *err)
-{
-    char name[AT_NAME_BUF];
-    int rc = target_name(db, c->scope, target, name, sizeof name, err);
-    if (rc)
-        return rc;
-    db_arg a[] = {da_str(at_scope_str(c->scope)),
-                  da_u64(target),
-                  da_str(c->reason),
-                  c->actor->user_id ? da_u64(c->actor->user_id) : da_null(),
-                  da_str(c->actor->name),
-                  da_time(now),
-                  da_time(c->until)};
-    rc = db_exec(db, 0,
-                 "INSERT INTO platform_pause_rules (scope, target_id, reason, paused_by, "
-                 "paused_by_name, paused_at, paused_until) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                 "ON DUPLICATE KEY UPDATE reason = VALUES(reason), "
-                 "paused_by = VALUES(paused_by), paused_by_name = VALUES(paused_by_name), "
-                 "paused_at = VALUES(paused_at), paused_until = VALUES(paused_until)",
-                 a, AT_COUNT(a), NULL, NULL, err);
-    if (rc == AT_OK)
-        rc = lanes_rehold_target(db, 0, c->scope, target, &c->lanes_left, err);
-    if (rc == AT_OK)
-        rc = at_audit_write(db, AT_AUDIT_PLATFORM, c->actor, "pause", at_scope_str(c->scope),
-                            target, name, c->reason, detail, err);
-    return rc;
-}
-
-static int
-add_tx(at_db *db, void *vctx, at_error *err)
-{
-    struct add_ctx *c = vctx;
-    c->lanes_left = 0;
-    size_t expired = 0;
-    at_time now = 0;
-    char detail[64];
-    int rc = at_access_platform_rules(db, c->actor, err);
-    if (rc == AT_OK)
-        rc = lock_platform(db, err);
-    if (rc == AT_OK)
-        rc = expire_rules(db, &c->lanes_left, &expired, err);
-    if (rc == AT_OK)
-        rc = at_db_now(db, &now, err);
-    if (rc == AT_OK)
-        rc = pause_until_check(now, c->until, detail, sizeof detail, err);
-    for (size_t i = 0; i < c->n && rc == AT_OK; i++) {
-        bool dup = false;
-        for (size_t k = 0; k < i; k++)
-            dup |= c->targets[k] == c->targets[i];
-        if (!dup)
-            rc = add_one(db, c, c->targets[i], now, detail, err);
-    }
     uint64_t live = 0;
-    if (rc == AT_OK)
-        rc = live_count(db, &live, err);
+    int rc = db_query_u64(db, 0,
+                          "SELECT COUNT(*) FROM platform_pause_rules "
+                          "WHERE paused_until IS NULL OR paused_until > UTC_TIMESTAMP(6)",
+                          NULL, 0, &live, err);
     if (rc == AT_OK && live > PLATFORM_RULES_MAX)
         rc = at_error_set(err, AT_EINVAL,
                           "the platform may have at most %d pause rules: resume some first",
                           PLATFORM_RULES_MAX);
-    return rc;
-}
-
-int
-at_platform_pause_add(at_db *db, const at_actor *actor, int scope, const uint64_t *targets,
-                      size_t n, const char *reason, at_time until, at_error *err)
-{
-    int rc = pause_add_check(actor, scope, reason, n, until, err);
-    if (rc)
-        return rc;
-    struct add_ctx c = {actor, scope, targets, n, reason ? reason : "", until, 0};
-    rc = db_tx(db, false, add_tx, &c, err);
-    if (rc == AT_OK)
-        pause_finish_lanes(db, c.lanes_left, 0);
-    return rc;
-}
-
-struct resume_ctx {
-    const at_actor *actor;
-    int scope;
-    uint64_t target;
-    int lanes_left;
-};
-
-static int
-resume_tx(at_db *db, void *vctx, at_error *err)
-{
-    struct resume_ctx *c = vctx;
-    c->lanes_left = 0;
-    size_t expired = 0;
-    int rc = at_access_platform_rules(db, c->actor, err);
-    if (rc == AT_OK)
-        rc = lock_platform(db, err);
-    if (rc == AT_OK)
-        rc = expire_rules(db, &c->lanes_left, &expired, err);
-    if (rc)
-        return rc;
-    char name[AT_NAME_BUF] = "";
-    at_error ignore;
-    target_name(db, c->scope, c->target, name, sizeof name, &ignore);
-    db_arg a[] = {da_str(at_scope_str(c->scope)), da_u64(c->target)};
-    uint64_t n = 0;
-    rc = db_exec(db, 0, "DELETE FROM platform_pause_rules WHERE scope = ? AND target_id = ?", a, 2,
-                 &n, NULL, err);
-    if (rc)
-        return rc;
-    if (n == 0)
-        return at_error_set(err, AT_ENOTFOUND, "%s %s is not paused for all businesses",
-                            c->scope == AT_SCOPE_USER ? "user" : "task type",
-                            name[0] ? name : "(unknown)");
-    rc = lanes_rehold_target(db, 0, c->scope, c->target, &c->lanes_left, err);
-    if (rc == AT_OK)
-        rc = at_audit_write(db, AT_AUDIT_PLATFORM, c->actor, "resume", at_scope_str(c->scope),
-                            c->target, name, NULL, NULL, err);
-    return rc;
-}
-
-int
-at_platform_pause_resume(at_db *db, const at_actor *actor, int scope, uint64_t target,
-                         at_error *err)
-{
-    int rc = at_actor_check(actor, err);
-    if (rc == AT_OK)
-        rc = pause_check_scope(scope, err);
-    if (rc)
-        return rc;
-    struct resume_ctx c = {actor, scope, target, 0};
-    rc = db_tx(db, false, resume_tx, &c, err);
-    if (rc == AT_OK) {
-        pause_finish_lanes(db, c.lanes_left, 1);
-        at_wake(db, 0); /* the tasks it held, in any business, may run now */
-    }
     return rc;
 }
 
@@ -350,9 +148,9 @@ expire_tx(at_db *db, void *vctx, at_error *err)
 {
     size_t *n = vctx;
     int left = 0;
-    int rc = lock_platform(db, err);
+    int rc = pause_platform_lock(db, err);
     if (rc == AT_OK)
-        rc = expire_rules(db, &left, n, err);
+        rc = pause_expire_rules(db, 0, &left, n, err);
     return rc;
 }
 

@@ -47,19 +47,7 @@ operator() {
 # The tasks arrive in batches while the operators work, each batch one
 # enqueue --from (its tasks spread over the users and types).
 
-feeder() {
-    local b=0 per=$((TASKS / 20)) failed=0
-    while [ $b -lt 20 ]; do
-        awk -v b=$b -v per=$per -v users=$USERS 'BEGIN { for (s = 1; s <= per; s++)
-            printf "biz\ts%d@storm.example\ttest.storm.%d\n", (s * 7 + b) % users + 1, (s + b) % 8 }' |
-            "$AT" --config "$SVCONF" enqueue --from - >/dev/null || { echo "feed $b failed" >&2; failed=1; }
-        b=$((b + 1))
-        sleep 0.2
-    done
-    return $failed
-}
-
-feeder &
+storm_feed "$TASKS" "$USERS" 8 biz &
 f=$!
 operator 1 &
 o1=$!
@@ -82,24 +70,9 @@ ok $([ "$pauses" -ge 100 ] && echo 0 || echo 1) "the operators paused $pauses ti
 held=$(cat "$SVDIR"/held.* | sort -n | tail -n 1)
 ok $([ "${held:-0}" -gt 0 ] && echo 0 || echo 1) "pauses really held queued tasks (up to $held at once)"
 
-# An attempt that started while a pause of its user or type was in force:
-# after a pause's entry and before the next resume of the same target.
-in_force() { # in_force COLUMN: attempts whose COLUMN time lies under a pause
-    q "WITH ev AS (SELECT action, target_kind, target_id, created_at FROM audit_log
-                   WHERE action IN ('pause', 'resume', 'resume_all')),
-            iv AS (SELECT p.target_kind, p.target_id, p.created_at AS s,
-                          (SELECT MIN(r.created_at) FROM ev r WHERE r.action <> 'pause'
-                             AND r.target_kind = p.target_kind AND r.target_id = p.target_id
-                             AND r.created_at > p.created_at) AS e
-                   FROM ev p WHERE p.action = 'pause')
-       SELECT COUNT(DISTINCT a.task_id, a.attempt) FROM task_attempts a JOIN tasks t ON t.id = a.task_id
-       JOIN iv ON (iv.target_kind = 'user' AND iv.target_id = t.user_id)
-               OR (iv.target_kind = 'task_type' AND iv.target_id = t.task_type_id)
-       WHERE $1 > iv.s AND (iv.e IS NULL OR $1 <= iv.e)"
-}
-created=$(in_force t.created_at)
+created=$(storm_in_force t.created_at)
 ok $([ "$created" -gt 0 ] && echo 0 || echo 1) "the check sees tasks created under a pause ($created of them)"
-is "$(in_force a.started_at)" 0 "no task started while a pause matching it was in force"
+is "$(storm_in_force a.started_at)" 0 "no task started while a pause matching it was in force"
 sv_stop
 OUT=$("$AT" --config "$SVCONF" counters check --business biz)
 is "$?" 0 "the business's totals equal the tasks' own count: $(echo $OUT)"

@@ -23,25 +23,31 @@ q "INSERT INTO memberships (business_id, user_id) SELECT b.id, u.id FROM busines
 sv_start
 wait_for 10 "SELECT COUNT(*) = 8 FROM task_types WHERE name LIKE 'test.storm.%'" || bail "types"
 
+# Each operator's choices are random and drawn apart: a choice of action
+# tied to the user or type by arithmetic would pause some targets and
+# never resume them.
 operator() {
     local n=$1 i r u t b
+    RANDOM=$n
     i=0
-    while [ $i -lt 2000 ]; do
+    while [ $i -lt 600 ]; do
         [ $((i % 20)) -eq 19 ] && [ "$(q "SELECT COUNT(*) >= $((TASKS * 9 / 10)) FROM tasks WHERE state = 'succeeded'")" = 1 ] && break
-        r=$(( (i * 7 + n * 13) % 12 ))
-        u=s$(( (i * 11 + n * 5) % USERS + 1 ))@storm.example
-        t=test.storm.$(( (i * 3 + n) % 6 ))
-        b=biz; [ $(( (i + n) % 2 )) -eq 0 ] && b=biz2
+        r=$((RANDOM % 12))
+        u=s$((RANDOM % USERS + 1))@storm.example
+        t=test.storm.$((RANDOM % 6))
+        b=biz; [ $((RANDOM % 2)) -eq 0 ] && b=biz2
+        # as many pauses as resumes of each kind, so that work goes on
         case $r in
-        0 | 1) "$AT" --config "$SVCONF" pause user --business $b "$u" --reason "storm $n" ;;
-        2) "$AT" --config "$SVCONF" pause type --business $b "$t" --reason "storm $n" ;;
-        3 | 4) "$AT" --config "$SVCONF" pause user --all-businesses "$u" --reason "platform $n" ;;
-        5) "$AT" --config "$SVCONF" pause type --all-businesses "$t" --reason "platform $n" ;;
-        6) "$AT" --config "$SVCONF" resume user --business $b "$u" ;;
-        7) "$AT" --config "$SVCONF" resume type --business $b "$t" ;;
-        8 | 9) "$AT" --config "$SVCONF" resume user --all-businesses "$u" ;;
-        10) "$AT" --config "$SVCONF" resume type --all-businesses "$t" ;;
-        11) [ $((i % 3)) -eq 0 ] && "$AT" --config "$SVCONF" resume all --business $b ;;
+        0) "$AT" --config "$SVCONF" pause user --business $b "$u" --reason "storm $n" ;;
+        1) "$AT" --config "$SVCONF" pause type --business $b "$t" --reason "storm $n" ;;
+        2 | 3) "$AT" --config "$SVCONF" pause user --all-businesses "$u" --reason "platform $n" ;;
+        4) "$AT" --config "$SVCONF" pause type --all-businesses "$t" --reason "platform $n" ;;
+        5) "$AT" --config "$SVCONF" resume user --business $b "$u" ;;
+        6) "$AT" --config "$SVCONF" resume type --business $b "$t" ;;
+        7 | 8) "$AT" --config "$SVCONF" resume user --all-businesses "$u" ;;
+        9) "$AT" --config "$SVCONF" resume type --all-businesses "$t" ;;
+        10) "$AT" --config "$SVCONF" resume all --business $b ;;
+        11) "$AT" --config "$SVCONF" pause list --all-businesses ;;
         esac >/dev/null 2>&1
         i=$((i + 1))
         # now and then, look whether platform rules are holding queued tasks
@@ -49,19 +55,7 @@ operator() {
     done
 }
 
-feeder() {
-    local b=0 per=$((TASKS / 20)) failed=0
-    while [ $b -lt 20 ]; do
-        awk -v b=$b -v per=$per -v users=$USERS 'BEGIN { for (s = 1; s <= per; s++)
-            printf "%s\ts%d@storm.example\ttest.storm.%d\n", s % 2 ? "biz" : "biz2", (s * 7 + b) % users + 1, (s + b) % 6 }' |
-            "$AT" --config "$SVCONF" enqueue --from - >/dev/null || { echo "feed $b failed" >&2; failed=1; }
-        b=$((b + 1))
-        sleep 0.2
-    done
-    return $failed
-}
-
-feeder &
+storm_feed "$TASKS" "$USERS" 6 biz biz2 &
 f=$!
 operator 1 &
 o1=$!
@@ -106,30 +100,9 @@ ok $([ "$pauses" -ge 30 ] && echo 0 || echo 1) "the operators paused $pauses tim
 held=$(cat "$SVDIR"/held.* | sort -n | tail -n 1)
 ok $([ "${held:-0}" -gt 0 ] && echo 0 || echo 1) "platform rules really held queued tasks (up to $held at once)"
 
-# An attempt that started while a pause of its user or type was in force:
-# after a pause's entry and before the next resume of the same target in
-# the same log; a platform entry (business 0) covers every business, a
-# business's Resume All lifts only that business's rules.
-in_force() { # in_force COLUMN [platform]: attempts whose COLUMN time lies under a pause
-    local only=
-    [ "${2:-}" = platform ] && only="AND p.business_id = 0"
-    q "WITH ev AS (SELECT business_id, action, target_kind, target_id, created_at FROM audit_log
-                   WHERE action IN ('pause', 'resume', 'resume_all')),
-            iv AS (SELECT p.business_id, p.target_kind, p.target_id, p.created_at AS s,
-                          (SELECT MIN(r.created_at) FROM ev r WHERE r.action <> 'pause'
-                             AND r.business_id = p.business_id
-                             AND r.target_kind = p.target_kind AND r.target_id = p.target_id
-                             AND r.created_at > p.created_at) AS e
-                   FROM ev p WHERE p.action = 'pause' $only)
-       SELECT COUNT(DISTINCT a.task_id, a.attempt) FROM task_attempts a JOIN tasks t ON t.id = a.task_id
-       JOIN iv ON (iv.business_id = 0 OR iv.business_id = t.business_id)
-              AND ((iv.target_kind = 'user' AND iv.target_id = t.user_id)
-               OR (iv.target_kind = 'task_type' AND iv.target_id = t.task_type_id))
-       WHERE $1 > iv.s AND (iv.e IS NULL OR $1 <= iv.e)"
-}
-created=$(in_force t.created_at platform)
+created=$(storm_in_force t.created_at platform)
 ok $([ "$created" -gt 0 ] && echo 0 || echo 1) "the check sees tasks created under a platform pause ($created of them)"
-is "$(in_force a.started_at)" 0 "no task started while a pause matching it, of its business or the platform, was in force"
+is "$(storm_in_force a.started_at)" 0 "no task started while a pause matching it, of its business or the platform, was in force"
 sv_stop
 for b in biz biz2; do
     OUT=$("$AT" --config "$SVCONF" counters check --business $b)
