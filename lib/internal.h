@@ -557,6 +557,15 @@ void at_task_counts_fill_at(const db_res *r, unsigned col, at_task_counts *c);
 #define AT_RULE_NAMES                                                                              \
     "LEFT JOIN users u ON r.scope = 'user' AND u.id = r.target_id "                                \
     "LEFT JOIN task_types t ON r.scope = 'task_type' AND t.id = r.target_id"
+/* The platform's rules the same way, with business 0, live at "?"; at
+ * most PLATFORM_RULES_MAX of them live (every business's pages read them
+ * all). */
+#define PLATFORM_RULES_MAX 1000
+#define PLATFORM_RULE_COLS                                                                         \
+    "r.id, 0, r.scope, r.target_id, COALESCE(u.name, t.name, ''), r.reason, "                     \
+    "r.paused_by, r.paused_by_name, r.paused_at, r.paused_until"
+#define PLATFORM_RULE_FROM "FROM platform_pause_rules r " AT_RULE_NAMES
+#define PLATFORM_LIVE "(r.paused_until IS NULL OR r.paused_until > ?)"
 /* Whether business b has any pause rule at all (live, or expired and
  * not yet removed): when not, nothing of it is held. */
 #define AT_HAS_RULES(b)                                                                            \

@@ -608,48 +608,62 @@ add_in(strbuf *sql, arglist *a, const char *scope, const uint64_t *ids, size_t n
  * (measured beside the list page, docs/ARCHITECTURE.md). */
 #define FEW_RULES 64
 
-/* Oldest first, as "ORDER BY r.paused_at, r.id". */
+/* The business's rules before the platform's, each oldest first, as
+ * "ORDER BY r.paused_at, r.id". */
 static int
 rule_older(const void *pa, const void *pb)
 {
     const at_pause_rule *a = pa, *b = pb;
+    if (at_pause_rule_platform(a) != at_pause_rule_platform(b))
+        return at_pause_rule_platform(a) ? 1 : -1;
     if (a->paused_at != b->paused_at)
         return a->paused_at < b->paused_at ? -1 : 1;
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
 /* The business's live rules (of one scope, when scope is not NULL) in the
- * order of the rules' unique key: a range read cut at limit. */
+ * order of the rules' unique key: a range read cut at limit; with
+ * platform, the platform's live rules after them in the same statement. */
 static int
 read_live_range(at_db *db, uint64_t business_id, const char *scope, at_time now, unsigned limit,
-                at_pause_set *set, at_error *err)
+                bool platform, at_pause_set *set, at_error *err)
 {
     strbuf sql = {0};
     arglist a = {0};
-    sb_add(&sql, "SELECT " RULE_COLS " " RULE_FROM " WHERE r.business_id = ? ");
+    sb_add(&sql, "(SELECT " RULE_COLS " " RULE_FROM " WHERE r.business_id = ? ");
     args_add(&a, da_u64(business_id));
     if (scope) {
         sb_add(&sql, "AND r.scope = ? ");
         args_add(&a, da_str(scope));
     }
     sb_add(&sql, "AND (r.paused_until IS NULL OR r.paused_until > ?) "
-                 "ORDER BY r.business_id, r.scope, r.target_id LIMIT ?");
+                 "ORDER BY r.business_id, r.scope, r.target_id LIMIT ?)");
     args_add(&a, da_time(now));
     args_add(&a, da_u64(limit));
+    if (platform) {
+        sb_add(&sql, " UNION ALL (SELECT " PLATFORM_RULE_COLS " " PLATFORM_RULE_FROM
+                     " WHERE " PLATFORM_LIVE " LIMIT ?)");
+        args_add(&a, da_time(now));
+        args_add(&a, da_u64(PLATFORM_RULES_MAX));
+    }
     int rc = read_rules(db, &sql, &a, 0, set, NULL, err);
     sb_free(&sql);
     args_free(&a);
     return rc;
 }
 
-/* The business's live rules into set when there are at most FEW_RULES
- * (*whole = true), else *whole = false and set empty. */
+/* The business's live rules and then the platform's into set when the
+ * business has at most FEW_RULES (*whole = true), else *whole = false and
+ * set empty. One statement. */
 static int
 load_few(at_db *db, uint64_t business_id, at_time now, at_pause_set *set,
          at_pause_counts *counts, bool *whole, at_error *err)
 {
-    int rc = read_live_range(db, business_id, NULL, now, FEW_RULES + 1, set, err);
-    *whole = rc == AT_OK && set->n <= FEW_RULES;
+    int rc = read_live_range(db, business_id, NULL, now, FEW_RULES + 1, true, set, err);
+    size_t own = 0;
+    for (size_t i = 0; rc == AT_OK && i < set->n; i++)
+        own += !at_pause_rule_platform(&set->rules[i]);
+    *whole = rc == AT_OK && own <= FEW_RULES;
     if (!*whole) {
         at_pause_set_free(set);
         set->business_id = business_id;
@@ -661,7 +675,7 @@ load_few(at_db *db, uint64_t business_id, at_time now, at_pause_set *set,
         qsort(set->rules, set->n, sizeof *set->rules, rule_older);
     if (counts) {
         memset(counts, 0, sizeof *counts);
-        for (size_t i = 0; i < set->n; i++)
+        for (size_t i = 0; i < own; i++) /* the business's: they come first */
             if (set->rules[i].scope == AT_SCOPE_USER)
                 counts->users++;
             else
@@ -688,8 +702,6 @@ at_pause_load_for(at_db *db, uint64_t business_id, at_time now, const uint64_t *
     set->now = now;
     bool whole = false;
     int rc0 = load_few(db, business_id, now, set, counts, &whole, err);
-    if (rc0 == AT_OK && whole)
-        rc0 = pause_platform_append(db, now, 0, 0, set, err);
     if (rc0 || whole)
         return rc0;
     strbuf sql = {0};
@@ -738,7 +750,7 @@ at_pause_load_scope(at_db *db, uint64_t business_id, at_time now, int scope, uns
     int rc = pause_check_scope(scope, err);
     if (rc)
         return rc;
-    rc = read_live_range(db, business_id, at_scope_str(scope), now, limit, set, err);
+    rc = read_live_range(db, business_id, at_scope_str(scope), now, limit, false, set, err);
     if (rc)
         at_pause_set_free(set);
     return rc;

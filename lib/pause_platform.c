@@ -21,15 +21,6 @@
 
 #include "internal.h"
 
-/* Live platform rules at most: every business's pages read them all. */
-#define PLATFORM_RULES_MAX 1000
-
-/* The platform rules' columns, as AT_RULE_COLS with business 0. */
-#define PLATFORM_RULE_COLS                                                                         \
-    "r.id, 0, r.scope, r.target_id, COALESCE(u.name, t.name, ''), r.reason, "                     \
-    "r.paused_by, r.paused_by_name, r.paused_at, r.paused_until"
-#define PLATFORM_RULE_FROM "FROM platform_pause_rules r " AT_RULE_NAMES
-#define PLATFORM_LIVE "(r.paused_until IS NULL OR r.paused_until > ?)"
 
 /* Takes the platform row for the rest of the transaction and bumps its
  * epoch: executors' cached platform rules of an older epoch are read
