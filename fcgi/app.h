@@ -325,5 +325,11 @@ void fc_xml_task_document(fc_ctx *c, const at_task *t, const at_pause_set *rules
 void fc_progress_text(fc_ctx *c, const at_task *t, const char *before);
 /* Who paused, when, until when and why; name_target adds what is paused. */
 void fc_rule_note(fc_ctx *c, const at_pause_rule *r, const char *element, bool name_target);
+/* The platform's rules of set, which hold in every business: a list with
+ * each rule in words (nothing when there is none), and as XML elements
+ * <platform-rule scope= target= by= at= until= reason=/>. Shown in every
+ * business; a business admin sees them, only a platform admin lifts them. */
+void fc_platform_rules_html(fc_ctx *c, const at_pause_set *set);
+void fc_platform_rules_xml(fc_ctx *c, const at_pause_set *set);
 
 #endif

@@ -25,6 +25,7 @@ xml_audit(fc_ctx *c, const at_audit_page *pg)
         vw_attr(c, "at", at_time_iso(e->at, iso, sizeof iso));
         vw_attr(c, "actor", e->actor);
         vw_attr(c, "action", e->action);
+        vw_attr(c, "of", e->business_id == AT_AUDIT_PLATFORM ? "platform" : "business");
         vw_attr(c, "target-kind", e->target_kind);
         if (e->target_id)
             vw_attrf(c, "target-id", "%" PRIu64, e->target_id);
@@ -54,7 +55,11 @@ audit_row(fc_ctx *c, const at_audit_entry *e, const char *const *heads)
     vw_attr(c, "data-label", "Time");
     vw_time(c, e->at);
     vw_end(c);
-    const char *cells[] = {e->actor, e->action, target, e->reason, e->detail};
+    /* the platform's pauses, shown in every business's log */
+    char action[AT_NAME_BUF];
+    snprintf(action, sizeof action, "%s%s", e->action,
+             e->business_id == AT_AUDIT_PLATFORM ? " (all businesses)" : "");
+    const char *cells[] = {e->actor, action, target, e->reason, e->detail};
     for (size_t k = 0; k < 5; k++) {
         vw_start(c, "td", NULL);
         vw_attr(c, "data-label", heads[k + 1]);

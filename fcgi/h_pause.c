@@ -23,6 +23,8 @@ scope_of(const fc_ctx *c)
     return strstr(c->path, "-type") ? AT_SCOPE_TASK_TYPE : AT_SCOPE_USER;
 }
 
+/* The rule of one target: the business's own first (a set lists them
+ * before the platform's), then the platform's. */
 static const at_pause_rule *
 rule_for(const at_pause_set *set, int scope, uint64_t id)
 {
@@ -30,6 +32,14 @@ rule_for(const at_pause_set *set, int scope, uint64_t id)
         if (set->rules[i].scope == scope && set->rules[i].target_id == id)
             return &set->rules[i];
     return NULL;
+}
+
+/* Whether the pause or resume asked for is the platform's ("where=all"). */
+static bool
+everywhere(fc_ctx *c)
+{
+    const char *w = fc_arg(c, "where")->s;
+    return w && strcmp(w, "all") == 0;
 }
 
 /* The rules of one scope that name ids[0..n) (the rest of the set empty). */
@@ -114,7 +124,7 @@ resume_button(fc_ctx *c, const at_pause_rule *r)
 {
     vw_start(c, "button", "secondary small");
     vw_attr(c, "type", "submit");
-    vw_attr(c, "form", "resume-form");
+    vw_attr(c, "form", at_pause_rule_platform(r) ? "resume-platform-form" : "resume-form");
     vw_attr(c, "name", "target");
     vw_attrf(c, "value", "%" PRIu64, r->target_id);
     vw_attrf(c, "aria-label", "Resume %s", r->target_name);
@@ -146,8 +156,11 @@ pick_row(fc_ctx *c, uint64_t id, const char *name, const char *second,
     vw_end(c);
     vw_start(c, "td", "state");
     if (paused) {
-        vw_elem(c, "span", "status status-paused", "paused");
-        if (resume)
+        bool platform = at_pause_rule_platform(paused);
+        vw_elem(c, "span", "status status-paused",
+                platform ? "paused for all businesses" : "paused");
+        /* a platform rule: only a platform admin lifts it */
+        if (resume && (!platform || c->acc.platform_admin))
             resume_button(c, paused);
     } else {
         vw_elem(c, "span", "status status-running-ok", "active");
@@ -192,13 +205,52 @@ resume_action(int scope)
 /* The form every Resume button of the panel submits, with its own
  * target. */
 static void
-resume_form(fc_ctx *c, const fc_listview *lv, int scope)
+resume_form(fc_ctx *c, const fc_listview *lv, int scope, bool platform)
 {
     vw_form_begin(c, "post", resume_action(scope), "resume-form");
-    vw_attr(c, "id", "resume-form");
+    vw_attr(c, "id", platform ? "resume-platform-form" : "resume-form");
     vw_csrf(c);
     vw_hidden(c, "business", c->acc.business.slug);
     vw_listview_hidden(c, lv);
+    if (platform)
+        vw_hidden(c, "where", "all");
+    vw_end(c);
+}
+
+/* Where the pause applies: shown to platform admins only, who may pause
+ * a target in every business. */
+static void
+where_fields(fc_ctx *c, const panel *p)
+{
+    if (!c->acc.platform_admin)
+        return;
+    vw_start(c, "fieldset", "pause-where");
+    vw_elem(c, "legend", NULL, "Scope");
+    static const char *const v[] = {"business", "all"};
+    for (int i = 0; i < 2; i++) {
+        char id[24];
+        snprintf(id, sizeof id, "pause-where-%s", v[i]);
+        vw_start(c, "div", "field radio");
+        vw_start(c, "input", NULL);
+        vw_attr(c, "type", "radio");
+        vw_attr(c, "id", id);
+        vw_attr(c, "name", "where");
+        vw_attr(c, "value", v[i]);
+        if (i == 0)
+            vw_attr(c, "checked", "checked");
+        vw_end_void(c);
+        if (i == 0) {
+            char text[AT_NAME_BUF + 32];
+            snprintf(text, sizeof text, "This business (%s)", c->acc.business.name);
+            vw_label(c, id, text);
+        } else {
+            vw_label(c, id,
+                     p->users ? "All businesses, present and future (the user in every "
+                                "business they belong to)"
+                              : "All businesses, present and future");
+        }
+        vw_end(c);
+    }
     vw_end(c);
 }
 
@@ -216,6 +268,7 @@ xml_rows(fc_ctx *c, const panel *p)
             vw_attr(c, "email", row_more(p, i));
         vw_attr(c, "paused", r ? "true" : "false");
         if (r) {
+            vw_attr(c, "paused-of", at_pause_rule_platform(r) ? "platform" : "business");
             vw_attr(c, "paused-by", r->paused_by_name);
             vw_attr(c, "paused-at", at_time_iso(r->paused_at, iso, sizeof iso));
             if (r->until)
@@ -330,6 +383,7 @@ pause_form(fc_ctx *c, const panel *p, const fc_listview *lv)
         pick_table(c, p);
     if (p->next)
         more_link(c, p, lv);
+    where_fields(c, p);
     expiry_fields(c);
     vw_start(c, "div", "dialog-buttons");
     vw_url back = {0};
@@ -369,6 +423,37 @@ paused_list(fc_ctx *c, const panel *p)
                          : "More task types are paused: search for one to resume it.");
 }
 
+/* The platform's rules of the scope: shown in every business, lifted only
+ * by a platform admin. */
+static void
+platform_list(fc_ctx *c, const panel *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->rules.n; i++)
+        n += at_pause_rule_platform(&p->rules.rules[i]) && p->rules.rules[i].scope == p->scope;
+    if (n == 0)
+        return;
+    vw_elem(c, "h3", NULL,
+            p->users ? "Users paused for all businesses" : "Task types paused for all businesses");
+    if (!c->acc.platform_admin)
+        vw_elem(c, "p", "platform-note",
+                "Platform rules: set by a platform admin for every business. Only a platform "
+                "admin can resume them.");
+    vw_start(c, "ul", "paused-list platform-rules");
+    for (size_t i = 0; i < p->rules.n; i++) {
+        const at_pause_rule *r = &p->rules.rules[i];
+        if (!at_pause_rule_platform(r) || r->scope != p->scope)
+            continue;
+        vw_start(c, "li", "platform-rule");
+        vw_elem(c, "span", "name", r->target_name);
+        fc_rule_note(c, r, "small", false);
+        if (c->acc.platform_admin)
+            resume_button(c, r);
+        vw_end(c);
+    }
+    vw_end(c);
+}
+
 static void
 panel_html(fc_ctx *c, const panel *p, const fc_listview *lv)
 {
@@ -389,7 +474,10 @@ panel_html(fc_ctx *c, const panel *p, const fc_listview *lv)
     search_form(c, p, lv);
     pause_form(c, p, lv);
     paused_list(c, p);
-    resume_form(c, lv, p->scope);
+    platform_list(c, p);
+    resume_form(c, lv, p->scope, false);
+    if (c->acc.platform_admin)
+        resume_form(c, lv, p->scope, true);
     vw_end(c); /* section */
     vw_page_end(c);
 }
@@ -457,14 +545,18 @@ h_pause(fc_ctx *c)
         if (at_time_parse(rel, c->acc.now, &until, &err))
             return fc_fail(c, &err);
     }
-    if (at_pause_add(c->db, &c->actor, c->acc.business.id, scope, targets->ids, targets->nids,
-                     fc_arg(c, "reason")->s, until, &err))
+    bool all = everywhere(c);
+    if (all ? at_platform_pause_add(c->db, &c->actor, scope, targets->ids, targets->nids,
+                                    fc_arg(c, "reason")->s, until, &err)
+            : at_pause_add(c->db, &c->actor, c->acc.business.id, scope, targets->ids,
+                           targets->nids, fc_arg(c, "reason")->s, until, &err))
         return fc_fail(c, &err);
     /* name what was paused, as far as the message allows */
     char names[400];
     target_names(c, scope, targets->ids, targets->nids, names, sizeof names);
-    fc_flash(c, "Paused %zu %s%s: %s.", targets->nids,
-             scope == AT_SCOPE_USER ? "user" : "task type", targets->nids == 1 ? "" : "s", names);
+    fc_flash(c, "Paused %zu %s%s%s: %s.", targets->nids,
+             scope == AT_SCOPE_USER ? "user" : "task type", targets->nids == 1 ? "" : "s",
+             all ? " for all businesses" : "", names);
     return fc_redirect_list(c, &lv);
 }
 
@@ -478,8 +570,11 @@ h_resume(fc_ctx *c)
     at_error err;
     char name[AT_NAME_BUF];
     target_names(c, scope, &target, 1, name, sizeof name);
-    if (at_pause_resume(c->db, &c->actor, c->acc.business.id, scope, target, &err))
+    bool all = everywhere(c);
+    if (all ? at_platform_pause_resume(c->db, &c->actor, scope, target, &err)
+            : at_pause_resume(c->db, &c->actor, c->acc.business.id, scope, target, &err))
         return fc_fail(c, &err);
-    fc_flash(c, "Resumed %s %s.", scope == AT_SCOPE_USER ? "user" : "task type", name);
+    fc_flash(c, "Resumed %s %s%s.", scope == AT_SCOPE_USER ? "user" : "task type", name,
+             all ? " for all businesses" : "");
     return fc_redirect_list(c, &lv);
 }

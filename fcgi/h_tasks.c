@@ -411,6 +411,7 @@ xml_list(fc_ctx *c, const fc_listview *lv, const list_data *d)
                 d->totals.max_running == AT_CAP_DEFAULT ? "true" : "false");
         vw_end_void(c);
     }
+    fc_platform_rules_xml(c, &d->rules);
     for (size_t i = 0; i < d->page.n; i++) {
         vw_start(c, "task", NULL);
         fc_xml_task_fields(c, &d->page.rows[i], &d->rules);
@@ -444,6 +445,7 @@ html_list(fc_ctx *c, const fc_listview *lv, const list_data *d)
     vw_end(c);
     vw_end(c);
     paused_summary(c, &d->paused);
+    fc_platform_rules_html(c, &d->rules);
     if (!d->searched)
         totals(c, &d->totals);
     filters_form(c, lv);

@@ -12,6 +12,9 @@ static const char *const statuses[] = {"pending", "finished", "all", NULL};
 static const char *const limits[] = {"25", "50", "100", "200", NULL};
 static const char *const formats[] = {"html", "xml", NULL};
 static const char *const expiries[] = {"", "15m", "1h", "1d", "until", NULL};
+/* where a pause or resume applies: this business, or every business (a
+ * platform rule: a platform admin's, lib/access.c) */
+static const char *const wheres[] = {"business", "all", NULL};
 
 /* The task list's state, which every page that returns to it carries. */
 #define LISTVIEW                                                                                   \
@@ -60,11 +63,13 @@ static const fc_param p_pause[] = {
     {"reason", FC_P_TEXT, 0, 0, AT_REASON_MAX, NULL, NULL},
     {"expiry", FC_P_ENUM, 0, 0, 0, expiries, ""},
     {"until", FC_P_TIME, 0, 0, 0, NULL, NULL},
+    {"where", FC_P_ENUM, 0, 0, 0, wheres, "business"},
 };
 static const fc_param p_resume[] = {
     BUSINESS_REQ,
     LISTVIEW,
     {"target", FC_P_ID, 1, 0, 0, NULL, NULL},
+    {"where", FC_P_ENUM, 0, 0, 0, wheres, "business"},
 };
 
 static const fc_param p_task[] = {BUSINESS, LISTVIEW, FORMAT};

@@ -37,18 +37,60 @@ fc_progress_text(fc_ctx *c, const at_task *t, const char *before)
              t->progress_total, (unsigned) (done * 100 / t->progress_total));
 }
 
+void
+fc_platform_rules_html(fc_ctx *c, const at_pause_set *set)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < set->n; i++)
+        n += at_pause_rule_platform(&set->rules[i]);
+    if (n == 0)
+        return;
+    vw_start(c, "section", "platform-rules");
+    vw_attr(c, "aria-label", "Platform rules");
+    vw_start(c, "p", "platform-rules-lead");
+    vw_textf(c, "Paused for all businesses by a platform admin (only a platform admin can "
+                "resume %s):",
+             n == 1 ? "it" : "them");
+    vw_end(c);
+    vw_start(c, "ul", NULL);
+    for (size_t i = 0; i < set->n; i++)
+        if (at_pause_rule_platform(&set->rules[i]))
+            fc_rule_note(c, &set->rules[i], "li", true);
+    vw_end(c);
+    vw_end(c);
+}
+
 static void
-xml_rule(fc_ctx *c, const at_pause_rule *rule)
+rule_attrs(fc_ctx *c, const at_pause_rule *rule)
 {
     char iso[40];
-    vw_start(c, "paused-by", NULL);
     vw_attr(c, "scope", at_scope_str(rule->scope));
+    vw_attr(c, "of", at_pause_rule_platform(rule) ? "platform" : "business");
     vw_attr(c, "target", rule->target_name);
     vw_attr(c, "by", rule->paused_by_name);
     vw_attr(c, "at", at_time_iso(rule->paused_at, iso, sizeof iso));
     if (rule->until)
         vw_attr(c, "until", at_time_iso(rule->until, iso, sizeof iso));
     vw_attr(c, "reason", rule->reason);
+}
+
+void
+fc_platform_rules_xml(fc_ctx *c, const at_pause_set *set)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        if (!at_pause_rule_platform(&set->rules[i]))
+            continue;
+        vw_start(c, "platform-rule", NULL);
+        rule_attrs(c, &set->rules[i]);
+        vw_end_void(c);
+    }
+}
+
+static void
+xml_rule(fc_ctx *c, const at_pause_rule *rule)
+{
+    vw_start(c, "paused-by", NULL);
+    rule_attrs(c, rule);
     vw_end_void(c);
 }
 

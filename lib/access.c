@@ -536,6 +536,23 @@ at_access_platform_admins(at_db *db, const uint64_t *ids, size_t n, int *flags, 
     return rc;
 }
 
+int
+at_access_platform_rules(at_db *db, const at_actor *actor, at_error *err)
+{
+    if (actor->user_id == 0)
+        return AT_OK; /* the operator */
+    uint64_t n = 0;
+    db_arg a[] = {da_u64(actor->user_id)};
+    int rc = db_query_u64(db, 0,
+                          "SELECT COUNT(*) FROM platform_admins p JOIN users u ON u.id = p.user_id "
+                          "AND u.disabled_at IS NULL WHERE p.user_id = ? LOCK IN SHARE MODE",
+                          a, 1, &n, err);
+    if (rc == AT_OK && n == 0)
+        rc = at_error_set(err, AT_EDENIED,
+                          "only a platform admin may pause or resume for all businesses");
+    return rc;
+}
+
 struct admin_change {
     const at_actor *actor;
     uint64_t user_id;

@@ -74,21 +74,6 @@ fill(const db_res *r, void *elem, at_error *err)
     return AT_OK;
 }
 
-int
-at_audit_list(at_db *db, uint64_t business_id, uint64_t before_id, unsigned limit,
-              at_audit_entry **out, size_t *n, at_error *err)
-{
-    *out = NULL;
-    *n = 0;
-    if (limit == 0 || limit > 1000)
-        return at_error_set(err, AT_EINVAL, "limit must be 1 to 1000, not %u", limit);
-    db_arg a[] = {da_u64(business_id), da_u64(before_id ? before_id : UINT64_MAX),
-                  da_u64(limit)};
-    return db_rows(db, DB_RETRY, "SELECT " AUDIT_COLS " FROM audit_log "
-                   "WHERE business_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
-                   a, 3, sizeof **out, fill, (void **) out, n, err);
-}
-
 /* Both ways read audit_log_business (business_id, id), named because the
  * planner may walk the primary key from the cursor instead, through every
  * other business's entries. Going back (newer): the oldest rows above the
@@ -100,13 +85,87 @@ at_audit_list(at_db *db, uint64_t business_id, uint64_t before_id, unsigned limi
     "SELECT " AUDIT_COLS " FROM audit_log FORCE INDEX (audit_log_business) "                      \
     "WHERE business_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
 
+/* The platform's pauses and resumes, which every business's log shows
+ * beside its own entries: a platform rule holds in every business, those
+ * made later too, so they are read from the platform's log rather than
+ * written once per business. The same two ways, over the platform's
+ * entries (few: its pauses, prunes, people). */
+#define PLATFORM_PAUSES "business_id = 0 AND action IN ('pause', 'resume')"
+#define PLATFORM_NEWER_SQL                                                                         \
+    "SELECT * FROM (SELECT " AUDIT_COLS " FROM audit_log FORCE INDEX (audit_log_business) "       \
+    "WHERE " PLATFORM_PAUSES " AND id > ? ORDER BY id LIMIT ?) newer ORDER BY id DESC"
+#define PLATFORM_OLDER_SQL                                                                         \
+    "SELECT " AUDIT_COLS " FROM audit_log FORCE INDEX (audit_log_business) "                      \
+    "WHERE " PLATFORM_PAUSES " AND id < ? ORDER BY id DESC LIMIT ?"
+
+/* Two lists newest first merged into one, newest first, cut at max. */
+static void
+merge_newest_first(at_audit_entry *a, size_t na, const at_audit_entry *b, size_t nb, size_t max,
+                   at_audit_entry *out, size_t *n)
+{
+    size_t i = 0, k = 0;
+    *n = 0;
+    while (*n < max && (i < na || k < nb))
+        out[(*n)++] = k == nb || (i < na && a[i].id > b[k].id) ? a[i++] : b[k++];
+}
+
 static int
 audit_rows(at_db *db, uint64_t business_id, bool newer, uint64_t key, unsigned limit,
            at_audit_entry **out, size_t *n, at_error *err)
 {
     db_arg a[] = {da_u64(business_id), da_u64(key), da_u64((uint64_t) limit + 1)};
-    return db_rows(db, DB_RETRY, newer ? NEWER_SQL : OLDER_SQL, a, 3, sizeof **out, fill,
-                   (void **) out, n, err);
+    int rc = db_rows(db, DB_RETRY, newer ? NEWER_SQL : OLDER_SQL, a, 3, sizeof **out, fill,
+                     (void **) out, n, err);
+    if (rc || business_id == AT_AUDIT_PLATFORM)
+        return rc;
+    at_audit_entry *p = NULL;
+    size_t np = 0;
+    rc = db_rows(db, DB_RETRY, newer ? PLATFORM_NEWER_SQL : PLATFORM_OLDER_SQL, a + 1, 2,
+                 sizeof *p, fill, (void **) &p, &np, err);
+    if (rc == AT_OK && np) {
+        /* newer: both hold the oldest above the cursor, so the cut keeps
+         * the oldest of the merge; older: the newest below it */
+        size_t max = (size_t) limit + 1, total = *n + np, m = 0;
+        at_audit_entry *v = malloc(total * sizeof *v);
+        if (!v) {
+            rc = at_error_set(err, AT_ENOMEM, "out of memory");
+        } else {
+            merge_newest_first(*out, *n, p, np, total, v, &m);
+            if (newer && m > max) {
+                memmove(v, v + (m - max), max * sizeof *v);
+                m = max;
+            } else if (m > max) {
+                m = max;
+            }
+            free(*out);
+            *out = v;
+            *n = m;
+        }
+    }
+    free(p);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int
+at_audit_list(at_db *db, uint64_t business_id, uint64_t before_id, unsigned limit,
+              at_audit_entry **out, size_t *n, at_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (limit == 0 || limit > 1000)
+        return at_error_set(err, AT_EINVAL, "limit must be 1 to 1000, not %u", limit);
+    /* a page going back from before_id, without the one more row that
+     * tells whether there is another */
+    int rc = audit_rows(db, business_id, false, before_id ? before_id : UINT64_MAX, limit, out, n,
+                        err);
+    if (rc == AT_OK && *n > limit)
+        *n = limit;
+    return rc;
 }
 
 int
@@ -156,5 +215,30 @@ at_audit_page_explain(at_db *db, uint64_t business_id, uint64_t before, uint64_t
 {
     db_arg a[] = {da_u64(business_id), da_u64(after ? after : before ? before : UINT64_MAX),
                   da_u64((uint64_t) limit + 1)};
-    return db_explain(db, after ? "EXPLAIN " NEWER_SQL : "EXPLAIN " OLDER_SQL, a, 3, plan, err);
+    int rc = db_explain(db, after ? "EXPLAIN " NEWER_SQL : "EXPLAIN " OLDER_SQL, a, 3, plan, err);
+    if (rc || business_id == AT_AUDIT_PLATFORM)
+        return rc;
+    /* and the platform's pauses beside it: its rows after the first plan's */
+    char *more = NULL;
+    rc = db_explain(db, after ? "EXPLAIN " PLATFORM_NEWER_SQL : "EXPLAIN " PLATFORM_OLDER_SQL,
+                    a + 1, 2, &more, err);
+    const char *rows = more ? strchr(more, '\n') : NULL;
+    if (rc == AT_OK && rows && rows[1]) {
+        size_t len = strlen(*plan);
+        char *both = realloc(*plan, len + strlen(rows + 1) + 2);
+        if (!both) {
+            rc = at_error_set(err, AT_ENOMEM, "out of memory");
+        } else {
+            *plan = both;
+            if (len && both[len - 1] != '\n')
+                both[len++] = '\n';
+            strcpy(both + len, rows + 1);
+        }
+    }
+    free(more);
+    if (rc) {
+        free(*plan);
+        *plan = NULL;
+    }
+    return rc;
 }

@@ -12,9 +12,10 @@
  * it together.
  *
  * The re-check is a single statement outside any transaction: the task's
- * row and its business's row in share mode. A pause takes the business
- * row exclusively and bumps its epoch, so the statement either comes
- * before the pause's audit time or after its commit, and then sees the new
+ * row, its business's row and the platform's row in share mode. A pause
+ * takes the business's row (or, for all businesses, the platform's)
+ * exclusively and bumps its epoch, so the statement either comes before
+ * the pause's audit time or after its commit, and then sees the new
  * epoch; the executor's rules of an older epoch are read again and
  * matched by at_pause_match, the one evaluator. */
 #include "config.h"
@@ -354,7 +355,8 @@ fill_recheck(const db_res *r, void *elem, at_error *err)
     x->mine = (int) db_i64(r, 0);
     x->cancel = (int) db_i64(r, 1);
     x->epoch = db_u64(r, 2);
-    x->now = db_time(r, 3);
+    x->platform_epoch = db_u64(r, 3);
+    x->now = db_time(r, 4);
     return AT_OK;
 }
 
@@ -368,9 +370,9 @@ recheck(at_db *db, uint64_t executor_id, uint64_t task_id, recheck_res *out, at_
      * began. The session's time zone is UTC. */
     int rc = db_row(db, 0,
                     "SELECT t.state = 'running' AND t.lease_owner <=> ?, t.cancel_requested, "
-                    "b.pause_epoch, SYSDATE(6) FROM tasks t "
-                    "JOIN businesses b ON b.id = t.business_id WHERE t.id = ? "
-                    "LOCK IN SHARE MODE",
+                    "b.pause_epoch, p.pause_epoch, SYSDATE(6) FROM tasks t "
+                    "JOIN businesses b ON b.id = t.business_id JOIN platform p ON p.id = 1 "
+                    "WHERE t.id = ? LOCK IN SHARE MODE",
                     a, AT_COUNT(a), fill_recheck, out, "claimed task", err);
     if (rc == AT_ENOTFOUND) { /* deleted meanwhile: not ours to run */
         out->mine = 0;

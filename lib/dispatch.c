@@ -12,13 +12,15 @@ int
 at_dispatch(at_db *db, int *woken, at_error *err)
 {
     *woken = 0;
-    uint64_t due = 0, expired = 0;
+    uint64_t due = 0, expired = 0, platform_expired = 0;
     unsigned chunks = 0;
     int rc = lanes_wake_due(db, &due, err);
     if (rc == AT_OK)
         rc = pause_expire_due(db, &expired, err);
     if (rc == AT_OK)
+        rc = pause_platform_expire_due(db, &platform_expired, err);
+    if (rc == AT_OK)
         rc = at_lane_work_run(db, LANE_WORK_BUDGET_MS, &chunks, err);
-    *woken = due || expired || chunks;
+    *woken = due || expired || platform_expired || chunks;
     return rc ? at_error_wrap(err, "dispatch") : AT_OK;
 }

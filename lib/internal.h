@@ -446,10 +446,16 @@ int lane_rehold_one(struct at_db *db, const lane_key *k, at_error *err);
  * lane of the business (after rules were removed). */
 #define LANE_SCOPE_HELD 3
 #define LANE_CHUNK      2000 /* lanes per transaction when flags are brought in line */
+/* Where a walk over a target's lanes stopped: lanes of one business go
+ * in id order, a platform target's (business 0) in (business, id) order. */
+typedef struct lane_cursor {
+    uint64_t business_id, id;
+} lane_cursor;
 /* Brings the held flags of up to max lanes of one pause target in line
- * with the live rules, in lane id order after *after (see lane.c). */
+ * with the live rules, after the cursor *after (see lane.c). Business 0:
+ * the target's lanes in every business. */
 int lanes_rehold(struct at_db *db, uint64_t business_id, int scope, uint64_t target, unsigned max,
-                 uint64_t *after, int *done, at_error *err);
+                 lane_cursor *after, int *done, at_error *err);
 /* The same inside a change of rules: the first chunk now, the rest left
  * as lane work (*left set) for at_lane_work_run after the commit. */
 int lanes_rehold_target(struct at_db *db, uint64_t business_id, int scope, uint64_t target,
@@ -537,6 +543,7 @@ typedef struct recheck_res {
     int mine;       /* still claimed by this executor */
     int cancel;     /* its cancel was requested */
     uint64_t epoch; /* of its business's rules */
+    uint64_t platform_epoch; /* of the platform's rules */
     at_time now;    /* the database clock: the run's start */
 } recheck_res;
 /* The re-check statement; run it outside a transaction. */
@@ -544,8 +551,9 @@ int recheck(struct at_db *db, uint64_t executor_id, uint64_t task_id, recheck_re
             at_error *err);
 
 /* The SQL twin of at_pause_match for the lanes: appends an expression,
- * true when a live rule names user u or task type t of business b (column
- * references, constant text). */
+ * true when a live rule of business b, or of the platform, names user u
+ * or task type t (column references, constant text; as "?" they come in
+ * the order b, u, b, t, u, t). */
 void pause_held_sql(strbuf *sql, const char *b, const char *u, const char *t);
 
 /* The totals of business b (a column or "?"), as two columns: the
@@ -573,9 +581,20 @@ void at_task_counts_fill_at(const db_res *r, unsigned col, at_task_counts *c);
 #define AT_RULE_NAMES                                                                              \
     "LEFT JOIN users u ON r.scope = 'user' AND u.id = r.target_id "                                \
     "LEFT JOIN task_types t ON r.scope = 'task_type' AND t.id = r.target_id"
+/* The platform's rules the same way, with business 0, live at "?"; at
+ * most PLATFORM_RULES_MAX of them live (every business's pages read them
+ * all). */
+#define PLATFORM_RULES_MAX 1000
+#define PLATFORM_RULE_COLS                                                                         \
+    "r.id, 0, r.scope, r.target_id, COALESCE(u.name, t.name, ''), r.reason, "                     \
+    "r.paused_by, r.paused_by_name, r.paused_at, r.paused_until"
+#define PLATFORM_RULE_FROM "FROM platform_pause_rules r " AT_RULE_NAMES
+#define PLATFORM_LIVE "(r.paused_until IS NULL OR r.paused_until > ?)"
 /* Whether business b has any pause rule at all (live, or expired and
  * not yet removed): when not, nothing of it is held. */
-#define AT_HAS_RULES(b) "EXISTS (SELECT 1 FROM pause_rules pr WHERE pr.business_id = " b ")"
+#define AT_HAS_RULES(b)                                                                            \
+    "(EXISTS (SELECT 1 FROM pause_rules pr WHERE pr.business_id = " b ") "                        \
+    "OR EXISTS (SELECT 1 FROM platform_pause_rules))"
 /* Appends the rule of AT_RULE_COLS from column first of row r to set
  * (*cap: the room allocated so far, 0 at first). */
 int pause_set_add(at_pause_set *set, const db_res *r, unsigned first, size_t *cap,
@@ -589,6 +608,38 @@ int pause_load_epoch(struct at_db *db, uint64_t business_id, at_pause_set *set, 
 /* Removes the rules whose expiry has passed, business by business, and
  * lets their lanes go; *expired counts the businesses. */
 int pause_expire_due(struct at_db *db, uint64_t *expired, at_error *err);
+
+/* What a change of either kind of rules shares (pause.c): the checks of a
+ * pause's arguments; of its expiry against the clock (detail gets "until
+ * ... UTC", or ""); and the lane work it left, run for a while after its
+ * commit (a resume's longer than a pause's). */
+int pause_check_scope(int scope, at_error *err);
+int pause_add_check(const at_actor *actor, int scope, const char *reason, size_t n, at_time until,
+                    at_error *err);
+int pause_until_check(at_time now, at_time until, char *detail, size_t len, at_error *err);
+void pause_finish_lanes(struct at_db *db, int left, int resume);
+
+/* Removes the owner's expired rules (a business's, or the platform's
+ * for owner 0) and lets their lanes go; the caller holds the owner's
+ * row. *expired (may be NULL) counts them. */
+int pause_expire_rules(struct at_db *db, uint64_t owner, int *left, size_t *expired,
+                       at_error *err);
+
+/* The platform's rules (pause_platform.c): what a change of them takes
+ * (pause.c): the platform row, exclusively, its epoch bumped; and the cap
+ * on live platform rules. */
+int pause_platform_lock(struct at_db *db, at_error *err);
+int pause_platform_cap_check(struct at_db *db, at_error *err);
+/* Appends the live ones at now
+ * to set (those naming user_id or type_id when either is not 0; at most a
+ * few hundred in all, the platform's cap). */
+int pause_platform_append(struct at_db *db, at_time now, uint64_t user_id, uint64_t type_id,
+                          at_pause_set *set, at_error *err);
+/* The platform's live rules and the epoch they belong to, in one view. */
+int pause_load_platform_epoch(struct at_db *db, at_pause_set *set, uint64_t *epoch,
+                              at_error *err);
+/* Removes the platform rules whose expiry has passed; *expired counts them. */
+int pause_platform_expire_due(struct at_db *db, uint64_t *expired, at_error *err);
 
 /* The counters slot this connection writes. */
 unsigned db_slot(const struct at_db *db);

@@ -86,10 +86,13 @@ enter_one(at_db *db, const lane_add *v, at_error *err)
         sb_add(&sql, "?");
         args_add(&a, da_i64(v->held));
     } else {
-        pause_held_sql(&sql, "?", "?", "?"); /* business, user; business, type */
+        /* business, user; business, type; then the platform's: user, type */
+        pause_held_sql(&sql, "?", "?", "?");
         args_add(&a, da_u64(v->key.business_id));
         args_add(&a, da_u64(v->key.user_id));
         args_add(&a, da_u64(v->key.business_id));
+        args_add(&a, da_u64(v->key.type_id));
+        args_add(&a, da_u64(v->key.user_id));
         args_add(&a, da_u64(v->key.type_id));
     }
     sb_add(&sql, ", ?, ?, ?, ? <= UTC_TIMESTAMP(6))");
@@ -210,7 +213,7 @@ lanes_refresh_business(at_db *db, uint64_t business_id, at_error *err)
 /* ---- held flags ---- */
 
 struct flip {
-    uint64_t id;
+    uint64_t id, business_id;
     unsigned queued;
     int held, want;
 };
@@ -218,34 +221,92 @@ struct flip {
 static int
 fill_flip(const db_res *r, void *elem, at_error *err)
 {
+    (void) err;
     struct flip *f = elem;
     f->id = db_u64(r, 0);
     f->queued = (unsigned) db_u64(r, 1);
     f->held = (int) db_i64(r, 2);
-    f->want = (int) db_i64(r, 3);
+    f->business_id = db_u64(r, 3);
     return AT_OK;
 }
 
-/* The lanes of one target, in id order after a lane id: a user's or a
- * task type's lanes of the business, or the business's held lanes (after
- * Resume All, when only rules were removed). */
+/* The lanes of one target, locked, in (business, id) order after a
+ * cursor: a user's or a task type's lanes of the business, or of every
+ * business (business 0: a platform rule's target, through the same
+ * indexes, which lead with the user and the type), or the business's held
+ * lanes (after Resume All, when only rules were removed). */
 static void
-target_lanes_sql(strbuf *sql, int scope)
+target_lanes_sql(strbuf *sql, arglist *a, uint64_t business_id, int scope, uint64_t target,
+                 const lane_cursor *after, unsigned max)
 {
+    sb_add(sql, "SELECT id, queued, held, business_id FROM lanes ");
     if (scope == AT_SCOPE_USER)
-        sb_add(sql, " FROM lanes FORCE INDEX (lanes_user) WHERE user_id = ? AND business_id = ? ");
+        sb_add(sql, "FORCE INDEX (lanes_user) WHERE user_id = ? ");
     else if (scope == AT_SCOPE_TASK_TYPE)
-        sb_add(sql, " FROM lanes FORCE INDEX (lanes_type) WHERE task_type_id = ? "
-                    "AND business_id = ? ");
+        sb_add(sql, "FORCE INDEX (lanes_type) WHERE task_type_id = ? ");
     else
-        sb_add(sql, " FROM lanes FORCE INDEX (lanes_held) WHERE held = ? AND business_id = ? ");
-    sb_add(sql, "AND id > ? ORDER BY id LIMIT ? FOR UPDATE");
+        sb_add(sql, "FORCE INDEX (lanes_held) WHERE held = ? ");
+    /* the held lanes: "held = 1" takes the target's place */
+    args_add(a, da_u64(scope == LANE_SCOPE_HELD ? 1 : target));
+    if (business_id) {
+        sb_add(sql, "AND business_id = ? AND id > ? ");
+        args_add(a, da_u64(business_id));
+        args_add(a, da_u64(after->id));
+    } else {
+        sb_add(sql, "AND (business_id > ? OR (business_id = ? AND id > ?)) ");
+        args_add(a, da_u64(after->business_id));
+        args_add(a, da_u64(after->business_id));
+        args_add(a, da_u64(after->id));
+    }
+    sb_add(sql, "ORDER BY business_id, id LIMIT ? FOR UPDATE");
+    args_add(a, da_u64(max));
 }
 
+/* Whether the live rules hold each of the locked lanes v[0..n), read by a
+ * statement of its own: under READ COMMITTED its view is taken after the
+ * locks are held, so it sees every change of rules that was made by a
+ * transaction which held these lanes before (a business's change and a
+ * platform change take different rows first; whichever flips a lane last
+ * sees the other's rules). */
 static int
-flip_lanes(at_db *db, uint64_t business_id, const struct flip *v, size_t n, at_error *err)
+lanes_want(at_db *db, struct flip *v, size_t n, at_error *err)
 {
-    int64_t to_paused = 0;
+    strbuf sql = {0};
+    arglist a = {0};
+    /* qualified: inside the twin's subqueries a bare business_id would be
+     * the rule's own */
+    sb_add(&sql, "SELECT l.id, ");
+    pause_held_sql(&sql, "l.business_id", "l.user_id", "l.task_type_id");
+    sb_add(&sql, " FROM lanes l WHERE l.id IN (");
+    sb_placeholders(&sql, n);
+    sb_add(&sql, ")");
+    for (size_t i = 0; i < n; i++)
+        args_add(&a, da_u64(v[i].id));
+    db_res r;
+    int rc = sb_failed(&sql, &a) ? at_error_set(err, AT_ENOMEM, "out of memory")
+                                 : db_query(db, 0, sql.p, a.v, (unsigned) a.n, &r, err);
+    sb_free(&sql);
+    args_free(&a);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        v[i].want = v[i].held; /* a lane gone meanwhile: left alone */
+    while ((rc = db_fetch(&r, err)) == 1) {
+        uint64_t id = db_u64(&r, 0);
+        for (size_t i = 0; i < n; i++)
+            if (v[i].id == id)
+                v[i].want = (int) db_i64(&r, 1);
+    }
+    db_res_close(&r);
+    return rc < 0 ? rc : AT_OK;
+}
+
+/* Flips the lanes whose flag is not what the rules want, and moves their
+ * queued tasks between the queued and paused totals of their businesses. */
+static int
+flip_lanes(at_db *db, const struct flip *v, size_t n, at_error *err)
+{
+    counts_acc acc = {0};
     strbuf up = {0};
     arglist ua = {0};
     size_t flips = 0;
@@ -255,48 +316,68 @@ flip_lanes(at_db *db, uint64_t business_id, const struct flip *v, size_t n, at_e
             continue;
         sb_add(&up, flips++ ? ", ?" : "?");
         args_add(&ua, da_u64(v[i].id));
-        to_paused += v[i].want ? (int64_t) v[i].queued : -(int64_t) v[i].queued;
+        int64_t to_paused = v[i].want ? (int64_t) v[i].queued : -(int64_t) v[i].queued;
+        counts_delta *d = counts_acc_get(&acc, v[i].business_id);
+        if (d) {
+            d->queued -= to_paused;
+            d->paused += to_paused;
+        }
     }
     sb_add(&up, ")");
-    int rc = flips ? db_exec_sb(db, 0, &up, &ua, NULL, NULL, err) : AT_OK;
+    int rc = acc.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
+             : flips ? db_exec_sb(db, 0, &up, &ua, NULL, NULL, err)
+                     : AT_OK;
     sb_free(&up);
     args_free(&ua);
-    if (rc == AT_OK && to_paused) {
-        counts_delta d = {.business_id = business_id, .queued = -to_paused, .paused = to_paused};
-        rc = counts_add(db, &d, 1, err);
-    }
+    if (rc == AT_OK && flips)
+        rc = counts_acc_write(db, &acc, err);
+    counts_acc_free(&acc);
     return rc;
 }
 
-/* Brings the held flags of up to max lanes of one target, after lane id
- * *after, in line with the live rules, and moves their queued tasks
- * between the queued and paused totals. *after becomes the last lane seen;
- * *done is set when no lane of the target is left after it. The caller
- * holds the business row (exclusively for a change of rules, in share
- * mode for leftover work), so the rules cannot change meanwhile. */
+/* Locks the lanes of the statement in sql and brings their flags in
+ * line: *v the lanes read, *n how many. */
+static int
+rehold_locked(at_db *db, strbuf *sql, arglist *a, struct flip **v, size_t *n, at_error *err)
+{
+    *v = NULL;
+    *n = 0;
+    int rc = sb_failed(sql, a) ? at_error_set(err, AT_ENOMEM, "out of memory")
+                               : db_rows(db, 0, sql->p, a->v, (unsigned) a->n, sizeof **v,
+                                         fill_flip, (void **) v, n, err);
+    sb_free(sql);
+    args_free(a);
+    if (rc == AT_OK && *n)
+        rc = lanes_want(db, *v, *n, err);
+    if (rc == AT_OK && *n)
+        rc = flip_lanes(db, *v, *n, err);
+    return rc;
+}
+
+/* Brings the held flags of up to max lanes of one target, after the
+ * cursor *after, in line with the live rules, and moves their queued
+ * tasks between the queued and paused totals. *after becomes the last
+ * lane seen; *done is set when no lane of the target is left after it.
+ * The caller holds the row of the rules' owner (the business's, or the
+ * platform's for business 0): exclusively for a change of rules, in share
+ * mode for leftover work, so those rules cannot change meanwhile. */
 int
 lanes_rehold(at_db *db, uint64_t business_id, int scope, uint64_t target, unsigned max,
-             uint64_t *after, int *done, at_error *err)
+             lane_cursor *after, int *done, at_error *err)
 {
     strbuf sql = {0};
-    sb_add(&sql, "SELECT id, queued, held, ");
-    pause_held_sql(&sql, "business_id", "user_id", "task_type_id");
-    target_lanes_sql(&sql, scope);
-    /* the held lanes: "held = 1" takes the target's place */
-    db_arg a[] = {da_u64(scope == LANE_SCOPE_HELD ? 1 : target), da_u64(business_id),
-                  da_u64(*after), da_u64(max)};
+    arglist a = {0};
+    target_lanes_sql(&sql, &a, business_id, scope, target, after, max);
     struct flip *v = NULL;
     size_t n = 0;
-    int rc = sql.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
-                     : db_rows(db, 0, sql.p, a, AT_COUNT(a), sizeof *v, fill_flip, (void **) &v,
-                               &n, err);
-    sb_free(&sql);
-    if (rc)
-        return rc;
-    *done = n < max;
-    if (n)
-        *after = v[n - 1].id;
-    rc = flip_lanes(db, business_id, v, n, err);
+    int rc = rehold_locked(db, &sql, &a, &v, &n, err);
+    if (rc == AT_OK) {
+        *done = n < max;
+        if (n) {
+            after->business_id = v[n - 1].business_id;
+            after->id = v[n - 1].id;
+        }
+    }
     free(v);
     return rc;
 }
@@ -305,20 +386,17 @@ int
 lane_rehold_one(at_db *db, const lane_key *k, at_error *err)
 {
     strbuf sql = {0};
-    sb_add(&sql, "SELECT id, queued, held, ");
-    pause_held_sql(&sql, "business_id", "user_id", "task_type_id");
-    sb_add(&sql, " FROM lanes FORCE INDEX (lanes_key) WHERE business_id = ? AND user_id = ? "
-                 "AND task_type_id = ? AND priority = ? FOR UPDATE");
-    db_arg a[] = {da_u64(k->business_id), da_u64(k->user_id), da_u64(k->type_id),
-                  da_i64(k->priority)};
+    arglist a = {0};
+    sb_add(&sql, "SELECT id, queued, held, business_id FROM lanes FORCE INDEX (lanes_key) "
+                 "WHERE business_id = ? AND user_id = ? AND task_type_id = ? AND priority = ? "
+                 "FOR UPDATE");
+    args_add(&a, da_u64(k->business_id));
+    args_add(&a, da_u64(k->user_id));
+    args_add(&a, da_u64(k->type_id));
+    args_add(&a, da_i64(k->priority));
     struct flip *v = NULL;
     size_t n = 0;
-    int rc = sql.oom ? at_error_set(err, AT_ENOMEM, "out of memory")
-                     : db_rows(db, 0, sql.p, a, AT_COUNT(a), sizeof *v, fill_flip, (void **) &v,
-                               &n, err);
-    sb_free(&sql);
-    if (rc == AT_OK)
-        rc = flip_lanes(db, k->business_id, v, n, err);
+    int rc = rehold_locked(db, &sql, &a, &v, &n, err);
     free(v);
     return rc;
 }
@@ -329,7 +407,7 @@ int
 lanes_rehold_target(at_db *db, uint64_t business_id, int scope, uint64_t target, int *left,
                     at_error *err)
 {
-    uint64_t after = 0;
+    lane_cursor after = {0, 0};
     int done = 0;
     int rc = lanes_rehold(db, business_id, scope, target, LANE_CHUNK, &after, &done, err);
     if (rc || done)
@@ -339,15 +417,16 @@ lanes_rehold_target(at_db *db, uint64_t business_id, int scope, uint64_t target,
                   da_str(scope == AT_SCOPE_USER        ? "user"
                          : scope == AT_SCOPE_TASK_TYPE ? "task_type"
                                                        : "business"),
-                  da_u64(target), da_u64(after)};
+                  da_u64(target), da_u64(after.business_id), da_u64(after.id)};
     return db_exec(db, 0,
-                   "INSERT INTO lane_work (business_id, scope, target_id, after_lane_id, "
-                   "created_at) VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6))",
+                   "INSERT INTO lane_work (business_id, scope, target_id, after_business_id, "
+                   "after_lane_id, created_at) VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
                    a, AT_COUNT(a), NULL, NULL, err);
 }
 
 struct work {
-    uint64_t id, business_id, target, after;
+    uint64_t id, business_id, target;
+    lane_cursor after;
     int scope;
 };
 
@@ -363,7 +442,8 @@ fill_work(const db_res *r, void *elem, at_error *err)
                : strcmp(s, "task_type") == 0 ? AT_SCOPE_TASK_TYPE
                                             : LANE_SCOPE_HELD;
     w->target = db_u64(r, 3);
-    w->after = db_u64(r, 4);
+    w->after.business_id = db_u64(r, 4);
+    w->after.id = db_u64(r, 5);
     return AT_OK;
 }
 
@@ -374,27 +454,33 @@ work_tx(at_db *db, void *vctx, at_error *err)
     int *none = vctx;
     struct work w;
     int rc = db_row(db, 0,
-                    "SELECT id, business_id, scope, target_id, after_lane_id FROM lane_work "
+                    "SELECT id, business_id, scope, target_id, after_business_id, after_lane_id "
+                    "FROM lane_work "
                     "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
                     NULL, 0, fill_work, &w, "lane work", err);
     *none = rc == AT_ENOTFOUND;
     if (rc)
         return *none ? AT_OK : rc;
+    /* the row of the rules' owner: the business's, or the platform's */
     uint64_t bid;
     db_arg b[] = {da_u64(w.business_id)};
-    rc = db_query_u64(db, 0, "SELECT id FROM businesses WHERE id = ? LOCK IN SHARE MODE", b, 1,
-                      &bid, err);
+    rc = w.business_id
+             ? db_query_u64(db, 0, "SELECT id FROM businesses WHERE id = ? LOCK IN SHARE MODE", b,
+                            1, &bid, err)
+             : db_query_u64(db, 0, "SELECT id FROM platform WHERE id = 1 LOCK IN SHARE MODE", NULL,
+                            0, &bid, err);
     int done = 1;
     if (rc == AT_OK)
         rc = lanes_rehold(db, w.business_id, w.scope, w.target, LANE_CHUNK, &w.after, &done, err);
     else if (rc == AT_ENOTFOUND)
         rc = AT_OK; /* the business is gone: so is the work */
-    db_arg a[] = {da_u64(w.after), da_u64(w.id)};
+    db_arg a[] = {da_u64(w.after.business_id), da_u64(w.after.id), da_u64(w.id)};
     if (rc == AT_OK && done)
-        rc = db_exec(db, 0, "DELETE FROM lane_work WHERE id = ?", a + 1, 1, NULL, NULL, err);
+        rc = db_exec(db, 0, "DELETE FROM lane_work WHERE id = ?", a + 2, 1, NULL, NULL, err);
     else if (rc == AT_OK)
-        rc = db_exec(db, 0, "UPDATE lane_work SET after_lane_id = ? WHERE id = ?", a, 2, NULL,
-                     NULL, err);
+        rc = db_exec(db, 0,
+                     "UPDATE lane_work SET after_business_id = ?, after_lane_id = ? WHERE id = ?",
+                     a, 3, NULL, NULL, err);
     return rc;
 }
 

@@ -56,6 +56,15 @@ pause_held_sql(strbuf *sql, const char *b, const char *u, const char *t)
     sb_add(sql, " AND pr.scope = 'task_type' AND pr.target_id = ");
     sb_add(sql, t);
     sb_add(sql, live);
+    /* the platform's rules: one key lookup each */
+    sb_add(sql, " OR EXISTS (SELECT 1 FROM platform_pause_rules pr WHERE pr.scope = 'user' "
+                "AND pr.target_id = ");
+    sb_add(sql, u);
+    sb_add(sql, live);
+    sb_add(sql, " OR EXISTS (SELECT 1 FROM platform_pause_rules pr WHERE pr.scope = 'task_type' "
+                "AND pr.target_id = ");
+    sb_add(sql, t);
+    sb_add(sql, live);
     sb_add(sql, ")");
 }
 
@@ -76,14 +85,17 @@ lock_business(at_db *db, uint64_t business_id, at_error *err)
 }
 
 /* Name of a target, which must belong to the business: a member, or a
- * registered task type. */
+ * registered task type; of the platform's (business 0): any user. */
 static int
 target_name(at_db *db, uint64_t business_id, int scope, uint64_t target, char *name,
             size_t namelen, at_error *err)
 {
     db_res r;
     int rc;
-    if (scope == AT_SCOPE_USER) {
+    if (scope == AT_SCOPE_USER && !business_id) {
+        db_arg a[] = {da_u64(target)};
+        rc = db_query(db, 0, "SELECT name FROM users WHERE id = ?", a, 1, &r, err);
+    } else if (scope == AT_SCOPE_USER) {
         db_arg a[] = {da_u64(business_id), da_u64(target)};
         rc = db_query(db, 0,
                       "SELECT u.name FROM memberships m JOIN users u ON u.id = m.user_id "
@@ -101,8 +113,9 @@ target_name(at_db *db, uint64_t business_id, int scope, uint64_t target, char *n
         rc = AT_OK;
     } else if (rc == 0) {
         rc = at_error_set(err, AT_ENOTFOUND,
-                          scope == AT_SCOPE_USER ? "user #%llu is not a member of this business"
-                                                 : "no task type #%llu",
+                          scope != AT_SCOPE_USER ? "no task type #%llu"
+                          : business_id          ? "user #%llu is not a member of this business"
+                                                 : "no user #%llu",
                           (unsigned long long) target);
     }
     db_res_close(&r);
@@ -124,32 +137,69 @@ fill_expired(const db_res *r, void *elem, at_error *err)
 }
 
 /* Expired rules hold nothing: removing them keeps the set small and lets
- * their lanes go. The caller holds the business row. */
-static int
-expire_rules(at_db *db, uint64_t business_id, int *left, at_error *err)
+ * their lanes go. The caller holds the owner's row: the business's, or
+ * (owner 0) the platform's. *expired (may be NULL) counts them. */
+int
+pause_expire_rules(at_db *db, uint64_t owner, int *left, size_t *expired, at_error *err)
 {
     struct expired *v = NULL;
     size_t n = 0;
-    db_arg a[] = {da_u64(business_id)};
-    int rc = db_rows(db, 0,
-                     "SELECT scope, target_id FROM pause_rules WHERE business_id = ? "
-                     "AND paused_until IS NOT NULL AND paused_until <= UTC_TIMESTAMP(6) "
-                     "FOR UPDATE",
-                     a, 1, sizeof *v, fill_expired, (void **) &v, &n, err);
+    db_arg a[] = {da_u64(owner)};
+    int rc = owner ? db_rows(db, 0,
+                             "SELECT scope, target_id FROM pause_rules WHERE business_id = ? "
+                             "AND paused_until IS NOT NULL AND paused_until <= UTC_TIMESTAMP(6) "
+                             "FOR UPDATE",
+                             a, 1, sizeof *v, fill_expired, (void **) &v, &n, err)
+                   : db_rows(db, 0,
+                             "SELECT scope, target_id FROM platform_pause_rules "
+                             "WHERE paused_until IS NOT NULL "
+                             "AND paused_until <= UTC_TIMESTAMP(6) FOR UPDATE",
+                             NULL, 0, sizeof *v, fill_expired, (void **) &v, &n, err);
     if (rc == AT_OK && n)
-        rc = db_exec(db, 0,
-                     "DELETE FROM pause_rules WHERE business_id = ? "
-                     "AND paused_until IS NOT NULL AND paused_until <= UTC_TIMESTAMP(6)",
-                     a, 1, NULL, NULL, err);
+        rc = owner ? db_exec(db, 0,
+                             "DELETE FROM pause_rules WHERE business_id = ? "
+                             "AND paused_until IS NOT NULL AND paused_until <= UTC_TIMESTAMP(6)",
+                             a, 1, NULL, NULL, err)
+                   : db_exec(db, 0,
+                             "DELETE FROM platform_pause_rules WHERE paused_until IS NOT NULL "
+                             "AND paused_until <= UTC_TIMESTAMP(6)",
+                             NULL, 0, NULL, NULL, err);
     for (size_t i = 0; rc == AT_OK && i < n; i++)
-        rc = lanes_rehold_target(db, business_id, v[i].scope, v[i].target, left, err);
+        rc = lanes_rehold_target(db, owner, v[i].scope, v[i].target, left, err);
     free(v);
+    if (expired)
+        *expired = rc ? 0 : n;
     return rc;
 }
 
+/* ---- a change of rules: a business's, or the platform's (owner 0) ---- */
+
+/* The owner's row, exclusively, with its epoch bumped; then the owner's
+ * expired rules removed (their lanes let go). A platform change is a
+ * platform admin's or the operator's only. */
+static int
+begin_change(at_db *db, const at_actor *actor, uint64_t owner, int *left, at_error *err)
+{
+    int rc;
+    if (!owner) {
+        rc = at_access_platform_rules(db, actor, err);
+        if (rc == AT_OK)
+            rc = pause_platform_lock(db, err);
+    } else {
+        rc = lock_business(db, owner, err);
+    }
+    return rc ? rc : pause_expire_rules(db, owner, left, NULL, err);
+}
+
+#define RULE_COLUMNS "scope, target_id, reason, paused_by, paused_by_name, paused_at, paused_until) "
+#define RULE_UPDATE                                                                                \
+    " ON DUPLICATE KEY UPDATE reason = VALUES(reason), "                                           \
+    "paused_by = VALUES(paused_by), paused_by_name = VALUES(paused_by_name), "                     \
+    "paused_at = VALUES(paused_at), paused_until = VALUES(paused_until)"
+
 struct add_ctx {
     const at_actor *actor;
-    uint64_t business_id;
+    uint64_t owner; /* the business, or 0: the platform */
     int scope;
     const uint64_t *targets;
     size_t n;
@@ -158,78 +208,75 @@ struct add_ctx {
     int lanes_left; /* lane bookkeeping continues after the commit */
 };
 
+/* One target's rule, its lanes (of the business, or of every business)
+ * and its audit entry (in the business's log, or the platform's). */
+static int
+add_one(at_db *db, struct add_ctx *c, uint64_t target, at_time now, const char *detail,
+        at_error *err)
+{
+    char name[AT_NAME_BUF];
+    int rc = target_name(db, c->owner, c->scope, target, name, sizeof name, err);
+    if (rc)
+        return rc;
+    /* the platform's rules have no business column: its rule goes
+     * without the first argument */
+    db_arg a[] = {da_u64(c->owner),
+                  da_str(at_scope_str(c->scope)),
+                  da_u64(target),
+                  da_str(c->reason),
+                  c->actor->user_id ? da_u64(c->actor->user_id) : da_null(),
+                  da_str(c->actor->name),
+                  da_time(now),
+                  da_time(c->until)};
+    rc = db_exec(db, 0,
+                 c->owner ? "INSERT INTO pause_rules (business_id, " RULE_COLUMNS
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)" RULE_UPDATE
+                          : "INSERT INTO platform_pause_rules (" RULE_COLUMNS
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)" RULE_UPDATE,
+                 c->owner ? a : a + 1, AT_COUNT(a) - (c->owner ? 0 : 1), NULL, NULL, err);
+    if (rc == AT_OK)
+        rc = lanes_rehold_target(db, c->owner, c->scope, target, &c->lanes_left, err);
+    if (rc == AT_OK)
+        rc = at_audit_write(db, c->owner, c->actor, "pause", at_scope_str(c->scope), target, name,
+                            c->reason, detail, err);
+    return rc;
+}
+
 static int
 add_tx(at_db *db, void *vctx, at_error *err)
 {
     struct add_ctx *c = vctx;
     c->lanes_left = 0;
-    int rc = lock_business(db, c->business_id, err);
-    if (rc == AT_OK)
-        rc = expire_rules(db, c->business_id, &c->lanes_left, err);
     at_time now = 0;
+    char detail[64];
+    int rc = begin_change(db, c->actor, c->owner, &c->lanes_left, err);
     if (rc == AT_OK)
         rc = at_db_now(db, &now, err);
-    if (rc)
-        return rc;
-    if (c->until && c->until <= now) {
-        char tb[32];
-        return at_error_set(err, AT_EINVAL, "pause expiry %s UTC is not in the future",
-                            at_time_format(c->until, tb, sizeof tb));
-    }
-    char detail[64] = "";
-    if (c->until) {
-        char tb[32];
-        snprintf(detail, sizeof detail, "until %s UTC", at_time_format(c->until, tb, sizeof tb));
-    }
+    if (rc == AT_OK)
+        rc = pause_until_check(now, c->until, detail, sizeof detail, err);
     for (size_t i = 0; i < c->n && rc == AT_OK; i++) {
         bool dup = false;
         for (size_t k = 0; k < i; k++)
             dup |= c->targets[k] == c->targets[i];
-        if (dup)
-            continue;
-        char name[AT_NAME_BUF];
-        rc = target_name(db, c->business_id, c->scope, c->targets[i], name, sizeof name, err);
-        if (rc)
-            break;
-        db_arg a[] = {da_u64(c->business_id),
-                      da_str(at_scope_str(c->scope)),
-                      da_u64(c->targets[i]),
-                      da_str(c->reason),
-                      c->actor->user_id ? da_u64(c->actor->user_id) : da_null(),
-                      da_str(c->actor->name),
-                      da_time(now),
-                      da_time(c->until)};
-        rc = db_exec(db, 0,
-                     "INSERT INTO pause_rules (business_id, scope, target_id, reason, paused_by, "
-                     "paused_by_name, paused_at, paused_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                     "ON DUPLICATE KEY UPDATE reason = VALUES(reason), "
-                     "paused_by = VALUES(paused_by), paused_by_name = VALUES(paused_by_name), "
-                     "paused_at = VALUES(paused_at), paused_until = VALUES(paused_until)",
-                     a, AT_COUNT(a), NULL, NULL, err);
-        if (rc == AT_OK)
-            rc = lanes_rehold_target(db, c->business_id, c->scope, c->targets[i],
-                                     &c->lanes_left, err);
-        if (rc == AT_OK)
-            rc = at_audit_write(db, c->business_id, c->actor, "pause", at_scope_str(c->scope),
-                                c->targets[i], name, c->reason, detail, err);
+        if (!dup)
+            rc = add_one(db, c, c->targets[i], now, detail, err);
     }
+    if (rc == AT_OK && !c->owner)
+        rc = pause_platform_cap_check(db, err);
     return rc;
 }
 
-/* Lane flags left over by a change of many lanes, after its commit: the
- * change holds already (the executors' re-check reads the rules), the
- * flags follow within budget_ms here, or soon after in a supervisor's
- * dispatcher. A failure here is no failure of the change. */
-static void
-finish_lanes(at_db *db, int left, unsigned budget_ms)
+void
+pause_finish_lanes(at_db *db, int left, int resume)
 {
     at_error ignore;
     if (left)
-        at_lane_work_run(db, budget_ms, NULL, &ignore);
+        at_lane_work_run(db, resume ? RESUME_LANES_BUDGET_MS : PAUSE_LANES_BUDGET_MS, NULL,
+                         &ignore);
 }
 
-static int
-check_scope(int scope, at_error *err)
+int
+pause_check_scope(int scope, at_error *err)
 {
     if (scope != AT_SCOPE_USER && scope != AT_SCOPE_TASK_TYPE)
         return at_error_set(err, AT_EINVAL, "pause scope must be user or task type");
@@ -237,12 +284,12 @@ check_scope(int scope, at_error *err)
 }
 
 int
-at_pause_add(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
-             const uint64_t *targets, size_t n, const char *reason, at_time until, at_error *err)
+pause_add_check(const at_actor *actor, int scope, const char *reason, size_t n, at_time until,
+                at_error *err)
 {
     int rc = at_actor_check(actor, err);
     if (rc == AT_OK)
-        rc = check_scope(scope, err);
+        rc = pause_check_scope(scope, err);
     if (rc == AT_OK)
         rc = at_text_check("reason", reason ? reason : "", AT_REASON_MAX, 1, 0, err);
     if (rc)
@@ -255,16 +302,56 @@ at_pause_add(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
                             PAUSE_TARGETS_MAX);
     if (until < 0)
         return at_error_set(err, AT_EINVAL, "pause expiry is before 1970");
+    return AT_OK;
+}
+
+int
+pause_until_check(at_time now, at_time until, char *detail, size_t len, at_error *err)
+{
+    char tb[32];
+    detail[0] = 0;
+    if (until && until <= now)
+        return at_error_set(err, AT_EINVAL, "pause expiry %s UTC is not in the future",
+                            at_time_format(until, tb, sizeof tb));
+    if (until)
+        snprintf(detail, len, "until %s UTC", at_time_format(until, tb, sizeof tb));
+    return AT_OK;
+}
+
+/* A pause of targets by the owner (a business, or 0: the platform). */
+static int
+pause_add(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
+          const uint64_t *targets, size_t n, const char *reason, at_time until, at_error *err)
+{
+    int rc = pause_add_check(actor, scope, reason, n, until, err);
+    if (rc)
+        return rc;
     struct add_ctx c = {actor, business_id, scope, targets, n, reason ? reason : "", until, 0};
     rc = db_tx(db, false, add_tx, &c, err);
     if (rc == AT_OK)
-        finish_lanes(db, c.lanes_left, PAUSE_LANES_BUDGET_MS);
+        pause_finish_lanes(db, c.lanes_left, 0);
     return rc;
+}
+
+int
+at_pause_add(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
+             const uint64_t *targets, size_t n, const char *reason, at_time until, at_error *err)
+{
+    if (business_id == 0)
+        return at_error_set(err, AT_ENOTFOUND, "no business #0");
+    return pause_add(db, actor, business_id, scope, targets, n, reason, until, err);
+}
+
+int
+at_platform_pause_add(at_db *db, const at_actor *actor, int scope, const uint64_t *targets,
+                      size_t n, const char *reason, at_time until, at_error *err)
+{
+    return pause_add(db, actor, 0, scope, targets, n, reason, until, err);
 }
 
 struct resume_ctx {
     const at_actor *actor;
-    uint64_t business_id;
+    uint64_t owner; /* the business, or 0: the platform */
     int scope;
     uint64_t target;
     int lanes_left;
@@ -275,28 +362,50 @@ resume_tx(at_db *db, void *vctx, at_error *err)
 {
     struct resume_ctx *c = vctx;
     c->lanes_left = 0;
-    int rc = lock_business(db, c->business_id, err);
-    if (rc == AT_OK)
-        rc = expire_rules(db, c->business_id, &c->lanes_left, err);
+    int rc = begin_change(db, c->actor, c->owner, &c->lanes_left, err);
     if (rc)
         return rc;
     char name[AT_NAME_BUF] = "";
     at_error ignore;
-    target_name(db, c->business_id, c->scope, c->target, name, sizeof name, &ignore);
-    db_arg a[] = {da_u64(c->business_id), da_str(at_scope_str(c->scope)), da_u64(c->target)};
+    target_name(db, c->owner, c->scope, c->target, name, sizeof name, &ignore);
+    db_arg a[] = {da_u64(c->owner), da_str(at_scope_str(c->scope)), da_u64(c->target)};
     uint64_t n = 0;
-    rc = db_exec(db, 0, "DELETE FROM pause_rules WHERE business_id = ? AND scope = ? AND target_id = ?",
-                 a, 3, &n, NULL, err);
+    rc = c->owner ? db_exec(db, 0,
+                            "DELETE FROM pause_rules WHERE business_id = ? AND scope = ? "
+                            "AND target_id = ?",
+                            a, 3, &n, NULL, err)
+                  : db_exec(db, 0,
+                            "DELETE FROM platform_pause_rules WHERE scope = ? AND target_id = ?",
+                            a + 1, 2, &n, NULL, err);
     if (rc)
         return rc;
     if (n == 0)
-        return at_error_set(err, AT_ENOTFOUND, "%s %s is not paused",
+        return at_error_set(err, AT_ENOTFOUND, "%s %s is not paused%s",
                             c->scope == AT_SCOPE_USER ? "user" : "task type",
-                            name[0] ? name : "(unknown)");
-    rc = lanes_rehold_target(db, c->business_id, c->scope, c->target, &c->lanes_left, err);
+                            name[0] ? name : "(unknown)", c->owner ? "" : " for all businesses");
+    rc = lanes_rehold_target(db, c->owner, c->scope, c->target, &c->lanes_left, err);
     if (rc == AT_OK)
-        rc = at_audit_write(db, c->business_id, c->actor, "resume", at_scope_str(c->scope),
-                            c->target, name, NULL, NULL, err);
+        rc = at_audit_write(db, c->owner, c->actor, "resume", at_scope_str(c->scope), c->target,
+                            name, NULL, NULL, err);
+    return rc;
+}
+
+/* A resume of one target by the owner (a business, or 0: the platform). */
+static int
+pause_resume(at_db *db, const at_actor *actor, uint64_t owner, int scope, uint64_t target,
+             at_error *err)
+{
+    int rc = at_actor_check(actor, err);
+    if (rc == AT_OK)
+        rc = pause_check_scope(scope, err);
+    if (rc)
+        return rc;
+    struct resume_ctx c = {actor, owner, scope, target, 0};
+    rc = db_tx(db, false, resume_tx, &c, err);
+    if (rc == AT_OK) {
+        pause_finish_lanes(db, c.lanes_left, 1);
+        at_wake(db, owner); /* the tasks it held may run now (0: in any business) */
+    }
     return rc;
 }
 
@@ -304,18 +413,16 @@ int
 at_pause_resume(at_db *db, const at_actor *actor, uint64_t business_id, int scope,
                 uint64_t target, at_error *err)
 {
-    int rc = at_actor_check(actor, err);
-    if (rc == AT_OK)
-        rc = check_scope(scope, err);
-    if (rc)
-        return rc;
-    struct resume_ctx c = {actor, business_id, scope, target, 0};
-    rc = db_tx(db, false, resume_tx, &c, err);
-    if (rc == AT_OK) {
-        finish_lanes(db, c.lanes_left, RESUME_LANES_BUDGET_MS);
-        at_wake(db, business_id); /* the tasks it held may run now */
-    }
-    return rc;
+    if (business_id == 0)
+        return at_error_set(err, AT_ENOTFOUND, "no business #0");
+    return pause_resume(db, actor, business_id, scope, target, err);
+}
+
+int
+at_platform_pause_resume(at_db *db, const at_actor *actor, int scope, uint64_t target,
+                         at_error *err)
+{
+    return pause_resume(db, actor, 0, scope, target, err);
 }
 
 /* ---- reading rules ---- */
@@ -361,6 +468,8 @@ at_pause_load(at_db *db, uint64_t business_id, at_pause_set *set, at_error *err)
                      " WHERE r.business_id = ? AND (r.paused_until IS NULL OR r.paused_until > ?) "
                      "ORDER BY r.paused_at, r.id",
                      a, 2, sizeof *set->rules, fill_rule, (void **) &set->rules, &set->n, err);
+    if (rc == AT_OK)
+        rc = pause_platform_append(db, set->now, 0, 0, set, err);
     if (rc)
         at_pause_set_free(set);
     else
@@ -499,48 +608,62 @@ add_in(strbuf *sql, arglist *a, const char *scope, const uint64_t *ids, size_t n
  * (measured beside the list page, docs/ARCHITECTURE.md). */
 #define FEW_RULES 64
 
-/* Oldest first, as "ORDER BY r.paused_at, r.id". */
+/* The business's rules before the platform's, each oldest first, as
+ * "ORDER BY r.paused_at, r.id". */
 static int
 rule_older(const void *pa, const void *pb)
 {
     const at_pause_rule *a = pa, *b = pb;
+    if (at_pause_rule_platform(a) != at_pause_rule_platform(b))
+        return at_pause_rule_platform(a) ? 1 : -1;
     if (a->paused_at != b->paused_at)
         return a->paused_at < b->paused_at ? -1 : 1;
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
 /* The business's live rules (of one scope, when scope is not NULL) in the
- * order of the rules' unique key: a range read cut at limit. */
+ * order of the rules' unique key: a range read cut at limit; with
+ * platform, the platform's live rules after them in the same statement. */
 static int
 read_live_range(at_db *db, uint64_t business_id, const char *scope, at_time now, unsigned limit,
-                at_pause_set *set, at_error *err)
+                bool platform, at_pause_set *set, at_error *err)
 {
     strbuf sql = {0};
     arglist a = {0};
-    sb_add(&sql, "SELECT " RULE_COLS " " RULE_FROM " WHERE r.business_id = ? ");
+    sb_add(&sql, "(SELECT " RULE_COLS " " RULE_FROM " WHERE r.business_id = ? ");
     args_add(&a, da_u64(business_id));
     if (scope) {
         sb_add(&sql, "AND r.scope = ? ");
         args_add(&a, da_str(scope));
     }
     sb_add(&sql, "AND (r.paused_until IS NULL OR r.paused_until > ?) "
-                 "ORDER BY r.business_id, r.scope, r.target_id LIMIT ?");
+                 "ORDER BY r.business_id, r.scope, r.target_id LIMIT ?)");
     args_add(&a, da_time(now));
     args_add(&a, da_u64(limit));
+    if (platform) {
+        sb_add(&sql, " UNION ALL (SELECT " PLATFORM_RULE_COLS " " PLATFORM_RULE_FROM
+                     " WHERE " PLATFORM_LIVE " LIMIT ?)");
+        args_add(&a, da_time(now));
+        args_add(&a, da_u64(PLATFORM_RULES_MAX));
+    }
     int rc = read_rules(db, &sql, &a, 0, set, NULL, err);
     sb_free(&sql);
     args_free(&a);
     return rc;
 }
 
-/* The business's live rules into set when there are at most FEW_RULES
- * (*whole = true), else *whole = false and set empty. */
+/* The business's live rules and then the platform's into set when the
+ * business has at most FEW_RULES (*whole = true), else *whole = false and
+ * set empty. One statement. */
 static int
 load_few(at_db *db, uint64_t business_id, at_time now, at_pause_set *set,
          at_pause_counts *counts, bool *whole, at_error *err)
 {
-    int rc = read_live_range(db, business_id, NULL, now, FEW_RULES + 1, set, err);
-    *whole = rc == AT_OK && set->n <= FEW_RULES;
+    int rc = read_live_range(db, business_id, NULL, now, FEW_RULES + 1, true, set, err);
+    size_t own = 0;
+    for (size_t i = 0; rc == AT_OK && i < set->n; i++)
+        own += !at_pause_rule_platform(&set->rules[i]);
+    *whole = rc == AT_OK && own <= FEW_RULES;
     if (!*whole) {
         at_pause_set_free(set);
         set->business_id = business_id;
@@ -552,7 +675,7 @@ load_few(at_db *db, uint64_t business_id, at_time now, at_pause_set *set,
         qsort(set->rules, set->n, sizeof *set->rules, rule_older);
     if (counts) {
         memset(counts, 0, sizeof *counts);
-        for (size_t i = 0; i < set->n; i++)
+        for (size_t i = 0; i < own; i++) /* the business's: they come first */
             if (set->rules[i].scope == AT_SCOPE_USER)
                 counts->users++;
             else
@@ -610,6 +733,8 @@ at_pause_load_for(at_db *db, uint64_t business_id, at_time now, const uint64_t *
     int rc = read_rules(db, &sql, &a, 2, set, counts, err);
     sb_free(&sql);
     args_free(&a);
+    if (rc == AT_OK)
+        rc = pause_platform_append(db, now, 0, 0, set, err);
     if (rc)
         at_pause_set_free(set);
     return rc;
@@ -622,10 +747,10 @@ at_pause_load_scope(at_db *db, uint64_t business_id, at_time now, int scope, uns
     memset(set, 0, sizeof *set);
     set->business_id = business_id;
     set->now = now;
-    int rc = check_scope(scope, err);
+    int rc = pause_check_scope(scope, err);
     if (rc)
         return rc;
-    rc = read_live_range(db, business_id, at_scope_str(scope), now, limit, set, err);
+    rc = read_live_range(db, business_id, at_scope_str(scope), now, limit, false, set, err);
     if (rc)
         at_pause_set_free(set);
     return rc;
@@ -647,14 +772,14 @@ at_pause_load_scope_of(at_db *db, const at_pause_set *known, int scope, unsigned
     memset(set, 0, sizeof *set);
     set->business_id = known->business_id;
     set->now = known->now;
-    int rc = check_scope(scope, err);
+    int rc = pause_check_scope(scope, err);
     if (rc)
         return rc;
     set->rules = calloc(known->n + 1, sizeof *set->rules);
     if (!set->rules)
         return at_error_set(err, AT_ENOMEM, "out of memory");
     for (size_t i = 0; i < known->n; i++)
-        if (known->rules[i].scope == scope)
+        if (known->rules[i].scope == scope && !at_pause_rule_platform(&known->rules[i]))
             set->rules[set->n++] = known->rules[i];
     /* the order of the range read: one scope's rules by target */
     qsort(set->rules, set->n, sizeof *set->rules, by_target);
@@ -703,16 +828,26 @@ at_pause_check(at_db *db, uint64_t business_id, uint64_t user_id, uint64_t task_
 struct all_ctx {
     const at_actor *actor;
     uint64_t business_id;
-    unsigned removed;
+    unsigned removed, platform_left;
     uint64_t released;
     int lanes_left;
 };
+
+/* The business's held lanes that no platform rule holds: what removing
+ * its own rules releases. */
+#define RELEASED_SQL                                                                               \
+    "SELECT COALESCE(SUM(l.queued), 0) FROM lanes l FORCE INDEX (lanes_held) "                     \
+    "WHERE l.held = 1 AND l.business_id = ? AND NOT EXISTS (SELECT 1 FROM platform_pause_rules pr " \
+    "WHERE ((pr.scope = 'user' AND pr.target_id = l.user_id) OR (pr.scope = 'task_type' "        \
+    "AND pr.target_id = l.task_type_id)) AND (pr.paused_until IS NULL "                           \
+    "OR pr.paused_until > UTC_TIMESTAMP(6)))"
 
 static int
 all_tx(at_db *db, void *vctx, at_error *err)
 {
     struct all_ctx *c = vctx;
     c->removed = 0;
+    c->platform_left = 0;
     c->released = 0;
     c->lanes_left = 0;
     int rc = lock_business(db, c->business_id, err);
@@ -722,10 +857,7 @@ all_tx(at_db *db, void *vctx, at_error *err)
         rc = at_pause_load(db, c->business_id, &set, err);
     /* what the rules held: the queued tasks of the held lanes */
     if (rc == AT_OK)
-        rc = db_query_u64(db, 0,
-                          "SELECT COALESCE(SUM(queued), 0) FROM lanes FORCE INDEX (lanes_held) "
-                          "WHERE held = 1 AND business_id = ?",
-                          a, 1, &c->released, err);
+        rc = db_query_u64(db, 0, RELEASED_SQL, a, 1, &c->released, err);
     if (rc == AT_OK)
         rc = db_exec(db, 0, "DELETE FROM pause_rules WHERE business_id = ?", a, 1, NULL, NULL,
                      err);
@@ -733,6 +865,10 @@ all_tx(at_db *db, void *vctx, at_error *err)
         rc = lanes_rehold_target(db, c->business_id, LANE_SCOPE_HELD, 0, &c->lanes_left, err);
     for (size_t i = 0; rc == AT_OK && i < set.n; i++) {
         const at_pause_rule *r = &set.rules[i];
+        if (at_pause_rule_platform(r)) {
+            c->platform_left++; /* not the business's to lift */
+            continue;
+        }
         /* the reason is the pause's; the resume itself has none */
         char detail[AT_NAME_BUF + AT_REASON_BUF + 64], at[32];
         snprintf(detail, sizeof detail, "Resume All; paused by %s at %s UTC%s%s",
@@ -742,28 +878,31 @@ all_tx(at_db *db, void *vctx, at_error *err)
                             r->target_id, r->target_name, NULL, detail, err);
     }
     if (rc == AT_OK)
-        c->removed = (unsigned) set.n;
+        c->removed = (unsigned) set.n - c->platform_left;
     at_pause_set_free(&set);
     return rc;
 }
 
 int
 at_pause_resume_all(at_db *db, const at_actor *actor, uint64_t business_id,
-                    unsigned *rules_removed, uint64_t *tasks_released, at_error *err)
+                    unsigned *rules_removed, uint64_t *tasks_released, unsigned *platform_left,
+                    at_error *err)
 {
     int rc = at_actor_check(actor, err);
     if (rc)
         return rc;
-    struct all_ctx c = {actor, business_id, 0, 0, 0};
+    struct all_ctx c = {actor, business_id, 0, 0, 0, 0};
     rc = db_tx(db, false, all_tx, &c, err);
     if (rc == AT_OK) {
-        finish_lanes(db, c.lanes_left, RESUME_LANES_BUDGET_MS);
+        pause_finish_lanes(db, c.lanes_left, 1);
         at_wake(db, business_id);
     }
     if (rules_removed)
         *rules_removed = rc ? 0 : c.removed;
     if (tasks_released)
         *tasks_released = rc ? 0 : c.released;
+    if (platform_left)
+        *platform_left = rc ? 0 : c.platform_left;
     return rc;
 }
 
@@ -776,7 +915,7 @@ expire_tx(at_db *db, void *vctx, at_error *err)
     int left = 0;
     int rc = lock_business(db, *business_id, err);
     if (rc == AT_OK)
-        rc = expire_rules(db, *business_id, &left, err);
+        rc = pause_expire_rules(db, *business_id, &left, NULL, err);
     return rc;
 }
 

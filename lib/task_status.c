@@ -31,10 +31,11 @@ char *
 at_pause_rule_text(const at_pause_rule *r, int name_target, char *buf, size_t len)
 {
     char at[32], until[32];
-    int n = snprintf(buf, len, "%s%s%s%spaused by %s at %s UTC",
+    int n = snprintf(buf, len, "%s%s%s%spaused%s by %s at %s UTC",
                      name_target ? (r->scope == AT_SCOPE_USER ? "User" : "Task type") : "",
                      name_target ? " " : "", name_target ? r->target_name : "",
-                     name_target ? " " : "", r->paused_by_name,
+                     name_target ? " " : "",
+                     at_pause_rule_platform(r) ? " for all businesses" : "", r->paused_by_name,
                      at_time_format(r->paused_at, at, sizeof at));
     if (n >= 0 && (size_t) n < len && r->until)
         n += snprintf(buf + n, len - (size_t) n, ", until %s UTC",
@@ -105,6 +106,9 @@ at_task_get_held(at_db *db, uint64_t business_id, uint64_t id, at_time now, at_t
     if (rc == AT_OK && rows == 0)
         rc = at_error_set(err, AT_ENOTFOUND, "no task #%llu in this business",
                           (unsigned long long) id);
+    /* and the platform's rules that name it */
+    if (rc == AT_OK && t->state == AT_TASK_QUEUED)
+        rc = pause_platform_append(db, now, t->user_id, t->task_type_id, rules, err);
     if (rc) {
         if (rows)
             at_task_clear(t);

@@ -58,6 +58,7 @@ struct at_worker {
     int64_t pend_since_ms;
     uint64_t last_business;
     struct rules_entry rules[RULES_MAX];
+    struct rules_entry platform; /* the platform's rules, by the platform's epoch */
     uint64_t tick;
     void (*before_check)(void *ctx, uint64_t task_id);
     void *hook_ctx;
@@ -176,6 +177,7 @@ at_worker_close(at_worker *w)
     drop_batch(w);
     for (size_t i = 0; i < RULES_MAX; i++)
         at_pause_set_free(&w->rules[i].set);
+    at_pause_set_free(&w->platform.set);
     free(w->types);
     free(w->type_ids);
     free(w->limits);
@@ -355,25 +357,46 @@ rules_load(at_worker *w, uint64_t business_id, at_error *err)
     return AT_OK;
 }
 
-/* The re-check, until its epoch is that of the cached rules: then those
- * rules are the business's rules at the moment the statement holds its
- * share locks, which is the moment the task starts (x->now). A pause or
- * resume committed between reading the rules and the re-check moves the
- * epoch, and the rules are read again. *set NULL: the task is not ours or
- * its cancel was requested (x says which), or the rules would not hold
- * still (then the task waits for another turn). */
+/* The platform's rules, read again with their epoch (one view). */
+static int
+platform_load(at_worker *w, at_error *err)
+{
+    struct rules_entry *e = &w->platform;
+    at_pause_set_free(&e->set);
+    e->valid = 0;
+    int rc = pause_load_platform_epoch(w->db, &e->set, &e->epoch, err);
+    if (rc == AT_OK)
+        e->valid = 1;
+    return rc;
+}
+
+/* The re-check, until both its epochs are those of the cached rules:
+ * then those rules are the business's and the platform's rules at the
+ * moment the statement holds its share locks, which is the moment the
+ * task starts (x->now). A pause or resume committed between reading the
+ * rules and the re-check moves an epoch, and those rules are read again.
+ * *set NULL: the task is not ours or its cancel was requested (x says
+ * which), or the rules would not hold still (then the task waits for
+ * another turn); else *platform is the platform's rules. */
 static int
 recheck_rules(at_worker *w, const claimed *t, recheck_res *x, at_pause_set **set,
-              at_error *err)
+              at_pause_set **platform, at_error *err)
 {
     *set = NULL;
     for (int tries = 0; tries < RECHECK_TRIES; tries++) {
         int rc = recheck(w->db, w->executor_id, t->c.task_id, x, err);
         if (rc || !x->mine || x->cancel)
             return rc;
-        if ((*set = rules_at(w, t->c.business_id, x->epoch)))
+        bool platform_ok = w->platform.valid && w->platform.epoch == x->platform_epoch;
+        at_pause_set *b = rules_at(w, t->c.business_id, x->epoch);
+        if (b && platform_ok) {
+            *set = b;
+            *platform = &w->platform.set;
             return AT_OK;
-        if ((rc = rules_load(w, t->c.business_id, err)))
+        }
+        if (!b && (rc = rules_load(w, t->c.business_id, err)))
+            return rc;
+        if (!platform_ok && (rc = platform_load(w, err)))
             return rc;
     }
     return AT_OK;
@@ -393,10 +416,10 @@ next_of_batch(at_worker *w, at_claim *out, int *got, at_error *err)
         r.error = t->payload_error;
     } else {
         recheck_res x;
-        at_pause_set *set = NULL;
+        at_pause_set *set = NULL, *platform = NULL;
         if (w->before_check)
             w->before_check(w->hook_ctx, t->c.task_id);
-        if ((rc = recheck_rules(w, t, &x, &set, err)))
+        if ((rc = recheck_rules(w, t, &x, &set, &platform, err)))
             return rc; /* the task stays next */
         if (!x.mine) {
             r.task_id = 0; /* another owner now: nothing of ours to write */
@@ -405,8 +428,9 @@ next_of_batch(at_worker *w, at_claim *out, int *got, at_error *err)
         } else if (!set) {
             /* rules changing under every look: back to the queue, untouched */
         } else {
-            set->now = x.now;
-            if (!at_pause_match(set, t->c.user_id, t->c.task_type_id)) {
+            set->now = platform->now = x.now;
+            if (!at_pause_match(set, t->c.user_id, t->c.task_type_id) &&
+                !at_pause_match(platform, t->c.user_id, t->c.task_type_id)) {
                 struct type_info *ti = type_of(w, t->c.task_type_id);
                 *out = t->c;
                 out->started_at = x.now;

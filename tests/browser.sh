@@ -88,6 +88,10 @@ cli business add "$B_SLUG" "$B_NAME"
 cli user add "$ADMIN_EMAIL" "$ADMIN_NAME" --password-file - <<<"$PASSWORD"
 cli member add --business "$A_SLUG" --user "$ADMIN_EMAIL" --role business_admin
 cli member add --business "$B_SLUG" --user "$ADMIN_EMAIL" --role business_admin
+# A platform admin, for the platform rules.
+BOSS_EMAIL=boss.bt$RUN@example.test
+cli user add "$BOSS_EMAIL" "Bo Platform" --password-file - <<<"$PASSWORD"
+cli platform-admin add "$BOSS_EMAIL"
 
 for i in "${!A_USERS[@]}"; do
     cli user add "$(email_of "$i")" "${A_USERS[$i]}" --no-password
@@ -162,10 +166,17 @@ q "INSERT INTO executors (host, pid, supervisor_pid, started_at, heartbeat_at, c
    supervisor_id, task_started_at)
    VALUES ('$EX_HOST', $EX_PID, $SUP_PID, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6),
    $RUNNING, $SUP, UTC_TIMESTAMP(6))" || bail "cannot add an executor row"
-trap 'q "DELETE FROM executors WHERE supervisor_id = $SUP; DELETE FROM supervisors WHERE id = $SUP"' EXIT
+# The platform rule of this run's type shows in every business of the
+# shared database: whatever the test left of it goes, and so do its
+# entries in the platform's log, which every business's log shows.
+trap 'q "DELETE FROM executors WHERE supervisor_id = $SUP; DELETE FROM supervisors WHERE id = $SUP;
+         DELETE FROM platform_pause_rules WHERE scope = '"'task_type'"' AND target_id IN
+           (SELECT id FROM task_types WHERE name = '"'${TYPES[0]}'"');
+         DELETE FROM audit_log WHERE business_id = 0 AND target_name = '"'${TYPES[0]}'"'"' EXIT
 
 export BT_URL=$ASYNCTASKS_TEST_URL BT_ARTIFACTS=$ARTIFACTS BT_BROWSER=$BROWSER
 export BT_ADMIN_EMAIL=$ADMIN_EMAIL BT_ADMIN_NAME=$ADMIN_NAME BT_PASSWORD=$PASSWORD
+export BT_BOSS_EMAIL=$BOSS_EMAIL
 export BT_A_SLUG=$A_SLUG BT_A_NAME=$A_NAME BT_B_SLUG=$B_SLUG BT_B_NAME=$B_NAME
 export BT_SEARCH_USER=$SEARCH_USER BT_PAGED_WORD=$PAGED_WORD
 BT_PAGED_TYPES=$(printf '%s\n' "${PAGED[@]}")

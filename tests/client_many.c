@@ -180,7 +180,7 @@ test_paused(void)
         at_task_clear(&got);
     }
     at_pause_set_free(&set);
-    if (at_pause_resume_all(db, &actor, biz, NULL, NULL, &err))
+    if (at_pause_resume_all(db, &actor, biz, NULL, NULL, NULL, &err))
         bail("%s", err.msg);
 }
 

@@ -117,6 +117,56 @@ if printf '%s\n' "$plan" | grep -Eq 'filesort|temporary|	ALL	'; then ok 1 "the c
 is "$(printf '%s\n' "$plan" | awk -F'\t' 'NR > 1 && $2 != "l" && $2 != "lanes" && $2 != "bl" && $2 != "tasks"' | wc -l)" 0 \
     "the claim reads no other table"
 
+# ---- platform rules: what they add to the claim's and enqueue's path ----
+
+# norow_scan WHAT PLAN: a plan (rows without a header), and in it no table
+# read in full, no sort, no temporary table.
+norow_scan() {
+    if [ -z "$2" ] || printf '%s\n' "$2" | awk -F'\t' '$3 == "ALL" || $3 == "index" || $6 ~ /filesort|temporary/' | grep -q .; then
+        ok 1 "$1: no scan, no sort"
+        diag "$2"
+    else
+        ok 0 "$1: no scan, no sort"
+    fi
+}
+# columns as page_plan reads them: select_type table type key rows Extra
+explain_cols() {
+    sql -D asynctasks_test_explain -e "$1" |
+        awk -F'\t' 'BEGIN { OFS = "\t" } { print $2, $3, $4, $6, $9, $10 }'
+}
+task=$(sql -D asynctasks_test_explain -N -e "SELECT MIN(id) FROM tasks")
+# the re-check: the task, its business and the platform row, each by its key
+plan=$(explain_cols "EXPLAIN SELECT t.state = 'running' AND t.lease_owner <=> 1, t.cancel_requested,
+    b.pause_epoch, p.pause_epoch, SYSDATE(6) FROM tasks t JOIN businesses b ON b.id = t.business_id
+    JOIN platform p ON p.id = 1 WHERE t.id = $task LOCK IN SHARE MODE")
+norow_scan "the re-check with the platform row" "$plan"
+is "$(printf '%s\n' "$plan" | awk -F'\t' '$3 == "const" || $3 == "eq_ref"' | wc -l)" 3 \
+    "the re-check reads each of its three rows by its key"
+# a new lane's held flag (the SQL twin, as enqueue computes it)
+sql -D asynctasks_test_explain -e "INSERT INTO platform_pause_rules (scope, target_id, paused_by_name,
+    paused_at) VALUES ('task_type', 999999, 'explain', UTC_TIMESTAMP(6)), ('user', 999999, 'explain',
+    UTC_TIMESTAMP(6))" || bail "platform rules"
+sql -D asynctasks_test_explain -e "ANALYZE TABLE platform_pause_rules, pause_rules" >/dev/null
+# (the platform's rules named exist: each found by its unique key)
+plan=$(explain_cols "EXPLAIN SELECT (EXISTS (SELECT 1 FROM pause_rules pr WHERE pr.business_id = 1
+    AND pr.scope = 'user' AND pr.target_id = 2 AND (pr.paused_until IS NULL OR pr.paused_until > UTC_TIMESTAMP(6)))
+    OR EXISTS (SELECT 1 FROM pause_rules pr WHERE pr.business_id = 1 AND pr.scope = 'task_type'
+    AND pr.target_id = 3 AND (pr.paused_until IS NULL OR pr.paused_until > UTC_TIMESTAMP(6)))
+    OR EXISTS (SELECT 1 FROM platform_pause_rules pr WHERE pr.scope = 'user' AND pr.target_id = 999999
+    AND (pr.paused_until IS NULL OR pr.paused_until > UTC_TIMESTAMP(6)))
+    OR EXISTS (SELECT 1 FROM platform_pause_rules pr WHERE pr.scope = 'task_type' AND pr.target_id = 999999
+    AND (pr.paused_until IS NULL OR pr.paused_until > UTC_TIMESTAMP(6))))")
+norow_scan "a new lane's held flag from both kinds of rules" "$plan"
+is "$(printf '%s\n' "$plan" | awk -F'\t' '$2 == "pr" && $3 == "const" && $4 == "platform_pause_rules_target"' | wc -l)" 2 \
+    "each platform rule is found by its target's key"
+# a platform target's lanes, across businesses, a chunk after a cursor
+plan=$(explain_cols "EXPLAIN SELECT id, queued, held, business_id FROM lanes FORCE INDEX (lanes_type)
+    WHERE task_type_id = 1 AND (business_id > 1 OR (business_id = 1 AND id > 5))
+    ORDER BY business_id, id LIMIT 2000 FOR UPDATE")
+norow_scan "a platform target's lanes after a cursor" "$plan"
+like "$(printf '%s\n' "$plan" | sed -n 1p)" $'^[^\t]*\tlanes\trange\tlanes_type\t' "read as a range of lanes_type"
+sql -D asynctasks_test_explain -e "DELETE FROM platform_pause_rules" || bail "platform rules"
+
 # ---- the dialogs and the audit log ----
 
 # page_plan WHAT TABLE KEY PLAN: the plan reads TABLE through KEY, a range

@@ -101,8 +101,11 @@ budget "$LIST?business=$L" 3 "the list of a business with a pause rule"
 is "$(xp "string(//*[local-name()='tr'][1]/@data-status)")" "paused" \
     "... which shows the paused user's task as paused"
 cli resume all --business "$L"
-budget "$LIST/tasks/$T_MANY?business=$P" 3 "a task's page"
-budget "/admin/audit-log?business=$P" 2 "the audit log"
+# a queued task's page reads the platform's rules that name it too, and
+# the audit log the platform's pauses and resumes beside the business's
+# entries: one key lookup, one range of audit_log_business
+budget "$LIST/tasks/$T_MANY?business=$P" 4 "a task's page"
+budget "/admin/audit-log?business=$P" 3 "the audit log"
 budget "/admin/schedules?business=$P" 2 "the Schedules page"
 budget "$LIST/pause-user?business=$P" 3 "the Pause User panel"
 budget "$LIST/pause-type?business=$P&q=$RUN" 3 "the Pause Task Type panel"

@@ -47,19 +47,7 @@ operator() {
 # The tasks arrive in batches while the operators work, each batch one
 # enqueue --from (its tasks spread over the users and types).
 
-feeder() {
-    local b=0 per=$((TASKS / 20)) failed=0
-    while [ $b -lt 20 ]; do
-        awk -v b=$b -v per=$per -v users=$USERS 'BEGIN { for (s = 1; s <= per; s++)
-            printf "biz\ts%d@storm.example\ttest.storm.%d\n", (s * 7 + b) % users + 1, (s + b) % 8 }' |
-            "$AT" --config "$SVCONF" enqueue --from - >/dev/null || { echo "feed $b failed" >&2; failed=1; }
-        b=$((b + 1))
-        sleep 0.2
-    done
-    return $failed
-}
-
-feeder &
+storm_feed "$TASKS" "$USERS" 8 biz &
 f=$!
 operator 1 &
 o1=$!

@@ -121,6 +121,51 @@ enqueue() {
 
 state_of() { q "SELECT state FROM tasks WHERE id = $1"; }
 
+# The pause storms (tests/storm.sh, tests/storm_platform.sh).
+# storm_feed TASKS USERS TYPES SLUG... : the tasks in 20 batches, 0.2 s
+# apart, each one enqueue --from spread over the users s1..sUSERS, the
+# types test.storm.0..TYPES-1 and the businesses.
+storm_feed() {
+    local tasks=$1 users=$2 types=$3 b=0 failed=0
+    shift 3
+    while [ $b -lt 20 ]; do
+        awk -v b=$b -v per=$((tasks / 20)) -v users="$users" -v types="$types" -v slugs="$*" \
+            'BEGIN { ns = split(slugs, slug, " "); for (s = 1; s <= per; s++)
+                printf "%s\ts%d@storm.example\ttest.storm.%d\n", slug[s % ns + 1],
+                    (s * 7 + b) % users + 1, (s + b) % types }' |
+            "$AT" --config "$SVCONF" enqueue --from - >/dev/null || { echo "feed $b failed" >&2; failed=1; }
+        b=$((b + 1))
+        sleep 0.2
+    done
+    return $failed
+}
+
+# pause_in_force COLUMN [platform] : how many attempts have COLUMN (a time
+# of "t", the task, or "a", the attempt) under a pause of their user or
+# type: after a pause's audit entry and before the next resume of the
+# same target in the same log. A platform entry (business 0) covers every
+# business; a business's Resume All lifts only that business's rules.
+# "platform": only the platform's pauses count.
+# tests/storm.sh, tests/storm_platform.sh and tests/faults/faults.sh hold
+# starts to 0.
+pause_in_force() {
+    local only=
+    [ "${2:-}" = platform ] && only="AND p.business_id = 0"
+    q "WITH ev AS (SELECT business_id, action, target_kind, target_id, created_at FROM audit_log
+                   WHERE action IN ('pause', 'resume', 'resume_all')),
+            iv AS (SELECT p.business_id, p.target_kind, p.target_id, p.created_at AS s,
+                          (SELECT MIN(r.created_at) FROM ev r WHERE r.action <> 'pause'
+                             AND r.business_id = p.business_id
+                             AND r.target_kind = p.target_kind AND r.target_id = p.target_id
+                             AND r.created_at > p.created_at) AS e
+                   FROM ev p WHERE p.action = 'pause' $only)
+       SELECT COUNT(DISTINCT a.task_id, a.attempt) FROM task_attempts a JOIN tasks t ON t.id = a.task_id
+       JOIN iv ON (iv.business_id = 0 OR iv.business_id = t.business_id)
+              AND ((iv.target_kind = 'user' AND iv.target_id = t.user_id)
+               OR (iv.target_kind = 'task_type' AND iv.target_id = t.task_type_id))
+       WHERE $1 > iv.s AND (iv.e IS NULL OR $1 <= iv.e)"
+}
+
 # Children of a process.
 children_of() { ps -o pid= --ppid "$1" | tr -d ' ' | sort; }
 
@@ -140,22 +185,3 @@ wait_started() {
     wait_for "$1" "SELECT started_at IS NOT NULL AND state = 'running' FROM tasks WHERE id = $2"
 }
 
-# pause_in_force COLUMN : how many attempts have COLUMN (a.started_at, or
-# t.created_at to see that the check can see anything) at a time when a
-# pause of their task's user or type was in force, by the audit log: after
-# a pause's entry and before the next resume (or Resume All) of the same
-# target. tests/storm.sh and tests/faults/faults.sh hold starts to 0.
-pause_in_force() {
-    q "WITH ev AS (SELECT business_id, action, target_kind, target_id, created_at FROM audit_log
-                   WHERE action IN ('pause', 'resume', 'resume_all')),
-            iv AS (SELECT p.business_id, p.target_kind, p.target_id, p.created_at AS s,
-                          (SELECT MIN(r.created_at) FROM ev r WHERE r.action <> 'pause'
-                             AND r.business_id = p.business_id AND r.target_kind = p.target_kind
-                             AND r.target_id = p.target_id AND r.created_at > p.created_at) AS e
-                   FROM ev p WHERE p.action = 'pause')
-       SELECT COUNT(DISTINCT a.task_id, a.attempt) FROM task_attempts a JOIN tasks t ON t.id = a.task_id
-       JOIN iv ON iv.business_id = t.business_id
-              AND ((iv.target_kind = 'user' AND iv.target_id = t.user_id)
-                   OR (iv.target_kind = 'task_type' AND iv.target_id = t.task_type_id))
-       WHERE $1 > iv.s AND (iv.e IS NULL OR $1 <= iv.e)"
-}

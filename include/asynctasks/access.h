@@ -115,6 +115,13 @@ int at_platform_admin_add(at_db *db, const at_actor *actor, uint64_t user_id, at
  * in the platform's log, business 0. */
 int at_platform_admin_remove(at_db *db, const at_actor *actor, uint64_t user_id, at_error *err);
 
+/* Whether the actor may change the platform's pause rules, which hold
+ * in every business: the operator (an actor without user id: the command
+ * line on the database's own account) or a platform admin. AT_EDENIED
+ * otherwise. Inside a transaction, the admin's row stays locked in share
+ * mode until its end, so a removal of the right waits for the change. */
+int at_access_platform_rules(at_db *db, const at_actor *actor, at_error *err);
+
 /* flags[i] is 1 when ids[i] is a platform admin, else 0. */
 int at_access_platform_admins(at_db *db, const uint64_t *ids, size_t n, int *flags,
                               at_error *err);

@@ -40,7 +40,9 @@ int at_audit_list(at_db *db, uint64_t business_id, uint64_t before_id, unsigned 
  * entries older than before (0: from the newest), or, going back, the
  * ones newer than after (reaching the newest that way gives the newest
  * page). A range read of audit_log_business cut at the page, at any size
- * of the log. Pass older as before= and newer as after=. */
+ * of the log. Pass older as before= and newer as after=. A business's
+ * log holds the platform's pauses and resumes too (business_id 0): a
+ * platform rule holds in every business. */
 typedef struct at_audit_page {
     at_audit_entry *rows;
     size_t n;
@@ -50,7 +52,8 @@ typedef struct at_audit_page {
 int at_audit_page_get(at_db *db, uint64_t business_id, uint64_t before, uint64_t after,
                       unsigned limit, at_audit_page *page, at_error *err);
 void at_audit_page_free(at_audit_page *page);
-/* The database's plan for that page's query. */
+/* The database's plan for that page's query (for a business, and for
+ * the platform's pauses and resumes it shows beside its own entries). */
 int at_audit_page_explain(at_db *db, uint64_t business_id, uint64_t before, uint64_t after,
                           unsigned limit, char **plan, at_error *err);
 

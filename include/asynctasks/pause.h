@@ -15,7 +15,7 @@ enum at_pause_scope { AT_SCOPE_USER = 1, AT_SCOPE_TASK_TYPE = 2 };
 
 typedef struct at_pause_rule {
     uint64_t id;
-    uint64_t business_id;
+    uint64_t business_id; /* 0: a platform rule, of every business */
     int scope;
     uint64_t target_id; /* a user id or a task type id */
     char target_name[AT_NAME_BUF];
@@ -55,11 +55,30 @@ int at_pause_resume(at_db *db, const at_actor *actor, uint64_t business_id, int 
                     uint64_t target, at_error *err);
 
 /* Removes every rule of the business. *rules_removed counts live rules
- * removed, *tasks_released the queued tasks they were holding. */
+ * removed, *tasks_released the queued tasks they were holding that no
+ * platform rule holds, *platform_left (may be NULL) the live platform
+ * rules, which it leaves in place. */
 int at_pause_resume_all(at_db *db, const at_actor *actor, uint64_t business_id,
-                        unsigned *rules_removed, uint64_t *tasks_released, at_error *err);
+                        unsigned *rules_removed, uint64_t *tasks_released,
+                        unsigned *platform_left, at_error *err);
 
-/* Reads the business's live rules and the database clock, freshly. */
+/* The platform's rules: a user or a task type paused in every business,
+ * present and future, beside the businesses' own rules (a resume of one
+ * kind never lifts the other). Only a platform admin, or the operator
+ * (actor without user id), may change them: AT_EDENIED otherwise. The
+ * same as at_pause_add and at_pause_resume otherwise; the audit entries
+ * go to the platform's log. */
+int at_platform_pause_add(at_db *db, const at_actor *actor, int scope, const uint64_t *targets,
+                          size_t n, const char *reason, at_time until, at_error *err);
+int at_platform_pause_resume(at_db *db, const at_actor *actor, int scope, uint64_t target,
+                             at_error *err);
+/* The platform's live rules and the database clock, freshly (each with
+ * business_id 0). */
+int at_platform_pause_load(at_db *db, at_pause_set *set, at_error *err);
+#define at_pause_rule_platform(r) ((r)->business_id == 0)
+
+/* Reads the business's live rules and the database clock, freshly: its
+ * own, then the platform's. */
 int at_pause_load(at_db *db, uint64_t business_id, at_pause_set *set, at_error *err);
 void at_pause_set_free(at_pause_set *set);
 
@@ -88,7 +107,8 @@ void at_pause_none(uint64_t business_id, at_time now, at_pause_set *set,
 
 /* The evaluator: the rule of set that holds a task of this user and type
  * at set->now, or NULL when none does. User rules win over type rules,
- * then the older rule. */
+ * then the rule that comes first in the set (a business's rules come
+ * oldest first, then the platform's). */
 const at_pause_rule *at_pause_match(const at_pause_set *set, uint64_t user_id,
                                     uint64_t task_type_id);
 

@@ -3,7 +3,9 @@
  * sort, Pause User, Pause Task Type (searched and paged), Resume All,
  * edit and delete a task, Schedules (add, refuse, pause, resume, remove),
  * the Executors page, the Edit form of a type with parameters, keyboard
- * use of the dialogs, the screen without script, log out. Prints
+ * use of the dialogs, the screen without script, platform rules (the
+ * scope choice a platform admin has and a business admin has not, the
+ * rule shown in every business, not liftable by its admin), log out. Prints
  * TAP: one point per step, the plan at the end; exits non-zero on failure.
  * tests/browser.sh seeds the data and passes it in BT_* variables. Every
  * console error and page error fails the step it happens in (a Content
@@ -17,7 +19,7 @@ const env = process.env;
 for (const k of ['BT_URL', 'BT_ARTIFACTS', 'BT_ADMIN_EMAIL', 'BT_PASSWORD', 'BT_A_SLUG', 'BT_A_NAME',
   'BT_B_SLUG', 'BT_B_NAME', 'BT_A_USERS', 'BT_B_USERS', 'BT_TYPES', 'BT_TASKS_A', 'BT_TASKS_B',
   'BT_SEARCH_USER', 'BT_ADMIN_NAME', 'BT_PARAM_TASK', 'BT_EXECUTOR_HOST', 'BT_EXECUTOR_PID',
-  'BT_SUPERVISOR_PID', 'BT_PAGED_WORD', 'BT_PAGED_TYPES']) {
+  'BT_SUPERVISOR_PID', 'BT_PAGED_WORD', 'BT_PAGED_TYPES', 'BT_BOSS_EMAIL']) {
   if (!env[k]) {
     console.log(`Bail out! ${k} is not set: run this through tests/browser.sh`);
     process.exit(1);
@@ -227,9 +229,9 @@ async function field(scope, text) {
   return control;
 }
 
-async function login(page) {
+async function login(page, email = env.BT_ADMIN_EMAIL) {
   await page.goto(`${BASE}/login`);
-  await (await field(page, 'Email')).fill(env.BT_ADMIN_EMAIL);
+  await (await field(page, 'Email')).fill(email);
   await (await field(page, 'Password')).fill(env.BT_PASSWORD);
   await nav(page, (u) => u.pathname === LIST, () => page.getByRole('button', { name: 'Log in' }).click());
 }
@@ -1076,6 +1078,8 @@ async function main() {
   });
   await plain.close();
 
+  await platformRules(page);
+
   await step('log out: back on the login page, the list asks to log in', async () => {
     await goList(page, {});
     await nav(page, (u) => u.pathname === '/login',
@@ -1088,6 +1092,127 @@ async function main() {
   });
 
   await context.close();
+}
+
+/* Platform rules: a platform admin pauses a type for all businesses in the
+ * dialog (with script) and lifts it from the panel's page (without); the
+ * business admin (page) sees the rule in both businesses, has no scope
+ * choice and no Resume for it, gets a 403 for a forged resume, and Resume
+ * All leaves the rule in place and says so. */
+async function platformRules(page) {
+  const T = TYPES[0];
+  const boss = await browser.newContext({ viewport: LAPTOP, locale: 'en-GB' });
+  const bp = watch(await boss.newPage(), 'platform admin');
+  const bossPlain = await browser.newContext({ viewport: LAPTOP, javaScriptEnabled: false });
+  const bnp = watch(await bossPlain.newPage(), 'platform admin, no script');
+  const plain = await browser.newContext({ viewport: LAPTOP, javaScriptEnabled: false });
+  const np = watch(await plain.newPage(), 'business admin, no script');
+  const scope = (where) => where.locator('fieldset.pause-where');
+
+  await step('a business admin has no scope choice in Pause Task Type, with or without script', async () => {
+    await goList(page, { business: A.slug });
+    await page.locator('.toolbar').getByRole('link', { name: 'Pause Task Type' }).click();
+    const dialog = page.locator('#pause-type-dialog');
+    await waitPanel(page, 'pause-type-dialog', (n) => n.length > 0, 'task types');
+    eq(await scope(dialog).count(), 0, 'no scope in the dialog');
+    await escape(page, dialog);
+    await login(np);
+    await np.goto(`${BASE}${LIST}/pause-user?business=${A.slug}`);
+    await np.locator('#pause-panel').waitFor();
+    eq(await scope(np.locator('#pause-panel')).count(), 0, 'no scope on the Pause User page');
+  });
+
+  await step('a platform admin pauses a type for all businesses in the dialog', async () => {
+    await login(bp, env.BT_BOSS_EMAIL);
+    await goList(bp, { business: A.slug });
+    await bp.locator('.toolbar').getByRole('link', { name: 'Pause Task Type' }).click();
+    const dialog = bp.locator('#pause-type-dialog');
+    await waitPanel(bp, 'pause-type-dialog', (n) => n.length > 0, 'task types');
+    await (await field(dialog, 'Search task types')).fill(RUN);
+    /* the searched panel, not the first one (which may list T too, and be
+     * replaced by the search's after T is checked) */
+    await waitPanel(bp, 'pause-type-dialog',
+      (n) => JSON.stringify(n.slice().sort()) === JSON.stringify(TYPES.slice().sort()),
+      'only the types of this run');
+    eq((await scope(dialog).locator('legend').textContent()).trim(), 'Scope', 'the scope choice is there');
+    assert(await (await field(dialog, `This business (${A.name})`)).isChecked(),
+      'this business is the default');
+    await (await field(dialog, T)).check();
+    await (await field(dialog, 'All businesses, present and future')).check();
+    await (await field(dialog, 'Reason (optional)')).fill('Provider down');
+    await shot(bp, '25-platform-pause');
+    await nav(bp, (u) => u.pathname === LIST,
+      () => dialog.getByRole('button', { name: 'Pause selected task types' }).click());
+    eq(await flash(bp), `Paused 1 task type for all businesses: ${T}.`, 'the flash message');
+  });
+
+  await step('the business admin sees the platform rule in both businesses, without a Resume', async () => {
+    for (const biz of [A, B]) {
+      await goList(page, { business: biz.slug });
+      const note = page.locator('section.platform-rules');
+      await note.waitFor();
+      const text = (await note.textContent()).replace(/\s+/g, ' ');
+      assert(text.includes(`Task type ${T} paused for all businesses by ${env.BT_BOSS_EMAIL}`)
+        && text.includes('Provider down'), `${biz.slug}: the rule with who and why`, text);
+      for (const r of await rows(page)) {
+        if (r.type === T) eq(r.status, 'paused', `${biz.slug}: task #${r.id} of ${T} is paused`);
+      }
+    }
+    await shot(page, '26-platform-rule-shown');
+    await page.locator('.toolbar').getByRole('link', { name: 'Pause Task Type' }).click();
+    const dialog = page.locator('#pause-type-dialog');
+    await waitPanel(page, 'pause-type-dialog', (n) => n.length > 0, 'task types');
+    const list = dialog.locator('ul.platform-rules li');
+    await list.first().waitFor();
+    assert((await list.first().textContent()).includes(T), 'the dialog lists the platform rule');
+    eq(await dialog.getByRole('button', { name: `Resume ${T}` }).count(), 0, 'no Resume for it');
+    await escape(page, dialog);
+  });
+
+  await step('a forged resume of the platform rule by the business admin is a 403 with a message', async () => {
+    await np.goto(`${BASE}${LIST}/pause-type?business=${B.slug}`);
+    const token = await np.locator('form.pause-form input[name=csrf]').getAttribute('value');
+    const target = await np.locator('form.pause-form input[name=target]').first().getAttribute('value');
+    const res = await np.request.post(`${BASE}${LIST}/resume-type`, {
+      form: { csrf: token, business: B.slug, target, where: 'all' }, maxRedirects: 0,
+    });
+    eq(res.status(), 403, 'the status');
+    const body = await res.text();
+    assert(body.includes('only a platform admin may pause or resume for all businesses'),
+      'the page says why', body.slice(0, 400));
+  });
+
+  await step('Resume All in a business leaves the platform rule in place and says so', async () => {
+    await goList(page, { business: B.slug });
+    await page.locator('.toolbar').getByRole('link', { name: 'Resume All' }).click();
+    const dialog = page.locator('#resume-all-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    assert((await dialog.textContent()).includes('Platform rules'), 'the confirmation says so');
+    await nav(page, (u) => u.pathname === LIST, () => dialog.getByRole('button', { name: 'Resume All' }).click());
+    const f = await flash(page);
+    assert(/1 platform rule left in place/.test(f), 'the result says so', f);
+    for (const r of await rows(page)) {
+      if (r.type === T) eq(r.status, 'paused', `task #${r.id} of ${T} is still paused`);
+    }
+  });
+
+  await step('without script, the platform admin has the scope choice and lifts the rule', async () => {
+    await login(bnp, env.BT_BOSS_EMAIL);
+    await bnp.goto(`${BASE}${LIST}/pause-type?business=${B.slug}`);
+    const panel = bnp.locator('#pause-panel');
+    await panel.waitFor();
+    eq(await scope(panel).locator('input[type=radio]').count(), 2, 'the two scopes');
+    await shot(bnp, '27-nojs-platform-scope');
+    await nav(bnp, (u) => u.pathname === LIST,
+      () => panel.locator('ul.platform-rules').getByRole('button', { name: `Resume ${T}` }).click());
+    eq(await flash(bnp), `Resumed task type ${T} for all businesses.`, 'the flash message');
+    await goList(page, { business: A.slug });
+    eq(await page.locator('section.platform-rules').count(), 0, 'the business admin sees no rule now');
+  });
+
+  await boss.close();
+  await bossPlain.close();
+  await plain.close();
 }
 
 /* Never hang: past the time allowed, stop at once (the browser is ended
