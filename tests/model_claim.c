@@ -216,7 +216,7 @@ test_held_cost_nothing(void)
     at_enqueue reqs[1000];
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < 1000; i++)
-            reqs[i] = (at_enqueue){biz, heavy, type, NULL, 0, 5, 0};
+            reqs[i] = (at_enqueue){biz, heavy, type, NULL, 0, 5, 0, NULL, NULL};
         if (at_task_enqueue_many(db, reqs, 1000, NULL, NULL, &err))
             bail("%s", err.msg);
     }
