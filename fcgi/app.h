@@ -271,12 +271,9 @@ int h_task_edit_form(fc_ctx *c);
 int h_task_edit(fc_ctx *c);
 int h_task_delete_form(fc_ctx *c);
 int h_task_delete(fc_ctx *c);
-int h_task_retry_form(fc_ctx *c);
-int h_task_retry(fc_ctx *c);
-int h_task_run_now_form(fc_ctx *c);
-int h_task_run_now(fc_ctx *c);
-int h_task_discard_form(fc_ctx *c);
-int h_task_discard(fc_ctx *c);
+/* Retry, Run now, Discard: the action is the path's last segment */
+int h_task_action_form(fc_ctx *c);
+int h_task_action(fc_ctx *c);
 int h_audit(fc_ctx *c);
 int h_executors(fc_ctx *c);
 int h_api_enqueue(fc_ctx *c);

@@ -12,10 +12,11 @@
 
 #include "app.h"
 
-/* What the screen says of each action. */
+/* What the screen says of each action; its path after /tasks/{id}/ and
+ * its dialog's id are its name (at_task_action_str), as on the command
+ * line. */
 struct action_text {
     int action;
-    const char *slug;     /* its path after /tasks/{id}/, and its dialog's id */
     const char *label;    /* the link's and the button's text */
     const char *title, *title_end; /* the confirmation page's heading, around "#N" */
     const char *dialog;   /* the dialog's heading */
@@ -25,16 +26,16 @@ struct action_text {
 };
 
 static const struct action_text texts[] = {
-    {AT_ACTION_RETRY, "retry", "Retry", "Retry task", "", "Retry task", "primary",
+    {AT_ACTION_RETRY, "Retry", "Retry task", "", "Retry task", "primary",
      "It is queued again with a new budget of attempts; its attempts so far stay on record. "
      "A pause that names its user or type holds it.",
      "is queued again."},
-    {AT_ACTION_RUN_NOW, "run-now", "Run now", "Run task", " now", "Run task now",
+    {AT_ACTION_RUN_NOW, "Run now", "Run task", " now", "Run task now",
      "primary",
      "It no longer waits for its run-at time (a retry's backoff, or the time it was given). "
      "A pause that names its user or type still holds it.",
      "is due now."},
-    {AT_ACTION_DISCARD, "discard", "Discard", "Discard task", "", "Discard task",
+    {AT_ACTION_DISCARD, "Discard", "Discard task", "", "Discard task",
      "danger",
      "It is removed; the audit log keeps a record.", "discarded."},
 };
@@ -82,8 +83,9 @@ fc_task_action_link(fc_ctx *c, const fc_listview *lv, const at_task *t, int acti
         return;
     const struct action_text *x = text_of(action);
     char cls[48];
-    snprintf(cls, sizeof cls, "%s%s", x->slug, action == AT_ACTION_DISCARD ? " danger" : "");
-    dialog_link(c, lv, t, x->slug, cls, x->label);
+    const char *slug = at_task_action_str(action);
+    snprintf(cls, sizeof cls, "%s%s", slug, action == AT_ACTION_DISCARD ? " danger" : "");
+    dialog_link(c, lv, t, slug, cls, x->label);
 }
 
 void
@@ -156,8 +158,8 @@ fc_task_dialogs(fc_ctx *c, const fc_listview *lv)
     task_dialog(c, lv, "delete", "Delete task", "Delete",
                 "A queued task is removed; a running one is asked to stop.", "danger");
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-        task_dialog(c, lv, texts[i].slug, texts[i].dialog, texts[i].label, texts[i].question,
-                    texts[i].cls);
+        task_dialog(c, lv, at_task_action_str(texts[i].action), texts[i].dialog, texts[i].label,
+                    texts[i].question, texts[i].cls);
 }
 
 /* The confirmation page; a task the action does not apply to (any more)
@@ -183,7 +185,7 @@ action_form(fc_ctx *c, int action)
     char title[64], action_url[96];
     snprintf(title, sizeof title, "%s #%" PRIu64 "%s", x->title, t.id, x->title_end);
     snprintf(action_url, sizeof action_url, "/admin/async-tasks/tasks/%" PRIu64 "/%s", t.id,
-             x->slug);
+             at_task_action_str(action));
     vw_page_begin(c, title);
     vw_start(c, "section", "confirm-page");
     vw_elem(c, "h1", NULL, title);
@@ -220,38 +222,24 @@ action_post(fc_ctx *c, int action)
     return fc_redirect_list(c, &lv);
 }
 
-int
-h_task_retry_form(fc_ctx *c)
+/* The action a route's path ends with: ".../tasks/{id}/retry". */
+static int
+action_of(const fc_ctx *c)
 {
-    return action_form(c, AT_ACTION_RETRY);
+    const char *slash = strrchr(c->path, '/');
+    return slash ? at_task_action_parse(slash + 1) : 0;
 }
 
 int
-h_task_retry(fc_ctx *c)
+h_task_action_form(fc_ctx *c)
 {
-    return action_post(c, AT_ACTION_RETRY);
+    int action = action_of(c);
+    return action ? action_form(c, action) : fc_error(c, 404, "No such page.");
 }
 
 int
-h_task_run_now_form(fc_ctx *c)
+h_task_action(fc_ctx *c)
 {
-    return action_form(c, AT_ACTION_RUN_NOW);
-}
-
-int
-h_task_run_now(fc_ctx *c)
-{
-    return action_post(c, AT_ACTION_RUN_NOW);
-}
-
-int
-h_task_discard_form(fc_ctx *c)
-{
-    return action_form(c, AT_ACTION_DISCARD);
-}
-
-int
-h_task_discard(fc_ctx *c)
-{
-    return action_post(c, AT_ACTION_DISCARD);
+    int action = action_of(c);
+    return action ? action_post(c, action) : fc_error(c, 404, "No such page.");
 }

@@ -26,17 +26,6 @@ static const at_actor actor = {0, "cli:model-actions"};
 static uint64_t sup, exec_id;
 static at_supervisor_host host = {.name = "model-actions"};
 
-static char *
-raw_value(MYSQL *raw, const char *sql, char *buf, size_t size)
-{
-    rawdb_sql(raw, "%s", sql);
-    MYSQL_RES *res = mysql_store_result(raw);
-    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
-    snprintf(buf, size, "%s", row && row[0] ? row[0] : "");
-    mysql_free_result(res);
-    return buf;
-}
-
 /* The business's totals and lanes agree with its tasks. */
 static void
 counters_clean(at_db *db, uint64_t biz, const char *what)
@@ -100,7 +89,7 @@ audit_count(MYSQL *raw, uint64_t biz, const char *action)
     char q[256], buf[32];
     snprintf(q, sizeof q, "SELECT COUNT(*) FROM audit_log WHERE business_id = %llu AND action = '%s'",
              (unsigned long long) biz, action);
-    return (unsigned) strtoul(raw_value(raw, q, buf, sizeof buf), NULL, 10);
+    return (unsigned) strtoul(rawdb_value(raw, q, buf, sizeof buf), NULL, 10);
 }
 
 static void
@@ -195,7 +184,7 @@ test_retry_paused(at_db *db, MYSQL *raw)
     char q[256], buf[32];
     snprintf(q, sizeof q, "SELECT CONCAT(held, ready) FROM lanes WHERE business_id = %llu",
              (unsigned long long) biz);
-    is_str(raw_value(raw, q, buf, sizeof buf), "10", "paused: its lane is held, not ready");
+    is_str(rawdb_value(raw, q, buf, sizeof buf), "10", "paused: its lane is held, not ready");
     is_int(run_one(db, type, AT_OUTCOME_SUCCEEDED, NULL), 0, "paused: no executor claims it");
     is_int(at_pause_resume(db, &actor, biz, AT_SCOPE_USER, user, &err), AT_OK,
            "paused: the user is resumed");
