@@ -1,4 +1,5 @@
-/* cmd_tasks.c: enqueue a task (many: enqueue_from.c), list, show and delete tasks. */
+/* cmd_tasks.c: enqueue a task (many: enqueue_from.c), list, show and delete tasks;
+ * retry, run now and discard them. */
 #include "config.h"
 
 #include <getopt.h>
@@ -13,14 +14,19 @@ cmd_enqueue(cli *c, int argc, char **argv)
     static const char help[] =
         "usage: asynctasks enqueue --business SLUG --user EMAIL --type TYPE\n"
         "                          [--payload TEXT|--payload-file FILE|-] [--priority N]\n"
-        "                          [--run-at TIME]\n"
+        "                          [--run-at TIME] [--idempotency-key KEY]\n"
         "       asynctasks enqueue --from FILE|- [--ids]\n\n"
         "Adds a task for the user (a member of the business) and prints its id.\n"
         "The payload is UTF-8 text of at most 4 MiB, given as TEXT, or read from\n"
         "FILE or standard input ('-'); for a task type with parameters it is\n"
         "name=value lines. Priority: -1000 to 1000, higher runs first\n"
         "(default 0). TIME: YYYY-MM-DD[ HH:MM[:SS]] in UTC, now, or +N with s, m,\n"
-        "h or d (default: now).\n\n"
+        "h or d (default: now).\n"
+        "With --idempotency-key, the same KEY within 24 hours in the business\n"
+        "enqueues nothing and prints the first task's id; with another task\n"
+        "(user, type, priority, run-at, payload) it is refused. KEY: 1 to 255\n"
+        "visible ASCII characters, no quotes or backslashes. A relative --run-at\n"
+        "(now, +N) counts as the same when it is written the same.\n\n"
         "With --from, adds the tasks of FILE (or standard input), one a line:\n"
         "  business<TAB>user-email<TAB>task-type[<TAB>priority[<TAB>run-at[<TAB>payload]]]\n"
         "An empty priority is 0, an empty run-at now; the payload is the rest of\n"
@@ -39,10 +45,11 @@ cmd_enqueue(cli *c, int argc, char **argv)
                                          {"run-at", required_argument, NULL, 'r'},
                                          {"from", required_argument, NULL, 'f'},
                                          {"ids", no_argument, NULL, 'I'},
+                                         {"idempotency-key", required_argument, NULL, 'K'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *slug = NULL, *email = NULL, *type = NULL, *pfile = NULL, *run_at = NULL,
-               *ptext = NULL, *from = NULL;
+               *ptext = NULL, *from = NULL, *key = NULL;
     long long prio = 0;
     int o, one_task = 0, ids = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -56,6 +63,7 @@ cmd_enqueue(cli *c, int argc, char **argv)
         case 'p': pfile = optarg; break;
         case 'T': ptext = optarg; break;
         case 'r': run_at = optarg; break;
+        case 'K': key = optarg; break;
         case 'P':
             if (cli_number("--priority", optarg, AT_PRIORITY_MIN, AT_PRIORITY_MAX, &prio))
                 return EXIT_USAGE;
@@ -105,11 +113,18 @@ cmd_enqueue(cli *c, int argc, char **argv)
         req.payload = ptext;
         req.payload_len = strlen(ptext);
     }
+    req.idem_key = key;
+    req.run_at_text = at_idem_run_at_text(run_at);
     uint64_t id;
-    rc = at_task_enqueue(db, &req, &id, &err);
+    int existing = 0;
+    rc = at_task_enqueue_keyed(db, &req, &id, &existing, &err);
     free(payload);
     if (rc)
         return cli_fail(&err);
+    if (existing)
+        fprintf(stderr, "asynctasks: task %llu was enqueued with this idempotency key: nothing "
+                        "new was enqueued\n",
+                (unsigned long long) id);
     printf("%llu\n", (unsigned long long) id);
     return EXIT_OK;
 }
@@ -242,28 +257,64 @@ tasks_list(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* "--business SLUG ID", the arguments of show and delete: the business
- * and the task id, or the exit status to return. */
+/* "--business SLUG ID" (or, with many, "ID..."): the business and the
+ * task ids (*ids malloc'd, *n of them), or the exit status to return. */
 static int
-business_and_id(cli *c, int argc, char **argv, const char *sub, at_business *b, uint64_t *id)
+business_and_ids(cli *c, int argc, char **argv, const char *sub, bool many, at_business *b,
+                 uint64_t **ids, int *n)
 {
     static const struct option opts[] = {{"business", required_argument, NULL, 'b'},
                                          {NULL, 0, NULL, 0}};
     const char *slug = NULL;
     int o;
+    *ids = NULL;
+    *n = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o == 'b')
             slug = optarg;
         else
             return cli_bad_option("tasks");
     }
-    if (!slug || argc - optind != 1)
-        return cli_usage("tasks", "tasks %s needs --business and one task ID", sub);
-    long long n;
-    if (cli_number("task ID", argv[optind], 1, INT64_MAX, &n))
-        return EXIT_USAGE;
-    *id = (uint64_t) n;
-    return cli_business(c, slug, b);
+    int k = argc - optind;
+    if (!slug || k < 1 || (!many && k != 1))
+        return cli_usage("tasks", many ? "tasks %s needs --business and at least one task ID"
+                                       : "tasks %s needs --business and one task ID",
+                         sub);
+    uint64_t *v = calloc((size_t) k, sizeof *v);
+    if (!v) {
+        at_error e;
+        at_error_set(&e, AT_ENOMEM, "out of memory");
+        return cli_fail(&e);
+    }
+    for (int i = 0; i < k; i++) {
+        long long x;
+        if (cli_number("task ID", argv[optind + i], 1, INT64_MAX, &x)) {
+            free(v);
+            return EXIT_USAGE;
+        }
+        v[i] = (uint64_t) x;
+    }
+    int rc = cli_business(c, slug, b);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *ids = v;
+    *n = k;
+    return EXIT_OK;
+}
+
+/* The same for one task. */
+static int
+business_and_id(cli *c, int argc, char **argv, const char *sub, at_business *b, uint64_t *id)
+{
+    uint64_t *ids;
+    int n;
+    int rc = business_and_ids(c, argc, argv, sub, false, b, &ids, &n);
+    if (rc == EXIT_OK)
+        *id = ids[0];
+    free(ids);
+    return rc;
 }
 
 static int
@@ -330,6 +381,37 @@ tasks_delete(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* Retry, run now or discard: "--business SLUG ID...", each task in its
+ * own transaction, in the order given. A task the action does not apply
+ * to is named with why, and the others are still done; the exit status
+ * is the first failure's. */
+static int
+tasks_action(cli *c, int argc, char **argv, int action)
+{
+    at_business b;
+    uint64_t *ids;
+    int n;
+    int rc = business_and_ids(c, argc, argv, at_task_action_str(action), true, &b, &ids, &n);
+    if (rc)
+        return rc;
+    at_db *db = cli_db(c, 1);
+    for (int i = 0; i < n; i++) {
+        at_error err = {0};
+        if (at_task_act(db, &c->actor, b.id, ids[i], action, &err)) {
+            int x = cli_fail(&err);
+            if (rc == EXIT_OK)
+                rc = x;
+            continue;
+        }
+        printf(action == AT_ACTION_RETRY     ? "task %llu queued again\n"
+               : action == AT_ACTION_RUN_NOW ? "task %llu is due now\n"
+                                             : "task %llu discarded\n",
+               (unsigned long long) ids[i]);
+    }
+    free(ids);
+    return rc;
+}
+
 /* The plan of the executors' claim query over every registered type:
  * for operators and for the plan checks of the tests. */
 static int
@@ -379,6 +461,7 @@ cmd_tasks(cli *c, int argc, char **argv)
         "                             [--format table|tsv] [--explain]\n"
         "       asynctasks tasks show --business SLUG ID\n"
         "       asynctasks tasks delete --business SLUG ID\n"
+        "       asynctasks tasks retry|run-now|discard --business SLUG ID...\n"
         "       asynctasks tasks claim-plan\n\n"
         "Lists a business's tasks as the Async Tasks page does: newest first by\n"
         "default, pending ones only (queued, paused, running). A search matches a\n"
@@ -386,6 +469,12 @@ cmd_tasks(cli *c, int argc, char **argv)
         "(default 50, at most 500); the cursors printed under the list fetch the\n"
         "next or the previous page. --explain prints the database's query plan.\n"
         "Delete removes a task that is not running; a running one is cancelled.\n"
+        "Retry queues a failed or cancelled task again with a new budget of\n"
+        "attempts (its attempts so far stay on record); run-now makes a queued\n"
+        "task that waits for a later run-at due now; discard removes a finished\n"
+        "task (succeeded, failed or cancelled) and nothing else. A task in\n"
+        "another state is named with why, the others are done, and the exit\n"
+        "status is 1.\n"
         "claim-plan prints the database's plan for the executors' claim query.\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
@@ -396,6 +485,9 @@ cmd_tasks(cli *c, int argc, char **argv)
         return tasks_show(c, argc - 1, cli_shift(argv));
     if (strcmp(argv[1], "delete") == 0)
         return tasks_delete(c, argc - 1, cli_shift(argv));
+    int action = at_task_action_parse(argv[1]);
+    if (action)
+        return tasks_action(c, argc - 1, cli_shift(argv), action);
     if (strcmp(argv[1], "claim-plan") == 0)
         return tasks_claim_plan(c, argc - 1, cli_shift(argv));
     return cli_usage("tasks", "unknown subcommand '%s'", argv[1]);

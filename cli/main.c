@@ -25,7 +25,7 @@ static const struct {
     {"platform-admin", cmd_platform_admin, "make a user a platform admin, or remove one"},
     {"type", cmd_type, "register or list task types"},
     {"enqueue", cmd_enqueue, "add a task"},
-    {"tasks", cmd_tasks, "list, show or delete tasks; the claim's plan"},
+    {"tasks", cmd_tasks, "list, show, retry, run now, discard or delete tasks; the claim's plan"},
     {"counters", cmd_counters, "show, check or rebuild a business's task totals"},
     {"stats", cmd_stats, "what GET /metrics reports: queues, outcomes, executors, latencies"},
     {"pause", cmd_pause, "pause users or task types of a business, or list pauses"},

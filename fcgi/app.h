@@ -72,6 +72,7 @@ typedef struct fc_ctx {
     const char *method, *path, *query;
     const char *accept, *accept_encoding, *content_type, *remote_addr;
     const char *authorization; /* the Authorization header, "" when none */
+    const char *idempotency_key; /* the Idempotency-Key header, NULL when none */
     bool https;
     fc_kvlist qs, form, cookies;
     char *xml_body;      /* an XML body (the API's bulk enqueue), NUL-terminated */
@@ -273,6 +274,9 @@ int h_task_edit_form(fc_ctx *c);
 int h_task_edit(fc_ctx *c);
 int h_task_delete_form(fc_ctx *c);
 int h_task_delete(fc_ctx *c);
+/* Retry, Run now, Discard: the action is the path's last segment */
+int h_task_action_form(fc_ctx *c);
+int h_task_action(fc_ctx *c);
 int h_audit(fc_ctx *c);
 int h_executors(fc_ctx *c);
 /* h_schedules.c: the Schedules page, add, and each schedule's pause,
@@ -309,6 +313,22 @@ void fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv);
 
 /* h_resume_all.c: the question Resume All asks, as a paragraph. */
 void fc_resume_all_question(fc_ctx *c);
+
+/* ---- h_task_action.c: a task's row actions ---- */
+/* The link to an action's confirmation (a dialog with script), written
+ * only when the action applies to t (at_task_action_refusal). */
+void fc_task_action_link(fc_ctx *c, const fc_listview *lv, const at_task *t, int action);
+void fc_task_delete_link(fc_ctx *c, const fc_listview *lv, const at_task *t);
+/* The dialogs those links open: Delete, Retry, Run now, Discard. */
+void fc_task_dialogs(fc_ctx *c, const fc_listview *lv);
+/* A confirmation dialog's form: Cancel closes the dialog, the other
+ * button posts to action (set by the script when empty). */
+void fc_confirm_form(fc_ctx *c, const fc_listview *lv, const char *action, const char *cls,
+                     const char *text);
+/* A confirmation page's form: Cancel back to the list in the state lv,
+ * the other button posts to action. */
+void fc_confirm_page_form(fc_ctx *c, const fc_listview *lv, const char *action, const char *cls,
+                          const char *text);
 
 /* ---- task_view.c: one task as the list, its page and the API show it ---- */
 /* One task of c->acc.business, with the rules that may hold it (only

@@ -1,6 +1,6 @@
 /* h_api.c: the HTTP API for programs: enqueue a task of the token's
- * business (POST /api/v1/tasks) and read its state back
- * (GET /api/v1/tasks/{id}). http.c has checked the bearer token and set
+ * business (POST /api/v1/tasks, with an Idempotency-Key or without) and
+ * read its state back (GET /api/v1/tasks/{id}). http.c has checked the bearer token and set
  * c->acc.business to its business; every answer is XML. */
 #include "config.h"
 
@@ -47,23 +47,38 @@ fc_api_request(const fc_ctx *c, const fc_value *vals, at_enqueue *req)
 int
 h_api_enqueue(fc_ctx *c)
 {
+    at_error err;
+    if (c->xml_body && c->idempotency_key)
+        return fc_error(c, 400,
+                        "Idempotency-Key goes with a single task: a bulk request is one "
+                        "transaction, all or none, and is not made idempotent by a key.");
     if (c->xml_body)
         return h_api_enqueue_many(c);
     at_enqueue req;
     fc_api_request(c, c->p, &req);
     req.business_id = c->acc.business.id;
+    char key[AT_IDEM_KEY_BUF];
+    if (c->idempotency_key) {
+        if (at_idem_key_parse(c->idempotency_key, key, &err))
+            return fc_fail(c, &err);
+        req.idem_key = key;
+        const fc_value *run_at = fc_arg(c, "run_at");
+        req.run_at_text = run_at->present ? at_idem_run_at_text(run_at->s) : NULL;
+    }
     /* enqueue checks the payload against the type's parameters (the
      * message names the parameter) and wakes an idle executor */
     at_task t;
-    at_error err;
-    int held;
+    int held, existing;
     if (at_task_enqueue_named(c->db, &req, fc_arg(c, "user")->s, fc_arg(c, "type")->s, &t, &held,
-                              &err))
+                              &existing, &err))
         return fc_fail(c, &err);
     char url[512];
     snprintf(url, sizeof url, "%s/admin/async-tasks/tasks/%" PRIu64 "?business=%s", fc_base(c),
              t.id, c->acc.business.slug);
     fc_add_header(c, "Location", url);
+    /* the key's first task, as it is now: 200, not 201 */
+    if (existing)
+        return answer_task(c, t.id, 200);
     if (held) {
         at_task_clear(&t);
         return answer_task(c, t.id, 201);

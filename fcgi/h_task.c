@@ -1,6 +1,7 @@
 /* h_task.c: one task: its detail (page and XML) with its attempts a page
- * at a time, the Edit form with optimistic concurrency, and Delete with
- * its confirmation. */
+ * at a time and its actions, the Edit form with optimistic concurrency,
+ * and Delete with its confirmation (Retry, Run now and Discard:
+ * h_task_action.c). */
 #include "config.h"
 
 #include <inttypes.h>
@@ -110,6 +111,29 @@ attempts_table(fc_ctx *c, const fc_listview *lv, const at_task *t, const at_atte
     vw_url_free(&older);
 }
 
+/* What can be done with the task in its state: Edit while queued,
+ * Retry, Run now, and Discard for a finished task where the list says
+ * Delete (the same removal, kept to finished tasks). */
+static void
+task_actions(fc_ctx *c, const fc_listview *lv, const at_task *t)
+{
+    vw_start(c, "p", "actions task-actions");
+    if (t->state == AT_TASK_QUEUED) {
+        char path[96];
+        snprintf(path, sizeof path, "/admin/async-tasks/tasks/%" PRIu64 "/edit", t->id);
+        vw_url url = {0};
+        fc_list_url(c, lv, path, &url);
+        vw_link(c, vw_href(c, &url), "edit", "Edit");
+        vw_url_free(&url);
+    }
+    fc_task_action_link(c, lv, t, AT_ACTION_RETRY);
+    fc_task_action_link(c, lv, t, AT_ACTION_RUN_NOW);
+    fc_task_action_link(c, lv, t, AT_ACTION_DISCARD);
+    if (t->state == AT_TASK_QUEUED || t->state == AT_TASK_RUNNING)
+        fc_task_delete_link(c, lv, t);
+    vw_end(c);
+}
+
 static void
 task_page(fc_ctx *c, const at_task *t, const at_pause_set *rules, const at_attempt_page *a)
 {
@@ -154,10 +178,12 @@ task_page(fc_ctx *c, const at_task *t, const at_pause_set *rules, const at_attem
     vw_elem(c, "h2", NULL, "Payload");
     vw_elem(c, "pre", "payload", t->payload && *t->payload ? t->payload : "(empty)");
     attempts_table(c, &lv, t, a);
+    task_actions(c, &lv, t);
     vw_start(c, "p", "dialog-buttons");
     vw_link(c, vw_href(c, &back), "button secondary", "Back to the list");
     vw_end(c);
     vw_url_free(&back);
+    fc_task_dialogs(c, &lv);
     vw_page_end(c);
 }
 
@@ -478,8 +504,6 @@ h_task_delete_form(fc_ctx *c)
     fc_listview lv;
     fc_listview_from(c, &lv);
     char title[64], action[96];
-    vw_url back = {0};
-    fc_list_url(c, &lv, "/admin/async-tasks", &back);
     snprintf(title, sizeof title, "Delete task #%" PRIu64, t.id);
     snprintf(action, sizeof action, "/admin/async-tasks/tasks/%" PRIu64 "/delete", t.id);
     vw_page_begin(c, title);
@@ -492,15 +516,8 @@ h_task_delete_form(fc_ctx *c)
                    ? "It is running: it will be asked to stop, and end as cancelled."
                    : "It is removed; the audit log keeps a record.");
     vw_end(c);
-    vw_form_begin(c, "post", action, "dialog-buttons");
-    vw_csrf(c);
-    vw_hidden(c, "business", c->acc.business.slug);
-    vw_listview_hidden(c, &lv);
-    vw_link(c, vw_href(c, &back), "button secondary", "Cancel");
-    vw_button(c, "submit", "danger", "Delete");
+    fc_confirm_page_form(c, &lv, action, "danger", "Delete");
     vw_end(c);
-    vw_end(c);
-    vw_url_free(&back);
     at_pause_set_free(&rules);
     at_task_clear(&t);
     return vw_page_end(c);

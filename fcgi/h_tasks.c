@@ -162,31 +162,10 @@ task_row(fc_ctx *c, const fc_listview *lv, const at_task *t, const at_pause_set 
     fc_list_url(c, lv, path, &url);
     vw_link(c, vw_href(c, &url), "edit", "Edit");
     vw_url_free(&url);
-    snprintf(path, sizeof path, "/admin/async-tasks/tasks/%" PRIu64 "/delete", t->id);
-    fc_list_url(c, lv, path, &url);
-    vw_start(c, "a", "delete danger");
-    vw_url_attr(c, "href", vw_href(c, &url));
-    vw_url_free(&url);
-    vw_attr(c, "data-dialog", "delete-dialog");
-    vw_attrf(c, "data-what", "%s for %s (task #%" PRIu64 ")", t->type_name, t->user_name, t->id);
-    vw_text(c, "Delete");
+    fc_task_action_link(c, lv, t, AT_ACTION_RETRY);
+    fc_task_action_link(c, lv, t, AT_ACTION_RUN_NOW);
+    fc_task_delete_link(c, lv, t);
     vw_end(c);
-    vw_end(c);
-    vw_end(c);
-}
-
-/* A confirmation dialog's form: Cancel closes the dialog, the other
- * button posts to action (set by the script when empty). */
-static void
-confirm_form(fc_ctx *c, const fc_listview *lv, const char *action, const char *cls,
-             const char *text)
-{
-    vw_form_begin(c, "post", action, "dialog-buttons");
-    vw_csrf(c);
-    vw_hidden(c, "business", c->acc.business.slug);
-    vw_listview_hidden(c, lv);
-    vw_dialog_cancel(c);
-    vw_button(c, "submit", cls, text);
     vw_end(c);
 }
 
@@ -202,7 +181,7 @@ dialogs(fc_ctx *c, const fc_listview *lv)
     vw_text(c, "Resume All");
     vw_end(c);
     fc_resume_all_question(c);
-    confirm_form(c, lv, "/admin/async-tasks/resume-all", "primary", "Resume All");
+    fc_confirm_form(c, lv, "/admin/async-tasks/resume-all", "primary", "Resume All");
     vw_end(c);
 
     /* Pause User and Pause Task Type: filled from their pages on opening */
@@ -222,21 +201,8 @@ dialogs(fc_ctx *c, const fc_listview *lv)
         vw_end(c);
     }
 
-    /* Delete: one dialog; the script points its form at the task */
-    vw_start(c, "dialog", "confirm");
-    vw_attr(c, "id", "delete-dialog");
-    vw_attr(c, "aria-labelledby", "delete-title");
-    vw_start(c, "h2", NULL);
-    vw_attr(c, "id", "delete-title");
-    vw_text(c, "Delete task");
-    vw_end(c);
-    vw_start(c, "p", NULL);
-    vw_text(c, "Delete ");
-    vw_elem(c, "strong", "what", "this task");
-    vw_text(c, "? A queued task is removed; a running one is asked to stop.");
-    vw_end(c);
-    confirm_form(c, lv, "", "danger", "Delete");
-    vw_end(c);
+    /* Delete, Retry, Run now, Discard */
+    fc_task_dialogs(c, lv);
 }
 
 static void

@@ -819,6 +819,7 @@ run(fc_ctx *c, FCGX_Request *r)
     c->content_type = param(r, "CONTENT_TYPE");
     c->remote_addr = param(r, "REMOTE_ADDR");
     c->authorization = param(r, "HTTP_AUTHORIZATION");
+    c->idempotency_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", r->envp);
     c->https = strcmp(param(r, "HTTPS"), "on") == 0;
     if (!fc_text_ok(c->path, 2048) || !fc_text_ok(c->method, 16)) {
         fc_error(c, 400, "The request path is not valid.");

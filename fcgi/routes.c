@@ -89,6 +89,7 @@ static const fc_param p_task_edit[] = {
     {"run_at", FC_P_TIME, 1, 0, 0, NULL, NULL},
     {"payload", FC_P_MULTILINE, 0, 0, AT_PAYLOAD_MAX, NULL, NULL},
 };
+/* Delete, Retry, Run now, Discard: the business and the list's state */
 static const fc_param p_task_delete[] = {BUSINESS_REQ, LISTVIEW};
 
 static const fc_param p_audit[] = {
@@ -156,6 +157,18 @@ const fc_route fc_routes[] = {
     {"GET", "/admin/async-tasks/tasks/{id}/delete", h_task_delete_form, FC_ADMIN, p_task,
      N(p_task), 0},
     {"POST", "/admin/async-tasks/tasks/{id}/delete", h_task_delete, FC_ADMIN, p_task_delete,
+     N(p_task_delete), 0},
+    {"GET", "/admin/async-tasks/tasks/{id}/retry", h_task_action_form, FC_ADMIN, p_task, N(p_task),
+     0},
+    {"POST", "/admin/async-tasks/tasks/{id}/retry", h_task_action, FC_ADMIN, p_task_delete,
+     N(p_task_delete), 0},
+    {"GET", "/admin/async-tasks/tasks/{id}/run-now", h_task_action_form, FC_ADMIN, p_task,
+     N(p_task), 0},
+    {"POST", "/admin/async-tasks/tasks/{id}/run-now", h_task_action, FC_ADMIN, p_task_delete,
+     N(p_task_delete), 0},
+    {"GET", "/admin/async-tasks/tasks/{id}/discard", h_task_action_form, FC_ADMIN, p_task,
+     N(p_task), 0},
+    {"POST", "/admin/async-tasks/tasks/{id}/discard", h_task_action, FC_ADMIN, p_task_delete,
      N(p_task_delete), 0},
     {"GET", "/admin/audit-log", h_audit, FC_ADMIN, p_audit, N(p_audit), FC_LOAD_MENU},
     {"GET", "/admin/schedules", h_schedules, FC_ADMIN, p_schedules, N(p_schedules),

@@ -57,9 +57,12 @@ payload_len(const at_client_task *t)
     return t->payload && !t->payload_len ? strlen(t->payload) : t->payload_len;
 }
 
-int
-at_client_enqueue(at_client *c, const at_client_task *t, uint64_t *id, at_error *err)
+static int
+enqueue_one(at_client *c, const at_client_task *t, const char *key, uint64_t *id,
+            int *existing, at_error *err)
 {
+    if (existing)
+        *existing = 0;
     int rc = need("business", t->business, err);
     if (rc == AT_OK)
         rc = need("user", t->user, err);
@@ -82,8 +85,24 @@ at_client_enqueue(at_client *c, const at_client_task *t, uint64_t *id, at_error 
         .payload_len = payload_len(t),
         .priority = t->priority,
         .run_at = t->run_at,
+        .idem_key = key,
     };
-    return at_task_enqueue(c->db, &req, id, err);
+    return at_task_enqueue_keyed(c->db, &req, id, existing, err);
+}
+
+int
+at_client_enqueue(at_client *c, const at_client_task *t, uint64_t *id, at_error *err)
+{
+    return enqueue_one(c, t, NULL, id, NULL, err);
+}
+
+int
+at_client_enqueue_idempotent(at_client *c, const at_client_task *t, const char *key,
+                             uint64_t *id, int *existing, at_error *err)
+{
+    if (!key)
+        return at_error_set(err, AT_EINVAL, "enqueue: the idempotency key is missing");
+    return enqueue_one(c, t, key, id, existing, err);
 }
 
 int

@@ -17,6 +17,9 @@
 
 #include "internal.h"
 
+/* enqueue's answer for a key that gave back its first task */
+#define AT_EXISTING 1
+
 /* One request as the transaction sees it. */
 struct item {
     const at_enqueue *req;
@@ -49,6 +52,11 @@ struct many_ctx {
     uint64_t decl_type;
     at_param_decl *decls;
     size_t ndecls;
+    /* a single request's idempotency key: the request's hash, whether
+     * the key's INSERT found it taken, and the task it stands for */
+    unsigned char hash[32];
+    bool key_taken;
+    uint64_t existing;
 };
 
 static void
@@ -310,6 +318,19 @@ enter_lanes(at_db *db, struct many_ctx *x, at_error *err)
     return rc;
 }
 
+/* The single request's key, beside its task: a key another transaction
+ * wrote first makes this one roll back (key_taken), and waits for that
+ * one's commit first (the key is the table's primary key). */
+static int
+write_key(at_db *db, struct many_ctx *x, at_error *err)
+{
+    const at_enqueue *req = x->items[0].req;
+    idem_hash(req, x->hash);
+    int rc = idem_insert(db, req->business_id, req->idem_key, x->hash, x->ids[0], x->now, err);
+    x->key_taken = rc == AT_ECONFLICT;
+    return rc;
+}
+
 /* Resolves and checks every item, writing nothing. */
 static int
 many_check(at_db *db, struct many_ctx *x, at_error *err)
@@ -319,6 +340,7 @@ many_check(at_db *db, struct many_ctx *x, at_error *err)
     for (size_t i = 0; i < x->n; i++)
         x->items[i].req = &x->reqs[i];
     x->unresolved = false;
+    x->key_taken = false;
     int rc = x->email ? resolve_named(db, x, err) : resolve(db, x, err);
     if (rc == AT_OK)
         rc = check_items(db, x, err);
@@ -332,9 +354,61 @@ many_tx(at_db *db, void *vctx, at_error *err)
     int rc = many_check(db, x, err);
     if (rc == AT_OK)
         rc = insert_items(db, x, err);
+    if (rc == AT_OK && x->reqs[0].idem_key)
+        rc = write_key(db, x, err);
     if (rc == AT_OK)
         rc = enter_lanes(db, x, err);
     return rc;
+}
+
+/* After a rollback for a taken key: what the key stands for. The task it
+ * was first used for (x->existing); *again when the key has expired (it
+ * is forgotten) or was removed meanwhile, and the enqueue may run again. */
+static int
+key_outcome(at_db *db, struct many_ctx *x, bool *again, at_error *err)
+{
+    const at_enqueue *req = &x->reqs[0];
+    uint64_t task_id = 0;
+    int state;
+    *again = false;
+    int rc = idem_lookup(db, req->business_id, req->idem_key, x->hash, &task_id, &state, err);
+    if (rc)
+        return rc;
+    switch (state) {
+    case IDEM_SAME: x->existing = task_id; return AT_OK;
+    case IDEM_OTHER:
+        return at_error_set(err, AT_ECONFLICT,
+                            "enqueue: idempotency key '%s' was used for another request (task "
+                            "#%llu) in the last 24 hours: a key stands for one request",
+                            req->idem_key, (unsigned long long) task_id);
+    case IDEM_GONE:
+        return at_error_set(err, AT_ECONFLICT,
+                            "enqueue: idempotency key '%s' was used for task #%llu, which has "
+                            "been deleted since",
+                            req->idem_key, (unsigned long long) task_id);
+    case IDEM_EXPIRED: rc = idem_forget_expired(db, req->business_id, req->idem_key, err); break;
+    default: break;
+    }
+    *again = rc == AT_OK;
+    return rc;
+}
+
+/* The enqueue's transaction, and with a key that was taken, what it
+ * stands for; a key that expired or went meanwhile lets it run again (a
+ * few times: each time another enqueue took it first). */
+static int
+run_tx(at_db *db, struct many_ctx *x, at_error *err)
+{
+    x->existing = 0;
+    for (int tries = 0;; tries++) {
+        int rc = db_tx(db, false, many_tx, x, err);
+        if (!(rc && x->key_taken) || tries == 3)
+            return rc;
+        bool again;
+        rc = key_outcome(db, x, &again, err);
+        if (!again)
+            return rc;
+    }
 }
 
 /* The business of every request, or 0 when they name several. */
@@ -409,7 +483,7 @@ enqueue(at_db *db, const at_enqueue *reqs, size_t n, uint64_t *ids, at_error *it
         memset(item_errs, 0, n * sizeof *item_errs);
     struct many_ctx x = {.reqs = reqs, .n = n, .ids = ids ? ids : own_ids,
                          .item_errs = item_errs, .items = items};
-    int rc = db_tx(db, false, many_tx, &x, err);
+    int rc = run_tx(db, &x, err);
     items_clear(&x);
     free(items);
     free(own_ids);
@@ -420,19 +494,42 @@ enqueue(at_db *db, const at_enqueue *reqs, size_t n, uint64_t *ids, at_error *it
         return err ? at_error_nothing_enqueued(err) : x.first.code;
     }
     if (rc)
-        return at_error_wrap(err, "enqueue");
+        return x.key_taken ? rc : at_error_wrap(err, "enqueue");
+    if (x.existing) {
+        if (ids)
+            ids[0] = x.existing; /* the key's task: nothing new to wake for */
+        return AT_EXISTING;
+    }
     at_wake(db, one_business(reqs, n));
     return AT_OK;
 }
 
 int
-at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err)
+at_task_enqueue_keyed(at_db *db, const at_enqueue *req, uint64_t *id, int *existing,
+                      at_error *err)
 {
     uint64_t newid = 0;
-    int rc = enqueue(db, req, 1, &newid, NULL, err);
+    char key[AT_IDEM_KEY_BUF];
+    at_enqueue r = *req;
+    int rc = req->idem_key ? at_idem_key_parse(req->idem_key, key, err) : AT_OK;
+    if (rc)
+        return rc;
+    if (req->idem_key)
+        r.idem_key = key;
+    rc = enqueue(db, &r, 1, &newid, NULL, err);
+    if (existing)
+        *existing = rc == AT_EXISTING;
+    if (rc == AT_EXISTING)
+        rc = AT_OK;
     if (rc == AT_OK && id)
         *id = newid;
     return rc;
+}
+
+int
+at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err)
+{
+    return at_task_enqueue_keyed(db, req, id, NULL, err);
 }
 
 int
@@ -442,6 +539,12 @@ at_task_enqueue_many(at_db *db, const at_enqueue *reqs, size_t n, uint64_t *ids,
     if (n == 0 || n > AT_ENQUEUE_MANY_MAX)
         return at_error_set(err, AT_EINVAL, "enqueue: 1 to %d tasks at once, not %zu",
                             AT_ENQUEUE_MANY_MAX, n);
+    for (size_t i = 0; i < n; i++)
+        if (reqs[i].idem_key)
+            return at_error_set(err, AT_EINVAL,
+                                "enqueue: an idempotency key goes with a single task, not with "
+                                "task %zu of %zu",
+                                i + 1, n);
     return enqueue(db, reqs, n, ids, item_errs, err);
 }
 
@@ -451,7 +554,9 @@ static int
 enqueue_named(at_db *db, struct many_ctx *x, bool *again, at_error *err)
 {
     *again = false;
-    int rc = db_tx(db, false, many_tx, x, err);
+    int rc = run_tx(db, x, err);
+    if (rc && x->key_taken)
+        return rc;
     if (rc && x->unresolved) {
         rc = explain_named(db, x, err);
         *again = rc == AT_OK;
@@ -464,13 +569,19 @@ enqueue_named(at_db *db, struct many_ctx *x, bool *again, at_error *err)
 
 int
 at_task_enqueue_named(at_db *db, const at_enqueue *req, const char *user_email,
-                      const char *type_name, at_task *out, int *held, at_error *err)
+                      const char *type_name, at_task *out, int *held, int *existing,
+                      at_error *err)
 {
     memset(out, 0, sizeof *out);
     *held = 0;
+    if (existing)
+        *existing = 0;
+    char key[AT_IDEM_KEY_BUF];
     int rc = at_check_email(user_email, err);
     if (rc == AT_OK)
         rc = at_check_type_name(type_name, err);
+    if (rc == AT_OK && req->idem_key)
+        rc = at_idem_key_parse(req->idem_key, key, err);
     if (rc)
         return rc;
     struct item item = {0};
@@ -478,6 +589,8 @@ at_task_enqueue_named(at_db *db, const at_enqueue *req, const char *user_email,
     struct many_ctx x = {.reqs = &x.named, .n = 1, .ids = &id, .items = &item,
                          .email = user_email, .type_name = type_name, .named = *req};
     x.named.user_id = x.named.task_type_id = 0;
+    if (req->idem_key)
+        x.named.idem_key = key;
     bool again = true;
     for (int tries = 0; again && tries < 2; tries++)
         rc = enqueue_named(db, &x, &again, err);
@@ -485,7 +598,11 @@ at_task_enqueue_named(at_db *db, const at_enqueue *req, const char *user_email,
         rc = at_error_set(err, AT_EDB,
                           "enqueue: user '%s' and task type '%s' kept changing; try again",
                           user_email, type_name);
-    if (rc == AT_OK) {
+    if (rc == AT_OK && x.existing) {
+        out->id = x.existing;
+        if (existing)
+            *existing = 1;
+    } else if (rc == AT_OK) {
         at_wake(db, req->business_id);
         *held = x.held;
         rc = written_task(&x, out, err);

@@ -410,6 +410,28 @@ int enqueue_in_tx(struct at_db *db, const at_enqueue *req, uint64_t *id, bool *b
 int enqueue_check_in_tx(struct at_db *db, const at_enqueue *req, at_error *err);
 int at_task_check_request(const at_enqueue *req, const at_param_decl *d, size_t n, at_error *err);
 
+/* One task (task.c): read and locked FOR UPDATE in the caller's
+ * transaction; its name in the audit log ("type / user"); a finished
+ * task's part of the totals taken out of them. */
+int task_lock(struct at_db *db, uint64_t business_id, uint64_t id, at_task *out, at_error *err);
+#define TASK_AUDIT_NAME_BUF (AT_NAME_BUF + AT_TYPE_NAME_BUF + 8)
+void task_audit_name(const at_task *t, char *buf, size_t len);
+int task_uncount_finished(struct at_db *db, const at_task *t, at_error *err);
+
+/* Idempotency keys (idempotency.c): the request's hash (its user, type,
+ * priority, run-at and payload), the key written beside its task (a
+ * duplicate is AT_ECONFLICT), what a taken key stands for, an expired
+ * one forgotten, and the expired ones removed by the prune (*removed;
+ * with dry_run, counted). */
+enum { IDEM_NONE, IDEM_SAME, IDEM_OTHER, IDEM_GONE, IDEM_EXPIRED };
+void idem_hash(const at_enqueue *req, unsigned char out[32]);
+int idem_insert(struct at_db *db, uint64_t business_id, const char *key,
+                const unsigned char hash[32], uint64_t task_id, at_time now, at_error *err);
+int idem_lookup(struct at_db *db, uint64_t business_id, const char *key,
+                const unsigned char hash[32], uint64_t *task_id, int *state, at_error *err);
+int idem_forget_expired(struct at_db *db, uint64_t business_id, const char *key, at_error *err);
+int idem_prune(struct at_db *db, unsigned batch, bool dry_run, uint64_t *removed, at_error *err);
+
 /* ---- lanes (lane.c) and counters (counts.c) ---- */
 
 typedef struct lane_key {

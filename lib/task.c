@@ -1,5 +1,6 @@
-/* task.c: one task: read, edit, delete. Enqueue is in enqueue.c,
- * listing in task_list.c. */
+/* task.c: one task: read, edit, delete and discard. Enqueue is in
+ * enqueue.c, listing in task_list.c, retry and run now in
+ * task_actions.c. */
 #include "config.h"
 
 #include <stdio.h>
@@ -171,6 +172,18 @@ at_task_get(at_db *db, uint64_t business_id, uint64_t id, at_task *out, at_error
     return get(db, business_id, id, false, out, err);
 }
 
+int
+task_lock(at_db *db, uint64_t business_id, uint64_t id, at_task *out, at_error *err)
+{
+    return get(db, business_id, id, true, out, err);
+}
+
+void
+task_audit_name(const at_task *t, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s / %s", t->type_name, t->user_name);
+}
+
 static lane_key
 lane_of(const at_task *t)
 {
@@ -194,14 +207,11 @@ move_in_lanes(at_db *db, const at_task *t, int prio, at_time run_at, at_error *e
     return rc;
 }
 
-/* A deleted task's part of the totals. */
-static int
-uncount(at_db *db, const at_task *t, at_error *err)
+/* A finished task's part of the totals, as it leaves them (deleted, or
+ * queued again). */
+int
+task_uncount_finished(at_db *db, const at_task *t, at_error *err)
 {
-    if (t->state == AT_TASK_QUEUED) {
-        lane_key k = lane_of(t);
-        return lane_task_gone(db, &k, err);
-    }
     counts_delta d = {.business_id = t->business_id};
     if (t->state == AT_TASK_FAILED)
         d.failed = -1;
@@ -215,6 +225,17 @@ uncount(at_db *db, const at_task *t, at_error *err)
             d.finished_today = -1;
     }
     return counts_add(db, &d, 1, err);
+}
+
+/* A deleted task's part of the totals. */
+static int
+uncount(at_db *db, const at_task *t, at_error *err)
+{
+    if (t->state == AT_TASK_QUEUED) {
+        lane_key k = lane_of(t);
+        return lane_task_gone(db, &k, err);
+    }
+    return task_uncount_finished(db, t, err);
 }
 
 struct update_ctx {
@@ -295,7 +316,7 @@ update_tx(at_db *db, void *vctx, at_error *err)
         rc = move_in_lanes(db, &t, prio, run_at, err);
     if (rc == AT_OK) {
         char name[AT_NAME_BUF + AT_TYPE_NAME_BUF + 8];
-        snprintf(name, sizeof name, "%s / %s", t.type_name, t.user_name);
+        task_audit_name(&t, name, sizeof name);
         rc = at_audit_write(db, c->business_id, c->actor, "edit", "task", c->id, name, NULL,
                             detail, err);
     }
@@ -331,6 +352,7 @@ at_task_update(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t 
 struct delete_ctx {
     const at_actor *actor;
     uint64_t business_id, id;
+    bool discard; /* finished tasks only (at_task_discard) */
     int cancel;
 };
 
@@ -342,9 +364,14 @@ delete_tx(at_db *db, void *vctx, at_error *err)
     int rc = get(db, c->business_id, c->id, true, &t, err);
     if (rc)
         return rc;
+    char why[200];
+    if (c->discard && at_task_action_refusal(&t, AT_ACTION_DISCARD, 0, why, sizeof why)) {
+        at_task_clear(&t);
+        return at_error_set(err, AT_ESTATE, "%s; nothing was discarded", why);
+    }
     db_arg a[] = {da_u64(c->id), da_u64(c->business_id)};
     char name[AT_NAME_BUF + AT_TYPE_NAME_BUF + 8], detail[200];
-    snprintf(name, sizeof name, "%s / %s", t.type_name, t.user_name);
+    task_audit_name(&t, name, sizeof name);
     snprintf(detail, sizeof detail, "was %s, %u attempt(s)", at_task_state_str(t.state),
              t.attempts);
     if (t.state == AT_TASK_RUNNING) {
@@ -363,8 +390,8 @@ delete_tx(at_db *db, void *vctx, at_error *err)
         if (rc == AT_OK)
             rc = uncount(db, &t, err);
         if (rc == AT_OK)
-            rc = at_audit_write(db, c->business_id, c->actor, "delete", "task", c->id, name, NULL,
-                                detail, err);
+            rc = at_audit_write(db, c->business_id, c->actor, c->discard ? "discard" : "delete",
+                                "task", c->id, name, NULL, detail, err);
     }
     at_task_clear(&t);
     return rc;
@@ -377,9 +404,20 @@ at_task_delete(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t 
     int rc = at_actor_check(actor, err);
     if (rc)
         return rc;
-    struct delete_ctx c = {actor, business_id, id, 0};
+    struct delete_ctx c = {actor, business_id, id, false, 0};
     rc = db_tx(db, false, delete_tx, &c, err);
     if (cancel_requested)
         *cancel_requested = rc == AT_OK ? c.cancel : 0;
     return rc;
+}
+
+int
+at_task_discard(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id,
+                at_error *err)
+{
+    int rc = at_actor_check(actor, err);
+    if (rc)
+        return rc;
+    struct delete_ctx c = {actor, business_id, id, true, 0};
+    return db_tx(db, false, delete_tx, &c, err);
 }

@@ -7,7 +7,9 @@
  * when the child ends, however it ends. It dies with the supervisor
  * (PR_SET_PDEATHSIG): each batch is a transaction, so a kill leaves the
  * removed batches removed, the open one rolled back, and the prune's
- * audit entry saying which. SIGTERM stops it between two batches. */
+ * audit entry saying which. SIGTERM stops it between two batches. It runs
+ * even when the retention keeps everything: idempotency keys expire after
+ * 24 hours whatever the policy. */
 #include "config.h"
 
 #include <errno.h>
@@ -31,12 +33,6 @@ on_term(int sig)
     stop_prune = 1;
 }
 
-static bool
-enabled(const at_config *c)
-{
-    return c->retain_finished_days || c->retain_audit_days || c->retain_spool_days;
-}
-
 static void
 say_result(const at_prune_result *r)
 {
@@ -55,6 +51,9 @@ say_result(const at_prune_result *r)
                (unsigned long long) r->audit_id);
     else
         at_log(AT_LOG_DEBUG, "prune: nothing is old enough to remove");
+    if (r->idem_keys)
+        at_log(AT_LOG_DEBUG, "prune: removed %llu expired idempotency key%s",
+               (unsigned long long) r->idem_keys, r->idem_keys == 1 ? "" : "s");
     if (r->spool_failed)
         at_log(AT_LOG_WARN, "prune: %llu spool entr%s could not be removed; the first: %s",
                (unsigned long long) r->spool_failed, r->spool_failed == 1 ? "y" : "ies",
@@ -97,7 +96,7 @@ sv_prune_tick(sv *s, int64_t now)
         int64_t first = (int64_t) s->cfg->retain_interval * 1000;
         s->prune_after_ms = now + (first < FIRST_PRUNE_MS ? first : FIRST_PRUNE_MS);
     }
-    if (s->draining || s->pruner_pid || now < s->prune_after_ms || !enabled(s->cfg))
+    if (s->draining || s->pruner_pid || now < s->prune_after_ms)
         return;
     s->prune_after_ms = now + (int64_t) s->cfg->retain_interval * 1000;
     pid_t pid = fork();

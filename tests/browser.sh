@@ -174,6 +174,43 @@ trap 'q "DELETE FROM executors WHERE supervisor_id = $SUP; DELETE FROM superviso
            (SELECT id FROM task_types WHERE name = '"'${TYPES[0]}'"');
          DELETE FROM audit_log WHERE business_id = 0 AND target_name = '"'${TYPES[0]}'"'"' EXIT
 
+# Business C, for Retry, Run now and Discard, with an admin of its own (so
+# that A's and B's pages stay as the steps above expect them): tasks that
+# failed, were cancelled or succeeded, and two that wait for a later
+# run-at. Their ends are written as the executors write them, then the
+# totals are made from the tasks (counters rebuild), so that counters
+# check holds after every action.
+C_SLUG=bt$RUN-east C_ADMIN=carol.bt$RUN@example.test C_USER=dan.bt$RUN@example.test
+cli business add "$C_SLUG" "Ostwind $RUN"
+cli user add "$C_ADMIN" "Carol Admin $RUN" --password-file - <<<"$PASSWORD"
+cli member add --business "$C_SLUG" --user "$C_ADMIN" --role business_admin
+cli user add "$C_USER" "Dan Ostwind" --no-password
+cli member add --business "$C_SLUG" --user "$C_USER" --role member
+TASKS_C=
+for n in $(seq 0 5); do
+    cli enqueue --business "$C_SLUG" --user "$C_USER" --type "${TYPES[$((n % 3))]}" --run-at +2d \
+        --payload "c $n"
+    TASKS_C+="$OUT"$'\n'
+done
+C_IDS=($TASKS_C)
+C_ID=$(q "SELECT id FROM businesses WHERE slug = '$C_SLUG'")
+end_task() { # end_task ID STATE ERROR
+    q "UPDATE tasks SET state = '$2', attempts = 1, started_at = UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE,
+       finished_at = UTC_TIMESTAMP(6), run_at = UTC_TIMESTAMP(6) - INTERVAL 2 MINUTE,
+       last_error = NULLIF('$3', '') WHERE id = $1" || bail "cannot end task $1"
+    q "INSERT INTO task_attempts (task_id, attempt, business_id, executor_id, host, pid, started_at,
+       finished_at, outcome, error) VALUES ($1, 1, $C_ID, 0, 'bt-host-$RUN', 4242,
+       UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE, UTC_TIMESTAMP(6), '$2', NULLIF('$3', ''))" ||
+        bail "cannot add task $1's attempt"
+}
+end_task "${C_IDS[0]}" failed "disk full"
+end_task "${C_IDS[1]}" cancelled "cancelled on request"
+end_task "${C_IDS[4]}" succeeded ""
+end_task "${C_IDS[5]}" failed "timed out"
+cli counters rebuild --business "$C_SLUG"
+export BT_C_SLUG=$C_SLUG BT_C_ADMIN_EMAIL=$C_ADMIN BT_TASKS_C=$TASKS_C
+export BT_AT=$AT BT_CONF=$CONF
+
 export BT_URL=$ASYNCTASKS_TEST_URL BT_ARTIFACTS=$ARTIFACTS BT_BROWSER=$BROWSER
 export BT_ADMIN_EMAIL=$ADMIN_EMAIL BT_ADMIN_NAME=$ADMIN_NAME BT_PASSWORD=$PASSWORD
 export BT_BOSS_EMAIL=$BOSS_EMAIL

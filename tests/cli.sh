@@ -308,6 +308,42 @@ check 0 '^run at: +2030-01-01 10:00:00 UTC$' "tasks show shows the run-at time" 
 check 1 "no task #$ID_2030 in this business" "tasks show of another business's task" tasks show \
     --business globex "$ID_2030"
 
+# ---- retry, run now, discard ----
+
+check 0 "^task $ID_2030 is due now$" "tasks run-now of a task for 2030" tasks run-now \
+    --business acme "$ID_2030"
+is "$(q "SELECT run_at <= UTC_TIMESTAMP(6) FROM tasks WHERE id = $ID_2030")" 1 "... it is due"
+check 1 "task #$ID_2030 is due already" "tasks run-now again: exit 1, says why" tasks run-now \
+    --business acme "$ID_2030"
+check 1 "only a failed or cancelled task can be retried" "tasks retry of a queued task: exit 1" \
+    tasks retry --business acme "$ID_2030"
+check 1 "only a finished task \(succeeded, failed or cancelled\) can be discarded" \
+    "tasks discard of a queued task: exit 1" tasks discard --business acme "$ID_2030"
+is "$(q "SELECT state FROM tasks WHERE id = $ID_2030")" queued "... which is still there, queued"
+# an end written as an executor writes one, the totals made from the tasks
+q "UPDATE tasks SET state = 'failed', attempts = max_attempts, finished_at = UTC_TIMESTAMP(6)
+   WHERE id IN ($ID_FILE, $ID_BIG)"
+"$AT" --config "$C" counters rebuild --business acme >/dev/null
+check 0 "^task $ID_BIG queued again$" "tasks retry of two failed tasks" \
+    tasks retry --business acme "$ID_FILE" "$ID_BIG"
+like "$OUT" "^task $ID_FILE queued again$" "... says so of both"
+is "$(q "SELECT GROUP_CONCAT(CONCAT(state, ' ', attempts, '/', max_attempts) ORDER BY id)
+         FROM tasks WHERE id IN ($ID_FILE, $ID_BIG)")" "queued 2/4,queued 2/4" \
+    "... queued, with 2 attempts more (the type allows 2)"
+check 0 'retry +task' "the retries are audited" audit list --business acme
+q "UPDATE tasks SET state = 'succeeded', finished_at = UTC_TIMESTAMP(6) WHERE id = $ID_FILE"
+"$AT" --config "$C" counters rebuild --business acme >/dev/null
+run --config "$C" tasks discard --business acme "$ID_BIG" "$ID_FILE"
+is "$RC" 1 "tasks discard of a queued and a succeeded task: exit 1"
+like "$OUT" "task #$ID_BIG is queued: only a finished task" "... names the queued one"
+like "$OUT" "task $ID_FILE discarded" "... and discards the other"
+is "$(q "SELECT COUNT(*) FROM tasks WHERE id IN ($ID_FILE, $ID_BIG)")" 1 "... one task is left"
+check 0 'discard +task' "the discard is audited" audit list --business acme
+check 0 '^acme: ok$' "counters check after retry, run-now and discard" counters check --business acme
+check 64 'tasks retry needs --business and at least one task ID' "tasks retry without an ID" \
+    tasks retry --business acme
+check 64 'task ID must be' "tasks retry with a bad ID" tasks retry --business acme x1
+
 # ---- the task list ----
 
 check 0 '^There are no tasks to show$' "tasks list of an empty business" tasks list \

@@ -2,7 +2,8 @@
  * against the real database: tasks written in order with their fields,
  * all or none when any is bad (each bad one named, nothing written), the
  * limits, 1,000 at once, held tasks held by a live pause, and one wake-up
- * datagram per call rather than one per task. One function per case. */
+ * datagram per call rather than one per task; and
+ * at_client_enqueue_idempotent. One function per case. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -247,6 +248,55 @@ test_one_wakeup(void)
     free(t);
 }
 
+/* The same key twice: one task; another task under it: refused; a bad
+ * key: refused; the bulk enqueue takes no key. */
+static void
+test_idempotent(void)
+{
+    at_error err;
+    at_client_task t = {slug, email, type_name, "once", 0, 3, 0};
+    uint64_t id1 = 0, id2 = 0;
+    int existing = -1;
+    unsigned long long n0 = tasks_of_business();
+    is_int(at_client_enqueue_idempotent(client, &t, "c-api-key-1", &id1, &existing, &err), AT_OK,
+           "idempotent: the first call enqueues");
+    is_int(existing, 0, "... a new task");
+    is_int(at_client_enqueue_idempotent(client, &t, "c-api-key-1", &id2, &existing, &err), AT_OK,
+           "idempotent: the same call again succeeds");
+    ok(existing == 1 && id2 == id1, "... with the first task's id, and says so");
+    is_int(tasks_of_business(), n0 + 1, "idempotent: one task for two calls");
+    at_client_task other = t;
+    other.payload = "twice";
+    is_int(at_client_enqueue_idempotent(client, &other, "c-api-key-1", &id2, NULL, &err),
+           AT_ECONFLICT, "idempotent: another payload under the key is refused");
+    has_str(err.msg, "used for another request", "... and the message says so");
+    is_int(at_client_enqueue_idempotent(client, &t, "bad key", &id2, NULL, &err), AT_EINVAL,
+           "idempotent: a key with a space is refused");
+    is_int(at_client_enqueue_idempotent(client, &t, NULL, &id2, NULL, &err), AT_EINVAL,
+           "idempotent: no key is refused");
+    is_int(tasks_of_business(), n0 + 1, "idempotent: the refused calls wrote nothing");
+
+    /* 25 hours later: the prune removes the key, whatever the retention
+     * keeps, and the key may serve another task */
+    char q[256];
+    snprintf(q, sizeof q,
+             "UPDATE idempotency_keys SET created_at = UTC_TIMESTAMP(6) - INTERVAL 25 HOUR "
+             "WHERE business_id = %llu AND idem_key = 'c-api-key-1'",
+             (unsigned long long) biz);
+    rawdb_sql(raw, "%s", q);
+    at_prune_policy p = {.batch = 100};
+    at_prune_result r;
+    static const at_actor actor = {0, "cli:client-many"};
+    is_int(at_prune(db, &actor, &p, false, NULL, &r, &err), AT_OK,
+           "idempotent: a prune that keeps every kind runs");
+    ok(r.idem_keys >= 1 && r.tasks == 0 && r.audit == 0,
+       "... and removes the expired key (%llu keys), nothing else",
+       (unsigned long long) r.idem_keys);
+    is_int(at_client_enqueue_idempotent(client, &other, "c-api-key-1", &id2, &existing, &err),
+           AT_OK, "idempotent: the expired key serves another task");
+    ok(existing == 0 && id2 != id1, "... a new one");
+}
+
 int
 main(void)
 {
@@ -258,6 +308,7 @@ main(void)
     test_all_or_nothing();
     test_limits();
     test_paused();
+    test_idempotent();
     at_client_close(client);
     mysql_close(raw);
     testdb_close(db);

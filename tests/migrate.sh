@@ -17,7 +17,7 @@ trap 'rm -rf -- "$WORK" "$(dirname -- "$C")" "$(dirname -- "$C2")"' EXIT
 
 TABLES="businesses users memberships platform_admins task_types tasks pause_rules audit_log
 sessions executors schema_version lanes task_counts business_limits lane_work member_grams
-login_throttle platform platform_pause_rules"
+login_throttle platform platform_pause_rules idempotency_keys"
 
 # The schema version this build carries, from --version: "... (schema N)".
 run --version
@@ -105,15 +105,16 @@ for t in $TABLES; do
                   WHERE table_schema = '$DB' AND table_name = '$t'")" \
         "InnoDB utf8mb4_unicode_520_ci" "table $t exists, is InnoDB and utf8mb4"
 done
-# Text columns are utf8mb4 too, but for the two that hold ASCII by design.
+# Text columns are utf8mb4 too, but for those that hold ASCII by design.
 is "$(sql -e "SELECT CONCAT(table_name, '.', column_name, ' ', character_set_name)
               FROM information_schema.columns
               WHERE table_schema = '$DB' AND character_set_name IS NOT NULL
                 AND character_set_name <> 'utf8mb4'
               ORDER BY table_name, column_name")" \
-    "schema_version.checksum ascii
+    "idempotency_keys.idem_key ascii
+schema_version.checksum ascii
 sessions.csrf_token ascii
-users.password_hash ascii" "every text column is utf8mb4 except the ASCII tokens and checksums"
+users.password_hash ascii" "every text column is utf8mb4 except the ASCII tokens, keys and checksums"
 
 # The indexes of tasks: every one leads with business_id but the lease
 # holder's index (renewal and recovery cross businesses), retention's

@@ -216,7 +216,7 @@ test_held_cost_nothing(void)
     at_enqueue reqs[1000];
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < 1000; i++)
-            reqs[i] = (at_enqueue){biz, heavy, type, NULL, 0, 5, 0};
+            reqs[i] = (at_enqueue){biz, heavy, type, NULL, 0, 5, 0, NULL, NULL};
         if (at_task_enqueue_many(db, reqs, 1000, NULL, NULL, &err))
             bail("%s", err.msg);
     }
@@ -390,17 +390,6 @@ test_cap(at_db *db)
 }
 
 /* One value of raw SQL, as text ("" when none). */
-static char *
-raw_value(MYSQL *raw, const char *sql, char *buf, size_t size)
-{
-    rawdb_sql(raw, "%s", sql);
-    MYSQL_RES *res = mysql_store_result(raw);
-    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
-    snprintf(buf, size, "%s", row && row[0] ? row[0] : "");
-    mysql_free_result(res);
-    return buf;
-}
-
 static const at_business_stats *
 stats_of(const at_stats *s, uint64_t biz)
 {
@@ -445,7 +434,7 @@ test_metrics(at_db *db, MYSQL *raw)
              "wait_b5 + wait_b6 + wait_b7 + wait_b8 + wait_b9 + wait_b10 + wait_b11 + wait_b12)) "
              "FROM task_counts WHERE business_id = %llu",
              (unsigned long long) biz);
-    is_str(raw_value(raw, q, buf, sizeof buf), "1 0 0 1 70000 1",
+    is_str(rawdb_value(raw, q, buf, sizeof buf), "1 0 0 1 70000 1",
            "it counted a success, and a run of 70 ms (up to 0.1 s) and a wait, in task_counts");
 
     at_stats s;
@@ -465,7 +454,7 @@ test_metrics(at_db *db, MYSQL *raw)
 
     /* The counters outlive a rebuild of the totals. */
     is_int(at_counts_rebuild(db, biz, NULL, NULL, &err), AT_OK, "the counters are rebuilt");
-    is_str(raw_value(raw, q, buf, sizeof buf), "1 0 0 1 70000 1",
+    is_str(rawdb_value(raw, q, buf, sizeof buf), "1 0 0 1 70000 1",
            "... and the metrics' counters are as they were");
 
     /* The oldest due task is two MINs of an index, read from its end. */

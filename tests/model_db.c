@@ -83,7 +83,7 @@ main(void)
     /* an enqueue reads the type's parameters first, and that read
      * reconnects: the task is written once */
     kill_connection(at_db_thread_id(db));
-    at_enqueue req = {biz, user, type, NULL, 0, 0, 0};
+    at_enqueue req = {biz, user, type, NULL, 0, 0, 0, NULL, NULL};
     uint64_t tid = 0;
     ok(at_task_enqueue(db, &req, &tid, &err) == AT_OK && tid != 0,
        "an enqueue after the kill reconnects and succeeds: %s", err.msg);
@@ -97,7 +97,7 @@ main(void)
      * was written comes back exactly, negative numbers and fractions of a
      * second included */
     at_time when = 1956100000123456LL; /* 2031-12-27 01:06:40.123456 UTC */
-    at_enqueue neg = {biz, user, type, "{}", 2, AT_PRIORITY_MIN, when};
+    at_enqueue neg = {biz, user, type, "{}", 2, AT_PRIORITY_MIN, when, NULL, NULL};
     uint64_t nid = 0;
     at_task t;
     ok(at_task_enqueue(db, &neg, &nid, &err) == AT_OK, "a task of the lowest priority: %s",

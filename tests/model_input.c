@@ -68,7 +68,7 @@ main(void)
     snprintf(tag, sizeof tag, "%s", testdb_tag());
 
     /* enqueue: every reference is checked, nothing is written */
-    at_enqueue req = {biz, member, type, "{}", 2, 0, 0};
+    at_enqueue req = {biz, member, type, "{}", 2, 0, 0, NULL, NULL};
     uint64_t id = 0;
     req.business_id = 999999999;
     ok(at_task_enqueue(db, &req, &id, &err) == AT_ENOTFOUND, "unknown business refused");
@@ -223,7 +223,7 @@ main(void)
        "a member can be made business admin");
 
     /* edits with bad values change nothing */
-    req = (at_enqueue){biz, member, type, "{}", 2, 0, 0};
+    req = (at_enqueue){biz, member, type, "{}", 2, 0, 0, NULL, NULL};
     ok(at_task_enqueue(db, &req, &id, &err) == AT_OK, "a good task");
     at_actor actor = {0, "cli:test"};
     at_task_edit e = {1, AT_PRIORITY_MIN - 1, 0, 0, NULL, 0};

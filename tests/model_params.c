@@ -260,7 +260,7 @@ test_db(void)
     ok(at_task_type_params(db, 999999999, &got, &n, &err) == AT_ENOTFOUND,
        "parameters of an unknown type: not found");
 
-    at_enqueue req = {biz, user, type, "name=ab", 7, 0, 0};
+    at_enqueue req = {biz, user, type, "name=ab", 7, 0, 0, NULL, NULL};
     uint64_t id = 0;
     ok(at_task_enqueue(db, &req, &id, &err) == AT_EINVAL, "enqueue without the required one refused");
     has_str(err.msg, "enqueue: payload: parameter 'n' is required", "  the message names it");
@@ -296,7 +296,7 @@ test_db(void)
 
     /* a type without parameters takes any text, as before */
     uint64_t free_type = testdb_type(db, "params-free");
-    at_enqueue req2 = {biz, user, free_type, "any {text} = at all", 19, 0, 0};
+    at_enqueue req2 = {biz, user, free_type, "any {text} = at all", 19, 0, 0, NULL, NULL};
     ok(at_task_enqueue(db, &req2, &id, &err) == AT_OK, "a type without parameters takes any text");
     testdb_close(db);
 }

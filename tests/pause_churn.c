@@ -39,7 +39,7 @@ main(int argc, char **argv)
     at_actor actor = {0, "cli:pause-churn"};
     at_enqueue reqs[200];
     for (int i = 0; i < 200; i++)
-        reqs[i] = (at_enqueue){b, u, t, NULL, 0, 0, 0};
+        reqs[i] = (at_enqueue){b, u, t, NULL, 0, 0, 0, NULL, NULL};
     srand(1);
     for (int i = 0; i < n && failed < 10; i++) {
         if (i % 5 == 0 && at_task_enqueue_many(db, reqs, 200, NULL, NULL, &err))

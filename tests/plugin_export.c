@@ -179,7 +179,7 @@ main(void)
             "line one\\nline \\\"two\\\", done", (unsigned long long) first);
     /* export declares no parameters: any payload is taken, and ignored */
 #define PAYLOAD "{\"format\":\"csv\"}"
-    at_enqueue req = {biz, plain, h->type_id, PAYLOAD, strlen(PAYLOAD), 0, 0};
+    at_enqueue req = {biz, plain, h->type_id, PAYLOAD, strlen(PAYLOAD), 0, 0, NULL, NULL};
     ok(at_task_enqueue(db, &req, &task, &err) == AT_OK,
        "an export task with a free-form payload is enqueued: %s", err.msg);
     rawdb_sql(raw, "UPDATE tasks SET state = 'running', lease_owner = %d, started_at = UTC_TIMESTAMP(6)"

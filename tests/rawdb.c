@@ -39,6 +39,17 @@ rawdb_sql(MYSQL *raw, const char *fmt, ...)
         bail("%s: %s", q, mysql_error(raw));
 }
 
+char *
+rawdb_value(MYSQL *raw, const char *sql, char *buf, size_t size)
+{
+    rawdb_sql(raw, "%s", sql);
+    MYSQL_RES *res = mysql_store_result(raw);
+    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+    snprintf(buf, size, "%s", row && row[0] ? row[0] : "");
+    mysql_free_result(res);
+    return buf;
+}
+
 unsigned long long
 rawdb_task_col(MYSQL *raw, const char *col, unsigned long long id)
 {

@@ -12,6 +12,9 @@
 MYSQL *rawdb_open(void);
 /* Runs a statement; bails out on failure. */
 void rawdb_sql(MYSQL *raw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The first column of the first row of a query, as text in buf ("" when
+ * there is none or it is NULL). */
+char *rawdb_value(MYSQL *raw, const char *sql, char *buf, size_t size);
 /* A number column of one task (~0 when there is none). */
 unsigned long long rawdb_task_col(MYSQL *raw, const char *col, unsigned long long id);
 

@@ -94,7 +94,7 @@ testdb_type(at_db *db, const char *what)
 uint64_t
 testdb_task(at_db *db, uint64_t business_id, uint64_t user_id, uint64_t type_id)
 {
-    at_enqueue req = {business_id, user_id, type_id, NULL, 0, 0, 0};
+    at_enqueue req = {business_id, user_id, type_id, NULL, 0, 0, 0, NULL, NULL};
     at_error err = {0};
     uint64_t id;
     if (at_task_enqueue(db, &req, &id, &err))

@@ -195,7 +195,7 @@
     var dialog = document.getElementById(link.getAttribute('data-dialog'));
     if (!dialog || typeof dialog.showModal !== 'function') return;
     ev.preventDefault();
-    if (dialog.id === 'delete-dialog' || dialog.classList.contains('link-confirm')) {
+    if (dialog.classList.contains('task-confirm') || dialog.classList.contains('link-confirm')) {
       var form = dialog.querySelector('form');
       form.setAttribute('action', new URL(link.href, location.href).pathname);
       var what = dialog.querySelector('.what');

@@ -39,6 +39,18 @@ typedef struct at_client_task {
 /* Enqueues one task and wakes an idle executor. */
 int at_client_enqueue(at_client *c, const at_client_task *t, uint64_t *id, at_error *err);
 
+/* The same with an idempotency key: 1 to AT_IDEM_KEY_MAX visible ASCII
+ * characters without quotes or backslashes (AT_EINVAL otherwise). Within
+ * 24 hours of its first use in the business, the same key with the same
+ * task (user, type, priority, run_at, payload) enqueues nothing and gives
+ * the first task's id, *existing (may be NULL) set to 1; with another
+ * task it is AT_ECONFLICT, as it is when the first task has been deleted
+ * since. Of many calls with one key at once, exactly one enqueues. So a
+ * call that failed without an answer (a lost connection) can be made
+ * again without the risk of a second task. */
+int at_client_enqueue_idempotent(at_client *c, const at_client_task *t, const char *key,
+                                 uint64_t *id, int *existing, at_error *err);
+
 /* Enqueues n tasks (1..AT_ENQUEUE_MANY_MAX) in one transaction, all or
  * none, and wakes an idle executor once. The names are looked up in bulk.
  * Every task is checked first: when any is bad nothing is written, err

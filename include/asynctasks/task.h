@@ -21,9 +21,31 @@ typedef struct at_enqueue {
     size_t payload_len;
     int priority;   /* AT_PRIORITY_MIN..MAX, higher runs first */
     at_time run_at; /* 0: now */
+    /* NULL, or an idempotency key (at_idem_key_parse'd; single enqueues
+     * only): the same key within AT_IDEM_TTL_S in the same business gives
+     * the first task back instead of a second one, the same key with
+     * another request (user, type, priority, run-at, payload) is
+     * AT_ECONFLICT, as is a key whose task has been deleted since */
+    const char *idem_key;
+    /* with a key: run_at as the caller wrote it ("+1h"), which the key's
+     * request is compared by instead of run_at, so that a request sent
+     * again with a relative time is the same request; NULL: run_at */
+    const char *run_at_text;
 } at_enqueue;
 
 int at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *err);
+/* The same; *existing (may be NULL) is 1 when req's idempotency key gave
+ * back the task it was first used for, 0 for a new task. */
+int at_task_enqueue_keyed(at_db *db, const at_enqueue *req, uint64_t *id, int *existing,
+                          at_error *err);
+/* An idempotency key as a program sends it: the key alone, or in double
+ * quotes (the quotes are dropped); checked, into out. AT_EINVAL with
+ * what is wrong. */
+int at_idem_key_parse(const char *text, char out[AT_IDEM_KEY_BUF], at_error *err);
+/* A run-at as written, for at_enqueue.run_at_text: text when it is
+ * relative ("now", "+N..."), which comes out another time at each
+ * sending; NULL for an absolute one, compared by its value. */
+const char *at_idem_run_at_text(const char *text);
 
 /* Enqueues one task whose user is named by email and whose type by name
  * (the HTTP API's way): the names are resolved by the enqueue's own
@@ -34,16 +56,19 @@ int at_task_enqueue(at_db *db, const at_enqueue *req, uint64_t *id, at_error *er
  * AT_EINVAL. On success *out is the task as written (at_task_clear it),
  * and *held is 1 when a live pause rule names its user or its type: its
  * status is then "paused", and which rule says so is read with the
- * task. */
+ * task. With req->idem_key, *existing (may be NULL) is 1 when the key
+ * gave back the task it was first used for: then only out->id is set
+ * (the caller reads the task as it is now). */
 int at_task_enqueue_named(at_db *db, const at_enqueue *req, const char *user_email,
-                          const char *type_name, at_task *out, int *held, at_error *err);
+                          const char *type_name, at_task *out, int *held, int *existing,
+                          at_error *err);
 
 /* Enqueues n tasks (1..AT_ENQUEUE_MANY_MAX) in one transaction: all or
  * none. Every item is checked; when any is bad nothing is written, err
  * names the first ("task 3 of 10: ...") and item_errs (n entries, may be
  * NULL) holds each item's own error (code AT_OK for good ones). ids (n
  * entries, may be NULL) receives the new ids in order. The executors are
- * woken once. */
+ * woken once. Items take no idempotency key (AT_EINVAL). */
 int at_task_enqueue_many(at_db *db, const at_enqueue *reqs, size_t n, uint64_t *ids,
                          at_error *item_errs, at_error *err);
 
@@ -70,6 +95,46 @@ int at_task_update(at_db *db, const at_actor *actor, uint64_t business_id, uint6
  * request instead (*cancel_requested = 1). Audited. */
 int at_task_delete(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id,
                    int *cancel_requested, at_error *err);
+
+/* The row actions on one task besides Edit and Delete. */
+enum at_task_action {
+    AT_ACTION_RETRY = 1, /* a failed or cancelled task: queued again, a new attempts budget */
+    AT_ACTION_RUN_NOW,   /* a queued task whose run-at is still to come: due now */
+    AT_ACTION_DISCARD    /* a finished task: removed */
+};
+
+/* The one rule of which action applies to which task: NULL when action
+ * applies to t at the database time now, else why not, in words, written
+ * into buf ("task #7 is running: only a failed or cancelled task can be
+ * retried"). The library applies it under the task's row lock; the screen
+ * and the command line use it to offer the actions. */
+const char *at_task_action_refusal(const at_task *t, int action, at_time now, char *buf,
+                                   size_t len);
+const char *at_task_action_str(int action); /* "retry", "run-now", "discard" */
+int at_task_action_parse(const char *s);    /* 0 when unknown */
+
+/* Retry: a failed or cancelled task goes back to queued, due now, with as
+ * many attempts again as its type allows (max_attempts becomes its
+ * attempts so far plus the type's limit); its attempts stay on record and
+ * the next is numbered after them. It enters its lane, held when a live
+ * rule names its user or type. Audited. AT_ESTATE, and nothing written,
+ * when the task is in another state by the time its row is locked. */
+int at_task_retry(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id,
+                  at_error *err);
+/* Run now: a queued task whose run-at (a retry's backoff, or a time it
+ * was given) is still to come becomes due now. A pause that holds it
+ * still holds it. Audited; AT_ESTATE when it is not queued or already
+ * due. */
+int at_task_run_now(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id,
+                    at_error *err);
+/* Discard: removes a finished task (succeeded, failed or cancelled), as
+ * Delete does, but never anything else: AT_ESTATE for a queued or
+ * running task. Audited. */
+int at_task_discard(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id,
+                    at_error *err);
+/* One of the three by its enum at_task_action. */
+int at_task_act(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id, int action,
+                at_error *err);
 
 /* Listing: one business, sorted, searched, keyset-paginated. */
 enum at_sort { AT_SORT_CREATED = 0, AT_SORT_USER, AT_SORT_TYPE };

@@ -16,6 +16,11 @@
 #define AT_REASON_BUF    (AT_REASON_MAX * 4 + 1)
 #define AT_DESC_MAX      500 /* task type descriptions */
 #define AT_DESC_BUF      (AT_DESC_MAX * 4 + 1)
+/* idempotency keys of enqueues: 1 to 255 visible ASCII characters, no
+ * quote or backslash; a key stands for its first task for 24 hours */
+#define AT_IDEM_KEY_MAX  255
+#define AT_IDEM_KEY_BUF  (AT_IDEM_KEY_MAX + 1)
+#define AT_IDEM_TTL_S    86400
 
 /* Timestamps are microseconds since 1970-01-01 UTC; 0 means "none". */
 typedef int64_t at_time;

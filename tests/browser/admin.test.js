@@ -1,11 +1,13 @@
 /* admin.test.js: the Async Tasks screen as a business admin uses it, in a
  * headless browser: log in, Admin -> Async Tasks, switch business, search,
  * sort, Pause User, Pause Task Type (searched and paged), Resume All,
- * edit and delete a task, Schedules (add, refuse, pause, resume, remove),
- * the Executors page, the Edit form of a type with parameters, keyboard
- * use of the dialogs, the screen without script, platform rules (the
- * scope choice a platform admin has and a business admin has not, the
- * rule shown in every business, not liftable by its admin), log out. Prints
+ * edit and delete a task, retry, run now and discard tasks (with their
+ * dialogs, and without script their pages, and a change behind a page's
+ * back refused), Schedules (add, refuse, pause, resume, remove), the
+ * Executors page, the Edit form of a type with parameters, keyboard use
+ * of the dialogs, the screen without script, platform rules (the scope
+ * choice a platform admin has and a business admin has not, the rule
+ * shown in every business, not liftable by its admin), log out. Prints
  * TAP: one point per step, the plan at the end; exits non-zero on failure.
  * tests/browser.sh seeds the data and passes it in BT_* variables. Every
  * console error and page error fails the step it happens in (a Content
@@ -1092,6 +1094,152 @@ async function main() {
   });
 
   await context.close();
+  await taskActions();
+}
+
+/* ---- Retry, Run now and Discard, in business C, with its own admin ---- */
+
+const { execFileSync } = require('child_process');
+/* The command line on the test database: `counters check` after each
+ * action, and a change made behind a page's back. */
+function cli(...args) {
+  try {
+    return { rc: 0, out: execFileSync(env.BT_AT, ['--config', env.BT_CONF, ...args], { encoding: 'utf8', stdio: 'pipe' }) };
+  } catch (e) {
+    return { rc: e.status, out: `${e.stdout || ''}${e.stderr || ''}` };
+  }
+}
+function countersClean(what) {
+  const r = cli('counters', 'check', '--business', env.BT_C_SLUG);
+  assert(r.rc === 0, `${what}: counters check is clean`, r.out);
+}
+
+async function taskActions() {
+  const C = { slug: env.BT_C_SLUG, ids: lines(env.BT_TASKS_C).map(Number) };
+  const [failed, cancelled, later1, later2, succeeded, failed2] = C.ids;
+  const taskUrl = (id, tail = '') => `${BASE}${LIST}/tasks/${id}${tail}?business=${C.slug}`;
+  const detail = (page) => page.evaluate(() => {
+    const out = {};
+    for (const dt of document.querySelectorAll('dl.task-detail dt')) out[dt.textContent.trim()] = dt.nextElementSibling.textContent.trim();
+    return out;
+  });
+  const attemptRows = (page) => page.locator('table.attempts tbody tr').allTextContents();
+  const loginAs = async (page) => {
+    await page.goto(`${BASE}/login`);
+    await (await field(page, 'Email')).fill(env.BT_C_ADMIN_EMAIL);
+    await (await field(page, 'Password')).fill(env.BT_PASSWORD);
+    await nav(page, (u) => u.pathname === LIST, () => page.getByRole('button', { name: 'Log in' }).click());
+  };
+
+  const context = await browser.newContext({ viewport: LAPTOP, locale: 'en-GB' });
+  const page = watch(await context.newPage(), 'actions');
+  await step('Retry: a failed task is retried from its page through a dialog, its attempt kept', async () => {
+    await loginAs(page);
+    await page.goto(taskUrl(failed));
+    eq((await detail(page)).Status, 'failed', 'the task has failed');
+    eq((await attemptRows(page)).length, 1, 'one attempt on record');
+    const actions = (await page.locator('p.task-actions a').allTextContents()).map((t) => t.trim());
+    eq(actions, ['Retry', 'Discard'], 'a failed task offers Retry and Discard');
+    const link = page.locator('p.task-actions').getByRole('link', { name: 'Retry' });
+    await link.click();
+    const dialog = page.locator('#retry-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    eq((await focusInfo(page)).dialog, 'retry-dialog', 'the focus is in the dialog');
+    assert((await dialog.locator('.what').textContent()).includes(`(task #${failed})`), 'the dialog names the task');
+    await shot(page, '30-retry-dialog');
+    await escape(page, dialog);
+    eq((await detail(page)).Status, 'failed', 'Escape does nothing');
+    await link.click();
+    await dialog.waitFor({ state: 'visible' });
+    await nav(page, (u) => u.pathname === LIST, () => dialog.getByRole('button', { name: 'Retry' }).click());
+    eq(await flash(page), `Task #${failed} is queued again.`, 'the flash message');
+    await page.goto(taskUrl(failed));
+    const d = await detail(page);
+    eq([d.Status, d.Attempts], ['queued', '1 of 4'], 'queued, with a new budget of attempts');
+    const att = await attemptRows(page);
+    eq(att.length, 1, 'its attempt is still on record');
+    assert(att[0].includes('disk full'), 'with its error', att[0]);
+    countersClean('after Retry');
+  });
+
+  await step('Run now: a task waiting for later runs now, from the list row\'s dialog', async () => {
+    await page.goto(`${BASE}${LIST}?business=${C.slug}`);
+    const row = page.locator(`#task-${later1}`);
+    await row.getByRole('link', { name: 'Run now' }).click();
+    const dialog = page.locator('#run-now-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    await shot(page, '31-run-now-dialog');
+    await nav(page, (u) => u.pathname === LIST, () => dialog.getByRole('button', { name: 'Run now' }).click());
+    eq(await flash(page), `Task #${later1} is due now.`, 'the flash message');
+    eq(await page.locator(`#task-${later1}`).getByRole('link', { name: 'Run now' }).count(), 0,
+      'the row offers Run now no more');
+    eq(await page.locator(`#task-${later2}`).getByRole('link', { name: 'Run now' }).count(), 1,
+      'the other waiting task still does');
+    countersClean('after Run now');
+  });
+
+  await step('Discard: a succeeded task is discarded from its page through a dialog', async () => {
+    await page.goto(taskUrl(succeeded));
+    await page.locator('p.task-actions').getByRole('link', { name: 'Discard' }).click();
+    const dialog = page.locator('#discard-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    await nav(page, (u) => u.pathname === LIST, () => dialog.getByRole('button', { name: 'Discard' }).click());
+    eq(await flash(page), `Task #${succeeded} discarded.`, 'the flash message');
+    allowed = /status of 404/;
+    const resp = await page.goto(taskUrl(succeeded));
+    eq(resp.status(), 404, 'the task is gone');
+    countersClean('after Discard');
+  });
+  await context.close();
+
+  const plain = await browser.newContext({ viewport: LAPTOP, javaScriptEnabled: false });
+  const np = watch(await plain.newPage(), 'actions, no script');
+  await step('without script: Retry a cancelled task from the list through its confirmation page', async () => {
+    await loginAs(np);
+    await np.goto(`${BASE}${LIST}?business=${C.slug}&status=finished`);
+    await nav(np, (u) => u.pathname === `${LIST}/tasks/${cancelled}/retry`,
+      () => np.locator(`#task-${cancelled}`).getByRole('link', { name: 'Retry' }).click());
+    eq((await np.locator('h1').textContent()).trim(), `Retry task #${cancelled}`, 'the confirmation page');
+    await shot(np, '32-nojs-retry');
+    await nav(np, (u) => u.pathname === LIST && u.searchParams.get('status') === 'finished',
+      () => np.getByRole('button', { name: 'Retry' }).click());
+    eq(await flash(np), `Task #${cancelled} is queued again.`, 'the flash message, back on the list as it was');
+    await np.goto(taskUrl(cancelled));
+    eq((await detail(np)).Status, 'queued', 'it is queued');
+    countersClean('after Retry without script');
+  });
+
+  await step('without script: Run now through its confirmation page', async () => {
+    await np.goto(taskUrl(later2));
+    await nav(np, (u) => u.pathname === `${LIST}/tasks/${later2}/run-now`,
+      () => np.locator('p.task-actions').getByRole('link', { name: 'Run now' }).click());
+    eq((await np.locator('h1').textContent()).trim(), `Run task #${later2} now`, 'the confirmation page');
+    await nav(np, (u) => u.pathname === LIST, () => np.getByRole('button', { name: 'Run now' }).click());
+    eq(await flash(np), `Task #${later2} is due now.`, 'the flash message');
+    countersClean('after Run now without script');
+  });
+
+  await step('without script: a task retried behind the confirmation page\'s back is not discarded', async () => {
+    await np.goto(taskUrl(failed2, '/discard'));
+    eq((await np.locator('h1').textContent()).trim(), `Discard task #${failed2}`, 'the confirmation page');
+    const r = cli('tasks', 'retry', '--business', C.slug, String(failed2));
+    eq([r.rc, r.out.trim()], [0, `task ${failed2} queued again`], 'the command line retries it meanwhile');
+    allowed = /status of 409/;
+    const resp = np.waitForResponse((x) => x.request().method() === 'POST');
+    await np.getByRole('button', { name: 'Discard' }).click();
+    eq((await resp).status(), 409, 'the answer is 409');
+    await np.locator('main').waitFor();
+    const text = (await np.locator('main').textContent()).replace(/\s+/g, ' ');
+    assert(text.includes(`is queued: only a finished task (succeeded, failed or cancelled) can be discarded`),
+      'the page says why', text);
+    await shot(np, '33-nojs-discard-refused');
+    await np.goto(taskUrl(failed2));
+    eq((await detail(np)).Status, 'queued', 'the task is still there, queued');
+    const again = await np.goto(taskUrl(failed2, '/retry'));
+    eq(again.status(), 409, 'the Retry page of a queued task is 409 too');
+    countersClean('after the refused Discard');
+  });
+  await plain.close();
 }
 
 /* Platform rules: a platform admin pauses a type for all businesses in the
