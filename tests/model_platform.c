@@ -113,7 +113,7 @@ many_lanes(at_db *db)
         for (int i = 0; i < PER; i++) {
             char name[32];
             snprintf(name, sizeof name, "Many %d-%d", b, i);
-            reqs[i] = (at_enqueue){biz[b], testdb_user(db, biz[b], name), type, NULL, 0, 0, 0};
+            reqs[i] = (at_enqueue){biz[b], testdb_user(db, biz[b], name), type, NULL, 0, 0, 0, NULL, NULL};
         }
         for (int half = 0; half < 2; half++)
             if (at_task_enqueue_many(db, reqs + half * (PER / 2), PER / 2, ids, NULL, &err))
