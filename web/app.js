@@ -683,10 +683,10 @@
           var doc = new DOMParser().parseFromString(text, 'application/xml');
           if (doc.documentElement.namespaceURI !== NS) return failed();
           last = { doc: doc, now: isNaN(date) ? Date.now() : date };
+          if (wait !== LIVE_EVERY) say(''); /* the failures are over */
+          wait = LIVE_EVERY;
           /* a dialog opened meanwhile: what it was opened on stays */
           if (!document.querySelector('dialog[open]')) apply();
-          if (wait !== LIVE_EVERY) say('');
-          wait = LIVE_EVERY;
           later(wait);
         });
       }).catch(failed).then(function () { busy = false; });

@@ -4,9 +4,10 @@
  * in LT_* variables). A task's status changes on the list and on its page
  * without a reload, and an executor's row on the Executors page; the row
  * under the pointer keeps its place while tasks are inserted above it,
- * which come in once the pointer has left; no XML view is fetched while a
- * dialog is open; without script the list never changes and asks for
- * nothing. Prints TAP; exits non-zero on failure. Every console error and
+ * which come in once the pointer has left; a refresh that finds nothing
+ * new changes nothing in the page; no XML view is fetched while a dialog
+ * is open; the updates stop and say so once the session has ended;
+ * without script the list never changes and asks for nothing. Prints TAP; exits non-zero on failure. Every console error and
  * page error fails the step it happens in. */
 'use strict';
 
@@ -31,6 +32,7 @@ const WAIT = 30000; // how long a change may take to show on a busy machine: a s
 let n = 0;
 let failed = 0;
 const errors = [];
+let expected = null; // a console error that the current step expects (a RegExp), or null
 async function step(name, fn) {
   const before = errors.length;
   let why = null;
@@ -40,6 +42,7 @@ async function step(name, fn) {
     why = e.message || String(e);
   }
   const seen = errors.slice(before);
+  expected = null;
   n++;
   if (!why && !seen.length) {
     console.log(`ok ${n} - ${name}`);
@@ -64,7 +67,9 @@ function enqueue(type, ...more) {
 }
 
 function watch(page, label) {
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console error (${label}): ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !(expected && expected.test(m.text()))) errors.push(`console error (${label}): ${m.text()}`);
+  });
   page.on('pageerror', (e) => errors.push(`page error (${label}): ${e.message}`));
   page.setDefaultTimeout(WAIT);
   return page;
@@ -173,6 +178,25 @@ async function main() {
     check(await marked(page), 'the page was not reloaded');
   });
 
+  await step('a refresh with nothing changed leaves the rows untouched', async () => {
+    const quiet = async (url, table) => {
+      await page.goto(url);
+      await away(page);
+      await page.locator(table).evaluate((t) => {
+        window.ltChanges = 0;
+        new MutationObserver((m) => { window.ltChanges += m.length; })
+          .observe(t, { subtree: true, childList: true, attributes: true, characterData: true });
+      });
+      await page.waitForResponse((r) => r.request().headers().accept === 'application/xml');
+      await page.waitForResponse((r) => r.request().headers().accept === 'application/xml');
+      return page.evaluate(() => window.ltChanges);
+    };
+    const inList = await quiet(`${LIST}&status=all`, 'table.tasks');
+    check(inList === 0, `${inList} changes in the list's table`);
+    const inTask = await quiet(`${BASE}/admin/async-tasks/tasks/${held}?business=${env.LT_BUSINESS}`, 'main');
+    check(inTask === 0, `${inTask} changes on the task's page`);
+  });
+
   await step('no XML view is fetched while a dialog is open', async () => {
     await page.goto(LIST);
     await page.locator('.toolbar a[data-dialog=pause-user-dialog]').click();
@@ -183,6 +207,19 @@ async function main() {
     await page.keyboard.press('Escape');
     await page.locator('#pause-user-dialog').waitFor({ state: 'hidden' });
     await page.waitForRequest((r) => r.headers().accept === 'application/xml');
+  });
+
+  await step('the updates stop, and say so, once the session has ended', async () => {
+    await page.goto(LIST);
+    const other = watch(await context.newPage(), 'log out');
+    await other.goto(LIST);
+    await Promise.all([other.waitForEvent('load'), other.locator('form.logout button').click()]);
+    expected = /status of 401/; // the browser's own report of the refused request
+    await page.locator('p.live-status', { hasText: 'your session has ended' }).waitFor();
+    const asked = xml.n;
+    await page.waitForTimeout(9000); // two refreshes' time
+    check(xml.n === asked, `${xml.n - asked} XML requests after the session ended`);
+    await other.close();
   });
 
   await step('without script the list does not change and asks for nothing', async () => {
