@@ -6,9 +6,10 @@
  * under the pointer keeps its place while tasks are inserted above it,
  * which come in once the pointer has left; a refresh that finds nothing
  * new changes nothing in the page; no XML view is fetched while a dialog
- * is open; the updates stop and say so once the session has ended;
- * without script the list never changes and asks for nothing. Prints TAP; exits non-zero on failure. Every console error and
- * page error fails the step it happens in. */
+ * is open or the tab is hidden; the updates stop and say so once the
+ * session has ended; without script the list never changes and asks for
+ * nothing. Prints TAP; exits non-zero on failure. Every console error
+ * and page error fails the step it happens in. */
 'use strict';
 
 const path = require('path');
@@ -207,6 +208,21 @@ async function main() {
     await page.keyboard.press('Escape');
     await page.locator('#pause-user-dialog').waitFor({ state: 'hidden' });
     await page.waitForRequest((r) => r.headers().accept === 'application/xml');
+  });
+
+  await step('no XML view is fetched while the tab is hidden', async () => {
+    await page.goto(LIST);
+    const hide = (hidden) => page.evaluate((h) => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    await hide(true);
+    const before = xml.n;
+    await page.waitForTimeout(9000); // two refreshes' time
+    check(xml.n === before, `${xml.n - before} XML requests while the tab was hidden`);
+    const back = page.waitForRequest((r) => r.headers().accept === 'application/xml');
+    await hide(false);
+    await back;
   });
 
   await step('the updates stop, and say so, once the session has ended', async () => {
