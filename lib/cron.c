@@ -111,7 +111,11 @@ item(const struct field *f, const char *s, size_t len, uint64_t *bits, at_error 
             if (hi < lo)
                 return bad(err, f, s, len, "is a range that goes backwards");
         } else if (p < end && *p == '/') {
+            /* N/STEP: from N to the field's end, where the day of the
+             * week's 7 is its Sunday, 0 */
             hi = f->hi == 7 ? 6 : f->hi;
+            if (lo > hi)
+                lo = 0;
         }
     }
     if (p < end && *p == '/') {

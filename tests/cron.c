@@ -59,6 +59,10 @@ main(void)
     NEXT("30 8 * JAN-MAR MON-FRI", "UTC", "2026-01-02 09:00", "2026-01-05 08:30:00");
     NEXT("0 0 * * 7", "UTC", "2026-01-01 00:00", "2026-01-04 00:00:00");
     NEXT("0 0 * * sun", "UTC", "2026-01-01 00:00", "2026-01-04 00:00:00");
+    /* 7/STEP: from Sunday on, the 7 read as its 0 (the fuzzer found
+     * that it made an empty field: a schedule that never ran) */
+    NEXT("0 0 * * 7/7", "UTC", "2026-01-01 00:00", "2026-01-04 00:00:00");
+    NEXT("0 0 * * 7/3", "UTC", "2026-01-04 00:00", "2026-01-07 00:00:00");
     NEXT("0 0 1 jun *", "UTC", "2026-01-01 00:00", "2026-06-01 00:00:00");
     /* both day fields restricted: either (2026-01-02 is a Friday) */
     NEXT("0 0 13 * FRI", "UTC", "2026-01-01 00:00", "2026-01-02 00:00:00");
