@@ -30,23 +30,10 @@ static at_supervisor_host host = {.name = "model-actions"};
 static void
 counters_clean(at_db *db, uint64_t biz, const char *what)
 {
-    at_task_counts stored, actual;
-    uint64_t bad = 0;
-    at_error err;
-    int rc = at_counts_verify(db, biz, &stored, &actual, &bad, &err);
-    ok(rc == AT_OK && bad == 0 && stored.queued == actual.queued &&
-           stored.paused == actual.paused && stored.running == actual.running &&
-           stored.failed == actual.failed && stored.finished_today == actual.finished_today,
-       "%s: the totals and lanes agree with the tasks", what);
-    if (rc == AT_OK && (bad || memcmp(&stored, &actual, sizeof stored)))
-        diag("stored q%llu p%llu r%llu f%llu t%llu, actual q%llu p%llu r%llu f%llu t%llu, "
-             "%llu bad lanes",
-             (unsigned long long) stored.queued, (unsigned long long) stored.paused,
-             (unsigned long long) stored.running, (unsigned long long) stored.failed,
-             (unsigned long long) stored.finished_today, (unsigned long long) actual.queued,
-             (unsigned long long) actual.paused, (unsigned long long) actual.running,
-             (unsigned long long) actual.failed, (unsigned long long) actual.finished_today,
-             (unsigned long long) bad);
+    char why[300];
+    if (!ok(testdb_counts_agree(db, biz, why, sizeof why),
+            "%s: the totals and lanes agree with the tasks", what))
+        diag("%s", why);
 }
 
 /* Claims the next task of type and ends it with outcome; its id, or 0
@@ -83,15 +70,6 @@ task_of(at_db *db, uint64_t biz, uint64_t id)
     return t;
 }
 
-static unsigned
-audit_count(MYSQL *raw, uint64_t biz, const char *action)
-{
-    char q[256], buf[32];
-    snprintf(q, sizeof q, "SELECT COUNT(*) FROM audit_log WHERE business_id = %llu AND action = '%s'",
-             (unsigned long long) biz, action);
-    return (unsigned) strtoul(rawdb_value(raw, q, buf, sizeof buf), NULL, 10);
-}
-
 static void
 test_retry(at_db *db, MYSQL *raw)
 {
@@ -124,7 +102,7 @@ test_retry(at_db *db, MYSQL *raw)
     ok(n.failed == 0 && n.queued == 1 && n.finished_today == 0,
        "the totals moved from failed to queued");
     counters_clean(db, biz, "retried");
-    is_int(audit_count(raw, biz, "retry"), 1, "the retry is in the audit log");
+    is_int(rawdb_audit_count(raw, biz, "retry"), 1, "the retry is in the audit log");
     is_int(at_task_retry(db, &actor, biz, id, &err), AT_ESTATE,
            "a second retry finds it queued and does nothing");
     has_str(err.msg, "is queued", "... and says what it is");
@@ -159,7 +137,7 @@ test_retry(at_db *db, MYSQL *raw)
     is_int(at_task_discard(db, &actor, biz, id2, &err), AT_OK, "the succeeded task is discarded");
     is_int(at_task_get(db, biz, id2, &t, &err), AT_ENOTFOUND, "... it is gone");
     is_int(at_task_discard(db, &actor, biz, id, &err), AT_OK, "the failed task is discarded");
-    is_int(audit_count(raw, biz, "discard"), 2, "both discards are in the audit log");
+    is_int(rawdb_audit_count(raw, biz, "discard"), 2, "both discards are in the audit log");
     counters_clean(db, biz, "discarded");
     is_int(at_task_discard(db, &actor, biz, id, &err), AT_ENOTFOUND,
            "a discarded task cannot be discarded again");
@@ -212,7 +190,7 @@ test_run_now(at_db *db, MYSQL *raw)
     ok(t.state == AT_TASK_QUEUED && t.run_at <= after, "run now: its run-at is now");
     at_task_clear(&t);
     counters_clean(db, biz, "run now");
-    is_int(audit_count(raw, biz, "run_now"), 1, "run now: it is in the audit log");
+    is_int(rawdb_audit_count(raw, biz, "run_now"), 1, "run now: it is in the audit log");
     is_int(at_task_run_now(db, &actor, biz, id, &err), AT_ESTATE, "run now: not twice");
     has_str(err.msg, "due already", "... the message says it is due already");
     is_int(run_one(db, type, AT_OUTCOME_SUCCEEDED, NULL), id, "run now: it is claimed and runs");

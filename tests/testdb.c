@@ -101,3 +101,29 @@ testdb_task(at_db *db, uint64_t business_id, uint64_t user_id, uint64_t type_id)
         bail("%s", err.msg);
     return id;
 }
+
+int
+testdb_counts_agree(at_db *db, uint64_t business_id, char *why, size_t len)
+{
+    at_task_counts s, a;
+    uint64_t bad = 0;
+    at_error err = {0};
+    why[0] = 0;
+    if (at_counts_verify(db, business_id, &s, &a, &bad, &err)) {
+        snprintf(why, len, "%s", err.msg);
+        return 0;
+    }
+    if (!bad && s.queued == a.queued && s.paused == a.paused && s.running == a.running &&
+        s.failed == a.failed && s.finished_today == a.finished_today)
+        return 1;
+    snprintf(why, len,
+             "stored q%llu p%llu r%llu f%llu t%llu, actual q%llu p%llu r%llu f%llu t%llu, "
+             "%llu bad lanes",
+             (unsigned long long) s.queued, (unsigned long long) s.paused,
+             (unsigned long long) s.running, (unsigned long long) s.failed,
+             (unsigned long long) s.finished_today, (unsigned long long) a.queued,
+             (unsigned long long) a.paused, (unsigned long long) a.running,
+             (unsigned long long) a.failed, (unsigned long long) a.finished_today,
+             (unsigned long long) bad);
+    return 0;
+}

@@ -17,6 +17,10 @@ uint64_t testdb_type(at_db *db, const char *what);
 /* Enqueues a task or bails out. */
 uint64_t testdb_task(at_db *db, uint64_t business_id, uint64_t user_id, uint64_t type_id);
 
+/* 1 when the business's totals and lanes agree with its tasks
+ * (at_counts_verify); else 0 and what differs in why. */
+int testdb_counts_agree(at_db *db, uint64_t business_id, char *why, size_t len);
+
 /* A unique tag for this process, for names. */
 const char *testdb_tag(void);
 
