@@ -88,6 +88,8 @@ typedef struct sv {
     int64_t spawn_after_ms;
     pid_t pruner_pid;       /* the prune under way (pruner.c); 0: none */
     int64_t prune_after_ms; /* monotonic: when the next may start; 0: not yet set */
+    pid_t bulk_pid;         /* the bulk jobs' runner (bulk.c); 0: none */
+    int64_t bulk_after_ms;  /* monotonic: when to look for waiting jobs again */
 } sv;
 
 extern volatile sig_atomic_t sv_got_term, sv_got_hup, sv_got_chld;
@@ -114,6 +116,12 @@ void sv_close_inherited(sv *s);
 void sv_prune_tick(sv *s, int64_t now);
 void sv_prune_ended(sv *s, int status);
 void sv_prune_stop(sv *s, int sig);
+
+/* bulk.c: starts a runner of bulk jobs when one waits; its end (reaped);
+ * asks it to stop (SIGTERM) or kills it (SIGKILL). */
+void sv_bulk_tick(sv *s, int64_t now);
+void sv_bulk_ended(sv *s, int status);
+void sv_bulk_stop(sv *s, int sig);
 
 /* executor.c: the child's whole life; returns its exit status. */
 int sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd);
