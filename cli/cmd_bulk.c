@@ -74,12 +74,12 @@ print_sample(const at_task_page *page)
 static int
 ask(int action, const at_task_page *page)
 {
-    fprintf(stderr, "%s %s%llu matching task%s? [y/N] ",
+    char n[64];
+    fprintf(stderr, "%s %s? [y/N] ",
             action == AT_ACTION_RETRY    ? "Retry"
             : action == AT_ACTION_CANCEL ? "Cancel"
                                          : "Delete",
-            page->count_more ? "more than " : "",
-            (unsigned long long) page->count, page->count == 1 && !page->count_more ? "" : "s");
+            at_bulk_count_text(page->count, page->count_more, n, sizeof n));
     char line[16];
     if (!fgets(line, sizeof line, stdin))
         return 0;
@@ -179,14 +179,12 @@ cli_tasks_bulk(cli *c, int argc, char **argv, int action, int *not_bulk)
     at_bulk_filter_text(o.f.filter, o.f.user_search, o.f.type_search, what, sizeof what);
     if (at_bulk_preview(cli_db(c, 1), &o.f, AT_BULK_SAMPLE, &page, &err))
         return cli_fail(&err);
-    printf("%s%llu task%s match%s (%s)%s\n", page.count_more ? "more than " : "",
-           (unsigned long long) page.count,
-           page.count == 1 && !page.count_more ? "" : "s",
-           page.count == 1 && !page.count_more ? "es" : "", what,
-           page.count ? "; the first:" : "");
-    if (page.count)
+    char n[64];
+    printf("%s match%s (%s)%s\n", at_bulk_count_text(page.count, page.count_more, n, sizeof n),
+           page.count == 1 && !page.count_more ? "es" : "", what, page.n ? "; the first:" : "");
+    if (page.n)
         print_sample(&page);
-    int empty = page.count == 0, terminal = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+    int empty = page.count == 0 && !page.count_more, terminal = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
     int go = !empty && !o.dry_run && (o.yes || (terminal && ask(action, &page)));
     at_task_page_free(&page);
     if (empty || o.dry_run)

@@ -73,12 +73,20 @@ fc_bulk_links(fc_ctx *c, const fc_listview *lv)
     vw_end(c);
 }
 
-static at_bulk_filter
-filter_of(const fc_ctx *c, const fc_listview *lv, int action)
+/* The action the path names and the view the parameters give; NULL,
+ * with the 404 page set, when the path names none. */
+static const struct bulk_text *
+view_of(fc_ctx *c, fc_listview *lv, at_bulk_filter *f)
 {
-    at_bulk_filter f = {c->acc.business.id, action, at_filter_parse(lv->status), lv->user,
-                        lv->type};
-    return f;
+    const struct bulk_text *x = path_action(c);
+    if (!x) {
+        fc_error(c, 404, "No such page.");
+        return NULL;
+    }
+    fc_listview_from(c, lv);
+    *f = (at_bulk_filter){c->acc.business.id, x->action, at_filter_parse(lv->status), lv->user,
+                          lv->type};
+    return x;
 }
 
 /* "status pending, user 'ann'" */
@@ -93,7 +101,8 @@ filter_words(fc_ctx *c, int filter, const char *user, const char *type)
 static void
 count_text(fc_ctx *c, uint64_t n, int more)
 {
-    vw_textf(c, "%s%" PRIu64 " task%s", more ? "more than " : "", n, n == 1 && !more ? "" : "s");
+    char buf[64];
+    vw_text(c, at_bulk_count_text(n, more, buf, sizeof buf));
 }
 
 static void
@@ -125,12 +134,11 @@ sample_table(fc_ctx *c, const at_task_page *page)
 int
 h_bulk_form(fc_ctx *c)
 {
-    const struct bulk_text *x = path_action(c);
-    if (!x)
-        return fc_error(c, 404, "No such page.");
     fc_listview lv;
-    fc_listview_from(c, &lv);
-    at_bulk_filter f = filter_of(c, &lv, x->action);
+    at_bulk_filter f;
+    const struct bulk_text *x = view_of(c, &lv, &f);
+    if (!x)
+        return 0;
     at_task_page page;
     at_error err;
     if (at_bulk_preview(c->db, &f, AT_BULK_SAMPLE, &page, &err))
@@ -149,7 +157,7 @@ h_bulk_form(fc_ctx *c)
     filter_words(c, f.filter, f.user_search, f.type_search);
     vw_text(c, ").");
     vw_end(c);
-    if (page.count == 0) {
+    if (page.count == 0 && !page.count_more) {
         vw_elem(c, "p", NULL, "There is nothing to do.");
         vw_url back = {0};
         fc_list_url(c, &lv, "/admin/async-tasks", &back);
@@ -163,10 +171,10 @@ h_bulk_form(fc_ctx *c)
                    "changed by the time its batch comes is checked again. One audit entry "
                    "records it.");
         vw_end(c);
-        char button[64];
-        snprintf(button, sizeof button, "%s %s%" PRIu64 " task%s", x->verb,
-                 page.count_more ? "over " : "", page.count,
-                 page.count == 1 && !page.count_more ? "" : "s");
+        char button[96], n[64];
+        snprintf(button, sizeof button, "%s %s", x->verb,
+                 page.count_more ? "every matching task"
+                                 : at_bulk_count_text(page.count, 0, n, sizeof n));
         fc_confirm_page_form(c, &lv, action_url, x->cls, button);
     }
     vw_end(c);
@@ -191,12 +199,11 @@ redirect_job(fc_ctx *c, uint64_t id)
 int
 h_bulk_start(fc_ctx *c)
 {
-    const struct bulk_text *x = path_action(c);
-    if (!x)
-        return fc_error(c, 404, "No such page.");
     fc_listview lv;
-    fc_listview_from(c, &lv);
-    at_bulk_filter f = filter_of(c, &lv, x->action);
+    at_bulk_filter f;
+    const struct bulk_text *x = view_of(c, &lv, &f);
+    if (!x)
+        return 0;
     uint64_t id = 0;
     at_error err;
     if (at_bulk_start(c->db, &c->actor, &f, &id, &err))
@@ -261,12 +268,18 @@ h_bulk_job(fc_ctx *c)
     vw_elem(c, "h1", NULL, title);
     if (x)
         vw_elem(c, "p", NULL, x->fits);
-    uint64_t total = j.estimate > j.done + j.skipped ? j.estimate : j.done + j.skipped;
+    /* past a capped estimate, how far it has come is not known */
+    uint64_t seen = j.done + j.skipped, total = j.estimate;
+    bool known = !open || seen < total || !j.estimate_more;
+    if (seen > total || !open)
+        total = seen;
     vw_start(c, "progress", NULL);
-    vw_attrf(c, "value", "%" PRIu64, j.done + j.skipped);
-    vw_attrf(c, "max", "%" PRIu64, total ? total : 1);
+    if (known) {
+        vw_attrf(c, "value", "%" PRIu64, seen);
+        vw_attrf(c, "max", "%" PRIu64, total ? total : 1);
+    }
     vw_attr(c, "aria-label", "Progress");
-    vw_textf(c, "%" PRIu64 " of %" PRIu64, j.done + j.skipped, total);
+    vw_textf(c, "%" PRIu64 " of %" PRIu64 "%s", seen, total, known ? "" : "+");
     vw_end(c);
     job_facts(c, &j);
     vw_start(c, "div", "dialog-buttons");

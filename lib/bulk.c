@@ -59,6 +59,17 @@ at_bulk_filter_text(int filter, const char *user_search, const char *type_search
         snprintf(buf + n, len - (size_t) n, ", type '%s'", type_search);
 }
 
+const char *
+at_bulk_count_text(uint64_t n, int more, char *buf, size_t len)
+{
+    if (more && n == 0)
+        snprintf(buf, len, "an uncounted number of tasks");
+    else
+        snprintf(buf, len, "%s%llu task%s", more ? "more than " : "", (unsigned long long) n,
+                 n == 1 && !more ? "" : "s");
+    return buf;
+}
+
 static const char *
 nonempty(const char *s)
 {
@@ -215,15 +226,15 @@ static int
 audit_end(at_db *db, const job_row *x, const char *ended_by, at_error *err)
 {
     const at_bulk_job *j = &x->job;
-    char name[300], detail[AT_AUDIT_DETAIL_BUF], action[32];
+    char name[300], detail[AT_AUDIT_DETAIL_BUF], action[32], est[64];
     at_bulk_filter_text(j->filter, j->user_search, j->type_search, name, sizeof name);
     snprintf(action, sizeof action, "bulk_%s", at_task_action_str(j->action));
     snprintf(detail, sizeof detail,
-             "%s: %llu task(s) done, %llu skipped, of %s%llu matching when started%s%s",
+             "%s: %llu task(s) done, %llu skipped, of %s matching when started%s%s",
              ended_by ? "cancelled" : "finished", (unsigned long long) j->done,
-             (unsigned long long) j->skipped, j->estimate_more ? "more than " : "",
-             (unsigned long long) j->estimate, ended_by ? "; cancelled by " : "",
-             ended_by ? ended_by : "");
+             (unsigned long long) j->skipped,
+             at_bulk_count_text(j->estimate, j->estimate_more, est, sizeof est),
+             ended_by ? "; cancelled by " : "", ended_by ? ended_by : "");
     at_actor starter = {x->created_by, j->created_by};
     return at_audit_write(db, j->business_id, &starter, action, "bulk_job", j->id, name, NULL,
                           detail, err);
@@ -393,7 +404,10 @@ step_tx(at_db *db, void *vctx, at_error *err)
         }
         rc = one_task(db, &x, &page.rows[i], &done, &skipped, err);
     }
-    bool end = past || !page.has_next;
+    /* a cursor that does not move (no row, and the same cursor again)
+     * would step in place for ever */
+    bool stuck = page.n == 0 && page.has_next && strcmp(page.next, x.cursor) == 0;
+    bool end = past || !page.has_next || stuck;
     db_arg a[] = {da_str(page.has_next ? page.next : x.cursor), da_u64(done), da_u64(skipped),
                   da_i64(AT_BULK_LEASE_S), da_str(end ? "done" : "running"), da_i64(end),
                   da_u64(c->id)};
@@ -420,7 +434,9 @@ int
 at_bulk_step(at_db *db, uint64_t id, const char *runner, unsigned batch, int *more,
              at_error *err)
 {
-    struct step_ctx c = {id, runner, batch ? batch : AT_BULK_BATCH, 0, false, 0};
+    if (!batch || batch > AT_LIST_MAX)
+        batch = AT_BULK_BATCH;
+    struct step_ctx c = {id, runner, batch, 0, false, 0};
     int rc = db_tx(db, false, step_tx, &c, err);
     *more = rc == AT_OK && c.more;
     if (rc == AT_OK && c.woke)

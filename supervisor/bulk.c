@@ -11,10 +11,7 @@
  * SIGTERM stops the child between two batches. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,17 +72,7 @@ sv_bulk_tick(sv *s, int64_t now)
     }
     if (!any)
         return;
-    pid_t pid = fork();
-    if (pid < 0) {
-        at_log(AT_LOG_ERROR, "bulk: fork: %s", strerror(errno));
-        return;
-    }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        sv_close_inherited(s);
-        at_child_exit(bulk_main(s));
-    }
-    s->bulk_pid = pid;
+    s->bulk_pid = sv_spawn(s, bulk_main, "bulk");
 }
 
 void

@@ -177,6 +177,22 @@ count_live(const sv *s, int only_current)
 
 extern int sv_pidfile_fd;
 
+pid_t
+sv_spawn(sv *s, int (*child_main)(sv *s), const char *what)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        at_log(AT_LOG_ERROR, "%s: fork: %s", what, strerror(errno));
+        return 0;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        sv_close_inherited(s);
+        at_child_exit(child_main(s));
+    }
+    return pid;
+}
+
 void
 sv_close_inherited(sv *s)
 {

@@ -110,6 +110,10 @@ int sv_load_plugins(sv *s);
 /* In a child after fork: closes what belongs to the supervisor alone
  * (the executors' pipes, the pidfile's lock). */
 void sv_close_inherited(sv *s);
+/* Forks a child that dies with the supervisor (PR_SET_PDEATHSIG), closes
+ * what is the supervisor's alone and exits with child_main's status; the
+ * child's pid, or 0 when fork failed (logged, for what). */
+pid_t sv_spawn(sv *s, int (*child_main)(sv *s), const char *what);
 
 /* pruner.c: starts a prune when one is due; its end (reaped); asks it to
  * stop (SIGTERM) or kills it (SIGKILL). */

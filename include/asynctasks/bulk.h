@@ -52,7 +52,12 @@ int at_bulk_check_action(int action, at_error *err);
 /* "status pending, user 'ann', type 'import'": the filter in words. */
 void at_bulk_filter_text(int filter, const char *user_search, const char *type_search, char *buf,
                          size_t len);
-const char *at_bulk_state_str(int state); /* "queued", "running", "done", "cancelled" */
+const char *at_bulk_state_str(int state);
+/* A count as at_task_count gives it: "1 task", "12 tasks", "more than 1000
+ * tasks" (counted up to a cap, or, for a search, in a window of rows),
+ * "an uncounted number of tasks" (a sparse search's window held none);
+ * into buf, which it returns. */
+const char *at_bulk_count_text(uint64_t n, int more, char *buf, size_t len); /* "queued", "running", "done", "cancelled" */
 
 /* What a job over f would meet: page->count (up to AT_BULK_COUNT_CAP,
  * page->count_more beyond) and the first sample tasks in its order. */
@@ -80,7 +85,8 @@ int at_bulk_claim(at_db *db, const char *runner, uint64_t id, uint64_t *got, at_
  * (at_task_action_refusal) and acted on or skipped, the cursor, counts
  * and lease moved, all in one transaction; the last batch ends the job
  * with its audit entry. *more: 1 while the job goes on under this runner
- * (0: it ended, was cancelled, or its lease went to another). */
+ * (0: it ended, was cancelled, or its lease went to another). batch 0,
+ * or more than AT_LIST_MAX: AT_BULK_BATCH. */
 int at_bulk_step(at_db *db, uint64_t id, const char *runner, unsigned batch, int *more,
                  at_error *err);
 /* Steps a claimed job until it ends or *stop is set (between batches). */

@@ -96,7 +96,7 @@ async function startFromList(page, type, status, linkText, label) {
   check(url.searchParams.get('type') === type && (url.searchParams.get('status') || 'pending') === status,
     `the confirmation page keeps the view: ${page.url()}`);
   await page.locator('h1').waitFor();
-  const button = page.locator('form[method=post] button[type=submit]');
+  const button = page.locator('section.bulk-confirm form[method=post] button[type=submit]');
   check((await button.textContent()).trim() === label, `the button says "${label}"`);
   await Promise.all([page.waitForURL(/\/bulk-jobs\/\d+/), button.click()]);
   return Number(new URL(page.url()).pathname.replace(/^.*\//, ''));
