@@ -401,6 +401,12 @@ is "$(q "SELECT COUNT(*) FROM bulk_jobs WHERE business_id = $A_ID AND type_searc
     "POST bulk/cancel: the two admins' jobs were started, no other"
 matrix GET "/admin/async-tasks/bulk-jobs/$JOB" "business=$A" "<h1>Bulk cancel #$JOB</h1>" \
     anon=login mem=403 bb=404 ba=200 pa=200
+call bb GET "/admin/async-tasks/bulk-jobs/$JOB" "business=$B"
+status_is 404 "a bulk job of A through B's address: 404"
+body_has "no bulk job #$JOB in this business" "... says there is no such job"
+call bb POST "/admin/async-tasks/bulk-jobs/$JOB/cancel" "business=$B"
+status_is 404 "the Cancel of a bulk job of A through B's address: 404"
+is "$(q "SELECT state FROM bulk_jobs WHERE id = $JOB")" queued "... and the job is as it was"
 
 # a task of business B, asked through business A's address
 before=$(snapshot)
