@@ -404,14 +404,16 @@ step_tx(at_db *db, void *vctx, at_error *err)
         }
         rc = one_task(db, &x, &page.rows[i], &done, &skipped, err);
     }
-    /* a cursor that does not move (no row, and the same cursor again)
+    /* where the next batch starts (the page is freed before the write);
+     * a cursor that does not move (no row, and the same cursor again)
      * would step in place for ever */
-    bool stuck = page.n == 0 && page.has_next && strcmp(page.next, x.cursor) == 0;
+    char next[AT_CURSOR_BUF];
+    snprintf(next, sizeof next, "%s", page.has_next ? page.next : x.cursor);
+    bool stuck = page.n == 0 && page.has_next && strcmp(next, x.cursor) == 0;
     bool end = past || !page.has_next || stuck;
-    db_arg a[] = {da_str(page.has_next ? page.next : x.cursor), da_u64(done), da_u64(skipped),
-                  da_i64(AT_BULK_LEASE_S), da_str(end ? "done" : "running"), da_i64(end),
-                  da_u64(c->id)};
     at_task_page_free(&page);
+    db_arg a[] = {da_str(next),           da_u64(done), da_u64(skipped), da_i64(AT_BULK_LEASE_S),
+                  da_str(end ? "done" : "running"), da_i64(end), da_u64(c->id)};
     if (rc)
         return rc;
     rc = db_exec(db, 0,
