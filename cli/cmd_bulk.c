@@ -89,17 +89,25 @@ ask(int action, const at_task_page *page)
 /* Runs the job's batches here; on SIGINT or SIGTERM it stops between two
  * batches, and the job waits for its lease to run out and a supervisor to
  * go on with it. */
-static int
-run_job(cli *c, uint64_t business_id, uint64_t id)
+/* This process as a job's runner: "cli:LOGIN pid N on HOST". */
+static void
+runner_name(const cli *c, char runner[AT_BULK_RUNNER_BUF])
 {
-    char host[256] = "?", runner[AT_BULK_RUNNER_BUF];
+    char host[256] = "?";
     gethostname(host, sizeof host - 1);
-    snprintf(runner, sizeof runner, "%s pid %d on %s", c->actor.name, (int) getpid(), host);
+    snprintf(runner, AT_BULK_RUNNER_BUF, "%s pid %d on %s", c->actor.name, (int) getpid(), host);
+}
+
+/* claimed: the job is runner's already (it was started so); else it is
+ * claimed first. */
+static int
+run_job(cli *c, uint64_t business_id, uint64_t id, const char *runner, int claimed)
+{
     at_db *db = cli_db(c, 1);
     at_error err = {0};
-    uint64_t got = 0;
+    uint64_t got = claimed ? id : 0;
     cli_catch_stop();
-    if (at_bulk_claim(db, runner, id, &got, &err) ||
+    if ((!claimed && at_bulk_claim(db, runner, id, &got, &err)) ||
         (got && at_bulk_run(db, id, runner, 0, &cli_stop_requested, &err)))
         return cli_fail(&err);
     if (!got)
@@ -149,7 +157,9 @@ cli_tasks_bulk_run(cli *c, int argc, char **argv)
     at_error err = {0};
     if (at_bulk_get(cli_db(c, 1), b.id, (uint64_t) id, &j, &err))
         return cli_fail(&err);
-    return run_job(c, b.id, (uint64_t) id);
+    char runner[AT_BULK_RUNNER_BUF];
+    runner_name(c, runner);
+    return run_job(c, b.id, (uint64_t) id, runner, 0);
 }
 
 int
@@ -200,7 +210,9 @@ cli_tasks_bulk(cli *c, int argc, char **argv, int action, int *not_bulk)
         return EXIT_FAIL;
     }
     uint64_t id = 0;
-    if (at_bulk_start(cli_db(c, 1), &c->actor, &o.f, &id, &err))
+    char runner[AT_BULK_RUNNER_BUF];
+    runner_name(c, runner);
+    if (at_bulk_start(cli_db(c, 1), &c->actor, &o.f, runner, &id, &err))
         return cli_fail(&err);
-    return run_job(c, b.id, id);
+    return run_job(c, b.id, id, runner, 1);
 }

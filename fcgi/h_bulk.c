@@ -206,7 +206,7 @@ h_bulk_start(fc_ctx *c)
         return 0;
     uint64_t id = 0;
     at_error err;
-    if (at_bulk_start(c->db, &c->actor, &f, &id, &err))
+    if (at_bulk_start(c->db, &c->actor, &f, NULL, &id, &err))
         return fc_fail(c, &err);
     fc_flash(c, "Bulk job #%" PRIu64 " started.", id);
     return redirect_job(c, id);

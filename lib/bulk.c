@@ -117,8 +117,8 @@ at_bulk_preview(at_db *db, const at_bulk_filter *f, unsigned sample, at_task_pag
 }
 
 int
-at_bulk_start(at_db *db, const at_actor *actor, const at_bulk_filter *f, uint64_t *id,
-              at_error *err)
+at_bulk_start(at_db *db, const at_actor *actor, const at_bulk_filter *f, const char *runner,
+              uint64_t *id, at_error *err)
 {
     int rc = at_actor_check(actor, err);
     if (rc == AT_OK)
@@ -138,11 +138,15 @@ at_bulk_start(at_db *db, const at_actor *actor, const at_bulk_filter *f, uint64_
                   da_u64(actor->user_id),
                   da_str(actor->name),
                   da_u64(count),
-                  da_i64(more)};
+                  da_i64(more),
+                  da_str(runner ? "running" : "queued"),
+                  runner ? da_str(runner) : da_null(),
+                  da_i64(runner ? AT_BULK_LEASE_S : 0)};
     rc = db_exec(db, 0,
                  "INSERT INTO bulk_jobs (business_id, action, status_filter, user_search, "
-                 "type_search, created_by, created_by_name, estimate, estimate_more, started_at, "
-                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), "
+                 "type_search, created_by, created_by_name, estimate, estimate_more, state, "
+                 "runner, lease_until, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                 "?, ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND, UTC_TIMESTAMP(6), "
                  "UTC_TIMESTAMP(6))",
                  a, AT_COUNT(a), NULL, id, err);
     return rc;

@@ -6,8 +6,10 @@
 # and answers with its rows; its progress is seen part-way; Cancel stops
 # it with fewer done than matched; the tasks, the job's counts, the one
 # audit entry and the business's totals and lanes (counters check) agree
-# after. Then the command line: --dry-run, refusal without --yes, and a
-# bulk job it runs itself, shown on the screen. Runs after the other
+# after. A supervisor killed under a job: another takes the job over once
+# its lease has run out, and no task is counted twice. Then the command
+# line: --dry-run, refusal without --yes, and a bulk job it runs itself,
+# shown on the screen. Runs after the other
 # tests (see Makefile.am): its supervisor would run their tasks.
 HTTP_TEST=bulk
 . "$top_srcdir/tests/lib.sh"
@@ -162,6 +164,43 @@ check_counters() {
     like "$OUT" "^$B: ok$" "counters check after $1: the totals and lanes agree with the tasks"
 }
 check_counters "the cancelled job"
+
+# ---- a supervisor killed under a job: another takes it over ----
+# Retry all over the pending view: every task is skipped (none failed or
+# was cancelled), one row lock each: a job long enough to be caught running.
+req "$JAR" "$URL/admin/async-tasks/bulk/retry?business=$B"
+TOKEN=$(csrf_in_body)
+req "$JAR" --data-urlencode "csrf=$TOKEN" --data-urlencode "business=$B" \
+    "$URL/admin/async-tasks/bulk/retry"
+status_is 303 "POST bulk/retry over the pending view: 303"
+RJOB=$(q "SELECT MAX(id) FROM bulk_jobs WHERE business_id = $B_ID")
+wait_for 60 "SELECT skipped_count > 0 AND runner LIKE 'asynctasksd:%' FROM bulk_jobs WHERE id = $RJOB"
+ok $? "the supervisor runs the job"
+OLD=$(q "SELECT runner FROM bulk_jobs WHERE id = $RJOB")
+kill -KILL "$SVPID"
+wait "$SVPID" 2>/dev/null
+AT_KILL=$(q "SELECT skipped_count FROM bulk_jobs WHERE id = $RJOB")
+is "$(q "SELECT state FROM bulk_jobs WHERE id = $RJOB")" running \
+    "killed with its supervisor, the job is left running ($AT_KILL skipped)"
+sv_start
+ok $? "another supervisor starts"
+wait_for 90 "SELECT runner <> '$OLD' AND skipped_count > $AT_KILL FROM bulk_jobs WHERE id = $RJOB"
+ok $? "it takes the job over once the lease has run out, and goes on from its cursor"
+req "$JAR" "$URL/admin/async-tasks/bulk-jobs/$RJOB?business=$B"
+TOKEN=$(csrf_in_body)
+req "$JAR" --data-urlencode "csrf=$TOKEN" --data-urlencode "business=$B" \
+    "$URL/admin/async-tasks/bulk-jobs/$RJOB/cancel"
+status_is 303 "the job is cancelled"
+# every task of the view up to the cursor was skipped once, none twice
+CUR=$(q "SELECT cursor_after FROM bulk_jobs WHERE id = $RJOB")
+KEY=${CUR#c} KEY=${KEY%-*} CID=${CUR##*-}
+like "$CUR" '^c[0-9]+-[0-9]+$' "the job's cursor is the list's ($CUR)"
+is "$(q "SELECT skipped_count FROM bulk_jobs WHERE id = $RJOB")" \
+    "$(q "SELECT COUNT(*) FROM tasks WHERE business_id = $B_ID AND state IN ('queued', 'running')
+          AND (created_at, id) <= (TIMESTAMPADD(MICROSECOND, ${KEY:-0}, '1970-01-01'), ${CID:-0})")" \
+    "the job skipped each task up to its cursor once, across the two supervisors"
+is "$(q "SELECT done_count FROM bulk_jobs WHERE id = $RJOB")" 0 "... and retried none"
+check_counters "the job taken over"
 
 # ---- the command line ----
 C=$SVCONF

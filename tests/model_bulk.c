@@ -106,7 +106,7 @@ start(at_db *db, const at_bulk_filter *f, const char *runner)
 {
     uint64_t id = 0, got = 0;
     at_error err;
-    if (at_bulk_start(db, &actor, f, &id, &err) || at_bulk_claim(db, runner, id, &got, &err))
+    if (at_bulk_start(db, &actor, f, NULL, &id, &err) || at_bulk_claim(db, runner, id, &got, &err))
         bail("start: %s", err.msg);
     if (got != id)
         bail("job %llu was not claimed", (unsigned long long) id);
@@ -138,7 +138,7 @@ test_retry(at_db *db, MYSQL *raw)
     at_task_page_free(&page);
 
     f.action = AT_ACTION_RUN_NOW;
-    is_int(at_bulk_start(db, &actor, &f, &(uint64_t){0}, &err), AT_EINVAL,
+    is_int(at_bulk_start(db, &actor, &f, NULL, &(uint64_t){0}, &err), AT_EINVAL,
            "run-now is no bulk action");
     f.action = AT_ACTION_RETRY;
     uint64_t job = start(db, &f, "model-bulk:a");
@@ -343,6 +343,17 @@ test_changed(at_db *db, MYSQL *raw)
        (unsigned long long) j.done, (unsigned long long) j.skipped,
        (unsigned long long) j.estimate);
     counters_clean(db, biz, "skipped");
+
+    uint64_t mine = 0;
+    is_int(at_bulk_start(db, &actor, &all, "model-bulk:own", &mine, &err), AT_OK,
+           "a job started by its runner");
+    j = job_of(db, biz, mine);
+    ok(j.state == AT_BULK_RUNNING && strcmp(j.runner, "model-bulk:own") == 0,
+       "... is running and its runner's at once: no one else can claim it first");
+    uint64_t got = 1;
+    is_int(at_bulk_claim(db, "model-bulk:other", mine, &got, &err), AT_OK, "another's claim");
+    is_int((int) got, 0, "... gets nothing");
+    is_int(at_bulk_cancel(db, &actor, biz, mine, &err), AT_OK, "it is cancelled");
 }
 
 int

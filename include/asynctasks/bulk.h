@@ -63,10 +63,11 @@ const char *at_bulk_count_text(uint64_t n, int more, char *buf, size_t len); /* 
  * page->count_more beyond) and the first sample tasks in its order. */
 int at_bulk_preview(at_db *db, const at_bulk_filter *f, unsigned sample, at_task_page *page,
                     at_error *err);
-/* Records a new job (queued, its estimate counted now) for a runner to
- * claim; the tasks created after this moment are not its. */
-int at_bulk_start(at_db *db, const at_actor *actor, const at_bulk_filter *f, uint64_t *id,
-                  at_error *err);
+/* Records a new job (its estimate counted now): queued for a runner to
+ * claim, or with runner (may be NULL) already claimed by that runner. The
+ * tasks created after this moment are not its. */
+int at_bulk_start(at_db *db, const at_actor *actor, const at_bulk_filter *f, const char *runner,
+                  uint64_t *id, at_error *err);
 /* A job of the business; AT_ENOTFOUND if none. */
 int at_bulk_get(at_db *db, uint64_t business_id, uint64_t id, at_bulk_job *out, at_error *err);
 /* Stops a job between two batches (waiting for the one under way), and
