@@ -27,55 +27,25 @@
 
 static const at_actor actor = {0, "cli:model-bulk"};
 static uint64_t sup, exec_id;
-static at_supervisor_host host = {.name = "model-bulk"};
-
-static void
-counters_clean(at_db *db, uint64_t biz, const char *what)
-{
-    char why[300];
-    if (!ok(testdb_counts_agree(db, biz, why, sizeof why),
-            "%s: the totals and lanes agree with the tasks", what))
-        diag("%s", why);
-}
 
 /* Claims the next task of type; ends it with outcome unless outcome is 0
  * (then it stays running, its worker returned in *keep). */
 static uint64_t
 run_one(at_db *db, uint64_t type, int outcome, at_worker **keep, at_claim *kept)
 {
-    at_worker *w = NULL;
-    at_error err;
-    if (at_worker_open(db, exec_id, &type, 1, 0, &w, &err))
-        bail("%s", err.msg);
     at_claim c;
-    int got = 0;
-    if (at_worker_next(w, &c, &got, &err) || !got)
-        bail("next: %s", got ? err.msg : "no task");
-    uint64_t id = c.task_id;
+    int got;
+    at_worker *w = testdb_claim(db, exec_id, type, &c, &got);
+    if (!got)
+        bail("no task of type %llu to run", (unsigned long long) type);
     if (!outcome) {
         *keep = w;
         *kept = c;
-        return id;
+        return c.task_id;
     }
-    if (at_worker_done(w, &c, outcome, NULL, outcome == AT_OUTCOME_FAILED ? "boom" : NULL, 1000,
-                       1, &err))
-        bail("done: %s", err.msg);
-    at_claim_clear(&c);
-    if (at_worker_flush(w, &err))
-        bail("flush: %s", err.msg);
-    at_worker_close(w);
+    uint64_t id = c.task_id;
+    testdb_end(w, &c, outcome, outcome == AT_OUTCOME_FAILED ? "boom" : NULL);
     return id;
-}
-
-static void
-end_kept(at_worker *w, at_claim *c)
-{
-    at_error err;
-    if (at_worker_done(w, c, AT_OUTCOME_CANCELLED, NULL, NULL, 1000, 1, &err) ||
-        at_worker_flush(w, &err))
-        bail("end: %s", err.msg);
-    at_claim_clear(c);
-    at_worker_close(w);
 }
 
 static int
@@ -127,7 +97,7 @@ test_retry(at_db *db, MYSQL *raw)
     run_one(db, type, AT_OUTCOME_FAILED, NULL, NULL);
     run_one(db, type, AT_OUTCOME_SUCCEEDED, NULL, NULL);
     run_one(db, type, AT_OUTCOME_CANCELLED, NULL, NULL);
-    counters_clean(db, biz, "before");
+    testdb_counters_clean(db, biz, "before");
 
     at_bulk_filter f = {biz, AT_ACTION_RETRY, AT_FILTER_FINISHED, NULL, NULL};
     at_task_page page;
@@ -158,7 +128,7 @@ test_retry(at_db *db, MYSQL *raw)
              "business_id = %llu AND action = 'bulk_retry'", (unsigned long long) biz);
     has_str(rawdb_value(raw, q, buf, sizeof buf), "status finished | finished: 3 task(s) done, 1 skipped",
             "the entry names the filter and the counts");
-    counters_clean(db, biz, "retried");
+    testdb_counters_clean(db, biz, "retried");
     int more = 1;
     is_int(at_bulk_step(db, job, "model-bulk:a", 0, &more, &err), AT_OK,
            "a step of an ended job is no error");
@@ -192,7 +162,7 @@ test_cancel_delete(at_db *db, MYSQL *raw)
     ok(state_of(db, biz, b1) == AT_TASK_CANCELLED && state_of(db, biz, b2) == AT_TASK_CANCELLED &&
            state_of(db, biz, a1) == AT_TASK_QUEUED,
        "... and Ann's task is left");
-    counters_clean(db, biz, "cancelled paused");
+    testdb_counters_clean(db, biz, "cancelled paused");
 
     f.user_search = NULL;
     job = start(db, &f, "model-bulk:c");
@@ -202,7 +172,7 @@ test_cancel_delete(at_db *db, MYSQL *raw)
     is_int(state_of(db, biz, a1), AT_TASK_CANCELLED, "the queued one is cancelled");
     is_int((int) rawdb_task_col(raw, "cancel_requested", r1), 1,
            "the running one has a cancel request");
-    counters_clean(db, biz, "cancelled");
+    testdb_counters_clean(db, biz, "cancelled");
     job = start(db, &f, "model-bulk:c");
     at_bulk_run(db, job, "model-bulk:c", 0, NULL, &err);
     j = job_of(db, biz, job);
@@ -218,8 +188,8 @@ test_cancel_delete(at_db *db, MYSQL *raw)
        "the cancelled one is removed, the running one stays (asked to stop), Bob's stay");
     is_int(rawdb_audit_count(raw, biz, "bulk_delete"), 1, "one audit entry for the delete");
     is_int(rawdb_audit_count(raw, biz, "bulk_cancel"), 3, "one for each cancel job");
-    end_kept(w, &c);
-    counters_clean(db, biz, "deleted");
+    testdb_end(w, &c, AT_OUTCOME_CANCELLED, NULL);
+    testdb_counters_clean(db, biz, "deleted");
 }
 
 static void
@@ -279,7 +249,7 @@ test_resume_and_cancel(at_db *db, MYSQL *raw)
     has_str(rawdb_value(raw, q, buf, sizeof buf), "cancelled: 6 task(s) done",
             "it says the job was cancelled with 6 done");
     is_int(at_bulk_cancel(db, &actor, biz, job, &err), AT_ESTATE, "a second cancel is refused");
-    counters_clean(db, biz, "cancelled mid-way");
+    testdb_counters_clean(db, biz, "cancelled mid-way");
 }
 
 static void
@@ -315,7 +285,7 @@ test_changed(at_db *db, MYSQL *raw)
        "(%llu done, %llu skipped)",
        (unsigned long long) j.done, (unsigned long long) j.skipped);
     is_int(state_of(db, biz, late), AT_TASK_FAILED, "the task created after the start is left");
-    counters_clean(db, biz, "changed");
+    testdb_counters_clean(db, biz, "changed");
 
     /* a task that changes under the batch's feet: queued again between
      * the list's read and its lock is skipped by the rule */
@@ -342,7 +312,7 @@ test_changed(at_db *db, MYSQL *raw)
        "%llu)",
        (unsigned long long) j.done, (unsigned long long) j.skipped,
        (unsigned long long) j.estimate);
-    counters_clean(db, biz, "skipped");
+    testdb_counters_clean(db, biz, "skipped");
 
     uint64_t mine = 0;
     is_int(at_bulk_start(db, &actor, &all, "model-bulk:own", &mine, &err), AT_OK,
@@ -362,11 +332,7 @@ main(void)
     at_db *db = testdb_open();
     MYSQL *raw = rawdb_open();
     at_error err;
-    host.pid = (int) getpid();
-    if (at_supervisor_register(db, &host, "", &sup, &err) ||
-        at_executor_register(db, sup, "model-bulk", (int) getpid(), (int) getpid(), &exec_id,
-                             &err))
-        bail("%s", err.msg);
+    exec_id = testdb_executor(db, "model-bulk", &sup);
     test_retry(db, raw);
     test_cancel_delete(db, raw);
     test_resume_and_cancel(db, raw);
