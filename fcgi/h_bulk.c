@@ -109,7 +109,7 @@ static void
 sample_table(fc_ctx *c, const at_task_page *page)
 {
     static const char *const heads[] = {"Task", "User", "Task Type", "State", "Created At"};
-    vw_start(c, "table", "tasks bulk-sample");
+    vw_start(c, "table", "bulk-sample");
     vw_elem(c, "caption", NULL, "The first of them");
     vw_table_head(c, heads, sizeof heads / sizeof heads[0]);
     vw_start(c, "tbody", NULL);

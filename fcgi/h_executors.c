@@ -56,6 +56,7 @@ xml_executor(fc_ctx *c, const at_executor_info *e, const at_business *b)
         vw_start(c, "current-task", NULL);
         vw_attrf(c, "id", "%" PRIu64, e->task_id);
         vw_attr(c, "business", b->slug);
+        vw_attr(c, "business-name", b->name);
         vw_attr(c, "type", e->task_type);
         vw_attr(c, "user", e->task_user);
         if (e->task_started_at)

@@ -78,7 +78,10 @@ attempts_table(fc_ctx *c, const fc_listview *lv, const at_task *t, const at_atte
         vw_empty_row(c, 6, "Not run yet");
     for (size_t i = 0; i < a->n; i++) {
         const at_attempt *r = &a->rows[i];
+        char id[32];
+        snprintf(id, sizeof id, "attempt-%u", r->attempt);
         vw_start(c, "tr", NULL);
+        vw_attr(c, "id", id); /* the key the live updates find it by */
         vw_start(c, "td", NULL);
         vw_textf(c, "%u", r->attempt);
         vw_end(c);

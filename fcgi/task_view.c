@@ -86,6 +86,28 @@ fc_platform_rules_xml(fc_ctx *c, const at_pause_set *set)
     }
 }
 
+/* "retry run-now discard": the row actions that apply to the task now,
+ * by the library's rule, for the admin screen's script that redraws a
+ * row (absent: none). The API's documents have none: run-now depends on
+ * the clock, and a POST's answer must be what a GET reads back. */
+static void
+xml_actions(fc_ctx *c, const at_task *t)
+{
+    if (c->route && c->route->access == FC_TOKEN)
+        return;
+    static const int actions[] = {AT_ACTION_RETRY, AT_ACTION_RUN_NOW, AT_ACTION_DISCARD};
+    char list[64] = "", why[200];
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        if (at_task_action_refusal(t, actions[i], c->acc.now, why, sizeof why))
+            continue;
+        if (list[0])
+            strcat(list, " ");
+        strcat(list, at_task_action_str(actions[i]));
+    }
+    if (list[0])
+        vw_attr(c, "actions", list);
+}
+
 static void
 xml_rule(fc_ctx *c, const at_pause_rule *rule)
 {
@@ -121,6 +143,7 @@ fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_set *rules)
     }
     if (t->duration_us >= 0)
         vw_attrf(c, "duration-us", "%" PRId64, t->duration_us);
+    xml_actions(c, t);
     if (rule)
         xml_rule(c, rule);
     if (t->last_error)

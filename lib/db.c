@@ -428,6 +428,12 @@ db_lost(const at_db *db)
     return errno_lost(db->last_errno);
 }
 
+bool
+db_sort_stopped(const at_db *db)
+{
+    return db->last_errno == ER_FILSORT_ABORT;
+}
+
 int
 db_exec(at_db *db, unsigned flags, const char *sql, const db_arg *args, unsigned nargs,
         uint64_t *affected, uint64_t *insert_id, at_error *err)

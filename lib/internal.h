@@ -162,6 +162,9 @@ char *db_dup(const db_res *res, unsigned col, bool *oom);
 
 /* Whether the last failure was a lost connection. */
 bool db_lost(const struct at_db *db);
+/* Whether the last failure was a sort stopped by the statement's LIMIT
+ * ROWS EXAMINED (which ends a sort with an error, not with a warning). */
+bool db_sort_stopped(const struct at_db *db);
 
 /* Fills one element from the current row; returns AT_OK or an error. */
 typedef int (*db_fill_fn)(const db_res *res, void *elem, at_error *err);

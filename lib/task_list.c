@@ -695,6 +695,15 @@ page_clear(at_task_page *page)
     page->n = 0;
 }
 
+/* A plan that sorts the matches before its LIMIT examines them all, and a
+ * window stops that sort with an error rather than the warning of a plan
+ * read in order: the window is read all the same. */
+static bool
+stopped_in_sort(at_db *db, const plan *p, int rc)
+{
+    return rc < 0 && windowed(p) && db_sort_stopped(db);
+}
+
 static int
 fetch_page(at_db *db, plan *p, at_task_page *page, at_error *err)
 {
@@ -720,7 +729,7 @@ fetch_page(at_db *db, plan *p, at_task_page *page, at_error *err)
     sb_free(&sql);
     args_free(&a);
     if (rc)
-        return rc;
+        return stopped_in_sort(db, p, rc) ? fetch_window(db, p, page, want, err) : rc;
     if (range_of(p) == FIN_HALVES) {
         rc = fetch_halves(&r, p, page, want, err);
     } else {
@@ -730,9 +739,9 @@ fetch_page(at_db *db, plan *p, at_task_page *page, at_error *err)
             page->n++;
         }
     }
-    /* stopped at the window: whatever it found may not be the page (a
-     * plan that sorts stops before its sort), so read the window */
-    bool stopped = rc >= 0 && windowed(p) && r.warnings > 0;
+    /* stopped at the window: whatever it found may not be the page, so
+     * read the window */
+    bool stopped = rc >= 0 ? windowed(p) && r.warnings > 0 : stopped_in_sort(db, p, rc);
     db_res_close(&r);
     if (stopped) {
         page_clear(page);

@@ -12,11 +12,6 @@
 # shellcheck source=lib.sh
 . "${top_srcdir:?}/tests/lib.sh"
 
-URL=${ASYNCTASKS_TEST_URL:-}
-[ -n "$URL" ] || bail "ASYNCTASKS_TEST_URL is not set: run the tests through dev/check"
-for tool in curl xmllint; do
-    command -v "$tool" >/dev/null || bail "$tool is needed"
-done
 REGISTER=$top_builddir/tests/register-type
 [ -x "$REGISTER" ] || bail "$REGISTER is missing (make check builds it)"
 HTTP_TEST=api

@@ -128,10 +128,13 @@ S=$OUT/soak
 for label in "FastCGI master" "FastCGI workers" "supervisor 1" "executors of supervisor 1" \
     "supervisor 2" "executors of supervisor 2" "MariaDB"; do
     figure "$S" "$label" 2 "soak: $label, RSS after the warm-up"
-    figure "$S" "$label" 3 "soak: $label, RSS at the end"
-    [[ $(cell "$S" "$label" 4) =~ ^[+-][0-9]+\.[0-9]%$ ]]
-    ok $? "soak: $label, its growth"
+    figure "$S" "$label" 3 "soak: $label, RSS half-way"
+    figure "$S" "$label" 4 "soak: $label, RSS at the end"
+    [[ $(cell "$S" "$label" 5) =~ ^[+-][0-9]+\.[0-9]%$ && $(cell "$S" "$label" 6) =~ ^[+-][0-9]+\.[0-9]%$ ]]
+    ok $? "soak: $label, its growth, and since half-way"
 done
+grep -q -E '^\| [0-9]+ \|( [0-9]+ \|){7}$' "$S"
+ok $? "soak: the sizes of the seven kinds of process at each slice"
 for label in "supervisors' and executors' logs" "the app's log" "nginx's error log" \
     "API answers not 2xx" "pages not 200" "pauses and resumes failed (not a refusal)"; do
     figure "$S" "$label" 2 "soak: errors, $label"

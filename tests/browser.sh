@@ -2,7 +2,10 @@
 # tests/browser.sh: the Async Tasks screen driven in a headless browser,
 # as an admin uses it. Seeds its own data in the test database with the
 # command line (names unique to the run, since other tests share that
-# database), then runs tests/browser/admin.test.js, which prints the TAP.
+# database), then runs every tests/browser/*.test.js in turn and prints
+# their TAP as one: points numbered on, one plan at the end. A test file
+# NAME.test.js with a NAME.sh beside it gets the system that NAME.sh sets
+# up (sourced in a subshell around the test, which tears it down).
 # Needs what dev/check sets up: the test instance of the admin screen
 # (ASYNCTASKS_TEST_URL), its database's configuration, the npm packages of
 # tests/browser and a directory for the screenshots.
@@ -227,4 +230,39 @@ export BT_PARAM_TASK=$PARAM_TASK BT_EXECUTOR_HOST=$EX_HOST BT_EXECUTOR_PID=$EX_P
 export BT_SUPERVISOR_PID=$SUP_PID
 export NODE_PATH=$MODULES${NODE_PATH:+:$NODE_PATH}
 
-node "$top_srcdir/tests/browser/admin.test.js"
+# run_test FILE: runs one test file (with its NAME.sh's system, if any)
+# and prints its TAP numbered on from N; adds to N and FAILED. A file that
+# stopped short of its plan, planned none or exited non-zero with no
+# failed point is one more failed point.
+N=0 FAILED=0
+TAP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/at-browser.XXXXXX") || bail "mktemp"
+run_test() {
+    local js=$1 sh=${1%.test.js}.sh status ran bad plan
+    diag "$(basename -- "$js")"
+    if [ -f "$sh" ]; then
+        # shellcheck disable=SC1090
+        (. "$sh" && node "$js") >"$TAP_DIR/out" 2>&1
+    else
+        node "$js" >"$TAP_DIR/out" 2>&1
+    fi
+    status=$?
+    awk -v off="$N" -v counts="$TAP_DIR/counts" '
+        /^(not )?ok [0-9]+/ {
+            n++; bad += /^not/
+            sub(/^(not )?ok [0-9]+/, (/^not/ ? "not ok " : "ok ") (off + n)); print; next }
+        /^1\.\.[0-9]+/ { plan = substr($0, 4) + 0; next }
+        { print }
+        END { printf "%d %d %d\n", n, bad, (plan == "" ? -1 : plan) > counts }' "$TAP_DIR/out"
+    read -r ran bad plan <"$TAP_DIR/counts"
+    N=$((N + ran)) FAILED=$((FAILED + bad))
+    if [ "$plan" != "$ran" ] || { [ "$status" != 0 ] && [ "$bad" = 0 ]; }; then
+        N=$((N + 1)) FAILED=$((FAILED + 1))
+        echo "not ok $N - $(basename -- "$js") ran $ran of its $plan points and exited with status $status"
+    fi
+}
+for js in "$top_srcdir"/tests/browser/*.test.js; do
+    run_test "$js"
+done
+rm -rf -- "$TAP_DIR"
+echo "1..$N"
+[ "$FAILED" -eq 0 ]

@@ -6,7 +6,8 @@
 # Sourced after tests/lib.sh with HTTP_TEST naming the test; sets WORK (a
 # scratch directory, removed at exit), RNG (docs/views.rng), ART (where
 # failed responses go), DB and URL (the test instance's address, from
-# ASYNCTASKS_TEST_URL unless the test set it).
+# ASYNCTASKS_TEST_URL unless the test set it); bails out without curl
+# and xmllint.
 
 RNG=$top_srcdir/docs/views.rng
 [ -r "$RNG" ] || bail "$RNG is missing"
@@ -18,6 +19,9 @@ DB=$(sed -n 's/^db_name *= *//p' "$ASYNCTASKS_TEST_CONFIG")
 q() { sql --raw "$DB" -e "$1"; }
 URL=${URL:-${ASYNCTASKS_TEST_URL:-}}
 [ -n "$URL" ] || bail "ASYNCTASKS_TEST_URL is not set: run the tests through dev/check"
+for tool in curl xmllint; do
+    command -v "$tool" >/dev/null || bail "$tool is needed"
+done
 curl -s -o /dev/null "$URL/login" || bail "nothing answers at $URL"
 
 # cli ARGS...: the command line on the test database; OUT is what it

@@ -13,11 +13,6 @@
 # shellcheck source=lib.sh
 . "${top_srcdir:?}/tests/lib.sh"
 
-URL=${ASYNCTASKS_TEST_URL:-}
-[ -n "$URL" ] || bail "ASYNCTASKS_TEST_URL is not set: run the tests through dev/check"
-for tool in curl xmllint; do
-    command -v "$tool" >/dev/null || bail "$tool is needed"
-done
 HTTP_TEST=idempotency
 # shellcheck source=http_lib.sh
 . "$top_srcdir/tests/http_lib.sh"

@@ -5,8 +5,9 @@
  * Refresh link, and its Cancel button. The job's batches are run by the
  * command line (tasks bulk-run), as a supervisor would run them: no
  * supervisor runs on the shared test database while the other tests do.
- * Seeds its own business through the command line (BT_AT, BT_CONF, from
- * tests/browser.sh). Prints TAP; any console or page error fails its step. */
+ * Seeds its own business through the command line (BT_AT, BT_CONF and
+ * BT_PASSWORD, from tests/browser.sh, which runs every *.test.js). Prints
+ * TAP; any console or page error fails its step. */
 'use strict';
 
 const path = require('path');
