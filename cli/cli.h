@@ -103,6 +103,11 @@ int cli_enqueue_from(cli *c, const char *path, int print_ids);
  * (from_line.c). */
 int cli_from_line(char *s, at_time now, at_task_names *names, at_enqueue *req, at_error *err);
 int cmd_tasks(cli *c, int argc, char **argv);
+/* tasks retry|cancel|delete over a filter (cmd_bulk.c); *not_bulk 1, and
+ * nothing done, when the arguments name tasks by id instead. */
+int cli_tasks_bulk(cli *c, int argc, char **argv, int action, int *not_bulk);
+/* tasks bulk-run: runs the batches of a bulk job that waits for a runner. */
+int cli_tasks_bulk_run(cli *c, int argc, char **argv);
 int cmd_pause(cli *c, int argc, char **argv);
 int cmd_resume(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv);

@@ -405,6 +405,7 @@ tasks_action(cli *c, int argc, char **argv, int action)
         }
         printf(action == AT_ACTION_RETRY     ? "task %llu queued again\n"
                : action == AT_ACTION_RUN_NOW ? "task %llu is due now\n"
+               : action == AT_ACTION_CANCEL  ? "task %llu cancelled (a running one: asked to stop)\n"
                                              : "task %llu discarded\n",
                (unsigned long long) ids[i]);
     }
@@ -461,7 +462,11 @@ cmd_tasks(cli *c, int argc, char **argv)
         "                             [--format table|tsv] [--explain]\n"
         "       asynctasks tasks show --business SLUG ID\n"
         "       asynctasks tasks delete --business SLUG ID\n"
-        "       asynctasks tasks retry|run-now|discard --business SLUG ID...\n"
+        "       asynctasks tasks retry|run-now|discard|cancel --business SLUG ID...\n"
+        "       asynctasks tasks retry|cancel|delete --business SLUG\n"
+        "                             [--status pending|finished|all] [--user TEXT]\n"
+        "                             [--type TEXT] [--dry-run|--yes]\n"
+        "       asynctasks tasks bulk-run --business SLUG JOB\n"
         "       asynctasks tasks claim-plan\n\n"
         "Lists a business's tasks as the Async Tasks page does: newest first by\n"
         "default, pending ones only (queued, paused, running). A search matches a\n"
@@ -474,7 +479,18 @@ cmd_tasks(cli *c, int argc, char **argv)
         "task that waits for a later run-at due now; discard removes a finished\n"
         "task (succeeded, failed or cancelled) and nothing else. A task in\n"
         "another state is named with why, the others are done, and the exit\n"
-        "status is 1.\n"
+        "status is 1. Cancel ends a queued task as cancelled and asks a running\n"
+        "one to stop.\n"
+        "Without IDs, retry, cancel and delete act on every task the filter selects\n"
+        "(as tasks list's --status, --user-search and --type-search; pending by\n"
+        "default) that the action fits, in batches of 200, each a transaction;\n"
+        "the others are skipped and counted. The count and the first 10 tasks are\n"
+        "printed first; --dry-run stops there, --yes goes on, and without either\n"
+        "a terminal is asked and anything else refused (exit 64). The run is a\n"
+        "bulk job, shown on the screen, with one audit entry at its end;\n"
+        "interrupted, a supervisor goes on with it.\n"
+        "bulk-run runs the batches of a bulk job started on the screen that no\n"
+        "supervisor has taken (or whose runner's lease ran out) here.\n"
         "claim-plan prints the database's plan for the executors' claim query.\n";
     int hc = cli_help(argc, argv, help);
     if (hc >= 0)
@@ -483,12 +499,20 @@ cmd_tasks(cli *c, int argc, char **argv)
         return tasks_list(c, argc - 1, cli_shift(argv));
     if (strcmp(argv[1], "show") == 0)
         return tasks_show(c, argc - 1, cli_shift(argv));
-    if (strcmp(argv[1], "delete") == 0)
+    int action = at_task_action_parse(argv[1]), not_bulk = 1;
+    if (action == AT_ACTION_RETRY || action == AT_ACTION_CANCEL || action == AT_ACTION_DELETE) {
+        int rc = cli_tasks_bulk(c, argc - 1, cli_shift(argv), action, &not_bulk);
+        if (!not_bulk)
+            return rc;
+        optind = 0; /* the task ids: the options again, as the one task's */
+    }
+    if (action == AT_ACTION_DELETE)
         return tasks_delete(c, argc - 1, cli_shift(argv));
-    int action = at_task_action_parse(argv[1]);
     if (action)
         return tasks_action(c, argc - 1, cli_shift(argv), action);
     if (strcmp(argv[1], "claim-plan") == 0)
         return tasks_claim_plan(c, argc - 1, cli_shift(argv));
+    if (strcmp(argv[1], "bulk-run") == 0)
+        return cli_tasks_bulk_run(c, argc - 1, cli_shift(argv));
     return cli_usage("tasks", "unknown subcommand '%s'", argv[1]);
 }

@@ -278,6 +278,10 @@ int h_task_delete(fc_ctx *c);
 int h_task_action_form(fc_ctx *c);
 int h_task_action(fc_ctx *c);
 int h_audit(fc_ctx *c);
+int h_bulk_form(fc_ctx *c);
+int h_bulk_start(fc_ctx *c);
+int h_bulk_job(fc_ctx *c);
+int h_bulk_cancel(fc_ctx *c);
 int h_executors(fc_ctx *c);
 /* h_schedules.c: the Schedules page, add, and each schedule's pause,
  * resume and remove (the path's last segment), confirmed and posted. */
@@ -310,6 +314,10 @@ int fc_redirect_list(fc_ctx *c, const fc_listview *lv);
 /* The Business menu, the current business chosen; lv (may be NULL) is
  * carried along. */
 void fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv);
+
+/* h_bulk.c: the links to the bulk actions on the view lv (Retry, Cancel,
+ * Delete every task it selects). */
+void fc_bulk_links(fc_ctx *c, const fc_listview *lv);
 
 /* h_resume_all.c: the question Resume All asks, as a paragraph. */
 void fc_resume_all_question(fc_ctx *c);

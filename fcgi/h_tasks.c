@@ -417,6 +417,7 @@ html_list(fc_ctx *c, const fc_listview *lv, const list_data *d)
     filters_form(c, lv);
     if (d->searched)
         match_count(c, &d->page);
+    fc_bulk_links(c, lv);
     task_table(c, lv, d);
     pager(c, lv, &d->page);
     dialogs(c, lv);

@@ -92,6 +92,12 @@ static const fc_param p_task_edit[] = {
 /* Delete, Retry, Run now, Discard: the business and the list's state */
 static const fc_param p_task_delete[] = {BUSINESS_REQ, LISTVIEW};
 
+/* Bulk actions: the list's view names the tasks; a job, its business. */
+static const fc_param p_bulk_form[] = {BUSINESS, LISTVIEW};
+static const fc_param p_bulk_start[] = {BUSINESS_REQ, LISTVIEW};
+static const fc_param p_bulk_job[] = {BUSINESS};
+static const fc_param p_bulk_cancel[] = {BUSINESS_REQ};
+
 static const fc_param p_audit[] = {
     BUSINESS,
     {"before", FC_P_ID, 0, 0, 0, NULL, NULL},
@@ -170,6 +176,21 @@ const fc_route fc_routes[] = {
      N(p_task), 0},
     {"POST", "/admin/async-tasks/tasks/{id}/discard", h_task_action, FC_ADMIN, p_task_delete,
      N(p_task_delete), 0},
+    {"GET", "/admin/async-tasks/bulk/retry", h_bulk_form, FC_ADMIN, p_bulk_form, N(p_bulk_form), 0},
+    {"POST", "/admin/async-tasks/bulk/retry", h_bulk_start, FC_ADMIN, p_bulk_start,
+     N(p_bulk_start), 0},
+    {"GET", "/admin/async-tasks/bulk/cancel", h_bulk_form, FC_ADMIN, p_bulk_form, N(p_bulk_form),
+     0},
+    {"POST", "/admin/async-tasks/bulk/cancel", h_bulk_start, FC_ADMIN, p_bulk_start,
+     N(p_bulk_start), 0},
+    {"GET", "/admin/async-tasks/bulk/delete", h_bulk_form, FC_ADMIN, p_bulk_form, N(p_bulk_form),
+     0},
+    {"POST", "/admin/async-tasks/bulk/delete", h_bulk_start, FC_ADMIN, p_bulk_start,
+     N(p_bulk_start), 0},
+    {"GET", "/admin/async-tasks/bulk-jobs/{id}", h_bulk_job, FC_ADMIN, p_bulk_job, N(p_bulk_job),
+     0},
+    {"POST", "/admin/async-tasks/bulk-jobs/{id}/cancel", h_bulk_cancel, FC_ADMIN, p_bulk_cancel,
+     N(p_bulk_cancel), 0},
     {"GET", "/admin/audit-log", h_audit, FC_ADMIN, p_audit, N(p_audit), FC_LOAD_MENU},
     {"GET", "/admin/schedules", h_schedules, FC_ADMIN, p_schedules, N(p_schedules),
      FC_LOAD_MENU},

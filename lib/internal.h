@@ -420,6 +420,19 @@ int task_lock(struct at_db *db, uint64_t business_id, uint64_t id, at_task *out,
 #define TASK_AUDIT_NAME_BUF (AT_NAME_BUF + AT_TYPE_NAME_BUF + 8)
 void task_audit_name(const at_task *t, char *buf, size_t len);
 int task_uncount_finished(struct at_db *db, const at_task *t, at_error *err);
+/* The writes of the task actions, without their audit entries, on a task
+ * locked (task_lock) and found fit by at_task_action_refusal: one task of
+ * a bulk job (bulk.c) or of a single action. detail: what the task was,
+ * for an audit entry. *cancel_requested: 1 when a running task was asked
+ * to stop instead (Cancel, Delete). */
+int task_action_write(struct at_db *db, const at_task *t, int action, at_time now, char *detail,
+                      size_t len, int *cancel_requested, at_error *err);
+/* Delete's writes: the row and its part of the lanes and totals, or for
+ * a running task the cancel request (*cancel 1). */
+int task_delete_write(struct at_db *db, const at_task *t, int *cancel, char *detail, size_t len,
+                      at_error *err);
+/* A running task's cancel request, which its executor sees. */
+int task_request_cancel(struct at_db *db, const at_task *t, at_error *err);
 
 /* Idempotency keys (idempotency.c): the request's hash (its user, type,
  * priority, run-at and payload), the key written beside its task (a

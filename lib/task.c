@@ -356,6 +356,30 @@ struct delete_ctx {
     int cancel;
 };
 
+int
+task_request_cancel(at_db *db, const at_task *t, at_error *err)
+{
+    db_arg a[] = {da_u64(t->id), da_u64(t->business_id)};
+    return db_exec(db, 0,
+                   "UPDATE tasks SET cancel_requested = 1, version = version + 1, "
+                   "updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND business_id = ?",
+                   a, 2, NULL, NULL, err);
+}
+
+int
+task_delete_write(at_db *db, const at_task *t, int *cancel, char *detail, size_t len,
+                  at_error *err)
+{
+    snprintf(detail, len, "was %s, %u attempt(s)", at_task_state_str(t->state), t->attempts);
+    *cancel = t->state == AT_TASK_RUNNING;
+    if (*cancel) /* the executor running it sees the request and stops it */
+        return task_request_cancel(db, t, err);
+    db_arg a[] = {da_u64(t->id), da_u64(t->business_id)};
+    int rc = db_exec(db, 0, "DELETE FROM tasks WHERE id = ? AND business_id = ?", a, 2, NULL,
+                     NULL, err);
+    return rc ? rc : uncount(db, t, err);
+}
+
 static int
 delete_tx(at_db *db, void *vctx, at_error *err)
 {
@@ -369,30 +393,13 @@ delete_tx(at_db *db, void *vctx, at_error *err)
         at_task_clear(&t);
         return at_error_set(err, AT_ESTATE, "%s; nothing was discarded", why);
     }
-    db_arg a[] = {da_u64(c->id), da_u64(c->business_id)};
-    char name[AT_NAME_BUF + AT_TYPE_NAME_BUF + 8], detail[200];
+    char name[TASK_AUDIT_NAME_BUF], detail[200];
     task_audit_name(&t, name, sizeof name);
-    snprintf(detail, sizeof detail, "was %s, %u attempt(s)", at_task_state_str(t.state),
-             t.attempts);
-    if (t.state == AT_TASK_RUNNING) {
-        /* The executor running it sees the request and stops it. */
-        c->cancel = 1;
-        rc = db_exec(db, 0,
-                     "UPDATE tasks SET cancel_requested = 1, version = version + 1, "
-                     "updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND business_id = ?",
-                     a, 2, NULL, NULL, err);
-        if (rc == AT_OK)
-            rc = at_audit_write(db, c->business_id, c->actor, "cancel", "task", c->id, name, NULL,
-                                detail, err);
-    } else {
-        rc = db_exec(db, 0, "DELETE FROM tasks WHERE id = ? AND business_id = ?", a, 2, NULL, NULL,
-                     err);
-        if (rc == AT_OK)
-            rc = uncount(db, &t, err);
-        if (rc == AT_OK)
-            rc = at_audit_write(db, c->business_id, c->actor, c->discard ? "discard" : "delete",
-                                "task", c->id, name, NULL, detail, err);
-    }
+    rc = task_delete_write(db, &t, &c->cancel, detail, sizeof detail, err);
+    if (rc == AT_OK)
+        rc = at_audit_write(db, c->business_id, c->actor,
+                            c->cancel ? "cancel" : c->discard ? "discard" : "delete", "task",
+                            c->id, name, NULL, detail, err);
     at_task_clear(&t);
     return rc;
 }

@@ -17,7 +17,8 @@
 
 #include "internal.h"
 
-static const char *const action_names[] = {NULL, "retry", "run-now", "discard"};
+static const char *const action_names[] = {NULL,      "retry",  "run-now",
+                                           "discard", "cancel", "delete"};
 
 const char *
 at_task_action_str(int action)
@@ -69,6 +70,14 @@ at_task_action_refusal(const at_task *t, int action, at_time now, char *buf, siz
                  "be discarded",
                  id, st);
         return buf;
+    case AT_ACTION_CANCEL:
+        if (t->state == AT_TASK_QUEUED || (t->state == AT_TASK_RUNNING && !t->cancel_requested))
+            return NULL;
+        snprintf(buf, len, "task #%llu is %s%s: only a queued or running task can be cancelled",
+                 id, st, t->cancel_requested ? " and asked to stop already" : "");
+        return buf;
+    case AT_ACTION_DELETE:
+        return NULL; /* a running task is asked to stop instead (task_delete_write) */
     default:
         snprintf(buf, len, "unknown action %d", action);
         return buf;
@@ -158,6 +167,51 @@ run_now_write(at_db *db, const at_task *t, at_time now, char *detail, size_t len
     return rc;
 }
 
+/* Cancel's writes: a queued task ends as cancelled and leaves its lane
+ * (and the queued or paused total) for the finished ones; a running one
+ * is asked to stop, as Delete asks it. */
+static int
+cancel_write(at_db *db, const at_task *t, at_time now, char *detail, size_t len, at_error *err)
+{
+    snprintf(detail, len, "was %s, %u attempt(s)", at_task_state_str(t->state), t->attempts);
+    if (t->state == AT_TASK_RUNNING)
+        return task_request_cancel(db, t, err);
+    db_arg a[] = {da_time(now), da_u64(t->id), da_u64(t->business_id)};
+    uint64_t affected = 0;
+    int rc = db_exec(db, 0,
+                     "UPDATE tasks SET state = 'cancelled', finished_at = ?, "
+                     "last_error = 'cancelled before it started', version = version + 1, "
+                     "updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND business_id = ? "
+                     "AND state = 'queued'",
+                     a, AT_COUNT(a), &affected, NULL, err);
+    if (rc == AT_OK)
+        rc = changed_one(affected, t->id, err);
+    lane_key k = {t->business_id, t->user_id, t->task_type_id, t->priority};
+    if (rc == AT_OK)
+        rc = lane_task_gone(db, &k, err);
+    counts_delta d = {.business_id = t->business_id, .finished_today = 1, .cancelled_total = 1};
+    if (rc == AT_OK)
+        rc = counts_add(db, &d, 1, err);
+    return rc;
+}
+
+int
+task_action_write(at_db *db, const at_task *t, int action, at_time now, char *detail, size_t len,
+                  int *cancel_requested, at_error *err)
+{
+    *cancel_requested = 0;
+    switch (action) {
+    case AT_ACTION_RETRY: return retry_write(db, t, now, detail, len, err);
+    case AT_ACTION_RUN_NOW: return run_now_write(db, t, now, detail, len, err);
+    case AT_ACTION_CANCEL:
+        *cancel_requested = t->state == AT_TASK_RUNNING;
+        return cancel_write(db, t, now, detail, len, err);
+    case AT_ACTION_DISCARD:
+    case AT_ACTION_DELETE: return task_delete_write(db, t, cancel_requested, detail, len, err);
+    default: return at_error_set(err, AT_EINVAL, "unknown task action %d", action);
+    }
+}
+
 /* The task locked, the rule applied, the writes, the audit entry. */
 static int
 action_tx(at_db *db, void *vctx, at_error *err)
@@ -169,14 +223,16 @@ action_tx(at_db *db, void *vctx, at_error *err)
     if (rc)
         return rc;
     char detail[200] = "";
-    rc = c->action == AT_ACTION_RETRY ? retry_write(db, &t, now, detail, sizeof detail, err)
-                                      : run_now_write(db, &t, now, detail, sizeof detail, err);
+    int asked = 0;
+    rc = task_action_write(db, &t, c->action, now, detail, sizeof detail, &asked, err);
     char name[TASK_AUDIT_NAME_BUF];
     task_audit_name(&t, name, sizeof name);
     if (rc == AT_OK)
         rc = at_audit_write(db, c->business_id, c->actor,
-                            c->action == AT_ACTION_RETRY ? "retry" : "run_now", "task", c->id,
-                            name, NULL, detail, err);
+                            c->action == AT_ACTION_RETRY ? "retry"
+                            : c->action == AT_ACTION_CANCEL ? "cancel"
+                                                            : "run_now",
+                            "task", c->id, name, NULL, detail, err);
     at_task_clear(&t);
     return rc;
 }
@@ -210,6 +266,13 @@ at_task_run_now(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t
 }
 
 int
+at_task_cancel(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id,
+               at_error *err)
+{
+    return act(db, actor, business_id, id, AT_ACTION_CANCEL, err);
+}
+
+int
 at_task_act(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id, int action,
             at_error *err)
 {
@@ -217,6 +280,8 @@ at_task_act(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id,
     case AT_ACTION_RETRY: return at_task_retry(db, actor, business_id, id, err);
     case AT_ACTION_RUN_NOW: return at_task_run_now(db, actor, business_id, id, err);
     case AT_ACTION_DISCARD: return at_task_discard(db, actor, business_id, id, err);
+    case AT_ACTION_CANCEL: return at_task_cancel(db, actor, business_id, id, err);
+    case AT_ACTION_DELETE: return at_task_delete(db, actor, business_id, id, NULL, err);
     default: return at_error_set(err, AT_EINVAL, "unknown task action %d", action);
     }
 }

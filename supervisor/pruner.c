@@ -99,16 +99,9 @@ sv_prune_tick(sv *s, int64_t now)
     if (s->draining || s->pruner_pid || now < s->prune_after_ms)
         return;
     s->prune_after_ms = now + (int64_t) s->cfg->retain_interval * 1000;
-    pid_t pid = fork();
-    if (pid < 0) {
-        at_log(AT_LOG_ERROR, "prune: fork: %s", strerror(errno));
+    pid_t pid = sv_spawn(s, pruner_main, "prune");
+    if (!pid)
         return;
-    }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        sv_close_inherited(s);
-        at_child_exit(pruner_main(s));
-    }
     s->pruner_pid = pid;
     at_log(AT_LOG_DEBUG, "prune: started, pid %d", (int) pid);
 }

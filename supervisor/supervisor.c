@@ -1,6 +1,7 @@
 /* supervisor.c: the supervisor's loop: keeps N executors alive, enforces
  * task timeouts and cancels, heartbeats, recovers the tasks of executors
- * that died, starts the prunes of retention (pruner.c), drains on SIGTERM
+ * that died, starts the prunes of retention (pruner.c) and the runners of
+ * bulk jobs (bulk.c), drains on SIGTERM
  * and reloads on SIGHUP.
  *
  * The supervisor never runs a task itself. It learns what each executor
@@ -176,6 +177,22 @@ count_live(const sv *s, int only_current)
 
 extern int sv_pidfile_fd;
 
+pid_t
+sv_spawn(sv *s, int (*child_main)(sv *s), const char *what)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        at_log(AT_LOG_ERROR, "%s: fork: %s", what, strerror(errno));
+        return 0;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        sv_close_inherited(s);
+        at_child_exit(child_main(s));
+    }
+    return pid;
+}
+
 void
 sv_close_inherited(sv *s)
 {
@@ -308,6 +325,10 @@ reap(sv *s)
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         if (pid == s->pruner_pid) {
             sv_prune_ended(s, status);
+            continue;
+        }
+        if (pid == s->bulk_pid) {
+            sv_bulk_ended(s, status);
             continue;
         }
         for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
@@ -619,6 +640,7 @@ drain_start(sv *s)
     s->drain_until = sv_now_ms() + (int64_t) s->cfg->shutdown_grace * 1000;
     at_log(AT_LOG_INFO, "SIGTERM: no new tasks; running ones get %u s", s->cfg->shutdown_grace);
     sv_prune_stop(s, SIGTERM); /* after its batch */
+    sv_bulk_stop(s, SIGTERM);
     for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)
         if (s->slots[i].pid) {
             s->slots[i].drain_sent = 1;
@@ -632,6 +654,7 @@ drain_deadline(sv *s, int64_t now)
     if (now < s->drain_until)
         return;
     sv_prune_stop(s, SIGKILL);
+    sv_bulk_stop(s, SIGKILL);
     for (size_t i = 0; i < SV_EXECUTORS_MAX; i++) {
         sv_slot *e = &s->slots[i];
         if (e->pid && e->kill != SV_KILL_SHUTDOWN) {
@@ -664,7 +687,7 @@ sv_run(sv *s)
         sv_got_chld = 0;
         reap(s);
         if (s->draining) {
-            if (count_live(s, 0) == 0 && !s->pruner_pid)
+            if (count_live(s, 0) == 0 && !s->pruner_pid && !s->bulk_pid)
                 break;
             drain_deadline(s, now);
         } else {
@@ -706,8 +729,10 @@ sv_run(sv *s)
                 at_log(AT_LOG_WARN, "recovered %llu task%s whose lease ran out",
                        (unsigned long long) n, n == 1 ? "" : "s");
         }
-        if (!s->draining)
+        if (!s->draining) {
             sv_prune_tick(s, now);
+            sv_bulk_tick(s, now);
+        }
 
         nfds_t n = 0;
         for (size_t i = 0; i < SV_EXECUTORS_MAX; i++)

@@ -88,6 +88,8 @@ typedef struct sv {
     int64_t spawn_after_ms;
     pid_t pruner_pid;       /* the prune under way (pruner.c); 0: none */
     int64_t prune_after_ms; /* monotonic: when the next may start; 0: not yet set */
+    pid_t bulk_pid;         /* the bulk jobs' runner (bulk.c); 0: none */
+    int64_t bulk_after_ms;  /* monotonic: when to look for waiting jobs again */
 } sv;
 
 extern volatile sig_atomic_t sv_got_term, sv_got_hup, sv_got_chld;
@@ -108,12 +110,22 @@ int sv_load_plugins(sv *s);
 /* In a child after fork: closes what belongs to the supervisor alone
  * (the executors' pipes, the pidfile's lock). */
 void sv_close_inherited(sv *s);
+/* Forks a child that dies with the supervisor (PR_SET_PDEATHSIG), closes
+ * what is the supervisor's alone and exits with child_main's status; the
+ * child's pid, or 0 when fork failed (logged, for what). */
+pid_t sv_spawn(sv *s, int (*child_main)(sv *s), const char *what);
 
 /* pruner.c: starts a prune when one is due; its end (reaped); asks it to
  * stop (SIGTERM) or kills it (SIGKILL). */
 void sv_prune_tick(sv *s, int64_t now);
 void sv_prune_ended(sv *s, int status);
 void sv_prune_stop(sv *s, int sig);
+
+/* bulk.c: starts a runner of bulk jobs when one waits; its end (reaped);
+ * asks it to stop (SIGTERM) or kills it (SIGKILL). */
+void sv_bulk_tick(sv *s, int64_t now);
+void sv_bulk_ended(sv *s, int status);
+void sv_bulk_stop(sv *s, int sig);
 
 /* executor.c: the child's whole life; returns its exit status. */
 int sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd);

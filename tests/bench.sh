@@ -106,6 +106,22 @@ done
 grep -q -E "^- FastCGI workers' peak RSS .*: [0-9.]+ MiB" "$P"
 ok $? "page: the FastCGI workers' RSS"
 
+# ---- bench/bulk ----
+bench bulk
+K=$OUT/bulk
+for label in "list, pending" "list, type search (bulk-bench)" "list, status all"; do
+    for col in 2 3 4 5 6; do
+        v=$(cell "$K" "$label" "$col")
+        [[ $v =~ ^[0-9]+(\.[0-9]+)?$ ]] || break
+    done
+    [[ $v =~ ^[0-9]+(\.[0-9]+)?$ ]]
+    ok $? "bulk '$label': req/s and p99 before and during the job, their ratio"
+done
+figure "$K" "job" 3 "bulk: the job's tasks/s"
+is "$(cell "$K" "job" 7)" 1000 "bulk: the job did every task"
+grep -q -E '^- the job: .* counters check after: acme: ok$' "$K"
+ok $? "bulk: the totals and lanes agree with the tasks after the job"
+
 # ---- bench/soak ----
 bench soak
 S=$OUT/soak

@@ -340,8 +340,11 @@ like "$OUT" "task $ID_FILE discarded" "... and discards the other"
 is "$(q "SELECT COUNT(*) FROM tasks WHERE id IN ($ID_FILE, $ID_BIG)")" 1 "... one task is left"
 check 0 'discard +task' "the discard is audited" audit list --business acme
 check 0 '^acme: ok$' "counters check after retry, run-now and discard" counters check --business acme
-check 64 'tasks retry needs --business and at least one task ID' "tasks retry without an ID" \
+check 64 'tasks retry over a filter: give --yes to act on these tasks, or --dry-run' \
+    "tasks retry without an ID is over a filter, and wants --yes off a terminal" \
     tasks retry --business acme
+check 64 'tasks cancel takes task IDs or a filter, not both' "tasks cancel with IDs and a filter" \
+    tasks cancel --business acme --status all 1
 check 64 'task ID must be' "tasks retry with a bad ID" tasks retry --business acme x1
 
 # ---- the task list ----

@@ -389,6 +389,25 @@ is "$(q "SELECT COUNT(*) FROM tasks WHERE id IN ($T_DBA, $T_DPA)")" 0 \
 req "${JAR[ba]}" "$URL/admin/async-tasks?business=$A"
 is "$(xp 'string(//*[@class="flash"])')" "Task #$T_DBA deleted." \
     "the next page says what was done last"
+# bulk actions: a view that selects nothing (the job it starts does nothing)
+NONE_TYPE=no-such-type-zz
+matrix GET /admin/async-tasks/bulk/cancel "business=$A&type=$NONE_TYPE" \
+    "<h1>Cancel: every task of this view</h1>" anon=login mem=403 bb=404 ba=200 pa=200
+matrix POST /admin/async-tasks/bulk/cancel "business=$A&type=$NONE_TYPE" "" anon=ended mem=403 \
+    bb=404 "ba=303~^/admin/async-tasks/bulk-jobs/[0-9]+[?]business=$A\$" \
+    "pa=303~^/admin/async-tasks/bulk-jobs/[0-9]+[?]business=$A\$"
+JOB=$(q "SELECT MAX(id) FROM bulk_jobs WHERE business_id = $A_ID")
+is "$(q "SELECT COUNT(*) FROM bulk_jobs WHERE business_id = $A_ID AND type_search = '$NONE_TYPE'")" 2 \
+    "POST bulk/cancel: the two admins' jobs were started, no other"
+matrix GET "/admin/async-tasks/bulk-jobs/$JOB" "business=$A" "<h1>Bulk cancel #$JOB</h1>" \
+    anon=login mem=403 bb=404 ba=200 pa=200
+call bb GET "/admin/async-tasks/bulk-jobs/$JOB" "business=$B"
+status_is 404 "a bulk job of A through B's address: 404"
+body_has "no bulk job #$JOB in this business" "... says there is no such job"
+call bb POST "/admin/async-tasks/bulk-jobs/$JOB/cancel" "business=$B"
+status_is 404 "the Cancel of a bulk job of A through B's address: 404"
+is "$(q "SELECT state <> 'cancelled' FROM bulk_jobs WHERE id = $JOB")" 1 \
+    "... and the job is not cancelled (a supervisor of another test may run it meanwhile)"
 
 # a task of business B, asked through business A's address
 before=$(snapshot)

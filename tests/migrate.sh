@@ -17,7 +17,7 @@ trap 'rm -rf -- "$WORK" "$(dirname -- "$C")" "$(dirname -- "$C2")"' EXIT
 
 TABLES="businesses users memberships platform_admins task_types tasks pause_rules audit_log
 sessions executors schema_version lanes task_counts business_limits lane_work member_grams
-login_throttle platform platform_pause_rules idempotency_keys"
+login_throttle platform platform_pause_rules idempotency_keys bulk_jobs"
 
 # The schema version this build carries, from --version: "... (schema N)".
 run --version

@@ -24,52 +24,17 @@
 
 static const at_actor actor = {0, "cli:model-actions"};
 static uint64_t sup, exec_id;
-static at_supervisor_host host = {.name = "model-actions"};
-
-/* The business's totals and lanes agree with its tasks. */
-static void
-counters_clean(at_db *db, uint64_t biz, const char *what)
-{
-    at_task_counts stored, actual;
-    uint64_t bad = 0;
-    at_error err;
-    int rc = at_counts_verify(db, biz, &stored, &actual, &bad, &err);
-    ok(rc == AT_OK && bad == 0 && stored.queued == actual.queued &&
-           stored.paused == actual.paused && stored.running == actual.running &&
-           stored.failed == actual.failed && stored.finished_today == actual.finished_today,
-       "%s: the totals and lanes agree with the tasks", what);
-    if (rc == AT_OK && (bad || memcmp(&stored, &actual, sizeof stored)))
-        diag("stored q%llu p%llu r%llu f%llu t%llu, actual q%llu p%llu r%llu f%llu t%llu, "
-             "%llu bad lanes",
-             (unsigned long long) stored.queued, (unsigned long long) stored.paused,
-             (unsigned long long) stored.running, (unsigned long long) stored.failed,
-             (unsigned long long) stored.finished_today, (unsigned long long) actual.queued,
-             (unsigned long long) actual.paused, (unsigned long long) actual.running,
-             (unsigned long long) actual.failed, (unsigned long long) actual.finished_today,
-             (unsigned long long) bad);
-}
 
 /* Claims the next task of type and ends it with outcome; its id, or 0
  * when there was none. */
 static uint64_t
 run_one(at_db *db, uint64_t type, int outcome, const char *error)
 {
-    at_worker *w = NULL;
-    at_error err;
-    if (at_worker_open(db, exec_id, &type, 1, 0, &w, &err))
-        bail("%s", err.msg);
     at_claim c;
-    int got = 0;
-    if (at_worker_next(w, &c, &got, &err))
-        bail("next: %s", err.msg);
+    int got;
+    at_worker *w = testdb_claim(db, exec_id, type, &c, &got);
     uint64_t id = got ? c.task_id : 0;
-    if (got && at_worker_done(w, &c, outcome, NULL, error, 1000, 1, &err))
-        bail("done: %s", err.msg);
-    if (got)
-        at_claim_clear(&c);
-    if (at_worker_flush(w, &err))
-        bail("flush: %s", err.msg);
-    at_worker_close(w);
+    testdb_end(w, got ? &c : NULL, outcome, error);
     return id;
 }
 
@@ -81,15 +46,6 @@ task_of(at_db *db, uint64_t biz, uint64_t id)
     if (at_task_get(db, biz, id, &t, &err))
         bail("get: %s", err.msg);
     return t;
-}
-
-static unsigned
-audit_count(MYSQL *raw, uint64_t biz, const char *action)
-{
-    char q[256], buf[32];
-    snprintf(q, sizeof q, "SELECT COUNT(*) FROM audit_log WHERE business_id = %llu AND action = '%s'",
-             (unsigned long long) biz, action);
-    return (unsigned) strtoul(rawdb_value(raw, q, buf, sizeof buf), NULL, 10);
 }
 
 static void
@@ -113,7 +69,7 @@ test_retry(at_db *db, MYSQL *raw)
     at_task_counts n;
     at_task_counts_get(db, biz, &n, &err);
     ok(n.failed == 1 && n.queued == 0, "the totals count it failed");
-    counters_clean(db, biz, "failed");
+    testdb_counters_clean(db, biz, "failed");
 
     is_int(at_task_retry(db, &actor, biz, id, &err), AT_OK, "the failed task is retried");
     t = task_of(db, biz, id);
@@ -123,8 +79,8 @@ test_retry(at_db *db, MYSQL *raw)
     at_task_counts_get(db, biz, &n, &err);
     ok(n.failed == 0 && n.queued == 1 && n.finished_today == 0,
        "the totals moved from failed to queued");
-    counters_clean(db, biz, "retried");
-    is_int(audit_count(raw, biz, "retry"), 1, "the retry is in the audit log");
+    testdb_counters_clean(db, biz, "retried");
+    is_int(rawdb_audit_count(raw, biz, "retry"), 1, "the retry is in the audit log");
     is_int(at_task_retry(db, &actor, biz, id, &err), AT_ESTATE,
            "a second retry finds it queued and does nothing");
     has_str(err.msg, "is queued", "... and says what it is");
@@ -136,7 +92,7 @@ test_retry(at_db *db, MYSQL *raw)
            strcmp(a.rows[1].error, "boom 1") == 0,
        "both attempts are on record, the second numbered after the first");
     at_attempt_page_free(&a);
-    counters_clean(db, biz, "failed again");
+    testdb_counters_clean(db, biz, "failed again");
 
     /* cancelled: asked to stop before it started */
     uint64_t id2 = testdb_task(db, biz, user, type);
@@ -152,15 +108,15 @@ test_retry(at_db *db, MYSQL *raw)
     ok(t.state == AT_TASK_QUEUED && t.cancel_requested == 0,
        "it is queued again, its cancel request gone");
     at_task_clear(&t);
-    counters_clean(db, biz, "cancelled retried");
+    testdb_counters_clean(db, biz, "cancelled retried");
     is_int(run_one(db, type, AT_OUTCOME_SUCCEEDED, NULL), id2, "... and it runs to success");
 
     /* discard */
     is_int(at_task_discard(db, &actor, biz, id2, &err), AT_OK, "the succeeded task is discarded");
     is_int(at_task_get(db, biz, id2, &t, &err), AT_ENOTFOUND, "... it is gone");
     is_int(at_task_discard(db, &actor, biz, id, &err), AT_OK, "the failed task is discarded");
-    is_int(audit_count(raw, biz, "discard"), 2, "both discards are in the audit log");
-    counters_clean(db, biz, "discarded");
+    is_int(rawdb_audit_count(raw, biz, "discard"), 2, "both discards are in the audit log");
+    testdb_counters_clean(db, biz, "discarded");
     is_int(at_task_discard(db, &actor, biz, id, &err), AT_ENOTFOUND,
            "a discarded task cannot be discarded again");
 }
@@ -180,7 +136,7 @@ test_retry_paused(at_db *db, MYSQL *raw)
     at_task_counts n;
     at_task_counts_get(db, biz, &n, &err);
     ok(n.paused == 1 && n.queued == 0 && n.failed == 0, "paused: it counts as paused");
-    counters_clean(db, biz, "paused retry");
+    testdb_counters_clean(db, biz, "paused retry");
     char q[256], buf[32];
     snprintf(q, sizeof q, "SELECT CONCAT(held, ready) FROM lanes WHERE business_id = %llu",
              (unsigned long long) biz);
@@ -189,7 +145,7 @@ test_retry_paused(at_db *db, MYSQL *raw)
     is_int(at_pause_resume(db, &actor, biz, AT_SCOPE_USER, user, &err), AT_OK,
            "paused: the user is resumed");
     is_int(run_one(db, type, AT_OUTCOME_SUCCEEDED, NULL), id, "paused: then it runs");
-    counters_clean(db, biz, "resumed");
+    testdb_counters_clean(db, biz, "resumed");
 }
 
 static void
@@ -211,8 +167,8 @@ test_run_now(at_db *db, MYSQL *raw)
     at_db_now(db, &after, &err);
     ok(t.state == AT_TASK_QUEUED && t.run_at <= after, "run now: its run-at is now");
     at_task_clear(&t);
-    counters_clean(db, biz, "run now");
-    is_int(audit_count(raw, biz, "run_now"), 1, "run now: it is in the audit log");
+    testdb_counters_clean(db, biz, "run now");
+    is_int(rawdb_audit_count(raw, biz, "run_now"), 1, "run now: it is in the audit log");
     is_int(at_task_run_now(db, &actor, biz, id, &err), AT_ESTATE, "run now: not twice");
     has_str(err.msg, "due already", "... the message says it is due already");
     is_int(run_one(db, type, AT_OUTCOME_SUCCEEDED, NULL), id, "run now: it is claimed and runs");
@@ -221,7 +177,7 @@ test_run_now(at_db *db, MYSQL *raw)
     has_str(err.msg, "only a queued task can be run now", "... and the message says so");
     is_int(at_task_retry(db, &actor, biz, id, &err), AT_ESTATE,
            "a succeeded task is not retried");
-    counters_clean(db, biz, "run now ran");
+    testdb_counters_clean(db, biz, "run now ran");
 }
 
 /* Two connections retry one failed task at once: one retries it, the
@@ -260,7 +216,7 @@ test_retry_race(at_db *db)
     }
     ok((got[0] == 'o' && got[1] == 's') || (got[0] == 's' && got[1] == 'o'),
        "race: one retry is made, the other is refused (got %s)", got);
-    counters_clean(db, biz, "race");
+    testdb_counters_clean(db, biz, "race");
 }
 
 int
@@ -269,11 +225,7 @@ main(void)
     at_db *db = testdb_open();
     MYSQL *raw = rawdb_open();
     at_error err;
-    host.pid = (int) getpid();
-    if (at_supervisor_register(db, &host, "", &sup, &err) ||
-        at_executor_register(db, sup, "model-actions", (int) getpid(), (int) getpid(), &exec_id,
-                             &err))
-        bail("%s", err.msg);
+    exec_id = testdb_executor(db, "model-actions", &sup);
     test_retry(db, raw);
     test_retry_paused(db, raw);
     test_run_now(db, raw);

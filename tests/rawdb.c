@@ -87,3 +87,13 @@ rawdb_own_db(const char *name)
     at_config_free(cfg);
     return db;
 }
+
+unsigned
+rawdb_audit_count(MYSQL *raw, uint64_t business_id, const char *action)
+{
+    char q[256], buf[32];
+    snprintf(q, sizeof q,
+             "SELECT COUNT(*) FROM audit_log WHERE business_id = %llu AND action = '%s'",
+             (unsigned long long) business_id, action);
+    return (unsigned) strtoul(rawdb_value(raw, q, buf, sizeof buf), NULL, 10);
+}

@@ -18,6 +18,9 @@ char *rawdb_value(MYSQL *raw, const char *sql, char *buf, size_t size);
 /* A number column of one task (~0 when there is none). */
 unsigned long long rawdb_task_col(MYSQL *raw, const char *col, unsigned long long id);
 
+/* How many audit entries of the business have this action. */
+unsigned rawdb_audit_count(MYSQL *raw, uint64_t business_id, const char *action);
+
 /* A fresh, migrated database of the test's own, asynctasks_test_NAME (the
  * test account may make those): for what must not see other tests' rows.
  * at_db_close it. */

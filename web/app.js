@@ -224,6 +224,32 @@
     }
   });
 
+  /* A bulk job's progress page reads itself again every few seconds
+   * while the job runs and puts the new counts in place (without script,
+   * its Refresh link does that); once the job has ended, its whole section
+   * is replaced, buttons and all, and the reading stops. */
+  function refreshBulk(section) {
+    var secs = parseInt(section.getAttribute('data-refresh'), 10) || 2;
+    setTimeout(function () {
+      fetch(location.href, { credentials: 'same-origin' }).then(function (r) {
+        return r.ok ? r.text() : null;
+      }).then(function (text) {
+        if (!text) return refreshBulk(section);
+        var doc = new DOMParser().parseFromString(text, 'text/html');
+        var fresh = doc.querySelector('section.bulk-job');
+        if (!fresh) return refreshBulk(section);
+        if (fresh.hasAttribute('data-refresh')) {
+          ['progress', 'dl.bulk-facts'].forEach(function (sel) {
+            var old = section.querySelector(sel), now = fresh.querySelector(sel);
+            if (old && now) old.parentNode.replaceChild(document.importNode(now, true), old);
+          });
+          refreshBulk(section);
+        } else {
+          section.parentNode.replaceChild(document.importNode(fresh, true), section);
+        }
+      }, function () { refreshBulk(section); });
+    }, secs * 1000);
+  }
 
   /* ---- Live updates ----
    * The task list, a task's page and the Executors page redraw what
@@ -710,6 +736,8 @@
       business.addEventListener('change', function () { business.form.submit(); });
     }
     wireExpiry(document);
+    var bulk = document.querySelector('section.bulk-job[data-refresh]');
+    if (bulk) refreshBulk(bulk);
     var view = document.querySelector('table.tasks') ? views.list
       : document.querySelector('dl.task-detail') ? views.task
         : document.querySelector('table.executors') ? views.executors : null;

@@ -100,7 +100,9 @@ int at_task_delete(at_db *db, const at_actor *actor, uint64_t business_id, uint6
 enum at_task_action {
     AT_ACTION_RETRY = 1, /* a failed or cancelled task: queued again, a new attempts budget */
     AT_ACTION_RUN_NOW,   /* a queued task whose run-at is still to come: due now */
-    AT_ACTION_DISCARD    /* a finished task: removed */
+    AT_ACTION_DISCARD,   /* a finished task: removed */
+    AT_ACTION_CANCEL,    /* a queued task: cancelled; a running one: asked to stop */
+    AT_ACTION_DELETE     /* any task: removed, or asked to stop when running (at_task_delete) */
 };
 
 /* The one rule of which action applies to which task: NULL when action
@@ -110,7 +112,7 @@ enum at_task_action {
  * and the command line use it to offer the actions. */
 const char *at_task_action_refusal(const at_task *t, int action, at_time now, char *buf,
                                    size_t len);
-const char *at_task_action_str(int action); /* "retry", "run-now", "discard" */
+const char *at_task_action_str(int action); /* "retry", "run-now", "discard", "cancel", "delete" */
 int at_task_action_parse(const char *s);    /* 0 when unknown */
 
 /* Retry: a failed or cancelled task goes back to queued, due now, with as
@@ -132,7 +134,13 @@ int at_task_run_now(at_db *db, const at_actor *actor, uint64_t business_id, uint
  * running task. Audited. */
 int at_task_discard(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id,
                     at_error *err);
-/* One of the three by its enum at_task_action. */
+/* Cancel: a queued task (held or not) becomes cancelled, finished now,
+ * and leaves its lane; a running one gets a cancel request, as Delete
+ * gives it. Audited; AT_ESTATE for a finished task or a running one asked
+ * already. */
+int at_task_cancel(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id,
+                   at_error *err);
+/* One of them by its enum at_task_action (Delete: at_task_delete). */
 int at_task_act(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t id, int action,
                 at_error *err);
 
