@@ -100,6 +100,7 @@ static const fc_param p_audit[] = {
 };
 
 static const fc_param p_executors[] = {FORMAT};
+static const fc_param p_dashboard[] = {BUSINESS, FORMAT};
 
 /* Schedules: the CLI's schedule add, as a form. */
 static const char *const missed_policies[] = {"skip", "once", NULL};
@@ -170,6 +171,8 @@ const fc_route fc_routes[] = {
      N(p_task), 0},
     {"POST", "/admin/async-tasks/tasks/{id}/discard", h_task_action, FC_ADMIN, p_task_delete,
      N(p_task_delete), 0},
+    {"GET", "/admin/dashboard", h_dashboard, FC_ADMIN, p_dashboard, N(p_dashboard),
+     FC_LOAD_MENU | FC_LOAD_TOTALS},
     {"GET", "/admin/audit-log", h_audit, FC_ADMIN, p_audit, N(p_audit), FC_LOAD_MENU},
     {"GET", "/admin/schedules", h_schedules, FC_ADMIN, p_schedules, N(p_schedules),
      FC_LOAD_MENU},

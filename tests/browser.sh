@@ -2,7 +2,8 @@
 # tests/browser.sh: the Async Tasks screen driven in a headless browser,
 # as an admin uses it. Seeds its own data in the test database with the
 # command line (names unique to the run, since other tests share that
-# database), then runs tests/browser/admin.test.js, which prints the TAP.
+# database), then runs every tests/browser/*.test.js, whose TAP it prints
+# as one.
 # Needs what dev/check sets up: the test instance of the admin screen
 # (ASYNCTASKS_TEST_URL), its database's configuration, the npm packages of
 # tests/browser and a directory for the screenshots.
@@ -227,4 +228,56 @@ export BT_PARAM_TASK=$PARAM_TASK BT_EXECUTOR_HOST=$EX_HOST BT_EXECUTOR_PID=$EX_P
 export BT_SUPERVISOR_PID=$SUP_PID
 export NODE_PATH=$MODULES${NODE_PATH:+:$NODE_PATH}
 
-node "$top_srcdir/tests/browser/admin.test.js"
+# Data a test file needs besides the above, made right before it runs:
+# before_NAME for tests/browser/NAME.test.js.
+# The dashboard: business C's last hour and week of counts (as the
+# executors add them), a failure with its latest error, and a pause of a
+# type C has no task of.
+before_dashboard() {
+    local tt err reason
+    tt=$(q "SELECT id FROM task_types WHERE name = '${TYPES[0]}'")
+    err="disk full on /var/spool (run $RUN)"
+    reason="Mail provider down (run $RUN)"
+    q "INSERT INTO task_rollups (business_id, span, bucket, task_type_id, started, succeeded, failed)
+       SELECT $C_ID, 'minute', DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL seq MINUTE, '%Y-%m-%d %H:%i:00'),
+              $tt, 6 + (seq * 7) % 9, 6 + (seq * 7) % 9 - (seq % 5 = 0), seq % 5 = 0 FROM seq_0_to_59;
+       INSERT INTO task_rollups (business_id, span, bucket, task_type_id, started, succeeded, failed)
+       SELECT $C_ID, 'hour', DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL seq HOUR, '%Y-%m-%d %H:00:00'),
+              $tt, 300 + (seq * 37) % 200, 290 + (seq * 37) % 200, 10 FROM seq_0_to_167;
+       INSERT INTO task_type_errors (business_id, task_type_id, error_at, task_id, error)
+       VALUES ($C_ID, $tt, UTC_TIMESTAMP(6) - INTERVAL 2 MINUTE, ${C_IDS[0]}, '$err')" ||
+        bail "cannot add C's rollups"
+    cli type add "idle-$RUN" --description "Paused for the dashboard"
+    cli pause type --business "$C_SLUG" "idle-$RUN" --reason "$reason" --until +1d
+    export BT_C_ERROR=$err BT_C_PAUSE_REASON=$reason
+}
+
+# Every tests/browser/*.test.js, one after the other, as one TAP stream:
+# their points numbered on, one plan at the end; a file that ends badly
+# without saying so is a failure of its own.
+total=0 status=0
+for t in "$top_srcdir"/tests/browser/*.test.js; do
+    name=$(basename "$t" .test.js)
+    if declare -F "before_$name" >/dev/null; then "before_$name"; fi
+    diag "$name.test.js"
+    out=$ARTIFACTS/$name.tap
+    node "$t" >"$out" 2>&1
+    rc=$?
+    failed=0
+    while IFS= read -r line; do
+        if [[ $line =~ ^(not\ )?ok\ [0-9]+(.*)$ ]]; then
+            total=$((total + 1))
+            [ -n "${BASH_REMATCH[1]}" ] && failed=1
+            printf '%sok %d%s\n' "${BASH_REMATCH[1]}" "$total" "${BASH_REMATCH[2]}"
+        elif [[ ! $line =~ ^1\.\.[0-9]+$ ]]; then
+            printf '%s\n' "$line"
+        fi
+    done <"$out"
+    if [ "$rc" -ne 0 ] && [ "$failed" = 0 ]; then
+        total=$((total + 1))
+        echo "not ok $total - $name.test.js exited with status $rc"
+    fi
+    [ "$rc" -eq 0 ] || status=1
+done
+echo "1..$total"
+exit "$status"

@@ -27,5 +27,6 @@
 #include <asynctasks/stats.h>
 #include <asynctasks/prune.h>
 #include <asynctasks/schedule.h>
+#include <asynctasks/dashboard.h>
 
 #endif
