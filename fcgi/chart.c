@@ -153,7 +153,7 @@ legend(fc_ctx *c, const uint64_t *sum)
 {
     vw_start(c, "g", "legend");
     for (size_t k = 0; k < 3; k++) {
-        double x = LEFT + 10 + 210.0 * (double) k;
+        double x = LEFT + 230.0 * (double) k;
         vw_start(c, "line", "legend-sample");
         vw_attrf(c, "x1", "%.1f", x);
         vw_attr(c, "y1", "243");

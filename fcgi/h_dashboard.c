@@ -135,7 +135,7 @@ failures_html(fc_ctx *c, const at_dashboard *d)
         vw_attr(c, "data-label", heads[0]);
         vw_text(c, f->type_name);
         vw_end(c);
-        vw_start(c, "td", "count");
+        vw_start(c, "td", "failed-count");
         vw_attr(c, "data-label", heads[1]);
         vw_textf(c, "%" PRIu64, f->failed);
         vw_end(c);

@@ -65,6 +65,7 @@ struct at_worker {
     int waited; /* ends waited for the database */
     rollup_acc rollup; /* the dashboard's counts, not added yet */
     int64_t rollup_ms; /* when they were last added (or the worker opened) */
+    unsigned rollup_failing; /* flushes failed in a row */
 };
 
 static int64_t
@@ -331,7 +332,9 @@ rollup_tick(at_worker *w, bool force)
     if (!rollup_pending(&w->rollup) || (!force && now - w->rollup_ms < ROLLUP_FLUSH_MS))
         return;
     at_error err;
-    if (rollup_flush(w->db, &w->rollup, &err))
+    if (rollup_flush(w->db, &w->rollup, &err) == AT_OK)
+        w->rollup_failing = 0;
+    else if (!w->rollup_failing++) /* once an outage: the claims say the rest */
         at_log(AT_LOG_WARN, "%s; kept for the next try", err.msg);
     w->rollup_ms = now;
 }
