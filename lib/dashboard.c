@@ -1,7 +1,7 @@
 /* dashboard.c: a business's dashboard from the rollups (schema/020): the
  * two charts' buckets in one range read of task_rollups' primary key, the
  * failures by type with their latest errors in a second, and the oldest
- * due task from the ready lanes' heads (schema/004). O(buckets x task
+ * due task from the heads of the lanes no rule holds (schema/004). O(buckets x task
  * types) rows whatever the number of tasks. */
 #include "config.h"
 
@@ -112,8 +112,8 @@ read_oldest_due(at_db *db, uint64_t business_id, at_dashboard *d, at_error *err)
     db_arg a[] = {da_u64(business_id), da_time(d->now)};
     db_res r;
     int rc = db_query(db, DB_RETRY,
-                      "SELECT MIN(head_run_at) FROM lanes FORCE INDEX (lanes_ready) "
-                      "WHERE ready = 1 AND business_id = ? AND head_run_at <= ?",
+                      "SELECT MIN(head_run_at) FROM lanes FORCE INDEX (lanes_held) "
+                      "WHERE held = 0 AND business_id = ? AND head_run_at <= ?",
                       a, AT_COUNT(a), &r, err);
     if (rc)
         return rc;

@@ -44,8 +44,9 @@ typedef struct at_dash_failure {
 
 typedef struct at_dashboard {
     at_time now; /* the clock it was read at (the request's) */
-    /* the run-at of the oldest due task that no rule holds (the first of
-     * the ready lanes, schema/004); 0 when none is due */
+    /* the run-at of the oldest due task that no rule holds (the least
+     * head of the lanes not held, schema/004, that has come); 0 when
+     * none is due */
     at_time oldest_due;
     at_dash_series minutes, hours;
     at_dash_failure *failures;
