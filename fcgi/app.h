@@ -283,6 +283,11 @@ int h_bulk_start(fc_ctx *c);
 int h_bulk_job(fc_ctx *c);
 int h_bulk_cancel(fc_ctx *c);
 int h_executors(fc_ctx *c);
+/* h_dashboard.c: a business's dashboard: totals, the oldest due task,
+ * the charts of the last hour and week, failures by type, live pauses. */
+int h_dashboard(fc_ctx *c);
+/* The dashboard's link, as the task list shows it above its table. */
+void fc_dashboard_link(fc_ctx *c);
 /* h_schedules.c: the Schedules page, add, and each schedule's pause,
  * resume and remove (the path's last segment), confirmed and posted. */
 int h_schedules(fc_ctx *c);
@@ -318,6 +323,12 @@ void fc_business_form(fc_ctx *c, const char *action, const fc_listview *lv);
 /* h_bulk.c: the links to the bulk actions on the view lv (Retry, Cancel,
  * Delete every task it selects). */
 void fc_bulk_links(fc_ctx *c, const fc_listview *lv);
+/* totals.c: the business's totals (read with the context) and the cap
+ * on running tasks that applies: a list in the page, <totals/> in XML. */
+void fc_totals_html(fc_ctx *c, const at_task_counts *n);
+void fc_totals_xml(fc_ctx *c, const at_task_counts *n);
+/* "Paused now in Acme: 2 users and 1 task type." (nothing when none) */
+void fc_paused_summary(fc_ctx *c, const at_pause_counts *n);
 
 /* h_resume_all.c: the question Resume All asks, as a paragraph. */
 void fc_resume_all_question(fc_ctx *c);
@@ -348,6 +359,8 @@ void fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_set *rules);
  * attempts (may be NULL) adds its runs, as the detail page does. */
 void fc_xml_task_document(fc_ctx *c, const at_task *t, const at_pause_set *rules,
                           const at_attempt_page *attempts);
+/* "#ID" linking to task id's page in the current business. */
+void fc_task_link(fc_ctx *c, uint64_t id);
 /* "40 of 100 done (40%)", after before, for a running task that reports
  * progress; nothing for others. */
 void fc_progress_text(fc_ctx *c, const at_task *t, const char *before);
@@ -359,5 +372,8 @@ void fc_rule_note(fc_ctx *c, const at_pause_rule *r, const char *element, bool n
  * business; a business admin sees them, only a platform admin lifts them. */
 void fc_platform_rules_html(fc_ctx *c, const at_pause_set *set);
 void fc_platform_rules_xml(fc_ctx *c, const at_pause_set *set);
+/* One rule as the XML element name with its attributes (scope, of,
+ * target, by, at, until, reason). */
+void fc_rule_xml(fc_ctx *c, const char *name, const at_pause_rule *r);
 
 #endif

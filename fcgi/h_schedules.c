@@ -124,14 +124,7 @@ schedule_row(fc_ctx *c, const at_schedule *s, const char *const *heads)
     vw_start(c, "td", NULL);
     vw_attr(c, "data-label", heads[8]);
     if (s->last_task_id) {
-        char path[96], label[40];
-        vw_url u = {0};
-        snprintf(path, sizeof path, "/admin/async-tasks/tasks/%" PRIu64, s->last_task_id);
-        snprintf(label, sizeof label, "#%" PRIu64, s->last_task_id);
-        vw_url_path(&u, path);
-        vw_url_param(&u, "business", c->acc.business.slug);
-        vw_link(c, vw_href(c, &u), NULL, label);
-        vw_url_free(&u);
+        fc_task_link(c, s->last_task_id);
         vw_text(c, " ");
     }
     if (s->last_fired_at)

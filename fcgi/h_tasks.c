@@ -227,76 +227,6 @@ pager(fc_ctx *c, const fc_listview *lv, const at_task_page *page)
     vw_url_free(&next);
 }
 
-/* "Paused now in Acme: 2 users and 1 task type." (a count past the cap is
- * "100+") */
-static void
-paused_summary(fc_ctx *c, const at_pause_counts *n)
-{
-    unsigned nu = n->users, nt = n->types;
-    if (nu + nt == 0)
-        return;
-    char u[16], t[16];
-    snprintf(u, sizeof u, nu > AT_PAUSE_COUNT_CAP ? "%u+" : "%u",
-             nu > AT_PAUSE_COUNT_CAP ? AT_PAUSE_COUNT_CAP : nu);
-    snprintf(t, sizeof t, nt > AT_PAUSE_COUNT_CAP ? "%u+" : "%u",
-             nt > AT_PAUSE_COUNT_CAP ? AT_PAUSE_COUNT_CAP : nt);
-    vw_start(c, "p", "paused-summary");
-    vw_textf(c, "Paused now in %s: %s user%s and %s task type%s.", c->acc.business.name, u,
-             nu == 1 ? "" : "s", t, nt == 1 ? "" : "s");
-    vw_end(c);
-}
-
-/* The cap on the business's running tasks that applies: its own, else the
- * configured default; 0 for none. */
-static uint64_t
-cap_of(const fc_ctx *c, const at_task_counts *n)
-{
-    return n->max_running == AT_CAP_DEFAULT ? c->cfg->max_running : (uint64_t) n->max_running;
-}
-
-static void
-cap_item(fc_ctx *c, const at_task_counts *n)
-{
-    uint64_t cap = cap_of(c, n);
-    vw_start(c, "div", "max-running");
-    vw_elem(c, "dt", NULL, "Max running");
-    vw_start(c, "dd", NULL);
-    if (cap == 0)
-        vw_text(c, "no cap");
-    else
-        vw_textf(c, "%" PRIu64, cap);
-    if (n->max_running == AT_CAP_DEFAULT && cap)
-        vw_text(c, " (the default)");
-    vw_end(c);
-    vw_end(c);
-}
-
-/* The business's totals, exact: one row of counters, and its cap. */
-static void
-totals(fc_ctx *c, const at_task_counts *n)
-{
-    const struct {
-        const char *cls, *label;
-        uint64_t v;
-    } items[] = {{"queued", "Queued", n->queued},
-                 {"paused", "Paused", n->paused},
-                 {"running", "Running", n->running},
-                 {"failed", "Failed", n->failed},
-                 {"finished-today", "Finished today", n->finished_today}};
-    vw_start(c, "dl", "totals");
-    vw_attrf(c, "aria-label", "Tasks of %s", c->acc.business.name);
-    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
-        vw_start(c, "div", items[i].cls);
-        vw_elem(c, "dt", NULL, items[i].label);
-        vw_start(c, "dd", NULL);
-        vw_textf(c, "%" PRIu64, items[i].v);
-        vw_end(c);
-        vw_end(c);
-    }
-    cap_item(c, n);
-    vw_end(c);
-}
-
 /* A searched view: how many match, counted no further than the cap, nor
  * than a window of tasks when matches are sparse; and a page that its
  * window ended says so. */
@@ -366,16 +296,7 @@ xml_list(fc_ctx *c, const fc_listview *lv, const list_data *d)
         vw_attrf(c, "matches", "%" PRIu64, d->page.count);
         vw_attr(c, "matches-is-minimum", d->page.count_more ? "true" : "false");
     } else {
-        vw_start(c, "totals", NULL);
-        vw_attrf(c, "queued", "%" PRIu64, d->totals.queued);
-        vw_attrf(c, "paused", "%" PRIu64, d->totals.paused);
-        vw_attrf(c, "running", "%" PRIu64, d->totals.running);
-        vw_attrf(c, "failed", "%" PRIu64, d->totals.failed);
-        vw_attrf(c, "finished-today", "%" PRIu64, d->totals.finished_today);
-        vw_attrf(c, "max-running", "%" PRIu64, cap_of(c, &d->totals));
-        vw_attr(c, "max-running-default",
-                d->totals.max_running == AT_CAP_DEFAULT ? "true" : "false");
-        vw_end_void(c);
+        fc_totals_xml(c, &d->totals);
     }
     fc_platform_rules_xml(c, &d->rules);
     for (size_t i = 0; i < d->page.n; i++) {
@@ -402,6 +323,7 @@ html_list(fc_ctx *c, const fc_listview *lv, const list_data *d)
     vw_elem(c, "p", "lead",
             "View and manage asynchronous tasks triggered by users: pause and resume them by "
             "user or by task type.");
+    fc_dashboard_link(c);
     vw_start(c, "div", "toolbar");
     fc_business_form(c, "/admin/async-tasks", lv);
     vw_start(c, "div", "actions");
@@ -410,10 +332,10 @@ html_list(fc_ctx *c, const fc_listview *lv, const list_data *d)
     action_link(c, "/admin/async-tasks/pause-type", lv, "pause-type-dialog", "Pause Task Type");
     vw_end(c);
     vw_end(c);
-    paused_summary(c, &d->paused);
+    fc_paused_summary(c, &d->paused);
     fc_platform_rules_html(c, &d->rules);
     if (!d->searched)
-        totals(c, &d->totals);
+        fc_totals_html(c, &d->totals);
     filters_form(c, lv);
     if (d->searched)
         match_count(c, &d->page);

@@ -106,6 +106,7 @@ static const fc_param p_audit[] = {
 };
 
 static const fc_param p_executors[] = {FORMAT};
+static const fc_param p_dashboard[] = {BUSINESS, FORMAT};
 
 /* Schedules: the CLI's schedule add, as a form. */
 static const char *const missed_policies[] = {"skip", "once", NULL};
@@ -191,6 +192,8 @@ const fc_route fc_routes[] = {
      0},
     {"POST", "/admin/async-tasks/bulk-jobs/{id}/cancel", h_bulk_cancel, FC_ADMIN, p_bulk_cancel,
      N(p_bulk_cancel), 0},
+    {"GET", "/admin/dashboard", h_dashboard, FC_ADMIN, p_dashboard, N(p_dashboard),
+     FC_LOAD_MENU | FC_LOAD_TOTALS},
     {"GET", "/admin/audit-log", h_audit, FC_ADMIN, p_audit, N(p_audit), FC_LOAD_MENU},
     {"GET", "/admin/schedules", h_schedules, FC_ADMIN, p_schedules, N(p_schedules),
      FC_LOAD_MENU},

@@ -28,6 +28,19 @@ fc_rule_note(fc_ctx *c, const at_pause_rule *r, const char *element, bool name_t
 }
 
 void
+fc_task_link(fc_ctx *c, uint64_t id)
+{
+    char path[96], label[40];
+    vw_url u = {0};
+    snprintf(path, sizeof path, "/admin/async-tasks/tasks/%" PRIu64, id);
+    snprintf(label, sizeof label, "#%" PRIu64, id);
+    vw_url_path(&u, path);
+    vw_url_param(&u, "business", c->acc.business.slug);
+    vw_link(c, vw_href(c, &u), NULL, label);
+    vw_url_free(&u);
+}
+
+void
 fc_progress_text(fc_ctx *c, const at_task *t, const char *before)
 {
     if (t->state != AT_TASK_RUNNING || t->progress_total == 0)
@@ -80,9 +93,7 @@ fc_platform_rules_xml(fc_ctx *c, const at_pause_set *set)
     for (size_t i = 0; i < set->n; i++) {
         if (!at_pause_rule_platform(&set->rules[i]))
             continue;
-        vw_start(c, "platform-rule", NULL);
-        rule_attrs(c, &set->rules[i]);
-        vw_end_void(c);
+        fc_rule_xml(c, "platform-rule", &set->rules[i]);
     }
 }
 
@@ -108,11 +119,11 @@ xml_actions(fc_ctx *c, const at_task *t)
         vw_attr(c, "actions", list);
 }
 
-static void
-xml_rule(fc_ctx *c, const at_pause_rule *rule)
+void
+fc_rule_xml(fc_ctx *c, const char *name, const at_pause_rule *r)
 {
-    vw_start(c, "paused-by", NULL);
-    rule_attrs(c, rule);
+    vw_start(c, name, NULL);
+    rule_attrs(c, r);
     vw_end_void(c);
 }
 
@@ -145,7 +156,7 @@ fc_xml_task_fields(fc_ctx *c, const at_task *t, const at_pause_set *rules)
         vw_attrf(c, "duration-us", "%" PRId64, t->duration_us);
     xml_actions(c, t);
     if (rule)
-        xml_rule(c, rule);
+        fc_rule_xml(c, "paused-by", rule);
     if (t->last_error)
         vw_elem(c, "error", NULL, t->last_error);
 }

@@ -438,6 +438,9 @@ layout_header(fc_ctx *c)
         vw_elem(c, "summary", NULL, "Admin");
         vw_start(c, "ul", NULL);
         vw_start(c, "li", NULL);
+        vw_link(c, "/admin/dashboard", NULL, "Dashboard");
+        vw_end(c);
+        vw_start(c, "li", NULL);
         vw_link(c, "/admin/async-tasks", NULL, "Async Tasks");
         vw_end(c);
         vw_start(c, "li", NULL);

@@ -448,6 +448,45 @@ int idem_lookup(struct at_db *db, uint64_t business_id, const char *key,
 int idem_forget_expired(struct at_db *db, uint64_t business_id, const char *key, at_error *err);
 int idem_prune(struct at_db *db, unsigned batch, bool dry_run, uint64_t *removed, at_error *err);
 
+/* ---- the dashboard's counts (rollup.c, schema/020) ---- */
+
+/* Attempts of one business and task type in one minute of the database's
+ * clock, counted in memory until a flush adds them. */
+enum { ROLLUP_STARTED, ROLLUP_SUCCEEDED, ROLLUP_FAILED, ROLLUP_KINDS };
+#define ROLLUP_FLUSH_MS 2000 /* how often a worker adds its counts */
+typedef struct rollup_cell {
+    uint64_t business_id, type_id;
+    int64_t minute; /* its start, seconds since the epoch */
+    uint32_t n[ROLLUP_KINDS];
+} rollup_cell;
+/* The latest error of one business's task type (text malloc'd). */
+typedef struct rollup_err {
+    uint64_t business_id, type_id, task_id;
+    at_time at;
+    char *text;
+} rollup_err;
+typedef struct rollup_acc {
+    rollup_cell *v;
+    size_t n, cap;
+    rollup_err *e;
+    size_t ne, ecap;
+    uint64_t dropped; /* counts that found no room (memory, or a long outage) */
+} rollup_acc;
+/* One attempt's start, success or failure (ROLLUP_*) at time at. */
+void rollup_count(rollup_acc *a, uint64_t business_id, uint64_t type_id, at_time at, int what);
+/* An error of a task of the type at time at; the latest is kept. */
+void rollup_error(rollup_acc *a, uint64_t business_id, uint64_t type_id, uint64_t task_id,
+                  at_time at, const char *text);
+bool rollup_pending(const rollup_acc *a);
+/* Adds the counts (as minute and hour rows) and errors in one
+ * transaction, and forgets them; kept when it fails, for the next. */
+int rollup_flush(struct at_db *db, rollup_acc *a, at_error *err);
+void rollup_free(rollup_acc *a);
+/* The retention of rollups: minute rows after about two hours, hour rows
+ * and errors after eight days, batch rows a statement (with dry_run,
+ * counted). */
+int rollup_prune(struct at_db *db, unsigned batch, bool dry_run, uint64_t *removed, at_error *err);
+
 /* ---- lanes (lane.c) and counters (counts.c) ---- */
 
 typedef struct lane_key {

@@ -19,7 +19,7 @@ static const char lock_name[] = "asynctasks.migrate.";
 int
 at_schema_latest(void)
 {
-    return (int) at_migration_count;
+    return at_migration_count ? at_migrations[at_migration_count - 1].version : 0;
 }
 
 int

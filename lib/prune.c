@@ -1,7 +1,8 @@
 /* prune.c: retention: removes finished tasks (with their attempts) and
  * audit entries older than their cut-offs, and then the spool's old files
  * (spool.c); and, whatever the policy, the idempotency keys past their 24
- * hours (idempotency.c).
+ * hours (idempotency.c) and the dashboard's buckets past their charts
+ * (rollup.c).
  *
  * Each batch is one short transaction over an ordered range of one index
  * (schema 015): it never holds locks that a claim, an enqueue or a page
@@ -405,12 +406,17 @@ prune_locked(at_db *db, prune_run *x, bool dry_run, at_error *err)
         if (rc == AT_OK)
             rc = idem_prune(db, x->p->batch, true, &r->idem_keys, err);
         if (rc == AT_OK)
+            rc = rollup_prune(db, x->p->batch, true, &r->rollups, err);
+        if (rc == AT_OK)
             spool(x, true);
         return rc;
     }
     /* expired idempotency keys: no record of theirs, they only count 24
      * hours (an enqueue checks the age itself) */
     rc = idem_prune(db, x->p->batch, false, &r->idem_keys, err);
+    /* the dashboard's buckets past their charts (rollup.c) */
+    if (rc == AT_OK)
+        rc = rollup_prune(db, x->p->batch, false, &r->rollups, err);
     if (r->finished_before)
         rc = batches(db, x, tasks_batch_tx, err);
     if (rc == AT_OK && r->audit_before)

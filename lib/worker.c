@@ -63,6 +63,9 @@ struct at_worker {
     void (*before_check)(void *ctx, uint64_t task_id);
     void *hook_ctx;
     int waited; /* ends waited for the database */
+    rollup_acc rollup; /* the dashboard's counts, not added yet */
+    int64_t rollup_ms; /* when they were last added (or the worker opened) */
+    unsigned rollup_failing; /* flushes failed in a row */
 };
 
 static int64_t
@@ -142,6 +145,7 @@ at_worker_open(at_db *db, uint64_t executor_id, const uint64_t *types, size_t nt
     w->executor_id = executor_id;
     w->cap_default = cap_default;
     w->ntypes = ntypes;
+    w->rollup_ms = now_ms();
     for (size_t i = 0; i < ntypes; i++) {
         w->types[i] = (struct type_info){types[i], 1, -1, 300};
         w->type_ids[i] = types[i];
@@ -181,6 +185,7 @@ at_worker_close(at_worker *w)
     free(w->types);
     free(w->type_ids);
     free(w->limits);
+    rollup_free(&w->rollup);
     free(w);
 }
 
@@ -298,11 +303,57 @@ at_worker_flush(at_worker *w, at_error *err)
     return w->npend ? step(w, 0, err) : AT_OK;
 }
 
+/* ---- the dashboard's counts ---- */
+
+/* A run's start, and its end by the database's clock: a success, or a
+ * failure (retried or not) with its error. */
+static void
+rollup_done(at_worker *w, const at_claim *c, int outcome, const char *error,
+            int64_t duration_us)
+{
+    at_time end = c->started_at + duration_us;
+    rollup_count(&w->rollup, c->business_id, c->task_type_id, c->started_at, ROLLUP_STARTED);
+    if (outcome == AT_OUTCOME_SUCCEEDED) {
+        rollup_count(&w->rollup, c->business_id, c->task_type_id, end, ROLLUP_SUCCEEDED);
+    } else if (outcome == AT_OUTCOME_FAILED || outcome == AT_OUTCOME_RETRY) {
+        rollup_count(&w->rollup, c->business_id, c->task_type_id, end, ROLLUP_FAILED);
+        rollup_error(&w->rollup, c->business_id, c->task_type_id, c->task_id, end,
+                     error ? error : "failed without saying why");
+    }
+}
+
+/* Adds the counts when ROLLUP_FLUSH_MS have passed, or now with force. A
+ * failure is logged and the counts kept for the next try: the tasks go
+ * on. */
+static void
+rollup_tick(at_worker *w, bool force)
+{
+    int64_t now = now_ms();
+    if (!rollup_pending(&w->rollup) || (!force && now - w->rollup_ms < ROLLUP_FLUSH_MS))
+        return;
+    at_error err;
+    if (rollup_flush(w->db, &w->rollup, &err) == AT_OK)
+        w->rollup_failing = 0;
+    else if (!w->rollup_failing++) /* once an outage: the claims say the rest */
+        at_log(AT_LOG_WARN, "%s; kept for the next try", err.msg);
+    w->rollup_ms = now;
+}
+
+int
+at_worker_rollup_wait_ms(const at_worker *w)
+{
+    if (!rollup_pending(&w->rollup))
+        return -1;
+    int64_t left = ROLLUP_FLUSH_MS - (now_ms() - w->rollup_ms);
+    return left < 0 ? 0 : (int) left;
+}
+
 int
 at_worker_done(at_worker *w, const at_claim *c, int outcome, const char *result,
                const char *error, int64_t duration_us, unsigned backoff_s, at_error *err)
 {
     struct type_info *ti = type_of(w, c->task_type_id);
+    rollup_done(w, c, outcome, error, duration_us);
     if (ti) /* moving average over about eight runs */
         ti->avg_us = ti->avg_us < 0 ? duration_us : (ti->avg_us * 7 + duration_us) / 8;
     finish_rec r = {.task_id = c->task_id,
@@ -414,6 +465,12 @@ next_of_batch(at_worker *w, at_claim *out, int *got, at_error *err)
     if (t->payload_error) {
         r.outcome = AT_OUTCOME_FAILED;
         r.error = t->payload_error;
+        /* never started: a failure at this host's time, as no re-check
+         * read the database's */
+        rollup_count(&w->rollup, t->c.business_id, t->c.task_type_id, at_time_now(),
+                     ROLLUP_FAILED);
+        rollup_error(&w->rollup, t->c.business_id, t->c.task_type_id, t->c.task_id,
+                     at_time_now(), r.error);
     } else {
         recheck_res x;
         at_pause_set *set = NULL, *platform = NULL;
@@ -460,6 +517,7 @@ at_worker_next(at_worker *w, at_claim *out, int *got, at_error *err)
 {
     memset(out, 0, sizeof *out);
     *got = 0;
+    rollup_tick(w, false);
     int rc = load_timeouts(w, err);
     if (rc)
         return rc;
@@ -498,6 +556,7 @@ at_worker_release(at_worker *w, at_error *err)
     }
     if (rc == AT_OK)
         rc = at_worker_flush(w, err);
+    rollup_tick(w, true);
     return rc;
 }
 

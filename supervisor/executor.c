@@ -238,7 +238,13 @@ sv_executor_main(sv *s, uint64_t exec_id, int pipe_fd)
         if (at_db_thread_id(db))
             sv_outage_ok(&down, "executor");
         if (!got) {
-            wait_for_work(s->wake_fd, s->cfg->poll_interval_ms);
+            /* idle: the dashboard's counts are added when due, not at
+             * the next task */
+            int flush_ms = at_worker_rollup_wait_ms(w);
+            unsigned wait_ms = s->cfg->poll_interval_ms;
+            if (flush_ms >= 0 && (unsigned) flush_ms < wait_ms)
+                wait_ms = (unsigned) flush_ms + 1;
+            wait_for_work(s->wake_fd, wait_ms);
             continue;
         }
         run_one(s, db, w, exec_id, pipe_fd, &c);

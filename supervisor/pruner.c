@@ -54,6 +54,9 @@ say_result(const at_prune_result *r)
     if (r->idem_keys)
         at_log(AT_LOG_DEBUG, "prune: removed %llu expired idempotency key%s",
                (unsigned long long) r->idem_keys, r->idem_keys == 1 ? "" : "s");
+    if (r->rollups)
+        at_log(AT_LOG_DEBUG, "prune: removed %llu of the dashboard's old rows",
+               (unsigned long long) r->rollups);
     if (r->spool_failed)
         at_log(AT_LOG_WARN, "prune: %llu spool entr%s could not be removed; the first: %s",
                (unsigned long long) r->spool_failed, r->spool_failed == 1 ? "y" : "ies",

@@ -5,7 +5,8 @@
 # database), then runs every tests/browser/*.test.js in turn and prints
 # their TAP as one: points numbered on, one plan at the end. A test file
 # NAME.test.js with a NAME.sh beside it gets the system that NAME.sh sets
-# up (sourced in a subshell around the test, which tears it down).
+# up (sourced in a subshell around the test, which tears it down); a
+# function before_NAME here makes the data it needs right before it.
 # Needs what dev/check sets up: the test instance of the admin screen
 # (ASYNCTASKS_TEST_URL), its database's configuration, the npm packages of
 # tests/browser and a directory for the screenshots.
@@ -230,6 +231,30 @@ export BT_PARAM_TASK=$PARAM_TASK BT_EXECUTOR_HOST=$EX_HOST BT_EXECUTOR_PID=$EX_P
 export BT_SUPERVISOR_PID=$SUP_PID
 export NODE_PATH=$MODULES${NODE_PATH:+:$NODE_PATH}
 
+# Data a test file needs besides the above, made right before it runs:
+# before_NAME for tests/browser/NAME.test.js.
+# The dashboard: business C's last hour and week of counts (as the
+# executors add them), a failure with its latest error, and a pause of a
+# type C has no task of.
+before_dashboard() {
+    local tt err reason
+    tt=$(q "SELECT id FROM task_types WHERE name = '${TYPES[0]}'")
+    err="disk full on /var/spool (run $RUN)"
+    reason="Mail provider down (run $RUN)"
+    q "INSERT INTO task_rollups (business_id, span, bucket, task_type_id, started, succeeded, failed)
+       SELECT $C_ID, 'minute', DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL seq MINUTE, '%Y-%m-%d %H:%i:00'),
+              $tt, 6 + (seq * 7) % 9, 6 + (seq * 7) % 9 - (seq % 5 = 0), seq % 5 = 0 FROM seq_0_to_59;
+       INSERT INTO task_rollups (business_id, span, bucket, task_type_id, started, succeeded, failed)
+       SELECT $C_ID, 'hour', DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL seq HOUR, '%Y-%m-%d %H:00:00'),
+              $tt, 300 + (seq * 37) % 200, 290 + (seq * 37) % 200, 10 FROM seq_0_to_167;
+       INSERT INTO task_type_errors (business_id, task_type_id, error_at, task_id, error)
+       VALUES ($C_ID, $tt, UTC_TIMESTAMP(6) - INTERVAL 2 MINUTE, ${C_IDS[0]}, '$err')" ||
+        bail "cannot add C's rollups"
+    cli type add "idle-$RUN" --description "Paused for the dashboard"
+    cli pause type --business "$C_SLUG" "idle-$RUN" --reason "$reason" --until +1d
+    export BT_C_ERROR=$err BT_C_PAUSE_REASON=$reason
+}
+
 # run_test FILE: runs one test file (with its NAME.sh's system, if any)
 # and prints its TAP numbered on from N; adds to N and FAILED. A file that
 # stopped short of its plan, planned none or exited non-zero with no
@@ -237,8 +262,10 @@ export NODE_PATH=$MODULES${NODE_PATH:+:$NODE_PATH}
 N=0 FAILED=0
 TAP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/at-browser.XXXXXX") || bail "mktemp"
 run_test() {
-    local js=$1 sh=${1%.test.js}.sh status ran bad plan
-    diag "$(basename -- "$js")"
+    local js=$1 sh=${1%.test.js}.sh status ran bad plan name
+    name=$(basename -- "$js" .test.js)
+    if declare -F "before_$name" >/dev/null; then "before_$name"; fi
+    diag "$name.test.js"
     if [ -f "$sh" ]; then
         # shellcheck disable=SC1090
         (. "$sh" && node "$js") >"$TAP_DIR/out" 2>&1

@@ -5,7 +5,8 @@
 # never sort more than the rows a search selected. The same for the pages
 # of the Pause User and Pause Task Type dialogs (thousands of members,
 # hundreds of task types) and of the audit log (200,000 entries): each an
-# ordered range of one index, cut at the page; and for a prune's batches.
+# ordered range of one index, cut at the page; for a prune's batches; and
+# for the dashboard's statements, each a range of its business.
 . "$top_srcdir/tests/lib.sh"
 
 CONF=$(fresh_db explain)
@@ -166,6 +167,42 @@ plan=$(explain_cols "EXPLAIN SELECT id, queued, held, business_id FROM lanes FOR
 norow_scan "a platform target's lanes after a cursor" "$plan"
 like "$(printf '%s\n' "$plan" | sed -n 1p)" $'^[^\t]*\tlanes\trange\tlanes_type\t' "read as a range of lanes_type"
 sql -D asynctasks_test_explain -e "DELETE FROM platform_pause_rules" || bail "platform rules"
+
+# ---- the dashboard (lib/dashboard.c): a week of rollups of 300 types in
+# acme and globex; each statement a range of one index of its business ----
+sql -D asynctasks_test_explain -e "
+    INSERT INTO task_rollups (business_id, span, bucket, task_type_id, started)
+    SELECT b.id, 'hour', DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL h.seq HOUR, '%Y-%m-%d %H:00:00'), t.id, 1
+    FROM seq_0_to_199 h JOIN businesses b JOIN task_types t ON t.name LIKE 'plugin0%';
+    INSERT INTO task_rollups (business_id, span, bucket, task_type_id, started)
+    SELECT b.id, 'minute', DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL m.seq MINUTE, '%Y-%m-%d %H:%i:00'), t.id, 1
+    FROM seq_0_to_119 m JOIN businesses b JOIN task_types t ON t.name LIKE 'plugin0%';
+    ANALYZE TABLE task_rollups, lanes" >/dev/null || bail "rollups"
+B=$(sql -D asynctasks_test_explain -N -e "SELECT id FROM businesses WHERE slug = 'acme'")
+# dash_plan WHAT TABLE KEY PLAN: TABLE is read as a range or a key prefix
+# of KEY, and no table in full
+dash_plan() {
+    if printf '%s\n' "$4" | awk -F'\t' -v t="$2" -v k="$3" '$2 == t && ($3 == "range" || $3 == "ref") && $4 == k { f = 1 }
+            $3 == "ALL" || $3 == "index" { bad = 1 } END { exit !(f && !bad) }'; then
+        ok 0 "$1: a range of $2's $3"
+    else
+        ok 1 "$1: a range of $2's $3"
+        diag "$4"
+    fi
+}
+plan=$(explain_cols "EXPLAIN SELECT span, bucket, SUM(started), SUM(succeeded), SUM(failed) FROM task_rollups
+    WHERE (business_id = $B AND span = 'minute' AND bucket >= UTC_TIMESTAMP() - INTERVAL 1 HOUR)
+    OR (business_id = $B AND span = 'hour' AND bucket >= UTC_TIMESTAMP() - INTERVAL 7 DAY) GROUP BY span, bucket")
+dash_plan "the dashboard's buckets" task_rollups PRIMARY "$plan"
+plan=$(explain_cols "EXPLAIN SELECT r.task_type_id, MAX(tt.name), SUM(r.failed), MAX(e.error_at), MAX(e.task_id),
+    MAX(e.error) FROM task_rollups r JOIN task_types tt ON tt.id = r.task_type_id LEFT JOIN task_type_errors e
+    ON e.business_id = r.business_id AND e.task_type_id = r.task_type_id WHERE r.business_id = $B
+    AND r.span = 'hour' AND r.bucket >= UTC_TIMESTAMP() - INTERVAL 7 DAY GROUP BY r.task_type_id
+    HAVING SUM(r.failed) > 0 ORDER BY SUM(r.failed) DESC, MAX(tt.name) LIMIT 20")
+dash_plan "the dashboard's failures by type" r PRIMARY "$plan"
+plan=$(explain_cols "EXPLAIN SELECT MIN(head_run_at) FROM lanes FORCE INDEX (lanes_held)
+    WHERE held = 0 AND business_id = $B AND head_run_at <= UTC_TIMESTAMP(6)")
+dash_plan "the dashboard's oldest due task" lanes lanes_held "$plan"
 
 # ---- the dialogs and the audit log ----
 

@@ -28,5 +28,6 @@
 #include <asynctasks/prune.h>
 #include <asynctasks/schedule.h>
 #include <asynctasks/bulk.h>
+#include <asynctasks/dashboard.h>
 
 #endif

@@ -37,6 +37,7 @@ typedef struct at_prune_result {
     at_time finished_before, audit_before, spool_before;
     uint64_t tasks, attempts, audit, spool_files, spool_bytes;
     uint64_t idem_keys; /* idempotency keys past their 24 hours (whatever the policy) */
+    uint64_t rollups; /* the dashboard's old buckets and errors (whatever the policy) */
     unsigned batches; /* transactions that removed rows */
     uint64_t audit_id; /* the prune's own audit entry; 0: none written */
     bool busy;         /* another prune holds the lock: nothing was done */

@@ -147,6 +147,13 @@ int at_worker_flush(at_worker *w, at_error *err);
 int at_worker_release(at_worker *w, at_error *err);
 /* How many ends wait to be written. */
 size_t at_worker_pending(const at_worker *w);
+/* The dashboard's counts (schema/020): each start, success and failure
+ * and each type's latest error are counted in memory and added in one
+ * transaction of their own every ROLLUP_FLUSH_MS or so, from
+ * at_worker_next, and by at_worker_release; never with a task's claim or
+ * end. How long an idle executor may wait before the next flush is due:
+ * -1 when nothing waits to be added. */
+int at_worker_rollup_wait_ms(const at_worker *w);
 /* fn is called right before each task's re-check: an executor tells its
  * supervisor, so that the supervisor never gives back a task the
  * executor may be starting (at_executor_release). */
