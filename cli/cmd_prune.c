@@ -33,6 +33,11 @@ report(const at_prune_policy *p, const at_prune_result *r, bool dry_run)
     line("spool files:", r->spool_files, "retain_spool_days", p->spool_days, r->spool_before);
     if (p->spool_days)
         printf("%-16s %llu\n", "spool bytes:", (unsigned long long) r->spool_bytes);
+    /* whatever the policy */
+    printf("%-16s %llu (past their 24 hours)\n", "idempotency keys:",
+           (unsigned long long) r->idem_keys);
+    printf("%-16s %llu (past the dashboard's charts)\n", "dashboard rows:",
+           (unsigned long long) r->rollups);
     if (!dry_run) {
         printf("%-16s %u\n", "batches:", r->batches);
         if (r->audit_id)
@@ -50,8 +55,10 @@ cmd_prune(cli *c, int argc, char **argv)
         "tasks (with their attempts) older than retain_finished_days, audit\n"
         "entries older than retain_audit_days and spool files older than\n"
         "retain_spool_days (0, the default, keeps a kind forever), in batches of\n"
-        "retain_batch rows, as the supervisor does every retain_interval. Each\n"
-        "prune is recorded in the platform's audit log. --dry-run counts what\n"
+        "retain_batch rows, as the supervisor does every retain_interval; and,\n"
+        "whatever the retention, idempotency keys past their 24 hours and the\n"
+        "dashboard's rows past its charts. Each prune is recorded in the\n"
+        "platform's audit log. --dry-run counts what\n"
         "would go and removes nothing. Ctrl-C stops it after its batch. Exit\n"
         "status 1 when another prune is under way, a spool file could not be\n"
         "removed, or Ctrl-C stopped it.\n";
@@ -73,12 +80,6 @@ cmd_prune(cli *c, int argc, char **argv)
     at_prune_policy p;
     at_prune_policy_of(c->cfg, &p);
     p.always_record = true;
-    if (!p.finished_days && !p.audit_days && !p.spool_days) {
-        printf("nothing to prune: retain_finished_days, retain_audit_days and "
-               "retain_spool_days are all 0 (keep forever) in %s\n",
-               c->cfg->path);
-        return EXIT_OK;
-    }
     /* Ctrl-C ends the prune after its batch, with the entry written. */
     cli_catch_stop();
     at_prune_result r;

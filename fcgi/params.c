@@ -134,6 +134,9 @@ fc_params_check(const fc_param *spec, size_t n, const fc_kvlist *in, at_time now
             continue;
         }
         const fc_kv *kv = fc_kv_get(in, p->name);
+        if (kv && fc_kv_get_after(in, kv, p->name))
+            return at_error_set(err, AT_EINVAL, "parameter %s is given more than once",
+                                p->name);
         /* An empty field is an absent one: forms send every input. */
         if (!kv || kv->len == 0) {
             if (p->required)

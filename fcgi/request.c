@@ -428,6 +428,15 @@ fc_kv_get(const fc_kvlist *l, const char *key)
     return NULL;
 }
 
+const fc_kv *
+fc_kv_get_after(const fc_kvlist *l, const fc_kv *kv, const char *key)
+{
+    for (size_t i = (size_t) (kv - l->v) + 1; i < l->n; i++)
+        if (strcmp(l->v[i].key, key) == 0)
+            return &l->v[i];
+    return NULL;
+}
+
 /* ---- Accept and Accept-Encoding ---- */
 
 /* One element of a comma-separated list: "token[/token] *(; name=value)".

@@ -54,6 +54,8 @@ void fc_kvlist_free(fc_kvlist *l);
 
 /* The first value of key, or NULL. */
 const fc_kv *fc_kv_get(const fc_kvlist *l, const char *key);
+/* The next pair of key after kv (one of l's), or NULL. */
+const fc_kv *fc_kv_get_after(const fc_kvlist *l, const fc_kv *kv, const char *key);
 
 /* The q-value (0..1000) an Accept header gives the media type "type/sub":
  * the most specific matching range wins: "type/sub", then "type/" followed

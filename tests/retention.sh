@@ -117,9 +117,6 @@ TASKS_ALL=$(q "SELECT COUNT(*) FROM tasks")
 ATTEMPTS_ALL=$(q "SELECT COUNT(*) FROM task_attempts")
 
 # ---- the configuration ----
-run prune
-is "$RC" 0 "prune with every retain_*_days 0: exit 0"
-has "$OUT" "nothing to prune" "... and it says why nothing is pruned"
 sv_conf retain_finished_days 30 retain_audit_days 365 retain_spool_days 30 retain_batch 100 \
     retain_pause_ms 0
 for bad in "retain_finished_days = -1" "retain_audit_days = 36501" "retain_spool_days = x" \
@@ -322,6 +319,21 @@ run counters check
 is "$RC" 0 "the counters equal the tasks at the end"
 [ "$RC" = 0 ] || diag "$OUT"
 sv_log_clean
+
+# With every retain_*_days 0, a prune keeps every kind, and still removes
+# an idempotency key past its 24 hours, as the supervisor's does.
+sv_conf retain_finished_days 0 retain_audit_days 0 retain_spool_days 0
+q "INSERT INTO idempotency_keys (business_id, idem_key, request_hash, task_id, created_at)
+   SELECT business_id, 'expired-key', REPEAT('x', 32), id, UTC_TIMESTAMP(6) - INTERVAL 25 HOUR
+   FROM tasks LIMIT 1"
+TASKS_ALL=$(q "SELECT COUNT(*) FROM tasks")
+run prune
+is "$RC" 0 "prune with every retain_*_days 0: exit 0"
+has "$OUT" "finished tasks:  kept (retain_finished_days is 0: forever)" \
+    "... it keeps the finished tasks, and says why"
+has "$OUT" "idempotency keys: 1 (past their 24 hours)" "... and removes the expired key all the same"
+is "$(q "SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = 'expired-key'")" 0 "... which is gone"
+is "$(q "SELECT COUNT(*) FROM tasks")" "$TASKS_ALL" "... and no task"
 
 sql -e "DROP DATABASE $SVDB"
 rm -rf -- "$SVDIR"
