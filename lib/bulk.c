@@ -280,17 +280,20 @@ at_bulk_cancel(at_db *db, const at_actor *actor, uint64_t business_id, uint64_t 
     return db_tx(db, false, cancel_tx, &c, err);
 }
 
-#define WAITING                                                                                    \
-    "(state = 'queued' OR (state = 'running' AND lease_until < UTC_TIMESTAMP(6)))"
+/* A job waits for a runner when it is queued, or when its runner's lease
+ * ran out (the runner died). at_bulk_waiting reads the two halves apart, so
+ * each can use its index. */
+#define QUEUED_JOB "state = 'queued'"
+#define ORPHANED_JOB "state = 'running' AND lease_until < UTC_TIMESTAMP(6)"
+#define WAITING "(" QUEUED_JOB " OR (" ORPHANED_JOB "))"
 
 int
 at_bulk_waiting(at_db *db, int *any, at_error *err)
 {
     uint64_t n = 0;
     int rc = db_query_u64(db, DB_RETRY,
-                          "SELECT COUNT(*) FROM (SELECT 1 FROM bulk_jobs WHERE state = 'queued' "
-                          "UNION ALL SELECT 1 FROM bulk_jobs WHERE state = 'running' AND "
-                          "lease_until < UTC_TIMESTAMP(6) LIMIT 1) w",
+                          "SELECT COUNT(*) FROM (SELECT 1 FROM bulk_jobs WHERE " QUEUED_JOB
+                          " UNION ALL SELECT 1 FROM bulk_jobs WHERE " ORPHANED_JOB " LIMIT 1) w",
                           NULL, 0, &n, err);
     *any = rc == AT_OK && n > 0;
     return rc;

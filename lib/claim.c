@@ -133,9 +133,9 @@ lock_lanes(at_db *db, struct cand *c, size_t n, at_error *err)
     strbuf sql = {0};
     arglist a = {0};
     sb_add(&sql, "SELECT id FROM lanes WHERE ready = 1 AND id IN (");
-    sb_placeholders(&sql, n);
     for (size_t i = 0; i < n; i++)
         args_add(&a, da_u64(c[i].lane_id));
+    sb_in_list(&sql, &a, n);
     sb_add(&sql, ") ORDER BY id FOR UPDATE SKIP LOCKED");
     uint64_t *ids = NULL;
     size_t k = 0;
@@ -219,9 +219,9 @@ mark_running(at_db *db, uint64_t executor_id, const claimed *v, size_t n, at_err
                  "WHERE id IN (");
     args_add(&a, da_u64(executor_id));
     args_add(&a, da_u64(AT_LEASE_S));
-    sb_placeholders(&sql, n);
     for (size_t i = 0; i < n; i++)
         args_add(&a, da_u64(v[i].c.task_id));
+    sb_in_list(&sql, &a, n);
     sb_add(&sql, ")");
     int rc = db_exec_sb(db, 0, &sql, &a, NULL, NULL, err);
     return rc;

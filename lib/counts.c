@@ -166,18 +166,22 @@ counts_add(at_db *db, const counts_delta *d, size_t n, at_error *err)
         sb_add(&sql, col);
     }
     sb_add(&sql, ") VALUES ");
-    for (size_t i = 0; i < k; i++) {
+    /* padded to the shape's class (sb_class) with the last business's row
+     * adding nothing */
+    counts_delta z = {.business_id = k ? v[k - 1].business_id : 0};
+    for (size_t i = 0; i < sb_class(k); i++) {
+        const counts_delta *r = i < k ? &v[i] : &z;
         sb_add(&sql, i ? ", (?, ?, ?, ?, ?, ?, UTC_DATE(), ?" : "(?, ?, ?, ?, ?, ?, UTC_DATE(), ?");
-        args_add(&a, da_u64(v[i].business_id));
+        args_add(&a, da_u64(r->business_id));
         args_add(&a, da_u64(db_slot(db)));
-        args_add(&a, da_i64(v[i].queued));
-        args_add(&a, da_i64(v[i].paused));
-        args_add(&a, da_i64(v[i].running));
-        args_add(&a, da_i64(v[i].failed));
-        args_add(&a, da_i64(v[i].finished_today));
+        args_add(&a, da_i64(r->queued));
+        args_add(&a, da_i64(r->paused));
+        args_add(&a, da_i64(r->running));
+        args_add(&a, da_i64(r->failed));
+        args_add(&a, da_i64(r->finished_today));
         if (metrics) {
             int64_t m[METRIC_COLS];
-            metric_values(&v[i], m);
+            metric_values(r, m);
             sb_add(&sql, ", ");
             sb_placeholders(&sql, METRIC_COLS);
             for (unsigned c = 0; c < METRIC_COLS; c++)

@@ -56,6 +56,12 @@ db_slot(const at_db *db)
     return db->slot;
 }
 
+size_t
+db_cached(const at_db *db)
+{
+    return db->ncache;
+}
+
 static bool
 errno_lost(unsigned e)
 {

@@ -103,9 +103,9 @@ lock_leased(at_db *db, uint64_t executor_id, const finish_rec *v, size_t n, stru
                  "max_attempts, cancel_requested, run_at, UTC_TIMESTAMP(6) FROM tasks "
                  "WHERE lease_owner = ? AND state = 'running' AND id IN (");
     args_add(&a, da_u64(executor_id));
-    sb_placeholders(&sql, n);
     for (size_t i = 0; i < n; i++)
         args_add(&a, da_u64(v[i].task_id));
+    sb_in_list(&sql, &a, n);
     sb_add(&sql, ") ORDER BY id FOR UPDATE");
     int rc = db_rows_sb(db, 0, &sql, &a, sizeof **out, fill_held, (void **) out, nout, err);
     return rc;
@@ -163,7 +163,7 @@ update_tasks(at_db *db, const struct held *h, size_t n, at_error *err)
     strbuf sql = {0};
     arglist a = {0};
     sb_add(&sql, "UPDATE tasks t JOIN ");
-    sb_rows(&sql, task_cols, AT_COUNT(task_cols), n);
+    sb_rows(&sql, task_cols, AT_COUNT(task_cols), sb_class(n)); /* a NULL id joins nothing */
     sb_add(&sql, " r ON r.id = t.id SET t.state = r.st, t.lease_owner = NULL, "
                  "t.lease_until = NULL, t.finished_at = r.fin, "
                  "t.duration_us = IF(r.ran, r.dur, t.duration_us), t.started_at = r.sa, "
@@ -185,11 +185,16 @@ update_tasks(at_db *db, const struct held *h, size_t n, at_error *err)
         args_add(&a, da_time(x->new_run_at));
         args_add(&a, da_i64(x->rec->ran));
     }
+    args_nulls(&a, (sb_class(n) - n) * AT_COUNT(task_cols));
     int rc = db_exec_sb(db, 0, &sql, &a, NULL, NULL, err);
     return rc;
 }
 
 /* The attempts that ran, with the executor's host and pid. */
+#define ATTEMPT_ROW                                                                                \
+    "(?, ?, ?, ?, COALESCE((SELECT host FROM executors WHERE id = ?), ''), "                       \
+    "COALESCE((SELECT pid FROM executors WHERE id = ?), 0), ?, ?, ?, ?)"
+#define ATTEMPT_COLS 10
 static int
 insert_attempts(at_db *db, uint64_t executor_id, const struct held *h, size_t n, at_error *err)
 {
@@ -201,10 +206,7 @@ insert_attempts(at_db *db, uint64_t executor_id, const struct held *h, size_t n,
     for (size_t i = 0; i < n; i++) {
         if (!h[i].rec->ran)
             continue;
-        sb_add(&sql, k++ ? ", (?, ?, ?, ?, COALESCE((SELECT host FROM executors WHERE id = ?), ''), "
-                           "COALESCE((SELECT pid FROM executors WHERE id = ?), 0), ?, ?, ?, ?)"
-                         : "(?, ?, ?, ?, COALESCE((SELECT host FROM executors WHERE id = ?), ''), "
-                           "COALESCE((SELECT pid FROM executors WHERE id = ?), 0), ?, ?, ?, ?)");
+        sb_add(&sql, k++ ? ", " ATTEMPT_ROW : ATTEMPT_ROW);
         args_add(&a, da_u64(h[i].id));
         args_add(&a, da_u64(h[i].attempts));
         args_add(&a, da_u64(h[i].key.business_id));
@@ -215,6 +217,12 @@ insert_attempts(at_db *db, uint64_t executor_id, const struct held *h, size_t n,
         args_add(&a, da_time(h[i].finished_at));
         args_add(&a, da_str(at_outcome_str(h[i].outcome)));
         args_add(&a, da_str(h[i].error));
+    }
+    /* the shape's padding: the last row again, which the update below
+     * writes with the values it already has */
+    for (size_t i = k; k && i < sb_class(k); i++) {
+        sb_add(&sql, ", " ATTEMPT_ROW);
+        args_repeat_row(&a, ATTEMPT_COLS);
     }
     sb_add(&sql, " ON DUPLICATE KEY UPDATE executor_id = VALUES(executor_id), "
                  "host = VALUES(host), pid = VALUES(pid), started_at = VALUES(started_at), "

@@ -209,6 +209,8 @@ typedef struct strbuf {
 } strbuf;
 void sb_add(strbuf *b, const char *s);
 void sb_placeholders(strbuf *b, size_t n); /* "?, ?, ?" */
+/* n rounded up to its shape class, a power of two (strbuf.c) */
+size_t sb_class(size_t n);
 void sb_free(strbuf *b);
 /* Rows of bound values as a derived table, each column "name TYPE"
  * ("b UNSIGNED", "r DATETIME(6)"): the values go into the arglist row by
@@ -222,6 +224,17 @@ typedef struct arglist {
 } arglist;
 void args_add(arglist *l, db_arg a);
 void args_free(arglist *l);
+/* An IN list of n values, the last n arguments added: placeholders for
+ * sb_class(n), the last value repeated into the extra places (the same
+ * set). */
+void sb_in_list(strbuf *b, arglist *a, size_t n);
+/* n NULL arguments: the padding of rows of values (sb_rows for
+ * sb_class(n) rows), which the statement must match with nothing. */
+void args_nulls(arglist *a, size_t n);
+/* The last row of ncols arguments again: the padding of rows of values
+ * (VALUES lists) whose statement writes the same row twice as once (an
+ * upsert that sets, or adds zeros). */
+void args_repeat_row(arglist *a, size_t ncols);
 /* Whether building the statement or its arguments ran out of memory. */
 bool sb_failed(const strbuf *b, const arglist *a);
 
@@ -720,6 +733,8 @@ int pause_platform_expire_due(struct at_db *db, uint64_t *expired, at_error *err
 
 /* The counters slot this connection writes. */
 unsigned db_slot(const struct at_db *db);
+/* Statements prepared and kept on the connection (at most STMT_CACHE_MAX). */
+size_t db_cached(const struct at_db *db);
 
 /* Writes one audit entry inside the caller's transaction. */
 int at_audit_write(struct at_db *db, uint64_t business_id, const at_actor *actor,

@@ -24,10 +24,12 @@ static const char *const add_cols[] = {"b UNSIGNED", "u UNSIGNED",    "t UNSIGNE
                                        "p SIGNED",   "n UNSIGNED",    "r DATETIME(6)",
                                        "h UNSIGNED"};
 
+/* The rows of n lanes' new tasks, padded to their shape's class with rows
+ * of NULLs (sb_class), which every statement over them leaves out. */
 static void
 add_rows(strbuf *sql, arglist *a, const lane_add *v, size_t n)
 {
-    sb_rows(sql, add_cols, AT_COUNT(add_cols), n);
+    sb_rows(sql, add_cols, AT_COUNT(add_cols), sb_class(n));
     for (size_t i = 0; i < n; i++) {
         args_add(a, da_u64(v[i].key.business_id));
         args_add(a, da_u64(v[i].key.user_id));
@@ -37,6 +39,7 @@ add_rows(strbuf *sql, arglist *a, const lane_add *v, size_t n)
         args_add(a, da_time(v[i].run_at));
         args_add(a, da_u64(v[i].id));
     }
+    args_nulls(a, (sb_class(n) - n) * AT_COUNT(add_cols));
 }
 
 #define ENTER_INSERT                                                                               \
@@ -63,7 +66,7 @@ enter_lanes(at_db *db, const lane_add *v, size_t n, at_error *err)
     pause_held_sql(&sql, "x.b", "x.u", "x.t");
     sb_add(&sql, ", x.n, x.r, x.h, x.r <= UTC_TIMESTAMP(6) FROM ");
     add_rows(&sql, &a, v, n);
-    sb_add(&sql, " x");
+    sb_add(&sql, " x WHERE x.b IS NOT NULL");
     sb_add(&sql, enter_update);
     return db_exec_sb(db, 0, &sql, &a, NULL, NULL, err);
 }
@@ -278,10 +281,10 @@ lanes_want(at_db *db, struct flip *v, size_t n, at_error *err)
     sb_add(&sql, "SELECT l.id, ");
     pause_held_sql(&sql, "l.business_id", "l.user_id", "l.task_type_id");
     sb_add(&sql, " FROM lanes l WHERE l.id IN (");
-    sb_placeholders(&sql, n);
-    sb_add(&sql, ")");
     for (size_t i = 0; i < n; i++)
         args_add(&a, da_u64(v[i].id));
+    sb_in_list(&sql, &a, n);
+    sb_add(&sql, ")");
     db_res r;
     int rc = sb_failed(&sql, &a) ? at_error_set(err, AT_ENOMEM, "out of memory")
                                  : db_query(db, 0, sql.p, a.v, (unsigned) a.n, &r, err);
@@ -527,9 +530,9 @@ lanes_wake_due(at_db *db, uint64_t *woken, at_error *err)
     arglist a = {0};
     sb_add(&sql, "UPDATE lanes SET due = 1 WHERE due = 0 AND head_run_at <= UTC_TIMESTAMP(6) "
                  "AND queued > 0 AND id IN (");
-    sb_placeholders(&sql, n);
     for (size_t i = 0; i < n; i++)
         args_add(&a, da_u64(ids[i]));
+    sb_in_list(&sql, &a, n);
     sb_add(&sql, ")");
     free(ids);
     rc = db_exec_sb(db, DB_RETRY, &sql, &a, woken, NULL, err);

@@ -596,10 +596,10 @@ add_in(strbuf *sql, arglist *a, const char *scope, const uint64_t *ids, size_t n
     sb_add(sql, "(r.scope = '");
     sb_add(sql, scope);
     sb_add(sql, "' AND r.target_id IN (");
-    sb_placeholders(sql, n);
-    sb_add(sql, "))");
     for (size_t i = 0; i < n; i++)
         args_add(a, da_u64(ids[i]));
+    sb_in_list(sql, a, n);
+    sb_add(sql, "))");
 }
 
 /* Up to FEW_RULES live rules are read whole: a range of the rules' key,

@@ -175,19 +175,20 @@ rows_of(const rollup_acc *a, size_t *n)
 
 /* One multi-row INSERT ... ON DUPLICATE KEY UPDATE: head, then row_sql
  * (its placeholders) n times, each row's arguments added by args, then
- * tail. */
+ * tail. The rows are padded to their shape's class (sb_class) with rows
+ * that pad adds: ones that change nothing the rows before have written. */
 typedef void (*row_args_fn)(arglist *a, const void *v, size_t i);
 static int
 upsert(at_db *db, const char *head, const char *row_sql, const char *tail, const void *v,
-       size_t n, row_args_fn args, at_error *err)
+       size_t n, row_args_fn args, row_args_fn pad, at_error *err)
 {
     strbuf sql = {0};
     arglist a = {0};
     sb_add(&sql, head);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < sb_class(n); i++) {
         sb_add(&sql, i ? ", " : "");
         sb_add(&sql, row_sql);
-        args(&a, v, i);
+        (i < n ? args : pad)(&a, v, i < n ? i : n - 1);
     }
     sb_add(&sql, tail);
     int rc = db_exec_sb(db, 0, &sql, &a, NULL, NULL, err);
@@ -208,6 +209,15 @@ row_args(arglist *a, const void *v, size_t i)
         args_add(a, da_u64(r->n[j]));
 }
 
+/* The last row's key with nothing to add. */
+static void
+row_pad(arglist *a, const void *v, size_t i)
+{
+    row r = ((const row *) v)[i];
+    memset(r.n, 0, sizeof r.n);
+    row_args(a, &r, 0);
+}
+
 static int
 add_rows(at_db *db, const row *v, size_t n, at_error *err)
 {
@@ -217,7 +227,7 @@ add_rows(at_db *db, const row *v, size_t n, at_error *err)
                   "(?, ?, ?, ?, ?, ?, ?)",
                   " ON DUPLICATE KEY UPDATE started = started + VALUES(started), "
                   "succeeded = succeeded + VALUES(succeeded), failed = failed + VALUES(failed)",
-                  v, n, row_args, err);
+                  v, n, row_args, row_pad, err);
 }
 
 static int
@@ -255,7 +265,7 @@ add_errors(at_db *db, rollup_err *v, size_t n, at_error *err)
                   "error = IF(VALUES(error_at) >= error_at, VALUES(error), error), "
                   "task_id = IF(VALUES(error_at) >= error_at, VALUES(task_id), task_id), "
                   "error_at = GREATEST(error_at, VALUES(error_at))",
-                  v, n, error_args, err);
+                  v, n, error_args, error_args, err); /* the same error again keeps it */
 }
 
 struct flush_ctx {

@@ -38,6 +38,47 @@ sb_placeholders(strbuf *b, size_t n)
         sb_add(b, i ? ", ?" : "?");
 }
 
+/* Statement shapes. A statement whose placeholders follow a count n (an
+ * IN list, rows of values) is prepared and cached once per text (db.c),
+ * so one text per n would fill a connection's cache over hours with
+ * rarely used statements, each holding memory in this process and in the
+ * server. So such counts are rounded up to a class, the next power of
+ * two: an executor's statements take a handful of shapes, all seen in its
+ * first minutes, and its memory stays flat (docs/ARCHITECTURE.md,
+ * "Statement shapes"). */
+size_t
+sb_class(size_t n)
+{
+    size_t c = 1;
+    while (c < n)
+        c *= 2;
+    return n ? c : 0;
+}
+
+void
+sb_in_list(strbuf *b, arglist *a, size_t n)
+{
+    size_t c = sb_class(n);
+    sb_placeholders(b, c);
+    for (size_t i = n; i < c && a->n > 0; i++)
+        args_add(a, a->v[a->n - 1]);
+}
+
+void
+args_repeat_row(arglist *a, size_t ncols)
+{
+    size_t from = a->n >= ncols ? a->n - ncols : 0, to = a->n;
+    for (size_t i = from; i < to; i++)
+        args_add(a, a->v[i]);
+}
+
+void
+args_nulls(arglist *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        args_add(a, da_null());
+}
+
 void
 sb_free(strbuf *b)
 {

@@ -3,7 +3,8 @@
 # database behind the test admin screen (real nginx, real FastCGI app):
 # tasks of the behave test plugin succeed and fail, and once the
 # executors have added their counts the XML view's buckets and failures
-# say exactly what ran, with the latest error; the page's two SVG charts
+# say exactly what ran, with the latest error; a run that kills its
+# executor is counted by the supervisor that recovers it; the page's two SVG charts
 # carry their accessible names, descriptions and legends; the oldest due
 # task and a pause show; the rollups' rows are kept per minute and per
 # hour and the prune removes old ones; an admin of another business is
@@ -62,6 +63,7 @@ flock -w 600 9 || bail "cannot lock the executors"
 SVDIR=$WORK/sv
 mkdir -p "$SVDIR/plugins" "$SVDIR/spool"
 ln -sf "$(plugin_so behave)" "$SVDIR/plugins/behave.so"
+ln -sf "$(plugin_so crash)" "$SVDIR/plugins/crash.so"
 SVCONF=$SVDIR/asynctasks.conf
 grep -Ev '^(plugin_dir|executors|spool_dir|log_level|pidfile|user) ' "$ASYNCTASKS_TEST_CONFIG" \
     >"$SVDIR/base.conf"
@@ -135,6 +137,27 @@ like "$(xp "string(//*[local-name()='td'][contains(@class,'error')])")" "^disk f
 body_has "disk full &lt;&amp;&gt;" "... escaped"
 body_has 'href="/admin/dashboard"' "the Admin menu links to the dashboard"
 
+# ---- a run that kills its executor ----
+# Its executor never counts it: the supervisor that recovers the task
+# adds the start and the failure, with the signal as the error. test.crash
+# has 2 attempts, a second of backoff apart here.
+cli enqueue --business "$D" --user "$MEMBER" --type test.crash
+CRASH=$OUT
+wait_for 30 "SELECT attempts = 2 AND state = 'failed' FROM tasks WHERE id = $CRASH"
+ok $? "a test.crash task killed its executor twice and failed"
+CF="//*[local-name()='failure'][@type='test.crash']"
+got=
+for _ in $(seq 1 100); do
+    dash_xml
+    got=$(xp "string($CF/@failed)")
+    [ "$got" = 2 ] && break
+    sleep 0.2
+done
+is "$got" 2 "the dashboard counts both crashed runs as failures of test.crash"
+like "$(xp "string($CF/*[local-name()='error'])")" 'signal 11' "... with the signal that ended them"
+is "$(xp "string($CF/@task-id)")" "$CRASH" "... of that task"
+is "$(sum minutes started)/$(sum minutes failed)" 10/5 "... and in the last hour's chart: 10 started, 5 failed"
+
 # ---- a pause and a due task ----
 cli pause type --business "$D" "$RUN-idle" --reason "supplier down $RUN" --until +2h
 cli enqueue --business "$D" --user "$MEMBER" --type "$RUN-idle"
@@ -187,8 +210,8 @@ is "$(q "SELECT COUNT(*) FROM task_rollups WHERE business_id = $D_ID AND task_ty
     "... removed the old minute and hour rows, kept the one in the week"
 is "$(q "SELECT COUNT(*) FROM task_type_errors WHERE business_id = $D_ID AND task_type_id = $TT")" 0 \
     "... and the old error"
-is "$(q "SELECT SUM(started) FROM task_rollups WHERE business_id = $D_ID AND task_type_id <> $TT")" 16 \
-    "... and every recent row"
+is "$(q "SELECT SUM(started) FROM task_rollups r JOIN task_types t ON t.id = r.task_type_id
+         WHERE r.business_id = $D_ID AND t.name = 'test.status'")" 16 "... and every recent row"
 
 sv_stop
 ok $? "the supervisor stops"
