@@ -433,10 +433,10 @@ at_access_businesses_among(at_db *db, const at_access *a, const uint64_t *ids, s
         args_add(&args, da_u64(a->user.id));
     }
     sb_add(&sql, " WHERE b.id IN (");
-    sb_placeholders(&sql, n);
-    sb_add(&sql, ")");
     for (size_t i = 0; i < n; i++)
         args_add(&args, da_u64(ids[i]));
+    sb_in_list(&sql, &args, n);
+    sb_add(&sql, ")");
     int rc = sql.oom || args.oom
                  ? at_error_set(err, AT_ENOMEM, "out of memory")
                  : db_rows(db, DB_RETRY, sql.p, args.v, (unsigned) args.n, sizeof **out,
@@ -516,10 +516,10 @@ at_access_platform_admins(at_db *db, const uint64_t *ids, size_t n, int *flags, 
     strbuf sql = {0};
     arglist args = {0};
     sb_add(&sql, "SELECT user_id FROM platform_admins WHERE user_id IN (");
-    sb_placeholders(&sql, n);
-    sb_add(&sql, ")");
     for (size_t i = 0; i < n; i++)
         args_add(&args, da_u64(ids[i]));
+    sb_in_list(&sql, &args, n);
+    sb_add(&sql, ")");
     uint64_t *admins = NULL;
     size_t na = 0;
     int rc = sql.oom || args.oom

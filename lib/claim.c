@@ -75,15 +75,15 @@ cand_sql(strbuf *sql, arglist *a, const claim_req *q, uint64_t after)
                 "LEFT JOIN business_limits bl ON bl.business_id = l.business_id "
                 "WHERE l.ready = 1 AND l.task_type_id IN (");
     args_add(a, da_u64(q->cap_default));
-    sb_placeholders(sql, q->ntypes);
     for (size_t i = 0; i < q->ntypes; i++)
         args_add(a, da_u64(q->types[i]));
+    sb_in_list(sql, a, q->ntypes);
     sb_add(sql, ") AND l.business_id = (SELECT MIN(business_id) FROM lanes FORCE INDEX "
                 "(lanes_ready) WHERE ready = 1 AND business_id > ? AND task_type_id IN (");
     args_add(a, da_u64(after));
-    sb_placeholders(sql, q->ntypes);
     for (size_t i = 0; i < q->ntypes; i++)
         args_add(a, da_u64(q->types[i]));
+    sb_in_list(sql, a, q->ntypes);
     sb_add(sql, ")) ORDER BY l.priority DESC, l.head_run_at, l.head_id LIMIT ?");
     args_add(a, da_u64(CAND_LANES));
 }

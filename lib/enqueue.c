@@ -115,7 +115,7 @@ resolve(at_db *db, struct many_ctx *x, at_error *err)
     strbuf sql = {0};
     arglist a = {0};
     sb_add(&sql, "SELECT x.i, u.name, t.name, t.max_attempts, t.params, UTC_TIMESTAMP(6) FROM ");
-    sb_rows(&sql, item_cols, AT_COUNT(item_cols), x->n);
+    sb_rows(&sql, item_cols, AT_COUNT(item_cols), sb_class(x->n)); /* NULL rows join nothing */
     sb_add(&sql, " x JOIN businesses b ON b.id = x.b "
                  "JOIN memberships m ON m.business_id = x.b AND m.user_id = x.u "
                  "JOIN users u ON u.id = x.u JOIN task_types t ON t.id = x.t "
@@ -126,6 +126,7 @@ resolve(at_db *db, struct many_ctx *x, at_error *err)
         args_add(&a, da_u64(x->reqs[i].user_id));
         args_add(&a, da_u64(x->reqs[i].task_type_id));
     }
+    args_nulls(&a, (sb_class(x->n) - x->n) * AT_COUNT(item_cols));
     db_res r;
     int rc = sb_failed(&sql, &a) ? at_error_set(err, AT_ENOMEM, "out of memory")
                                  : db_query(db, 0, sql.p, a.v, (unsigned) a.n, &r, err);

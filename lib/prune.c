@@ -194,10 +194,10 @@ delete_ids(at_db *db, const char *head, const picked *v, size_t n, uint64_t *aff
     strbuf sql = {0};
     arglist a = {0};
     sb_add(&sql, head);
-    sb_placeholders(&sql, n);
-    sb_add(&sql, ")");
     for (size_t i = 0; i < n; i++)
         args_add(&a, da_u64(v[i].id));
+    sb_in_list(&sql, &a, n);
+    sb_add(&sql, ")");
     int rc = db_exec_sb(db, 0, &sql, &a, affected, NULL, err);
     sb_free(&sql);
     args_free(&a);

@@ -78,9 +78,9 @@ renew_leases(at_db *db, uint64_t supervisor_id, at_error *err)
     sb_add(&sql, "UPDATE tasks SET lease_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
                  "WHERE state = 'running' AND lease_owner IN (");
     args_add(&a, da_u64(AT_LEASE_S));
-    sb_placeholders(&sql, n);
     for (size_t i = 0; i < n; i++)
         args_add(&a, da_u64(ids[i]));
+    sb_in_list(&sql, &a, n);
     sb_add(&sql, ")");
     free(ids);
     if (rc == AT_OK && n)
@@ -123,12 +123,12 @@ at_executors_publish(at_db *db, const at_executor_state *v, size_t n, at_error *
     strbuf sql = {0}, st = {0};
     arglist a = {0};
     sb_add(&sql, "UPDATE executors e JOIN ");
-    sb_rows(&sql, state_cols, AT_COUNT(state_cols), n);
+    sb_rows(&sql, state_cols, AT_COUNT(state_cols), sb_class(n)); /* NULL rows join nothing */
     sb_add(&sql, " r ON r.id = e.id SET e.current_task_id = NULLIF(r.task, 0), "
                  "e.task_started_at = r.sa, e.tasks_run = r.runs");
     /* and the start of each running task, for its page */
     sb_add(&st, "UPDATE tasks t JOIN ");
-    sb_rows(&st, state_cols, AT_COUNT(state_cols), n);
+    sb_rows(&st, state_cols, AT_COUNT(state_cols), sb_class(n));
     sb_add(&st, " r ON t.id = r.task AND t.lease_owner = r.id SET t.started_at = r.sa "
                 "WHERE t.state = 'running' AND t.started_at IS NULL");
     for (size_t i = 0; i < n; i++) {
@@ -137,6 +137,7 @@ at_executors_publish(at_db *db, const at_executor_state *v, size_t n, at_error *
         args_add(&a, da_time(v[i].task_id ? v[i].task_started_at : 0));
         args_add(&a, da_u64(v[i].tasks_run));
     }
+    args_nulls(&a, (sb_class(n) - n) * AT_COUNT(state_cols));
     int rc = sb_failed(&sql, &a) || st.oom
                  ? at_error_set(err, AT_ENOMEM, "out of memory")
                  : db_exec(db, DB_RETRY, sql.p, a.v, (unsigned) a.n, NULL, NULL, err);

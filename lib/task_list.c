@@ -237,10 +237,10 @@ add_searches(strbuf *sql, arglist *a, const plan *p)
         }
         sb_add(sql, idcol[i]);
         sb_add(sql, " IN (");
-        sb_placeholders(sql, s->got.n);
-        sb_add(sql, ")");
         for (size_t k = 0; k < s->got.n; k++)
             args_add(a, da_u64(s->got.ids[k]));
+        sb_in_list(sql, a, s->got.n);
+        sb_add(sql, ")");
     }
 }
 

@@ -105,10 +105,10 @@ load_timeouts(at_worker *w, at_error *err)
     strbuf sql = {0};
     arglist a = {0};
     sb_add(&sql, "SELECT id, timeout_s FROM task_types WHERE id IN (");
-    sb_placeholders(&sql, w->ntypes);
-    sb_add(&sql, ")");
     for (size_t i = 0; i < w->ntypes; i++)
         args_add(&a, da_u64(w->types[i].id));
+    sb_in_list(&sql, &a, w->ntypes);
+    sb_add(&sql, ")");
     uint64_t(*v)[2] = NULL;
     size_t n = 0;
     int rc = db_rows_sb(w->db, DB_RETRY, &sql, &a, sizeof *v, fill_timeout, (void **) &v, &n, err);
