@@ -122,8 +122,13 @@ status_is 303 "the owner from another address: logged in"
 
 # Time passing, which the product cannot do on demand: the counts of
 # address 3 opened their window a day ago.
-q "UPDATE login_throttle SET window_start = window_start - INTERVAL 1 DAY WHERE addr = '$(ip 3)'"
-is "$(rows "addr = '$(ip 3)'")" 2 "address 3 has its count and the unknown email's"
+# Other tests log in meanwhile, and every login deletes a few expired
+# counts: the rows are counted as they are aged, in one statement.
+age() {
+    q "UPDATE login_throttle SET window_start = window_start - INTERVAL 1 DAY WHERE $1;
+       SELECT ROW_COUNT()"
+}
+is "$(age "addr = '$(ip 3)'")" 2 "address 3 has its count and the unknown email's"
 login_from 7 "someone-$RUN@example.org" "x"
 status_is 401 "a login from elsewhere"
 is "$(rows "addr = '$(ip 3)'")" 0 "deletes the expired counts"
@@ -131,11 +136,17 @@ login_from 3 "$NOBODY" "guess 8"
 status_is 401 "the unknown email is checked again at address 3"
 
 # The 51 counts of address 5 expired at once: an attempt deletes a few.
-q "UPDATE login_throttle SET window_start = window_start - INTERVAL 1 DAY WHERE addr = '$(ip 5)'"
-aged=$(rows "addr = '$(ip 5)'")
+aged=$(age "addr = '$(ip 5)'")
 is "$aged" $((ADDR_MAX + 1)) "address 5 has $ADDR_MAX emails' counts and its own"
-login_from 8 "someone-$RUN@example.org" "x"
-is "$(rows "addr = '$(ip 5)'")" $((aged - 8)) "one login deletes 8 expired counts, no more"
+# A login of another test between the count and the one below deletes
+# some too: then the next try (the rest of the 51 are still expired).
+for try in 1 2 3 4 5; do
+    ((try == 1)) || aged=$(rows "addr = '$(ip 5)'")
+    login_from 8 "someone-$RUN@example.org" "x"
+    gone=$((aged - $(rows "addr = '$(ip 5)'")))
+    [ "$gone" = 8 ] && break
+done
+is "$gone" 8 "one login deletes 8 expired counts, no more"
 login_from 5 "$EMAIL" "$PW"
 status_is 303 "an expired count blocks no more, deleted or not: the owner logs in from address 5"
 

@@ -8,7 +8,10 @@
 # shellcheck shell=bash
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/svlib.sh"
-. "$top_srcdir/dev/lib.sh"
+# the dev commands' web helpers, from the checkout dev/check runs in (a
+# sanitizer build's source tree is a distribution, without dev/)
+[ -f "${ASYNCTASKS_TEST_ROOT:-}/dev/lib.sh" ] || bail "ASYNCTASKS_TEST_ROOT is not set: run through dev/check"
+. "$ASYNCTASKS_TEST_ROOT/dev/lib.sh"
 
 url_port=${ASYNCTASKS_TEST_URL##*:}
 [[ $url_port =~ ^[0-9]+$ ]] || bail "ASYNCTASKS_TEST_URL names no port"
