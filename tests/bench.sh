@@ -133,6 +133,8 @@ for label in "FastCGI master" "FastCGI workers" "supervisor 1" "executors of sup
     [[ $(cell "$S" "$label" 5) =~ ^[+-][0-9]+\.[0-9]%$ && $(cell "$S" "$label" 6) =~ ^[+-][0-9]+\.[0-9]%$ ]]
     ok $? "soak: $label, its growth, and since half-way"
 done
+grep -q -E "^- MariaDB's buffer pool \([0-9]+ MiB\) held [0-9]+ KiB of data pages after the warm-up and [0-9]+ KiB at the end" "$S"
+ok $? "soak: the data in MariaDB's buffer pool after the warm-up and at the end"
 grep -q -E '^\| [0-9]+ \|( [0-9]+ \|){7}$' "$S"
 ok $? "soak: the sizes of the seven kinds of process at each slice"
 for label in "supervisors' and executors' logs" "the app's log" "nginx's error log" \
