@@ -490,6 +490,11 @@ void rollup_count(rollup_acc *a, uint64_t business_id, uint64_t type_id, at_time
 /* An error of a task of the type at time at; the latest is kept. */
 void rollup_error(rollup_acc *a, uint64_t business_id, uint64_t type_id, uint64_t task_id,
                   at_time at, const char *text);
+/* A run that started at started_at and ended at end with outcome (AT_OUTCOME_*):
+ * its start, and its success or failure (a failure to be retried counts;
+ * a cancel or a requeue does not) with its error. */
+void rollup_attempt(rollup_acc *a, uint64_t business_id, uint64_t type_id, uint64_t task_id,
+                    at_time started_at, at_time end, int outcome, const char *error);
 bool rollup_pending(const rollup_acc *a);
 /* Adds the counts (as minute and hour rows) and errors in one
  * transaction, and forgets them; kept when it fails, for the next. */

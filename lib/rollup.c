@@ -93,6 +93,20 @@ rollup_error(rollup_acc *a, uint64_t business_id, uint64_t type_id, uint64_t tas
     e->text = copy;
 }
 
+void
+rollup_attempt(rollup_acc *a, uint64_t business_id, uint64_t type_id, uint64_t task_id,
+               at_time started_at, at_time end, int outcome, const char *error)
+{
+    rollup_count(a, business_id, type_id, started_at, ROLLUP_STARTED);
+    if (outcome == AT_OUTCOME_SUCCEEDED) {
+        rollup_count(a, business_id, type_id, end, ROLLUP_SUCCEEDED);
+    } else if (outcome == AT_OUTCOME_FAILED || outcome == AT_OUTCOME_RETRY) {
+        rollup_count(a, business_id, type_id, end, ROLLUP_FAILED);
+        rollup_error(a, business_id, type_id, task_id, end,
+                     error ? error : "failed without saying why");
+    }
+}
+
 bool
 rollup_pending(const rollup_acc *a)
 {

@@ -270,12 +270,8 @@ rollup_recovered(at_db *db, const at_exec_report *r, const struct leased *v,
         bool died_here = r && r->task_id == v[i].id;
         if (!f[i].final_state || !f[i].ran || !f[i].started_at || (r && !died_here))
             continue;
-        rollup_count(&acc, v[i].business_id, v[i].type_id, f[i].started_at, ROLLUP_STARTED);
-        if (f[i].outcome == AT_OUTCOME_FAILED || f[i].outcome == AT_OUTCOME_RETRY) {
-            rollup_count(&acc, v[i].business_id, v[i].type_id, now, ROLLUP_FAILED);
-            rollup_error(&acc, v[i].business_id, v[i].type_id, v[i].id, now,
-                         f[i].error ? f[i].error : "its executor died");
-        }
+        rollup_attempt(&acc, v[i].business_id, v[i].type_id, v[i].id, f[i].started_at, now,
+                       f[i].outcome, f[i].error ? f[i].error : "its executor died");
     }
     at_error err;
     if (rollup_pending(&acc) && rollup_flush(db, &acc, &err) != AT_OK)

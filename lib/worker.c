@@ -311,15 +311,8 @@ static void
 rollup_done(at_worker *w, const at_claim *c, int outcome, const char *error,
             int64_t duration_us)
 {
-    at_time end = c->started_at + duration_us;
-    rollup_count(&w->rollup, c->business_id, c->task_type_id, c->started_at, ROLLUP_STARTED);
-    if (outcome == AT_OUTCOME_SUCCEEDED) {
-        rollup_count(&w->rollup, c->business_id, c->task_type_id, end, ROLLUP_SUCCEEDED);
-    } else if (outcome == AT_OUTCOME_FAILED || outcome == AT_OUTCOME_RETRY) {
-        rollup_count(&w->rollup, c->business_id, c->task_type_id, end, ROLLUP_FAILED);
-        rollup_error(&w->rollup, c->business_id, c->task_type_id, c->task_id, end,
-                     error ? error : "failed without saying why");
-    }
+    rollup_attempt(&w->rollup, c->business_id, c->task_type_id, c->task_id, c->started_at,
+                   c->started_at + duration_us, outcome, error);
 }
 
 /* Adds the counts when ROLLUP_FLUSH_MS have passed, or now with force. A
